@@ -1,0 +1,103 @@
+"""Closeloop's HTTP routes and scheduled functions: parse, call chalicelib, return."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import api, outbox, survey_pages
+from chalicelib.auth import authenticate
+from chalicelib.config import get_settings
+from chalicelib.errors import CloseloopError, ValidationError
+from chalicelib.invitations import send_due
+from chalicelib.web import Reply, parse_form
+
+app = Chalice(app_name="closeloop")
+FORM = ["application/x-www-form-urlencoded"]
+
+
+def _send(reply: Reply) -> Response:
+    return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@app.middleware("http")
+def errors_as_json(event, get_response):
+    """Domain errors become JSON with a message and the field at fault."""
+    try:
+        return get_response(event)
+    except CloseloopError as exc:
+        return _json(exc.status, exc.to_json())
+
+
+def _admin() -> None:
+    authenticate(app.current_request.headers)
+
+
+def _body() -> object:
+    try:
+        return json.loads(app.current_request.raw_body or b"{}")
+    except ValueError:
+        raise ValidationError("The request body is not valid JSON.") from None
+
+
+@app.route("/")
+def home():
+    if get_settings().is_local:
+        return Response(body="", status_code=302, headers={"Location": "/dev/outbox"})
+    return {"service": "closeloop"}
+
+
+@app.route("/s/{token}", methods=["GET"])
+def survey_page(token):
+    return _send(survey_pages.show(token, app.current_request.query_params, time.time()))
+
+
+@app.route("/s/{token}", methods=["POST"], content_types=FORM)
+def survey_submit(token):
+    request = app.current_request
+    return _send(survey_pages.submit(token, parse_form(request.raw_body), request.headers, time.time()))
+
+
+@app.route("/s/{token}/t", methods=["GET"])
+def scanner_trap(token):
+    return _send(survey_pages.trap(token, time.time()))
+
+
+@app.route("/dev/outbox")
+def dev_outbox():
+    return _send(outbox.listing())
+
+
+@app.route("/dev/outbox/{name}")
+def dev_outbox_message(name):
+    return _send(outbox.show(name))
+
+
+@app.route("/api/campaigns", methods=["POST"])
+def create_campaign():
+    _admin()
+    return _json(*api.create_campaign(_body(), time.time()))
+
+
+@app.route("/api/campaigns/{campaign_id}", methods=["GET"])
+def get_campaign(campaign_id):
+    _admin()
+    return _json(*api.get_campaign(campaign_id))
+
+
+@app.route("/api/campaigns/{campaign_id}/send", methods=["POST"])
+def send_campaign(campaign_id):
+    _admin()
+    return _json(*api.send_campaign(campaign_id, time.time()))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_invitations(event):
+    """Deliver invitations that are due: scheduled sends and retries after a failure."""
+    return dict(send_due(time.time(), get_settings()))

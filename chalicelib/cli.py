@@ -1,0 +1,67 @@
+"""Operational commands: `python -m chalicelib.cli --help`."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from chalicelib.config import get_settings
+
+
+@click.group()
+def cli() -> None:
+    """Closeloop operations, against the tables and endpoint the CLOSELOOP_* settings name."""
+
+
+@cli.command("create-tables")
+def create_tables() -> None:
+    """Create missing tables and indexes (idempotent)."""
+    from chalicelib.store.tables import create_tables as create
+
+    settings = get_settings()
+    where = settings.dynamodb_endpoint or f"AWS {settings.region}"
+    click.echo(f"tables with prefix {settings.table_prefix!r} on {where}")
+    create(click.echo)
+
+
+@cli.command("seed-demo")
+@click.option("--send/--no-send", default=True, help="Send the invitations now (into the outbox locally).")
+def seed_demo(send: bool) -> None:
+    """Create the demo campaign and send its invitations; does nothing if it exists."""
+    from chalicelib.demo import seed
+
+    result = seed(time.time(), send)
+    if result is None:
+        click.echo("demo campaign already exists: nothing to do")
+    else:
+        click.echo(f"demo campaign created: {json.dumps(result)}")
+
+
+@cli.command("run-job")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Run one scheduled function once, now (e.g. send_invitations)."""
+    from chalicelib.jobs import find_job
+
+    try:
+        job = find_job(name)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    started = time.perf_counter()
+    result = job.run()
+    click.echo(f"{job.name}: {json.dumps(result, default=str)} in {time.perf_counter() - started:.2f}s")
+
+
+@cli.command("mint-token")
+@click.option("--name", required=True, help="Who the token is for, e.g. a CX lead's email.")
+def mint_token(name: str) -> None:
+    """Create an admin API token; it is shown once and stored only as a hash."""
+    from chalicelib.auth import mint_token as mint
+
+    click.echo(mint(name, time.time()))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,103 @@
+"""Settings from `CLOSELOOP_*` environment variables, read on every call.
+
+Chalice imports `app.py` to package it and its test client sets stage variables only
+during a call, so nothing here runs at import time. Reading a dozen variables costs
+microseconds; callers that build expensive objects from settings cache those objects
+keyed on the settings they used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_prefix: str
+    dynamodb_endpoint: str | None
+    region: str
+    mail_backend: str
+    outbox_dir: Path
+    sender: str
+    base_url: str
+    signing_secrets: tuple[str, ...]
+    admin_token_hashes: frozenset[str]
+    scanner_delivery_window: int
+    scanner_trap_window: int
+    invitation_ttl_days: int
+    ack_delay: int
+    campaign_cache_seconds: int
+    ses_configuration_set: str | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+    def require_signing_secrets(self) -> tuple[str, ...]:
+        if not self.signing_secrets:
+            raise ConfigError(
+                "CLOSELOOP_SIGNING_SECRETS is not set: give one or more secrets, comma-separated, "
+                "newest first (`make run` generates one in .local/secrets.env)."
+            )
+        return self.signing_secrets
+
+
+def token_hash(token: str) -> str:
+    """Admin tokens are stored and configured only as SHA-256 hashes."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"CLOSELOOP_{name}", default).strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"CLOSELOOP_{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"CLOSELOOP_{name} must not be negative, got {value}")
+    return value
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _env(name).split(",") if part.strip())
+
+
+def get_settings() -> Settings:
+    stage = _env("STAGE", "local")
+    hashes = set(_list("ADMIN_TOKEN_HASHES"))
+    plain = _env("ADMIN_TOKEN")
+    if plain:
+        hashes.add(token_hash(plain))
+    outbox = Path(_env("OUTBOX_DIR") or PROJECT_ROOT / ".local" / "outbox")
+    return Settings(
+        stage=stage,
+        table_prefix=_env("TABLE_PREFIX", f"closeloop-{stage}-"),
+        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
+        region=_env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        mail_backend=_env("MAIL_BACKEND", "file" if stage == "local" else "ses"),
+        outbox_dir=outbox,
+        sender=_env("SENDER", "Closeloop <feedback@closeloop.localhost>"),
+        base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        signing_secrets=_list("SIGNING_SECRETS"),
+        admin_token_hashes=frozenset(hashes),
+        scanner_delivery_window=_int("SCANNER_DELIVERY_WINDOW", 10),
+        scanner_trap_window=_int("SCANNER_TRAP_WINDOW", 120),
+        invitation_ttl_days=_int("INVITATION_TTL_DAYS", 180),
+        ack_delay=_int("ACK_DELAY", 1800),
+        campaign_cache_seconds=_int("CAMPAIGN_CACHE_SECONDS", 60),
+        ses_configuration_set=_env("SES_CONFIGURATION_SET") or None,
+    )

@@ -1,0 +1,123 @@
+"""Contacts: who can be asked, with free-form properties that become segments."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.signing import new_id
+from chalicelib.store import bind
+from chalicelib.store.models import Contact
+
+MAX_EMAIL = 254
+MAX_PROPERTIES = 50
+MAX_PROPERTY_VALUE = 500
+_EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class Recipient:
+    email: str
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rejection:
+    row: int
+    field: str
+    message: str
+
+    def to_json(self) -> dict:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class RecipientBatch:
+    recipients: list[Recipient]
+    rejected: list[Rejection]
+    duplicates: int
+
+
+def normalize_email(raw: Any) -> str:
+    return raw.strip().lower() if isinstance(raw, str) else ""
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def email_problem(email: str) -> str | None:
+    if not email:
+        return "An email address is required."
+    if len(email) > MAX_EMAIL:
+        return f"An email address has at most {MAX_EMAIL} characters."
+    if not _EMAIL.match(email):
+        return f"“{email[:60]}” is not a valid email address."
+    return None
+
+
+def properties_problem(props: Any) -> tuple[str, str] | None:
+    """(field suffix, message) for the first bad property, or None."""
+    if not isinstance(props, Mapping):
+        return "", "Properties are an object of names to text or numbers."
+    if len(props) > MAX_PROPERTIES:
+        return "", f"At most {MAX_PROPERTIES} properties per contact."
+    for name, value in props.items():
+        if not isinstance(name, str) or not _PROPERTY.match(name):
+            return f".{name}", "A property name is letters, digits, _ . or -, starting with a letter or _."
+        if value is not None and not isinstance(value, str | int | float | bool):
+            return f".{name}", "A property value is text, a number, true/false or null."
+        if isinstance(value, str) and len(value) > MAX_PROPERTY_VALUE:
+            return f".{name}", f"A property value has at most {MAX_PROPERTY_VALUE} characters."
+    return None
+
+
+def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") -> RecipientBatch:
+    """Valid recipients, duplicates merged (later properties win); every rejected row explained."""
+    merged: dict[str, Recipient] = {}
+    rejected: list[Rejection] = []
+    duplicates = 0
+    for row, item in rows:
+        if not isinstance(item, Mapping):
+            rejected.append(Rejection(row, f"{path}[{row}]", "Each recipient is an object with an email."))
+            continue
+        email = normalize_email(item.get("email"))
+        problem = email_problem(email)
+        if problem:
+            rejected.append(Rejection(row, f"{path}[{row}].email", problem))
+            continue
+        props = item.get("properties") or {}
+        bad = properties_problem(props)
+        if bad:
+            rejected.append(Rejection(row, f"{path}[{row}].properties{bad[0]}", bad[1]))
+            continue
+        clean = {k: v for k, v in props.items() if v is not None and v != ""}
+        if email in merged:
+            duplicates += 1
+            merged[email].properties.update(clean)
+        else:
+            merged[email] = Recipient(email, clean)
+    return RecipientBatch(list(merged.values()), rejected, duplicates)
+
+
+def upsert(recipient: Recipient, now: float) -> None:
+    """Create the contact, or merge its properties into the existing one, keeping its id and history."""
+    bind()
+    contact = Contact(recipient.email, id=new_id(), properties=recipient.properties, created_at=now, updated_at=now)
+    try:
+        contact.save(condition=Contact.email.does_not_exist())
+        return
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    actions = [Contact.updated_at.set(now)]
+    actions += [Contact.properties[name].set(value) for name, value in recipient.properties.items()]
+    Contact(recipient.email).update(actions=actions)

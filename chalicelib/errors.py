@@ -1,0 +1,38 @@
+"""Errors the domain raises; the edges turn them into status codes and messages."""
+
+from __future__ import annotations
+
+
+class CloseloopError(Exception):
+    status = 500
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_json(self) -> dict:
+        body: dict = {"message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return {"error": body}
+
+
+class ConfigError(CloseloopError):
+    """A setting is missing or malformed: an operator's mistake, never a customer's."""
+
+
+class ValidationError(CloseloopError):
+    status = 400
+
+
+class Unauthorized(CloseloopError):
+    status = 401
+
+
+class NotFound(CloseloopError):
+    status = 404
+
+
+class Conflict(CloseloopError):
+    status = 409

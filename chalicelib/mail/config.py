@@ -1,0 +1,30 @@
+"""Which backend the settings ask for, built once per distinct setting."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.errors import ConfigError
+from chalicelib.mail.base import MailBackend
+
+
+def get_mailer(settings: Settings | None = None) -> MailBackend:
+    settings = settings or get_settings()
+    return _build(settings.mail_backend, settings.outbox_dir, settings.region, settings.ses_configuration_set)
+
+
+@functools.lru_cache(maxsize=8)
+def _build(kind: str, outbox: Path, region: str, configuration_set: str | None) -> MailBackend:
+    if kind == "file":
+        from chalicelib.mail.file import FileMailBackend
+
+        return FileMailBackend(outbox)
+    if kind == "ses":
+        import boto3
+
+        from chalicelib.mail.ses import SesMailBackend
+
+        return SesMailBackend(boto3.client("sesv2", region_name=region), configuration_set)
+    raise ConfigError(f"CLOSELOOP_MAIL_BACKEND must be 'file' or 'ses', not {kind!r}")

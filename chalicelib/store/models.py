@@ -1,0 +1,226 @@
+"""PynamoDB models: one table per entity. Keys and indexes are explained in docs/data-model.md.
+
+Table names and the endpoint are bound at run time by `chalicelib.store.bind()`; the names
+below are suffixes after `CLOSELOOP_TABLE_PREFIX`. Machine times are epoch seconds (numbers),
+so conditions and sort keys compare them directly and TTL can use them.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _Meta:
+    table_name = ""
+    host = None
+    region = "us-east-1"
+    billing_mode = "PAY_PER_REQUEST"
+    max_retry_attempts = 3
+
+
+def _index_meta(name: str, projection: type) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection(), "billing_mode": "PAY_PER_REQUEST"})
+
+
+class AllCampaignsIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("all-campaigns", AllProjection)
+    list_pk = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class Campaign(Model):
+    TABLE = "campaigns"
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="draft")
+    survey = JSONAttribute()
+    segments = ListAttribute(of=UnicodeAttribute, default=list)
+    timezone = UnicodeAttribute(default="UTC")
+    options = JSONAttribute(default=dict)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    list_pk = UnicodeAttribute(default="campaign")
+    all_campaigns = AllCampaignsIndex()
+
+
+class ContactIdIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("contact-id", KeysOnlyProjection)
+    id = UnicodeAttribute(hash_key=True)
+
+
+class Contact(Model):
+    TABLE = "contacts"
+
+    class Meta(_Meta):
+        pass
+
+    email = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute()
+    properties = MapAttribute(default=dict)
+    timezone = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    last_surveyed_at = NumberAttribute(null=True)
+    by_id = ContactIdIndex()
+
+
+class Suppression(Model):
+    """Keyed by a hash of the address, so it can outlive a deleted contact."""
+
+    TABLE = "suppressions"
+
+    class Meta(_Meta):
+        pass
+
+    email_hash = UnicodeAttribute(hash_key=True)
+    reason = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+class CampaignInvitationsIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("campaign-invitations", KeysOnlyProjection)
+    campaign_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class EmailInvitationsIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("email-invitations", KeysOnlyProjection)
+    email = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class CampaignResponsesIndex(GlobalSecondaryIndex):
+    """Sparse: only answered invitations carry `responded_campaign`."""
+
+    Meta = _index_meta("campaign-responses", AllProjection)
+    responded_campaign = UnicodeAttribute(hash_key=True)
+    answered_at = NumberAttribute(range_key=True)
+
+
+class AckDueIndex(GlobalSecondaryIndex):
+    """Sparse: only responses still waiting for their acknowledgement carry `ack_pk`."""
+
+    Meta = _index_meta("ack-due", KeysOnlyProjection)
+    ack_pk = UnicodeAttribute(hash_key=True)
+    ack_due_at = NumberAttribute(range_key=True)
+
+
+class SendDueIndex(GlobalSecondaryIndex):
+    """Sparse: invitations (or reminders) waiting to be sent carry `send_pk`."""
+
+    Meta = _index_meta("send-due", KeysOnlyProjection)
+    send_pk = UnicodeAttribute(hash_key=True)
+    send_due_at = NumberAttribute(range_key=True)
+
+
+class OpenCasesIndex(GlobalSecondaryIndex):
+    """Sparse: alerted detractors still waiting for a personal contact carry `case_campaign`."""
+
+    Meta = _index_meta("open-cases", AllProjection)
+    case_campaign = UnicodeAttribute(hash_key=True)
+    case_due_at = NumberAttribute(range_key=True)
+
+
+class Invitation(Model):
+    """One recipient of one campaign, and their response: one response per invitation."""
+
+    TABLE = "invitations"
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    properties = MapAttribute(default=dict)
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    # sending
+    send_state = UnicodeAttribute(default="pending")
+    send_pk = UnicodeAttribute(null=True)
+    send_due_at = NumberAttribute(null=True)
+    send_lease_until = NumberAttribute(null=True)
+    send_attempts = NumberAttribute(default=0)
+    send_error = UnicodeAttribute(null=True)
+    sent_at = NumberAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    # scanners
+    trap_at = NumberAttribute(null=True)
+    trap_hits = NumberAttribute(default=0)
+    filtered = NumberAttribute(default=0)
+    last_filtered_at = NumberAttribute(null=True)
+    filtered_answers = MapAttribute(null=True)
+    # the response
+    answers = MapAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+    score = NumberAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    evidence = UnicodeAttribute(null=True)
+    answered_at = NumberAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+    answer_version = NumberAttribute(default=0)
+    responded_campaign = UnicodeAttribute(null=True)
+    counter_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    counted = MapAttribute(null=True)
+    # closing the loop
+    ack_pk = UnicodeAttribute(null=True)
+    ack_due_at = NumberAttribute(null=True)
+    ack_state = UnicodeAttribute(null=True)
+    ack_sent_at = NumberAttribute(null=True)
+    loop_status = UnicodeAttribute(null=True)
+    case_campaign = UnicodeAttribute(null=True)
+    case_due_at = NumberAttribute(null=True)
+
+    by_campaign = CampaignInvitationsIndex()
+    by_email = EmailInvitationsIndex()
+    responses = CampaignResponsesIndex()
+    ack_due = AckDueIndex()
+    send_due = SendDueIndex()
+    open_cases = OpenCasesIndex()
+
+
+class Counter(Model):
+    """Named integer counts per campaign, period and segment.
+
+    The counts are dynamic attribute names (`promoters`, `q.nps.v9`, ...), which a fixed
+    model cannot declare, so `chalicelib.store.counts` reads and updates them low-level.
+    """
+
+    TABLE = "counters"
+
+    class Meta(_Meta):
+        pass
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+
+
+class ApiToken(Model):
+    TABLE = "api-tokens"
+
+    class Meta(_Meta):
+        pass
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    role = UnicodeAttribute(default="admin")
+    created_at = NumberAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (Campaign, Contact, Suppression, Invitation, Counter, ApiToken)

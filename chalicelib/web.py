@@ -1,0 +1,67 @@
+"""HTTP replies that any adapter (Chalice, a test, a bench) can send as they are."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def html(body: str, status: int = 200, nonce: str | None = None, frames: bool = False) -> Reply:
+    """An HTML page that loads nothing from elsewhere, runs only its own nonce'd script, is never cached."""
+    script = f"'nonce-{nonce}'" if nonce else "'none'"
+    frame = "frame-src 'self'; " if frames else ""
+    return Reply(
+        status,
+        body,
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; script-src {script}; "
+                f"connect-src 'self'; form-action 'self'; {frame}frame-ancestors 'none'; base-uri 'none'"
+            ),
+            "Referrer-Policy": "same-origin",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "X-Robots-Tag": "noindex, nofollow",
+        },
+    )
+
+
+def json_reply(data: object, status: int = 200) -> Reply:
+    return Reply(
+        status,
+        json.dumps(data, separators=(",", ":")),
+        {"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def parse_form(raw: bytes | str | None) -> dict[str, list[str]] | None:
+    """Fields of an urlencoded body, or None when it is too large to be a survey answer."""
+    if raw is None:
+        return {}
+    if len(raw) > MAX_FORM_BYTES:
+        return None
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+    except ValueError:
+        return None
+
+
+def wants_json(headers: dict[str, str]) -> bool:
+    return "application/json" in (headers.get("accept") or headers.get("Accept") or "")
