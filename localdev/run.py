@@ -1,0 +1,153 @@
+"""`make run`: the whole product on this machine, stopped with Ctrl-C.
+
+DynamoDB Local (data kept in .local/dynamodb), the tables, a seeded demo campaign whose
+invitations land in .local/outbox, `chalice local` on :8000, and the scheduled functions on
+their own clocks (Chalice's local server does not run them).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from localdev import dynamodb
+
+SECRETS = dynamodb.LOCAL / "secrets.env"
+API_PORT = 8000
+
+
+def local_env() -> dict[str, str]:
+    """Settings for every local process; generated secrets persist so links keep working."""
+    saved = {}
+    if SECRETS.exists():
+        saved = dict(line.split("=", 1) for line in SECRETS.read_text().splitlines() if "=" in line)
+    generated = {
+        "CLOSELOOP_SIGNING_SECRETS": saved.get("CLOSELOOP_SIGNING_SECRETS") or secrets.token_urlsafe(32),
+        "CLOSELOOP_ADMIN_TOKEN": saved.get("CLOSELOOP_ADMIN_TOKEN") or f"cl_{secrets.token_urlsafe(24)}",
+    }
+    if generated != saved:
+        dynamodb.LOCAL.mkdir(exist_ok=True)
+        SECRETS.write_text("".join(f"{k}={v}\n" for k, v in generated.items()))
+        SECRETS.chmod(0o600)
+    port = os.environ.get("CLOSELOOP_LOCAL_DYNAMODB_PORT", "8001")
+    env = {
+        **generated,
+        "CLOSELOOP_STAGE": "local",
+        "CLOSELOOP_MAIL_BACKEND": "file",
+        "CLOSELOOP_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}",
+        "CLOSELOOP_TABLE_PREFIX": "closeloop-local-",
+        "CLOSELOOP_OUTBOX_DIR": str(dynamodb.LOCAL / "outbox"),
+        "CLOSELOOP_BASE_URL": f"http://127.0.0.1:{API_PORT}",
+        **dynamodb.CREDENTIALS,
+    }
+    # What the developer exported wins, except credentials, which must be DynamoDB Local's.
+    for key in list(env):
+        if key.startswith("CLOSELOOP_") and os.environ.get(key):
+            env[key] = os.environ[key]
+    return env
+
+
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"chalice local exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own loopback server
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not answer within {timeout:.0f}s") from None
+            time.sleep(0.2)
+
+
+def banner(env: dict[str, str], demo: dict | None) -> str:
+    base = env["CLOSELOOP_BASE_URL"]
+    seeded = "seeded and sent" if demo else "already there"
+    return f"""
+Closeloop is running.
+
+  Outbox (open this):  {base}/dev/outbox        demo campaign {seeded}
+  API:                 {base}/api/campaigns
+  Admin token:         {env["CLOSELOOP_ADMIN_TOKEN"]}
+  DynamoDB Local:      {env["CLOSELOOP_DYNAMODB_ENDPOINT"]}  (data in .local/dynamodb)
+
+  Try:  curl -H "Authorization: Bearer {env["CLOSELOOP_ADMIN_TOKEN"]}" {base}/api/campaigns/demo
+
+Scheduled functions run below on their own clocks. Ctrl-C stops everything.
+"""
+
+
+def scheduler(stop_at: float | None = None) -> None:
+    """Run each scheduled function every interval, in this process, with the local settings."""
+    from chalicelib.jobs import scheduled_jobs
+
+    jobs = scheduled_jobs()
+    next_run = {name: time.monotonic() + 2 for name in jobs}
+    print(f"scheduler: {', '.join(f'{j.name} every {j.every_seconds}s' for j in jobs.values())}", flush=True)
+    while stop_at is None or time.monotonic() < stop_at:
+        now = time.monotonic()
+        for name, job in jobs.items():
+            if now >= next_run[name]:
+                next_run[name] = now + job.every_seconds
+                try:
+                    result = job.run()
+                    print(f"{time.strftime('%H:%M:%S')} {name}: {result}", flush=True)
+                except Exception as exc:  # a failing job must not stop the others
+                    print(f"{time.strftime('%H:%M:%S')} {name} FAILED: {exc!r}", file=sys.stderr, flush=True)
+        time.sleep(max(0.2, min(next_run.values()) - time.monotonic()))
+
+
+def main() -> None:
+    env = local_env()
+    os.environ.update(env)
+    if dynamodb.port_in_use(API_PORT):
+        raise SystemExit(f"port {API_PORT} is already in use: is another `make run` still running?")
+    port = int(env["CLOSELOOP_DYNAMODB_ENDPOINT"].rsplit(":", 1)[1])
+    children: list[subprocess.Popen] = []
+
+    def shutdown(*_args: object) -> None:
+        for child in reversed(children):
+            dynamodb.stop(child)
+        print("\nstopped DynamoDB Local and chalice local", flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        ddb = dynamodb.start(port, dynamodb.LOCAL / "dynamodb", log=dynamodb.LOCAL / "dynamodb.log")
+        children.append(ddb)
+        dynamodb.wait_ready(port, ddb)
+        from chalicelib.demo import seed
+        from chalicelib.store.tables import create_tables
+
+        create_tables(lambda line: print(f"tables: {line}", flush=True))
+        demo = seed(time.time())
+        api = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--port",
+                str(API_PORT),
+                "--no-autoreload",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, **env},
+            start_new_session=True,
+        )
+        children.append(api)
+        wait_http(f"http://127.0.0.1:{API_PORT}/dev/outbox", api)
+        print(banner(env, demo), flush=True)
+        scheduler()
+    except KeyboardInterrupt:
+        shutdown()
+    finally:
+        for child in reversed(children):
+            dynamodb.stop(child)

@@ -1,0 +1,75 @@
+"""Builders shared by tests: a sent campaign, its links, a filled form."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from chalicelib import api, campaigns, contacts
+from chalicelib.store.counts import read
+from chalicelib.store.models import Invitation
+from tests.conftest import html_links, local_path, read_outbox
+
+NPS_SURVEY = {
+    "questions": [
+        {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"},
+        {"id": "reason", "type": "single_choice", "text": "Why?", "options": ["Price", "Support", "Product"]},
+    ]
+}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@dataclass
+class Sent:
+    campaign: campaigns.CampaignView
+    pages: dict[str, str]  # email -> path of the answer page
+    messages: list
+
+
+def launch(outbox, recipients=None, survey=None, segments=("plan",), sent_ago: float = 3600, **extra) -> Sent:
+    """A campaign sent `sent_ago` seconds ago (outside the scanner delivery window by default)."""
+    recipients = recipients or [{"email": "ada@example.com", "properties": {"plan": "pro"}}]
+    body = {"name": "Test", "survey": survey or NPS_SURVEY, "segments": list(segments), **extra}
+    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), time.time())
+    batch = contacts.parse_recipients(enumerate(recipients))
+    api.add_recipients(campaign, batch, time.time() - sent_ago, send=True)
+    messages = read_outbox(outbox)
+    pages = {}
+    for message in messages:
+        links = html_links(message)
+        pages[str(message["To"])] = local_path(links[-1])
+    return Sent(campaign, pages, messages)
+
+
+def csrf_of(body: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+
+
+def open_page(client, path: str) -> tuple[int, str]:
+    response = client.http.get(path)
+    return response.status_code, response.body.decode()
+
+
+def submit(client, path: str, fields: dict, csrf: str | None = None, headers: dict | None = None):
+    if csrf is None:
+        csrf = csrf_of(open_page(client, path)[1])
+    form = {"csrf": csrf, "evidence": "submit", **fields}
+    return client.http.post(path, body=urlencode(form, doseq=True), headers={**FORM_HEADERS, **(headers or {})})
+
+
+def invitation_of(sent: Sent, email: str) -> Invitation:
+    from chalicelib.invitations import invitation_id
+
+    return Invitation.get(invitation_id(sent.campaign.id, email), consistent_read=True)
+
+
+def totals(campaign_id: str, segment: str = "_") -> dict[str, int]:
+    """Counts summed over weeks for one segment key (`_` for all, or e.g. `plan:<code>`)."""
+    out: dict[str, int] = {}
+    for key, counts in read(campaign_id, "W#", consistent=True).items():
+        if key.split("#", 2)[2] == segment:
+            for name, value in counts.items():
+                out[name] = out.get(name, 0) + value
+    return {k: v for k, v in out.items() if v}

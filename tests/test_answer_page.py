@@ -1,0 +1,239 @@
+"""The answer page as a customer (and a scanner) meets it, through the Chalice app."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from chalicelib import counters
+from tests.helpers import csrf_of, invitation_of, launch, open_page, submit, totals
+
+
+def test_a_get_shows_the_clicked_score_preselected_and_records_nothing(client, outbox):
+    sent = launch(outbox)
+    status, body = open_page(client, sent.pages["ada@example.com"] + "?a=9")
+    assert status == 200
+    assert '<input type="radio" name="q_nps" value="9" checked required>' in body
+    assert len(re.findall(r"<input[^>]* checked", body)) == 1
+    assert "<legend>How likely are you to recommend us?" in body
+    invitation = invitation_of(sent, "ada@example.com")
+    assert invitation.answered_at is None and invitation.answers is None
+    assert totals(sent.campaign.id) == {"sent": 1}
+
+
+def test_every_score_link_in_the_email_opens_the_page_with_that_score(client, outbox):
+    sent = launch(outbox)
+    from tests.conftest import html_links, local_path
+
+    links = [local_path(u) for u in html_links(sent.messages[0]) if "?a=" in u]
+    assert len(links) == 11
+    for value, link in enumerate(links):
+        body = open_page(client, link)[1]
+        assert f'value="{value}" checked' in body
+
+
+def test_submit_records_the_answer_and_thanks_the_customer(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    response = submit(client, page, {"q_nps": "9", "q_reason": "Support", "comment": "Fast answers"})
+    body = response.body.decode()
+    assert response.status_code == 200
+    assert "Thank you!" in body and "Fast answers" in body
+    invitation = invitation_of(sent, "ada@example.com")
+    assert invitation.answers.as_dict() == {"nps": 9, "reason": "Support"}
+    assert (invitation.score, invitation.category, invitation.comment) == (9, "promoter", "Fast answers")
+    assert invitation.ack_pk == "ack" and invitation.ack_due_at > time.time()
+    assert totals(sent.campaign.id)["promoters"] == 1
+    assert totals(sent.campaign.id)["responses"] == 1
+    assert totals(sent.campaign.id)["comments"] == 1
+
+
+def test_segment_counters_move_with_the_answer(client, outbox):
+    sent = launch(
+        outbox,
+        [
+            {"email": "a@example.com", "properties": {"plan": "pro"}},
+            {"email": "b@example.com", "properties": {"plan": "free"}},
+        ],
+    )
+    submit(client, sent.pages["a@example.com"], {"q_nps": "10"})
+    submit(client, sent.pages["b@example.com"], {"q_nps": "2"})
+    pro = f"plan:{counters.segment_code('pro')}"
+    free = f"plan:{counters.segment_code('free')}"
+    assert totals(sent.campaign.id, pro) == {
+        "sent": 1,
+        "responses": 1,
+        "promoters": 1,
+        "q.nps.n": 1,
+        "q.nps.sum": 10,
+        "q.nps.sq": 100,
+        "q.nps.v10": 1,
+    }
+    assert totals(sent.campaign.id, free)["detractors"] == 1
+    assert totals(sent.campaign.id)["responses"] == 2
+
+
+def test_answering_again_updates_the_same_response_and_moves_the_counters_exactly(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    submit(client, page, {"q_nps": "9", "comment": "Nice"})
+    before = totals(sent.campaign.id)
+    submit(client, page, {"q_nps": "3"})
+    after = totals(sent.campaign.id)
+    assert before["promoters"] == 1 and "detractors" not in before
+    assert after.get("promoters", 0) == 0 and after["detractors"] == 1
+    assert after["responses"] == 1 and after["comments"] == 1
+    invitation = invitation_of(sent, "ada@example.com")
+    assert (invitation.score, invitation.comment, invitation.answer_version) == (3, "Nice", 2)
+
+
+def test_a_submit_without_the_button_records_nothing(client, outbox):
+    """A script calling form.submit() sends no submitter: no evidence of a person."""
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    csrf = csrf_of(open_page(client, page + "?a=9")[1])
+    response = submit(client, page, {"q_nps": "9", "evidence": ""}, csrf=csrf)
+    assert response.status_code == 400
+    assert "Please press Submit" in response.body.decode()
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+    assert totals(sent.campaign.id) == {"sent": 1, "filtered": 1}
+
+
+def test_a_trap_hit_filters_the_clicks_that_follow_it(client, outbox, monkeypatch):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    assert client.http.get(page + "/t").status_code == 200
+    response = submit(client, page, {"q_nps": "10"})
+    assert "press Submit once more to confirm" in response.body.decode()
+    invitation = invitation_of(sent, "ada@example.com")
+    assert invitation.answered_at is None
+    assert (invitation.trap_hits, invitation.filtered) == (1, 1)
+    assert invitation.filtered_answers.as_dict() == {"answers": {"nps": 10}, "reason": "trap"}
+    assert totals(sent.campaign.id) == {"sent": 1, "trap_hits": 1, "filtered": 1}
+    # once the trap window has passed, a person's answer counts
+    monkeypatch.setenv("CLOSELOOP_SCANNER_TRAP_WINDOW", "0")
+    submit(client, page, {"q_nps": "10"})
+    assert invitation_of(sent, "ada@example.com").score == 10
+    assert totals(sent.campaign.id)["promoters"] == 1
+
+
+def test_activity_within_seconds_of_delivery_is_filtered(client, outbox):
+    sent = launch(outbox, sent_ago=0)
+    response = submit(client, sent.pages["ada@example.com"], {"q_nps": "0"})
+    assert response.status_code == 200 and "confirm" in response.body.decode()
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+    assert totals(sent.campaign.id).get("detractors", 0) == 0
+    assert totals(sent.campaign.id)["filtered"] == 1
+
+
+@pytest.mark.parametrize("mangle", ["tamper", "unknown", "garbage"])
+def test_bad_tokens_get_a_friendly_404_that_reveals_nothing(client, outbox, mangle):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    token = page.rsplit("/", 1)[1]
+    bad = {
+        "tamper": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
+        "unknown": token.replace(sent.campaign.id, "nosuchcamp", 1),
+        "garbage": "not-a-token",
+    }[mangle]
+    for response in (client.http.get(f"/s/{bad}?a=9"), submit(client, f"/s/{bad}", {"q_nps": "9"}, csrf="x")):
+        body = response.body.decode()
+        assert response.status_code == 404
+        assert "This link does not work" in body
+        assert sent.campaign.id not in body and "ada@" not in body and "Traceback" not in body
+    assert client.http.get(f"/s/{bad}/t").status_code == 404
+
+
+def test_an_expired_token_gets_the_404(client, outbox, monkeypatch):
+    monkeypatch.setenv("CLOSELOOP_INVITATION_TTL_DAYS", "0")
+    sent = launch(outbox, sent_ago=0)
+    response = client.http.get(sent.pages["ada@example.com"])
+    assert response.status_code == 404
+
+
+def test_a_missing_or_forged_csrf_token_records_nothing(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    for csrf in ("", "123.forged"):
+        response = submit(client, page, {"q_nps": "9"}, csrf=csrf)
+        assert response.status_code == 403
+        assert "press Submit again" in response.body.decode()
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+
+
+def test_a_post_from_another_site_is_refused(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    response = submit(client, page, {"q_nps": "9"}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+
+
+def test_a_token_for_one_invitation_cannot_answer_another(client, outbox):
+    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}])
+    page_a = sent.pages["a@example.com"]
+    page_b = sent.pages["b@example.com"]
+    csrf_a = csrf_of(open_page(client, page_a)[1])
+    response = submit(client, page_b, {"q_nps": "0"}, csrf=csrf_a)
+    assert response.status_code == 403
+    assert invitation_of(sent, "b@example.com").answered_at is None
+
+
+def test_invalid_answers_come_back_with_messages_and_keep_what_was_typed(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    response = submit(client, page, {"q_nps": "12", "comment": "keep me"})
+    body = response.body.decode()
+    assert response.status_code == 400
+    assert "12 is outside the scale: choose a score from 0 to 10." in body
+    assert 'aria-describedby="err-nps"' in body
+    assert ">keep me</textarea>" in body
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+
+
+def test_html_in_a_comment_comes_out_escaped(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    body = submit(client, page, {"q_nps": "5", "comment": evil}).body.decode()
+    assert evil not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in body
+    # and in the form when it comes back with an error
+    body = submit(client, page, {"q_nps": "99", "comment": evil}).body.decode()
+    assert evil not in body and "&lt;script&gt;" in body
+
+
+def test_the_gesture_save_answers_json_and_records_the_first_question_only(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    csrf = csrf_of(open_page(client, page + "?a=8")[1])
+    response = submit(
+        client,
+        page,
+        {"q_nps": "8", "q_reason": "Price", "evidence": "gesture"},
+        csrf=csrf,
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json_body["status"] == "recorded"
+    invitation = invitation_of(sent, "ada@example.com")
+    assert invitation.answers.as_dict() == {"nps": 8}
+    assert invitation.evidence == "gesture"
+    # the later Submit completes the same response
+    submit(client, page, {"q_nps": "8", "q_reason": "Price", "comment": "ok"}, csrf=csrf)
+    invitation = invitation_of(sent, "ada@example.com")
+    assert invitation.answers.as_dict() == {"nps": 8, "reason": "Price"}
+    assert totals(sent.campaign.id)["responses"] == 1 and totals(sent.campaign.id)["passives"] == 1
+
+
+def test_pages_are_locked_down(client, outbox):
+    sent = launch(outbox)
+    response = client.http.get(sent.pages["ada@example.com"])
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    assert "script-src 'nonce-" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in response.body.decode()
