@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 
@@ -26,17 +27,21 @@ def _json(status: int, body: dict) -> Response:
     return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-@app.middleware("http")
-def errors_as_json(event, get_response):
-    """Domain errors become JSON with a message and the field at fault."""
-    try:
-        return get_response(event)
-    except CloseloopError as exc:
-        return _json(exc.status, exc.to_json())
+def api_route(path: str, **kwargs):
+    """An admin API route: bearer token required; domain errors become JSON naming the field at fault."""
 
+    def register(view):
+        @functools.wraps(view)
+        def guarded(*args, **params):
+            try:
+                authenticate(app.current_request.headers)
+                return _json(*view(*args, **params))
+            except CloseloopError as exc:
+                return _json(exc.status, exc.to_json())
 
-def _admin() -> None:
-    authenticate(app.current_request.headers)
+        return app.route(path, **kwargs)(guarded)
+
+    return register
 
 
 def _body() -> object:
@@ -79,22 +84,19 @@ def dev_outbox_message(name):
     return _send(outbox.show(name))
 
 
-@app.route("/api/campaigns", methods=["POST"])
+@api_route("/api/campaigns", methods=["POST"])
 def create_campaign():
-    _admin()
-    return _json(*api.create_campaign(_body(), time.time()))
+    return api.create_campaign(_body(), time.time())
 
 
-@app.route("/api/campaigns/{campaign_id}", methods=["GET"])
+@api_route("/api/campaigns/{campaign_id}", methods=["GET"])
 def get_campaign(campaign_id):
-    _admin()
-    return _json(*api.get_campaign(campaign_id))
+    return api.get_campaign(campaign_id)
 
 
-@app.route("/api/campaigns/{campaign_id}/send", methods=["POST"])
+@api_route("/api/campaigns/{campaign_id}/send", methods=["POST"])
 def send_campaign(campaign_id):
-    _admin()
-    return _json(*api.send_campaign(campaign_id, time.time()))
+    return api.send_campaign(campaign_id, time.time())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

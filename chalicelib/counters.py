@@ -87,7 +87,7 @@ def contribution(survey: Survey, answers: Mapping[str, Any], comment: str | None
             for choice in [value] if isinstance(value, str) else value:
                 if choice in question.options:
                     counts[f"{prefix}o{question.options.index(choice)}"] = 1
-    return counts
+    return {name: value for name, value in counts.items() if value}
 
 
 def delta(old: Mapping[str, int], new: Mapping[str, int]) -> dict[str, int]:

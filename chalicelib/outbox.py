@@ -60,7 +60,7 @@ def show(name: str) -> Reply:
     return html(
         render(
             "outbox_message.html",
-            name=name,
+            message_name=name,
             headers=[(k, str(v)) for k, v in message.items()],
             text=text.get_content() if text else "",
             framed=framed,

@@ -28,5 +28,5 @@ def environment() -> Any:
     return env
 
 
-def render(name: str, **context: Any) -> str:
-    return environment().get_template(name).render(**context)
+def render(template: str, /, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

@@ -1,0 +1,74 @@
+"""Concurrent submits for one invitation leave one response and counters equal to its final answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from chalicelib import counters, responses
+from chalicelib.campaigns import get_campaign
+from chalicelib.config import get_settings
+from chalicelib.signing import read_invitation_token
+from tests.helpers import invitation_of, launch, totals
+
+
+def _submit_all(ref, campaign, scores: list[int]) -> list[str]:
+    """Every thread waits at a barrier, then records its score at the same moment."""
+    barrier = threading.Barrier(len(scores))
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    settings = get_settings()
+
+    def worker(score: int) -> None:
+        try:
+            barrier.wait()
+            submission = responses.Submission({"nps": score}, f"score {score}", "submit")
+            outcomes.append(responses.record(ref, campaign, submission, time.time(), settings).status)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in scores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return outcomes
+
+
+def _ref(sent, email):
+    token = sent.pages[email].rsplit("/", 1)[1]
+    return read_invitation_token(token, get_settings().signing_secrets, time.time())
+
+
+def test_two_concurrent_first_answers_leave_one_response_and_consistent_counters(db, outbox):
+    recipients = [{"email": f"c{i}@example.com", "properties": {"plan": "pro"}} for i in range(10)]
+    sent = launch(outbox, recipients)
+    campaign = get_campaign(sent.campaign.id)
+    for i in range(10):
+        email = f"c{i}@example.com"
+        outcomes = _submit_all(_ref(sent, email), campaign, [9, 3])
+        assert outcomes == ["recorded", "recorded"]
+        final = invitation_of(sent, email)
+        assert final.answer_version == 2
+        assert final.comment == f"score {final.score}"
+    totals_all = totals(sent.campaign.id)
+    finals = [invitation_of(sent, f"c{i}@example.com").score for i in range(10)]
+    assert totals_all["responses"] == 10
+    assert totals_all.get("promoters", 0) == finals.count(9)
+    assert totals_all.get("detractors", 0) == finals.count(3)
+    assert totals_all["q.nps.sum"] == sum(finals)
+    pro = f"plan:{counters.segment_code('pro')}"
+    assert totals(sent.campaign.id, pro)["responses"] == 10
+
+
+def test_a_storm_of_edits_leaves_counters_equal_to_the_final_answer(db, outbox):
+    sent = launch(outbox)
+    campaign = get_campaign(sent.campaign.id)
+    ref = _ref(sent, "ada@example.com")
+    for _ in range(5):
+        _submit_all(ref, campaign, [0, 5, 7, 8, 9, 10])
+    final = invitation_of(sent, "ada@example.com")
+    assert final.answer_version == 30
+    expected = counters.contribution(campaign.survey, {"nps": int(final.score)}, final.comment)
+    assert totals(sent.campaign.id) == {"sent": 1, **expected}
