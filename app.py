@@ -58,6 +58,11 @@ def home():
     return {"service": "closeloop"}
 
 
+@app.route("/favicon.ico")
+def favicon():
+    return Response(body="", status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 @app.route("/s/{token}", methods=["GET"])
 def survey_page(token):
     return _send(survey_pages.show(token, app.current_request.query_params, time.time()))

@@ -26,7 +26,7 @@ from chalicelib.surveys import Survey, parse_survey
 MAX_SEGMENTS = 5
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 TEXT_OPTIONS = {"subject": 200, "intro": 1000, "company": 100, "sender_name": 100}
-DEFAULT_SUBJECT = "A quick question from {company}"
+DEFAULT_SUBJECT = "A quick question"
 DEFAULT_INTRO = "We read every answer, and we will reply to yours."
 
 
@@ -44,11 +44,13 @@ class CampaignView:
 
     @property
     def company(self) -> str:
-        return self.options.get("company") or "us"
+        return self.options.get("company") or ""
 
     @property
     def subject(self) -> str:
-        return self.options.get("subject") or DEFAULT_SUBJECT.format(company=self.company)
+        if self.options.get("subject"):
+            return self.options["subject"]
+        return f"{DEFAULT_SUBJECT} from {self.company}" if self.company else DEFAULT_SUBJECT
 
     @property
     def intro(self) -> str:
