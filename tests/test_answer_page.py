@@ -20,7 +20,7 @@ def test_a_get_shows_the_clicked_score_preselected_and_records_nothing(client, o
     assert "<legend>How likely are you to recommend us?" in body
     invitation = invitation_of(sent, "ada@example.com")
     assert invitation.answered_at is None and invitation.answers is None
-    assert totals(sent.campaign.id) == {"sent": 1}
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1}
 
 
 def test_every_score_link_in_the_email_opens_the_page_with_that_score(client, outbox):
@@ -60,9 +60,11 @@ def test_segment_counters_move_with_the_answer(client, outbox):
     )
     submit(client, sent.pages["a@example.com"], {"q_nps": "10"})
     submit(client, sent.pages["b@example.com"], {"q_nps": "2"})
-    pro = f"plan:{counters.segment_code('pro')}"
-    free = f"plan:{counters.segment_code('free')}"
+    pro = counters.segment_key("plan", "pro")
+    free = counters.segment_key("plan", "free")
+    assert pro == "plan=pro"
     assert totals(sent.campaign.id, pro) == {
+        "invited": 1,
         "sent": 1,
         "responses": 1,
         "promoters": 1,
@@ -98,7 +100,7 @@ def test_a_submit_without_the_button_records_nothing(client, outbox):
     assert response.status_code == 400
     assert "Please press Submit" in response.body.decode()
     assert invitation_of(sent, "ada@example.com").answered_at is None
-    assert totals(sent.campaign.id) == {"sent": 1, "filtered": 1}
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, "filtered": 1}
 
 
 def test_a_trap_hit_filters_the_clicks_that_follow_it(client, outbox, monkeypatch):
@@ -111,7 +113,7 @@ def test_a_trap_hit_filters_the_clicks_that_follow_it(client, outbox, monkeypatc
     assert invitation.answered_at is None
     assert (invitation.trap_hits, invitation.filtered) == (1, 1)
     assert invitation.filtered_answers.as_dict() == {"answers": {"nps": 10}, "reason": "trap"}
-    assert totals(sent.campaign.id) == {"sent": 1, "trap_hits": 1, "filtered": 1}
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, "trap_hits": 1, "filtered": 1}
     # once the trap window has passed, a person's answer counts
     monkeypatch.setenv("CLOSELOOP_SCANNER_TRAP_WINDOW", "0")
     submit(client, page, {"q_nps": "10"})
