@@ -7,7 +7,7 @@ import time
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, counting, delivery, openapi, outbox, suppression, survey_pages, work
+from chalicelib import api, counting, delivery, openapi, outbox, render, suppression, survey_pages, work
 from chalicelib.auth import authenticate
 from chalicelib.config import get_settings
 from chalicelib.errors import CloseloopError, TooManyRequests, ValidationError
@@ -68,6 +68,13 @@ def home():
 @app.route("/favicon.ico")
 def favicon():
     return Response(body="", status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@app.route("/static/{name}")
+def static_asset(name):
+    if name not in render.ASSETS:
+        return Response(body="", status_code=404)
+    return Response(body=render.asset(name)[0], status_code=200, headers=render.asset_headers(name))
 
 
 @app.route("/s/{token}", methods=["GET"])

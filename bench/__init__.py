@@ -59,6 +59,9 @@ def closeloop_env(endpoint: str, outbox: Path, base_url: str = "http://127.0.0.1
         "CLOSELOOP_OUTBOX_DIR": str(outbox),
         "CLOSELOOP_MAIL_BACKEND": "file",
         "CLOSELOOP_BASE_URL": base_url,
+        "CLOSELOOP_QUEUE_BACKEND": "local",
+        "CLOSELOOP_QUEUE_DIR": str(outbox.parent / "queue"),
+        "CLOSELOOP_SEND_RATE": "0",
     }
 
 
@@ -88,16 +91,24 @@ class Launched:
     tokens: list[str]  # one signed page token per invitation, in recipient order
 
 
+def drain(clock=time.time) -> int:
+    """Deliver every queued work message to the work handler, with a chosen clock; returns invocations."""
+    from chalicelib import work
+    from chalicelib.queue import get_queue
+
+    return get_queue().drain(lambda event, _context: [work.handle(r, clock) for r in event["Records"]])
+
+
 def launch(count: int, sent_ago: float = 3600) -> Launched:
     """A campaign with two segments and `count` invitations sent `sent_ago` seconds ago.
 
-    The same path as the admin API: create the campaign, add recipients with send=true
-    (the first 50 go out inline), then the send job delivers the rest. Tokens are read
-    from the messages in the outbox, as a customer would click them.
+    The same path as the admin API: create the campaign, import the recipients, send; the
+    work queue's handler fans out and sends. Tokens are read from the messages in the
+    outbox, as a customer would click them.
     """
-    from chalicelib import api, campaigns, contacts
+    from chalicelib import campaigns, imports
     from chalicelib.config import get_settings
-    from chalicelib.invitations import send_due
+    from chalicelib.queue import get_queue
 
     settings = get_settings()
     sent_at = time.time() - sent_ago
@@ -110,10 +121,10 @@ def launch(count: int, sent_ago: float = 3600) -> Launched:
         }
         for i in range(count)
     ]
-    api.add_recipients(campaign, contacts.parse_recipients(enumerate(rows)), sent_at, send=True)
-    for _ in range(5):  # the inline sends cover 50; each run of the send job delivers up to 500 more
-        if not sum(send_due(sent_at, settings).values()):
-            break
+    imports.start(campaign, list(enumerate(rows)), "recipients", sent_at, settings, get_queue())
+    drain(lambda: sent_at)
+    campaigns.start_sending(campaign.id, sent_at, None, get_queue())
+    drain(lambda: sent_at)
     pages = outbox_pages(settings.outbox_dir, settings.base_url)
     missing = [row["email"] for row in rows if row["email"] not in pages]
     if missing:

@@ -1,4 +1,4 @@
-"""Moving the counters, exactly once per change, off the customer's path.
+"""Following every change of an invitation, exactly once, off the customer's path.
 
 Every write that changes what an invitation counts for (created, sent, skipped, answered,
 edited, scanner activity, bounced, unsubscribed) is one single-item write that adds 1 to the
@@ -8,6 +8,11 @@ in one transaction per batch adds the differences to the counter items and recor
 `counted` on each invitation, on condition that its `rev` has not moved. A change that lands
 meanwhile fails that condition and is applied on the next pass, so nothing is counted twice
 or lost, whatever the interleaving; many answers share one write of the hot counter items.
+
+The same pass does the bookkeeping that trails an answer, so the customer's request writes
+one item and one keys-only index entry: it adds the response to the campaign's responses
+index, opens its loop status, schedules its acknowledgement a quiet period after the last
+edit, and cancels reminders.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import counters
 from chalicelib.campaigns import CampaignView, get_campaign
+from chalicelib.config import Settings, get_settings
 from chalicelib.store import bind
 from chalicelib.store.counts import add_op
 from chalicelib.store.models import Invitation
@@ -27,6 +33,8 @@ from chalicelib.store.transact import TransactionConflict, update_op, write
 
 SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
+ACK_PK = "ack"
+REMIND_PK = "remind"
 
 
 def shard(invitation_id: str) -> str:
@@ -67,6 +75,23 @@ def contribution_of(invitation: Invitation, campaign: CampaignView) -> dict[str,
     return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone)
 
 
+def follow_ups(invitation: Invitation, settings: Settings) -> list[Action]:
+    """What trails an answer: the responses index, the loop, the acknowledgement, no more reminders."""
+    if invitation.answered_at is None:
+        return []
+    actions: list[Action] = []
+    if invitation.responded_campaign is None:
+        actions.append(Invitation.responded_campaign.set(invitation.campaign_id))
+    if invitation.loop_status is None:
+        actions.append(Invitation.loop_status.set("new"))
+    due = (invitation.updated_at or invitation.answered_at) + settings.ack_delay
+    if invitation.ack_state in (None, "due") and (invitation.ack_pk is None or invitation.ack_due_at != due):
+        actions += [Invitation.ack_pk.set(ACK_PK), Invitation.ack_due_at.set(due), Invitation.ack_state.set("due")]
+    if invitation.send_pk == REMIND_PK:
+        actions += [Invitation.send_pk.remove(), Invitation.send_due_at.remove()]
+    return actions
+
+
 def pending_ids(limit: int) -> list[str]:
     bind()
     ids: list[str] = []
@@ -80,15 +105,16 @@ def pending_ids(limit: int) -> list[str]:
 def apply_pending(limit: int = 2000) -> dict[str, int]:
     """Apply up to `limit` pending invitations; returns how many were applied and how many moved meanwhile."""
     ids = pending_ids(limit)
+    settings = get_settings()
     result = {"applied": 0, "moved": 0}
     for start in range(0, len(ids), 100):
         invitations = list(Invitation.batch_get(ids[start : start + 100], consistent_read=True))
-        for outcome, n in _apply(invitations).items():
+        for outcome, n in _apply(invitations, settings).items():
             result[outcome] += n
     return result
 
 
-def _apply(invitations: Iterable[Invitation]) -> dict[str, int]:
+def _apply(invitations: Iterable[Invitation], settings: Settings) -> dict[str, int]:
     """Group invitations into transactions of at most 100 items (invitations plus distinct counter items)."""
     outcome = {"applied": 0, "moved": 0}
     batch: list[tuple[Invitation, dict]] = []
@@ -106,7 +132,7 @@ def _apply(invitations: Iterable[Invitation]) -> dict[str, int]:
         if batch and len(batch) + 1 + len(keys | own) > MAX_TRANSACTION_ITEMS:
             _commit(batch, outcome)
             batch, keys = [], set()
-        batch.append((invitation, {"new": new, "change": change}))
+        batch.append((invitation, {"new": new, "change": change, "also": follow_ups(invitation, settings)}))
         keys |= own
     if batch:
         _commit(batch, outcome)
@@ -120,7 +146,7 @@ def _commit(batch: list[tuple[Invitation, dict]], outcome: dict[str, int]) -> No
             update_op(
                 Invitation,
                 invitation.id,
-                [Invitation.counted.set(plan["new"]), Invitation.count_pk.remove()],
+                [Invitation.counted.set(plan["new"]), Invitation.count_pk.remove(), *plan["also"]],
                 Invitation.rev == invitation.rev,
             )
             for invitation, plan in batch

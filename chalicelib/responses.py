@@ -4,7 +4,9 @@ The first answer is written optimistically in one round trip: an UpdateItem whos
 says "not answered yet, not within a scanner window". When the condition fails, DynamoDB
 hands back the invitation as it was, and that decides the next step without a read: a
 scanner's activity is filtered, an edit is written under an optimistic lock on
-`answer_version`. Counters follow through chalicelib.counting (exactly once per change).
+`answer_version`. The write touches the invitation and the keys-only `count-pending` index
+only; counters, the responses index and the acknowledgement schedule follow through
+chalicelib.counting, exactly once per change, within a minute.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from chalicelib.signing import InvitationRef
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update
 
-ACK_PK = "ack"
 MAX_ATTEMPTS = 8
 EVIDENCE = ("submit", "gesture")
 
@@ -81,7 +82,7 @@ def record(
                 return Outcome("filtered", reason=reason, answers=submission.answers, comment=submission.comment)
             if invitation.answered_at is None:
                 return _first_answer(ref, campaign, submission, now, settings)
-            return _edit(invitation, campaign, submission, now, settings)
+            return _edit(invitation, campaign, submission, now)
         except ConditionFailed as failed:
             old = failed.old
     raise RuntimeError(f"invitation {ref.invitation_id} kept changing under {MAX_ATTEMPTS} attempts")
@@ -109,13 +110,6 @@ def _first_answer(
     actions = [
         *_answer_actions(ref.invitation_id, campaign, submission.answers, submission.comment, submission.evidence, now),
         Invitation.answered_at.set(now),
-        Invitation.responded_campaign.set(campaign.id),
-        Invitation.ack_pk.set(ACK_PK),
-        Invitation.ack_due_at.set(now + settings.ack_delay),
-        Invitation.ack_state.set("due"),
-        Invitation.loop_status.set("new"),
-        Invitation.send_pk.remove(),
-        Invitation.send_due_at.remove(),
     ]
     condition = (
         (Invitation.campaign_id == campaign.id)
@@ -127,15 +121,11 @@ def _first_answer(
     return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
 
 
-def _edit(
-    invitation: Invitation, campaign: CampaignView, submission: Submission, now: float, settings: Settings
-) -> Outcome:
+def _edit(invitation: Invitation, campaign: CampaignView, submission: Submission, now: float) -> Outcome:
     """Fields given replace earlier ones; fields left empty keep them."""
     answers = {**counting.plain(invitation.answers), **submission.answers}
     comment = submission.comment if submission.comment is not None else invitation.comment
     actions = _answer_actions(invitation.id, campaign, answers, comment, submission.evidence, now)
-    if invitation.ack_pk:
-        actions.append(Invitation.ack_due_at.set(now + settings.ack_delay))
     update(Invitation, invitation.id, actions, Invitation.answer_version == invitation.answer_version)
     return Outcome("recorded", first=False, answers=answers, comment=comment)
 

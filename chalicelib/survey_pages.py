@@ -18,7 +18,7 @@ from chalicelib.config import Settings, get_settings
 from chalicelib.render import render
 from chalicelib.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token
 from chalicelib.surveys import AnswerError, parse_comment
-from chalicelib.web import Reply, html, json_reply, new_nonce, parse_form, wants_json
+from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 
 CSRF_MAX_AGE = 2 * 86400
 
@@ -49,7 +49,6 @@ def _form_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Reply:
-    nonce = new_nonce()
     first = campaign.survey.first
     body = render(
         "survey.html",
@@ -61,10 +60,9 @@ def _form_page(
         comment=comment,
         errors=errors or {},
         notice=notice,
-        nonce=nonce,
         gesture=first.id in values,
     )
-    return html(body, status=status, nonce=nonce)
+    return html(body, status=status)
 
 
 def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
