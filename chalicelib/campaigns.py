@@ -1,8 +1,10 @@
 """Campaigns: a survey, who is asked and when, how the invitation reads, and its state.
 
-States: draft -> scheduled -> sending -> sent, with paused (from scheduled, sending, or a
-sent recurring campaign) and cancelled. Only a draft can be edited, so a survey never changes
-under answers already given.
+States: draft -> scheduled -> sending -> sent, with paused and cancelled. `sending` means
+the fan-out is still enqueueing batches; `sent` that every invitation has been handed to the
+queue (batches may still be going out, so a sent campaign can still be paused; resuming goes
+through the campaign again and skips what was sent). Only a draft can be edited, so a survey
+never changes under answers already given.
 
 The survey definition is read on every answer, so `get_campaign()` keeps it in memory for
 `CLOSELOOP_CAMPAIGN_CACHE_SECONDS` across warm invocations; sending reads it fresh.
@@ -384,11 +386,11 @@ def finish_sending(campaign_id: str, now: float) -> None:
 
 
 def pause(campaign_id: str, now: float) -> str:
+    """Stops what has not gone out yet: queued batches, reminders, recurring rounds."""
     campaign = load_campaign(campaign_id, consistent=True)
-    pausable = ("scheduled", "sending") + (("sent",) if campaign.kind == "recurring" else ())
-    if campaign.status not in pausable:
+    if campaign.status not in ("scheduled", "sending", "sent"):
         raise Conflict(
-            f"Only a scheduled or sending campaign can be paused. This campaign is {campaign.status}.", "status"
+            f"Only a scheduled, sending or sent campaign can be paused. This campaign is {campaign.status}.", "status"
         )
     _transition(
         campaign_id,
@@ -409,11 +411,13 @@ def resume(campaign_id: str, now: float, queue: Any) -> str:
     if campaign.status != "paused":
         raise Conflict(f"Only a paused campaign can be resumed. This campaign is {campaign.status}.", "status")
     back = campaign.paused_from or "sending"
+    refan = back in ("sending", "sent") and campaign.kind != "recurring"
+    back = "sending" if refan else back
     actions = [Campaign.status.set(back), Campaign.paused_from.remove(), Campaign.updated_at.set(now)]
     if back == "scheduled":
         actions.append(Campaign.sched_pk.set(SCHEDULED_PK))
     _transition(campaign_id, actions, Campaign.status == "paused", "The campaign changed meanwhile.")
-    if back == "sending":
+    if refan:  # batches skipped while paused went back to pending: go through the campaign again
         queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
     return back
 

@@ -168,7 +168,10 @@ def unsubscribe_page(token: str, now: float) -> Reply:
     campaign = get_campaign(ref.campaign_id)
     return html(
         render(
-            "unsubscribe.html", action=f"{settings.base_url}/u/{token}", company=campaign.company if campaign else ""
+            "unsubscribe.html",
+            action=f"{settings.base_url}/u/{token}",
+            company=campaign.company if campaign else "",
+            notice=None,
         )
     )
 

@@ -79,3 +79,59 @@ def totals(campaign_id: str, segment: str = "_") -> dict[str, int]:
     """Counts summed over weeks for one segment key (`_` for all, or e.g. `plan=pro`), once applied."""
     counting.apply_pending()
     return stats.totals(campaign_id, segment)
+
+
+def sqs_record(message: dict, receipt: str = "receipt-1") -> dict:
+    """One SQS record as Lambda's event source delivers it."""
+    import json
+
+    return {
+        "messageId": receipt,
+        "receiptHandle": receipt,
+        "body": json.dumps(message),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:closeloop-work",
+    }
+
+
+def sns_event(message: dict) -> dict:
+    """An SNS notification as Lambda receives it (SES events are published to SNS)."""
+    import json
+
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:closeloop-ses-events:1",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": "m-1",
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:closeloop-ses-events",
+                    "Subject": None,
+                    "Message": json.dumps(message),
+                    "Timestamp": "2026-11-24T10:00:00.000Z",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def create_campaign(recipients, survey=None, segments=("plan",), **extra) -> campaigns.CampaignView:
+    """A draft campaign with its recipients imported (nothing sent yet)."""
+    body = {"name": "Test", "survey": survey or NPS_SURVEY, "segments": list(segments), **extra}
+    now = time.time()
+    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), now)
+    imports.start(campaign, list(enumerate(recipients)), "recipients", now, get_settings(), get_queue())
+    drain()
+    return campaign
+
+
+def people(n: int, prefix: str = "p") -> list[dict]:
+    return [{"email": f"{prefix}{i}@example.com", "properties": {"plan": ("pro", "free")[i % 2]}} for i in range(n)]
+
+
+def invitations_of(campaign_id: str) -> list[Invitation]:
+    return [Invitation.get(k.id, consistent_read=True) for k in Invitation.by_campaign.query(campaign_id)]
