@@ -26,8 +26,8 @@ def test_create_tables_is_idempotent(env):
     first = cli("create-tables", env=env)
     second = cli("create-tables", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("created ") == 9
-    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 9
+    assert first.stdout.count("created ") == 10
+    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 10
     from chalicelib.store.tables import delete_tables
 
     delete_tables()

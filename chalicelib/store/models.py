@@ -330,6 +330,40 @@ class RateWindow(Model):
     expires = TTLAttribute()
 
 
+class RetryDueIndex(GlobalSecondaryIndex):
+    """Sparse: deliveries waiting for their next attempt carry `retry_pk`."""
+
+    Meta = _index_meta("retry-due", KeysOnlyProjection)
+    retry_pk = UnicodeAttribute(hash_key=True)
+    next_at = NumberAttribute(range_key=True)
+
+
+class Delivery(Model):
+    """The ledger of things sent at most once: one item per (what, to whom, which event or period).
+
+    Alerts, webhooks and digests claim their key here before sending and mark it done after,
+    so a schedule that fires twice or a redelivered message sends nothing twice.
+    """
+
+    TABLE = "deliveries"
+
+    class Meta(_Meta):
+        pass
+
+    key = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute(default="sending")
+    lease_until = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    retry_pk = UnicodeAttribute(null=True)
+    next_at = NumberAttribute(null=True)
+    payload = JSONAttribute(null=True)
+    created_at = NumberAttribute()
+    done_at = NumberAttribute(null=True)
+    expires = TTLAttribute(null=True)
+    retry_due = RetryDueIndex()
+
+
 MODELS: tuple[type[Model], ...] = (
     Campaign,
     Contact,
@@ -340,4 +374,5 @@ MODELS: tuple[type[Model], ...] = (
     Member,
     ImportJob,
     RateWindow,
+    Delivery,
 )
