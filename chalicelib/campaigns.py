@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib import personalize
+from chalicelib import personalize, themes
 from chalicelib.config import get_settings
 from chalicelib.contacts import email_problem, normalize_email
 from chalicelib.errors import Conflict, NotFound, ValidationError
@@ -77,6 +77,10 @@ class CampaignView:
     @property
     def reminders(self) -> list[int]:
         return list(self.options.get("reminders") or [])
+
+    @property
+    def themes(self) -> dict[str, list[str]]:
+        return dict(self.options.get("themes") or {})
 
     def to_json(self) -> dict:
         return {
@@ -199,6 +203,8 @@ def parse_options(options: Any) -> dict[str, Any]:
             clean[key] = value
         elif key == "reminders":
             clean[key] = _reminders(value, path)
+        elif key == "themes":
+            clean[key] = themes.parse_themes(value, path)
         else:
             raise ValidationError(f"Unknown option {key!r}.", path)
     return clean

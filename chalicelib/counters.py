@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import nps
 from chalicelib.surveys import Survey
+from chalicelib.themes import detect
 
 ALL_SEGMENT = "_"
 NO_VALUE = "(none)"
@@ -30,6 +31,11 @@ def week_period(epoch: float, timezone: str) -> str:
     """The ISO week in the campaign's time zone, so a Monday digest covers Monday to Sunday there."""
     year, week, _ = datetime.fromtimestamp(epoch, ZoneInfo(timezone)).isocalendar()
     return f"W#{year}-W{week:02d}"
+
+
+def day_period(epoch: float, timezone: str) -> str:
+    """The calendar day in the campaign's time zone: daily digests, months, any since/until."""
+    return f"D#{datetime.fromtimestamp(epoch, ZoneInfo(timezone)).date().isoformat()}"
 
 
 def segment_label(value: Any) -> str:
@@ -50,13 +56,17 @@ def counter_key(period: str, segment: str) -> str:
     return f"{period}#{segment}"
 
 
-def answer_counts(survey: Survey, answers: Mapping[str, Any], comment: str | None) -> Counts:
+def answer_counts(
+    survey: Survey, answers: Mapping[str, Any], comment: str | None, themes: Mapping[str, Sequence[str]] | None = None
+) -> Counts:
     """What one recorded response adds; empty when nothing is answered."""
     if not answers:
         return {}
     counts = {"responses": 1}
     if comment:
         counts["comments"] = 1
+        for theme in detect(comment, themes or {}):
+            counts[f"theme.{theme}"] = 1
     nps_question = survey.nps_question
     if nps_question and nps_question.id in answers:
         counts[CATEGORY_COUNTERS[nps.category(answers[nps_question.id])]] = 1
@@ -96,15 +106,19 @@ class CountState:
     comment: str | None = None
 
 
-def contribution(state: CountState, survey: Survey, timezone: str) -> dict[str, Counts]:
-    """{period: counts}: each event counts in the week it happened (delivery events in the send week)."""
+def contribution(
+    state: CountState, survey: Survey, timezone: str, themes: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Counts]:
+    """{period: counts}: each event counts in the week and on the day it happened (delivery events
+    when the invitation was sent), so weekly, daily and monthly numbers all come from counters."""
     periods: dict[str, Counts] = {}
 
     def add(at: float, counts: Mapping[str, int]) -> None:
-        bucket = periods.setdefault(week_period(at, timezone), {})
-        for name, value in counts.items():
-            if value:
-                bucket[name] = bucket.get(name, 0) + value
+        for period in (week_period(at, timezone), day_period(at, timezone)):
+            bucket = periods.setdefault(period, {})
+            for name, value in counts.items():
+                if value:
+                    bucket[name] = bucket.get(name, 0) + value
 
     add(state.created_at, {"invited": 1})
     if state.send_state == "skipped":
@@ -126,7 +140,7 @@ def contribution(state: CountState, survey: Survey, timezone: str) -> dict[str, 
     if state.unsubscribed_at is not None:
         add(state.unsubscribed_at, {"unsubscribed": 1})
     if state.answered_at is not None:
-        add(state.answered_at, answer_counts(survey, state.answers, state.comment))
+        add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes))
     return {period: counts for period, counts in periods.items() if counts}
 
 

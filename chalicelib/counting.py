@@ -72,7 +72,7 @@ def state_of(invitation: Invitation) -> counters.CountState:
 
 
 def contribution_of(invitation: Invitation, campaign: CampaignView) -> dict[str, counters.Counts]:
-    return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone)
+    return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone, campaign.themes)
 
 
 def follow_ups(invitation: Invitation, settings: Settings) -> list[Action]:

@@ -55,7 +55,7 @@ def test_changing_9_to_3_moves_exactly_one_count_from_promoters_to_detractors():
     }
 
 
-def test_each_event_counts_in_the_week_it_happened():
+def test_each_event_counts_in_the_week_and_on_the_day_it_happened():
     state = CountState(
         created_at=MON_W48,
         send_state="sent",
@@ -64,25 +64,37 @@ def test_each_event_counts_in_the_week_it_happened():
         trap_hits=2,
         answered_at=MON_W48 + 8 * DAY,  # the next week
         answers={"nps": 10},
+        comment="Too expensive, but support was great",
     )
-    assert counters.contribution(state, SURVEY, "UTC") == {
+    answer = {
+        "responses": 1,
+        "comments": 1,
+        "promoters": 1,
+        "theme.pricing": 1,
+        "theme.support": 1,
+        "q.nps.n": 1,
+        "q.nps.sum": 10,
+        "q.nps.sq": 100,
+        "q.nps.v10": 1,
+    }
+    themes = {"pricing": ["expensive", "price"], "support": ["support"], "bugs": ["bug", "crash"]}
+    assert counters.contribution(state, SURVEY, "UTC", themes) == {
         "W#2026-W48": {"invited": 1, "sent": 1, "reminders": 1, "trap_hits": 2},
-        "W#2026-W49": {
-            "responses": 1,
-            "promoters": 1,
-            "q.nps.n": 1,
-            "q.nps.sum": 10,
-            "q.nps.sq": 100,
-            "q.nps.v10": 1,
-        },
+        "D#2026-11-23": {"invited": 1},
+        "D#2026-11-24": {"sent": 1, "reminders": 1, "trap_hits": 2},
+        "W#2026-W49": answer,
+        "D#2026-12-01": answer,
     }
 
 
 def test_skips_and_failures_are_counted_with_their_reason():
     skipped = CountState(created_at=MON_W48, send_state="skipped", send_error="suppressed:unsubscribed")
     failed = CountState(created_at=MON_W48, send_state="failed", send_error="SES MessageRejected")
-    assert counters.contribution(skipped, SURVEY, "UTC") == {"W#2026-W48": {"invited": 1, "skipped_suppressed": 1}}
-    assert counters.contribution(failed, SURVEY, "UTC") == {"W#2026-W48": {"invited": 1, "failed": 1}}
+    assert counters.contribution(skipped, SURVEY, "UTC") == {
+        "W#2026-W48": {"invited": 1, "skipped_suppressed": 1},
+        "D#2026-11-23": {"invited": 1, "skipped_suppressed": 1},
+    }
+    assert counters.contribution(failed, SURVEY, "UTC")["W#2026-W48"] == {"invited": 1, "failed": 1}
 
 
 def test_period_deltas_expand_to_every_segment_of_the_invitation():
