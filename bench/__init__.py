@@ -114,13 +114,7 @@ def launch(count: int, sent_ago: float = 3600) -> Launched:
     sent_at = time.time() - sent_ago
     body = {"name": "Bench", "survey": SURVEY, "segments": list(SEGMENTS), "options": {"company": "Bench Co"}}
     campaign = campaigns.create_campaign(campaigns.parse_campaign(body), sent_at)
-    rows = [
-        {
-            "email": f"customer{i:05d}@example.com",
-            "properties": {"plan": PLANS[i % len(PLANS)], "region": REGIONS[i % len(REGIONS)]},
-        }
-        for i in range(count)
-    ]
+    rows = recipients(count)
     imports.start(campaign, list(enumerate(rows)), "recipients", sent_at, settings, get_queue())
     drain(lambda: sent_at)
     campaigns.start_sending(campaign.id, sent_at, None, get_queue())
@@ -130,6 +124,17 @@ def launch(count: int, sent_ago: float = 3600) -> Launched:
     if missing:
         raise RuntimeError(f"{len(missing)} invitations were not sent, e.g. {missing[0]}")
     return Launched(campaign.id, [pages[row["email"]] for row in rows])
+
+
+def recipients(count: int) -> list[dict]:
+    """Import rows: `customer00000@example.com`, ... with a plan and a region (the two segments)."""
+    return [
+        {
+            "email": f"customer{i:05d}@example.com",
+            "properties": {"plan": PLANS[i % len(PLANS)], "region": REGIONS[i % len(REGIONS)]},
+        }
+        for i in range(count)
+    ]
 
 
 def outbox_pages(outbox: Path, base_url: str) -> dict[str, str]:

@@ -1,18 +1,23 @@
-"""`python -m bench` (or `make bench`): every bench in turn, each printing its own titled block."""
+"""`python -m bench` (or `make bench`): every bench in turn, each printing its own titled block.
+
+answer_cost and invitations also merge their figures into bench/results.json (bench.results).
+"""
 
 from __future__ import annotations
 
 import time
 
-from bench import answer_cost, answer_latency, import_time
+from bench import answer_cost, answer_latency, import_time, invitations, results
 
 
 def main() -> None:
     started = time.perf_counter()
     answer_cost.main()
+    invitations.main()
     answer_latency.main([])
     import_time.main()
-    print(f"\nall benches ran in {time.perf_counter() - started:.1f}s")
+    where = results.PATH.relative_to(results.PATH.parents[1])
+    print(f"\nall benches ran in {time.perf_counter() - started:.1f}s; figures in {where}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,58 @@
+"""bench/results.json: the measured figures per unit, for the cost script.
+
+Each bench merges its own section into the file (the others are kept), so `python -m bench`
+and `python -m bench.<name>` both leave it up to date. Shape:
+
+    {"generated": ISO date,
+     "answer": {dynamodb_read_requests, dynamodb_write_requests, read_units, write_units,
+                lambda_invocations, api_requests, _units},
+     "invitation": {dynamodb_read_requests, dynamodb_write_requests, read_units, write_units,
+                    lambda_invocations, sqs_requests, ses_messages, _units},
+     "acknowledgement": {... placeholder until its bench exists}}
+
+Keys starting with `_` are notes, not figures.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+PATH = Path(__file__).resolve().parent / "results.json"
+WRITE_UNITS_NOTE = (
+    "read_units: RCU as DynamoDB Local reports them; write_units: the bench's per-item estimate of real "
+    "DynamoDB's WCU (table writes by item size, 2x in transactions, failed conditional writes, index writes), "
+    "not DynamoDB Local's figure, which counts a transaction's items once per table and index, and leaves out"
+    " failed conditional writes"
+)
+ACKNOWLEDGEMENT = {
+    "dynamodb_read_requests": 1,
+    "dynamodb_write_requests": 2,
+    "read_units": 1,
+    "write_units": 2,
+    "lambda_invocations": 0.01,
+    "ses_messages": 1,
+    "_note": "placeholder until the acknowledgement bench exists (issue 4)",
+}
+ORDER = ("generated", "answer", "invitation", "acknowledgement")
+
+
+def figure(value: float) -> float:
+    """Four significant digits: enough for a cost model, stable enough to diff."""
+    return float(f"{value:.4g}")
+
+
+def merge(section: str, figures: dict) -> Path:
+    """Replace `section` in results.json, keep the rest, stamp the date; returns the path."""
+    try:
+        data = json.loads(PATH.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        data = {}
+    data[section] = figures
+    data.setdefault("acknowledgement", ACKNOWLEDGEMENT)
+    data["generated"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    ordered = {key: data[key] for key in ORDER if key in data}
+    ordered.update({key: value for key, value in data.items() if key not in ordered})
+    PATH.write_text(json.dumps(ordered, indent=2) + "\n")
+    return PATH
