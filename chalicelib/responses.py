@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import counters, nps
+from chalicelib import counters, metrics, nps
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.signing import InvitationRef
@@ -132,6 +132,7 @@ def _first_answer(
             *(add_op(campaign.id, key, contribution) for key in keys),
         ]
     )
+    metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
     return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
 
 
@@ -182,6 +183,7 @@ def record_filtered(
         )
     except TransactionConflict:
         return False
+    metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
     return True
 
 
@@ -202,6 +204,7 @@ def record_trap(ref: InvitationRef, campaign: CampaignView, now: float) -> None:
         )
     except TransactionConflict:
         return
+    metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
 
 
 def _plain(value: Any) -> dict:
