@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import cx_api
+from pynamodb.models import Model
 
+from chalicelib.store.models import MODELS
 from infra.permissions import PERMISSIONS, Grants
 from infra.stack import PROJECT_ROOT, CloseloopStack
 from infra.stages import Stage, load_stages
@@ -28,17 +31,31 @@ def synthesize(
     stages: Mapping[str, Stage] | None = None,
     source_dir: Path = PROJECT_ROOT,
     permissions: Mapping[str, Grants] = PERMISSIONS,
+    models: tuple[type[Model], ...] = MODELS,
 ) -> cx_api.CloudAssembly:
     """Package the Chalice app for each stage and write the templates and assets to `outdir`."""
     stages = load_stages() if stages is None else stages
-    # `chalice package` needs a region to name things, never credentials.
-    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("CDK_DEFAULT_REGION") or "us-east-1")
-    # The Chalice construct packages into ./chalice.out: keep that out of the source tree.
-    with tempfile.TemporaryDirectory(prefix="closeloop-chalice-") as work, contextlib.chdir(work):
+    with _packaging():
         app = cdk.App(outdir=str(outdir))
         for stage in stages.values():
-            CloseloopStack(app, stage, source_dir=source_dir, permissions=permissions)
+            CloseloopStack(app, stage, source_dir=source_dir, permissions=permissions, models=models)
         return app.synth()
+
+
+@contextlib.contextmanager
+def _packaging() -> Iterator[None]:
+    """Leave the process as it was: `chalice package` sets the stage's environment variables in
+    os.environ, extends sys.path and writes ./chalice.out (here, a temporary directory)."""
+    environ, path = dict(os.environ), list(sys.path)
+    # Packaging needs a region to name things, never credentials.
+    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("CDK_DEFAULT_REGION") or "us-east-1")
+    try:
+        with tempfile.TemporaryDirectory(prefix="closeloop-chalice-") as work, contextlib.chdir(work):
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        sys.path[:] = path
 
 
 def main() -> None:

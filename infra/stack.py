@@ -28,8 +28,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
+from pynamodb.models import Model
 
 from chalicelib import metrics
+from chalicelib.store.models import MODELS
 from infra.permissions import PERMISSIONS, Grants, PermissionsError, grants_for, table_access
 from infra.stages import LOG_RETENTION_DAYS, Stage
 from infra.tables import TableSpec, table_specs
@@ -101,6 +103,7 @@ class CloseloopStack(cdk.Stack):
         stage: Stage,
         source_dir: Path = PROJECT_ROOT,
         permissions: Mapping[str, Grants] = PERMISSIONS,
+        models: tuple[type[Model], ...] = MODELS,
     ) -> None:
         # The Chalice construct takes its stage name from the stack's id.
         super().__init__(
@@ -113,7 +116,7 @@ class CloseloopStack(cdk.Stack):
         self.stage = stage
         cdk.Tags.of(self).add("app", "closeloop")
         cdk.Tags.of(self).add("stage", stage.name)
-        self.specs = table_specs()
+        self.specs = table_specs(models)
         self.chalice = Chalice(
             self,
             "App",
@@ -502,14 +505,15 @@ class CloseloopStack(cdk.Stack):
         alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
         alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
 
-    def _function_metric(self, function: Function, name: str) -> cw.Metric:
+    def _function_metric(self, function: Function, name: str, label: str | None = None) -> cw.Metric:
+        """Labels are for graphs: an alarm on a labelled metric becomes a metric-math alarm."""
         return cw.Metric(
             namespace="AWS/Lambda",
             metric_name=name,
             dimensions_map={"FunctionName": function.function_name},
             statistic="Sum",
             period=cdk.Duration.minutes(5),
-            label=function.name,
+            label=label,
         )
 
     def _alarms(self) -> None:
@@ -600,7 +604,7 @@ class CloseloopStack(cdk.Stack):
             ),
             cw.GraphWidget(
                 title="Function errors",
-                left=[self._function_metric(f, "Errors") for f in self.functions],
+                left=[self._function_metric(f, "Errors", label=f.name) for f in self.functions],
                 width=12,
             ),
         )
