@@ -20,7 +20,7 @@ from pynamodb.models import Model
 from chalicelib import metrics, secrets
 from chalicelib.jobs import scheduled_jobs
 from chalicelib.store.models import MODELS
-from infra import secure_parameter
+from infra import cost, secure_parameter
 from infra.app import synthesize
 from infra.permissions import PERMISSIONS, Grants, PermissionsError, table_access
 from infra.stack import PLACEHOLDER_ROLE
@@ -362,6 +362,14 @@ def test_every_promised_alarm_exists_and_notifies_the_operators(templates, stage
         "TopicArn": operators,
         "Endpoint": STAGES[stage].alarm_email,
     }
+
+
+def test_the_cost_model_counts_the_alarms_dashboards_and_functions_the_templates_contain(templates):
+    facts = cost.app_facts()
+    for stage, template in templates.items():
+        assert len(resources(template, "AWS::CloudWatch::Alarm")) == cost.alarm_count(facts)
+        assert len(resources(template, "AWS::CloudWatch::Dashboard")) == (1 if STAGES[stage].dashboard else 0)
+        assert len(resources(template, "AWS::Serverless::Function")) == len(facts.functions)
 
 
 def test_the_prod_dashboard_shows_answers_acknowledgements_scanner_clicks_queue_depth_and_errors(templates):
