@@ -137,7 +137,7 @@ class CloseloopStack(cdk.Stack):
             display_name="SES bounces and complaints",
         )
         self.configuration_set = self._mail()
-        self.parameter_arns = self._secrets()
+        self.parameter_arns, self.parameters = self._secrets()
         for function in self.functions:
             self._wire(function)
         self._protect_api()
@@ -285,7 +285,7 @@ class CloseloopStack(cdk.Stack):
         cdk.CfnOutput(self, "ConfigurationSetName", value=stage.resource_prefix)
         return configuration_set
 
-    def _secrets(self) -> dict[str, str]:
+    def _secrets(self) -> tuple[dict[str, str], list[cdk.CustomResource]]:
         """SecureString parameters, generated in the account by a small custom resource."""
         stage = self.stage
         names = {key: f"{stage.ssm_prefix}{key}" for key in SECRETS}
@@ -324,7 +324,7 @@ class CloseloopStack(cdk.Stack):
             role=role.role_arn,
             logging_config=lambda_.CfnFunction.LoggingConfigProperty(log_group=log_group.log_group_name),
         )
-        for key, name in names.items():
+        parameters = [
             cdk.CustomResource(
                 self,
                 f"{_camel(key)}Parameter",
@@ -338,7 +338,9 @@ class CloseloopStack(cdk.Stack):
                 },
                 removal_policy=cdk.RemovalPolicy.RETAIN if stage.retain_data else cdk.RemovalPolicy.DESTROY,
             )
-        return arns
+            for key, name in names.items()
+        ]
+        return arns, parameters
 
     def _parameter_arn(self, name: str) -> str:
         return self.format_arn(
@@ -383,6 +385,10 @@ class CloseloopStack(cdk.Stack):
         resource.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name, "LogFormat": "Text"})
         if function.grants.send_to_work_queue:
             resource.add_property_override("Environment.Variables.CLOSELOOP_WORK_QUEUE_URL", self.work_queue.queue_url)
+        if function.grants.read_secrets:
+            # The role names the parameters by ARN, which orders nothing: a schedule must not fire before they exist.
+            for parameter in self.parameters:
+                resource.add_dependency(parameter.node.default_child)
         consumes = False
         for event_id, event in sorted(function.properties.get("Events", {}).items()):
             kind, props = event["Type"], event.get("Properties", {})

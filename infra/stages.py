@@ -19,7 +19,7 @@ class Stage:
 
     name: str
     domain: str  # the SES identity mail is sent from (DKIM-signed, with a custom MAIL FROM)
-    sender: str  # the From header; its address is at `domain`
+    sender: str  # the From header; its address is at `domain` (the roles may send as that identity only)
     base_url: str  # where the answer pages are reached: the links in every email
     table_prefix: str
     alarm_email: str  # operators' address for alarms; "" to subscribe later
@@ -46,9 +46,7 @@ class Stage:
         if not _DOMAIN.match(self.domain):
             problems.append(f"domain {self.domain!r} is not a domain name")
         address = self.sender_address
-        if "@" not in address or not (
-            address.endswith("@" + self.domain) or address.rpartition("@")[2].endswith("." + self.domain)
-        ):
+        if address.rpartition("@")[2] != self.domain:
             problems.append(f"sender {self.sender!r} must be an address at {self.domain}")
         if not self.base_url.startswith("https://") or self.base_url.endswith("/"):
             problems.append(f"base_url {self.base_url!r} must start with https:// and not end with /")
