@@ -22,7 +22,7 @@ from chalice.app import SQSEventConfig
 from chalicelib import metrics
 from chalicelib.jobs import scheduled_jobs
 from chalicelib.secrets import CACHE_SECONDS, PARAMETERS
-from infra.permissions import PERMISSIONS
+from infra.permissions import grants_for
 from infra.stages import Stage, load_stages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ def _idle(stage: Stage, facts: AppFacts) -> dict[str, float]:
     usage["kms_requests"] = sum(
         SECONDS_PER_MONTH / max(every, CACHE_SECONDS) * len(PARAMETERS)
         for name, every in facts.schedules.items()
-        if PERMISSIONS[name].read_secrets
+        if grants_for(name).read_secrets
     )
     usage["sqs_requests"] = SQS_IDLE_REQUESTS * len(facts.queue_consumers)
     return usage

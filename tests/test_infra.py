@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import assertions
+from chalice.app import ScheduledEventConfig
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import metrics, secrets
-from chalicelib.jobs import scheduled_jobs
 from chalicelib.store.models import MODELS
 from infra import cost, secure_parameter
 from infra.app import synthesize
@@ -312,14 +312,20 @@ def test_ses_bounces_and_complaints_are_published_to_the_stage_topic(templates, 
 
 
 def test_every_scheduled_function_runs_on_its_schedule(templates):
+    from app import app
+
     deployed = functions(templates["prod"])
-    jobs = scheduled_jobs()
-    assert jobs
-    for name, job in jobs.items():
-        events = deployed[f"closeloop-prod-{name}"]["Properties"]["Events"]
-        schedules = [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"]
-        minutes = job.every_seconds // 60
-        assert schedules == [f"rate({minutes} minute{'s' if minutes > 1 else ''})"], name
+    scheduled = [source for source in app.event_sources if isinstance(source, ScheduledEventConfig)]
+    assert scheduled
+    for source in scheduled:
+        expression = source.schedule_expression
+        expected = expression if isinstance(expression, str) else expression.to_string()
+        events = deployed[f"closeloop-prod-{source.name}"]["Properties"]["Events"]
+        assert [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"] == [expected]
+    assert deployed["closeloop-prod-send_invitations"]["Properties"]["Events"]["SendInvitationsEvent"] == {
+        "Type": "Schedule",
+        "Properties": {"Schedule": "rate(1 minute)"},
+    }
 
 
 def test_the_public_api_is_throttled(templates):
