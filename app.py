@@ -1,44 +1,47 @@
-"""Closeloop's HTTP routes and scheduled functions: parse, call chalicelib, return."""
+"""Closeloop's HTTP routes, queue and topic handlers, and scheduled functions: parse, call chalicelib, return."""
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, outbox, survey_pages
+from chalicelib import api, counting, delivery, openapi, outbox, render, suppression, survey_pages, work
 from chalicelib.auth import authenticate
 from chalicelib.config import get_settings
-from chalicelib.errors import CloseloopError, ValidationError
-from chalicelib.invitations import send_due
+from chalicelib.errors import CloseloopError, TooManyRequests, ValidationError
+from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form
 
 app = Chalice(app_name="closeloop")
 FORM = ["application/x-www-form-urlencoded"]
+ONE_CLICK = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
+IMPORTS = ["application/json", "text/csv", "multipart/form-data"]
 
 
 def _send(reply: Reply) -> Response:
     return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
 
 
-def _json(status: int, body: dict) -> Response:
-    return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def api_route(path: str, **kwargs):
     """An admin API route: bearer token required; domain errors become JSON naming the field at fault."""
 
     def register(view):
-        @functools.wraps(view)
-        def guarded(*args, **params):
+        def guarded(**params):
             try:
-                authenticate(app.current_request.headers)
-                return _json(*view(*args, **params))
+                caller = authenticate(app.current_request.headers)
+                return _json(*view(caller, **params))
+            except TooManyRequests as exc:
+                return _json(exc.status, exc.to_json(), {"Retry-After": str(exc.retry_after)})
             except CloseloopError as exc:
                 return _json(exc.status, exc.to_json())
 
+        guarded.__name__, guarded.__doc__ = view.__name__, view.__doc__
         return app.route(path, **kwargs)(guarded)
 
     return register
@@ -51,6 +54,10 @@ def _body() -> object:
         raise ValidationError("The request body is not valid JSON.") from None
 
 
+def _query() -> dict:
+    return dict(app.current_request.query_params or {})
+
+
 @app.route("/")
 def home():
     if get_settings().is_local:
@@ -61,6 +68,13 @@ def home():
 @app.route("/favicon.ico")
 def favicon():
     return Response(body="", status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@app.route("/static/{name}")
+def static_asset(name):
+    if name not in render.ASSETS:
+        return Response(body="", status_code=404)
+    return Response(body=render.asset(name)[0], status_code=200, headers=render.asset_headers(name))
 
 
 @app.route("/s/{token}", methods=["GET"])
@@ -79,6 +93,18 @@ def scanner_trap(token):
     return _send(survey_pages.trap(token, time.time()))
 
 
+@app.route("/u/{token}", methods=["GET"])
+def unsubscribe_page(token):
+    return _send(survey_pages.unsubscribe_page(token, time.time()))
+
+
+@app.route("/u/{token}", methods=["POST"], content_types=ONE_CLICK)
+def unsubscribe(token):
+    request = app.current_request
+    content_type = request.headers.get("content-type", "")
+    return _send(survey_pages.unsubscribe(token, request.raw_body, content_type, time.time()))
+
+
 @app.route("/dev/outbox")
 def dev_outbox():
     return _send(outbox.listing())
@@ -89,22 +115,102 @@ def dev_outbox_message(name):
     return _send(outbox.show(name))
 
 
+@app.route("/api/openapi.json")
+def openapi_document():
+    return _json(200, openapi.document(get_settings().base_url))
+
+
 @api_route("/api/campaigns", methods=["POST"])
-def create_campaign():
-    return api.create_campaign(_body(), time.time())
+def create_campaign(caller):
+    return api.create_campaign(_body(), time.time(), caller)
+
+
+@api_route("/api/campaigns", methods=["GET"])
+def list_campaigns(caller):
+    return api.list_campaigns(_query())
 
 
 @api_route("/api/campaigns/{campaign_id}", methods=["GET"])
-def get_campaign(campaign_id):
+def get_campaign(caller, campaign_id):
     return api.get_campaign(campaign_id)
 
 
+@api_route("/api/campaigns/{campaign_id}", methods=["PATCH"])
+def update_campaign(caller, campaign_id):
+    return api.update_campaign(campaign_id, _body(), time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/recipients", methods=["POST"], content_types=IMPORTS)
+def import_recipients(caller, campaign_id):
+    request = app.current_request
+    content_type = request.headers.get("content-type", "")
+    return api.import_recipients(campaign_id, content_type, request.raw_body, time.time(), caller)
+
+
+@api_route("/api/campaigns/{campaign_id}/imports/{import_id}", methods=["GET"])
+def import_status(caller, campaign_id, import_id):
+    return api.import_status(campaign_id, import_id)
+
+
+@api_route("/api/campaigns/{campaign_id}/members/{email}", methods=["DELETE"])
+def remove_member(caller, campaign_id, email):
+    return api.remove_member(campaign_id, email, time.time())
+
+
 @api_route("/api/campaigns/{campaign_id}/send", methods=["POST"])
-def send_campaign(campaign_id):
-    return api.send_campaign(campaign_id, time.time())
+def send_campaign(caller, campaign_id):
+    return api.send_campaign(campaign_id, _body(), time.time(), caller)
+
+
+@api_route("/api/campaigns/{campaign_id}/pause", methods=["POST"])
+def pause_campaign(caller, campaign_id):
+    return api.change_state(campaign_id, "pause", time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/resume", methods=["POST"])
+def resume_campaign(caller, campaign_id):
+    return api.change_state(campaign_id, "resume", time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/cancel", methods=["POST"])
+def cancel_campaign(caller, campaign_id):
+    return api.change_state(campaign_id, "cancel", time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/preview", methods=["POST"])
+def preview_invitation(caller, campaign_id):
+    return api.preview(campaign_id, _body(), time.time(), caller)
+
+
+@api_route("/api/campaigns/{campaign_id}/stats", methods=["GET"])
+def campaign_stats(caller, campaign_id):
+    return api.campaign_stats(campaign_id)
+
+
+@api_route("/api/campaigns/{campaign_id}/skipped", methods=["GET"])
+def skipped_recipients(caller, campaign_id):
+    return api.skipped(campaign_id, _query())
+
+
+@app.on_sqs_message(queue="closeloop-work", batch_size=1)
+def work_queue(event):
+    """Fan-out, send batches, reminders and import chunks (chalicelib.work); a failure is redelivered."""
+    return [work.handle(record.to_dict()) for record in event]
+
+
+@app.on_sns_message(topic="closeloop-ses-events")
+def ses_events(event):
+    """SES bounces and complaints suppress the address for good."""
+    return suppression.ses_notification(event.message, time.time())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
-def send_invitations(event):
-    """Deliver invitations that are due: scheduled sends and retries after a failure."""
-    return dict(send_due(time.time(), get_settings()))
+def dispatch_due(event):
+    """Start scheduled campaigns; enqueue retries, reminders and recurring rounds that are due."""
+    return delivery.dispatch(time.time(), get_queue())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def apply_counts(event):
+    """Move the counters by every change not yet counted, exactly once (chalicelib.counting)."""
+    return counting.apply_pending()

@@ -1,79 +1,252 @@
-"""Admin API use cases: each takes parsed JSON and returns (status, JSON body)."""
+"""Admin API use cases: each takes parsed input and returns (status, JSON body).
+
+Routes in app.py authenticate, then call one of these. Errors are raised as CloseloopError
+subclasses and become JSON with a message and the field at fault.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
-from chalicelib import campaigns, contacts, invitations
+from chalicelib import campaigns, contacts, imports, invitations, personalize, ratelimit, stats
+from chalicelib.auth import Caller
 from chalicelib.config import get_settings
-from chalicelib.errors import ValidationError
-from chalicelib.store.counts import read as read_counts
+from chalicelib.errors import NotFound, ValidationError
+from chalicelib.queue import get_queue
+from chalicelib.store import bind
+from chalicelib.store.models import Invitation, Member
+from chalicelib.store.transact import ConditionFailed, update
 
-MAX_RECIPIENTS_PER_REQUEST = 1000
-SEND_INLINE = 50
+PAGE_SIZE = 50
 
 
-def create_campaign(body: Any, now: float) -> tuple[int, dict]:
-    """Create a campaign with its recipients; with `"send": true`, start sending at once."""
+def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """A campaign, optionally with recipients (JSON) and `"send": true` to start at once."""
     fields = campaigns.parse_campaign(body)
-    rows = body.get("recipients", [])
-    if not isinstance(rows, list):
-        raise ValidationError("recipients is a list of {email, properties} objects.", "recipients")
-    if len(rows) > MAX_RECIPIENTS_PER_REQUEST:
-        raise ValidationError(
-            f"At most {MAX_RECIPIENTS_PER_REQUEST} recipients per request; add more in further requests.",
-            "recipients",
-        )
     send = body.get("send", False)
     if not isinstance(send, bool):
         raise ValidationError("send is true or false.", "send")
-    batch = contacts.parse_recipients(enumerate(rows))
+    at = parse_time(body.get("at"), "at") if "at" in body else None
+    rows = imports.parse_json(body["recipients"]) if "recipients" in body else []
+    if rows:
+        ratelimit.check(caller.key, "import", now)
     campaign = campaigns.create_campaign(fields, now)
-    report = add_recipients(campaign, batch, now, send)
-    return 201, {"campaign": _campaign_json(campaign.id), "recipients": report}
+    result: dict[str, Any] = {}
+    if rows:
+        result["recipients"] = imports.start(campaign, rows, "recipients", now, get_settings(), get_queue())
+    if send or at is not None:
+        campaigns.start_sending(campaign.id, now, at, get_queue())
+    return 201, {"campaign": campaigns.get_view(campaign.id).to_json(), **result}
 
 
-def add_recipients(campaign: campaigns.CampaignView, batch: contacts.RecipientBatch, now: float, send: bool) -> dict:
-    settings = get_settings()
-    for recipient in batch.recipients:
-        contacts.upsert(recipient, now)
-    created, existing = invitations.create_invitations(campaign, batch.recipients, now, settings, due=send)
-    report: dict[str, Any] = {
-        "accepted": len(batch.recipients),
-        "invited": len(created),
-        "already_invited": existing,
-        "duplicates_merged": batch.duplicates,
-        "rejected": [r.to_json() for r in batch.rejected],
-    }
-    if send:
-        campaigns.mark_sent(campaign.id, now)
-        outcomes = {}
-        for invitation_id in created[:SEND_INLINE]:
-            outcome = invitations.send_invitation(invitation_id, now, settings)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        report["sent_now"] = outcomes
-        report["queued"] = max(0, len(created) - SEND_INLINE)
-    return report
+def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
+    found, cursor = campaigns.list_campaigns(limit, _decode(query.get("cursor")))
+    return 200, {"campaigns": [c.to_json() for c in found], "next_cursor": _encode(cursor)}
 
 
 def get_campaign(campaign_id: str) -> tuple[int, dict]:
-    return 200, {"campaign": _campaign_json(campaign_id)}
+    return 200, {"campaign": campaigns.get_view(campaign_id).to_json(), "stats": stats.campaign_stats(campaign_id)}
 
 
-def send_campaign(campaign_id: str, now: float) -> tuple[int, dict]:
-    """Make every unsent invitation of the campaign due now; the send job delivers them."""
+def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
+    fields = campaigns.parse_campaign(body, partial=True)
+    for ignored in ("recipients", "send", "at"):
+        if ignored in body:
+            raise ValidationError(f"{ignored} cannot be changed here; use the recipients or send endpoints.", ignored)
+    return 200, {"campaign": campaigns.update_draft(campaign_id, fields, now).to_json()}
+
+
+def import_recipients(
+    campaign_id: str, content_type: str, raw: bytes | None, now: float, caller: Caller
+) -> tuple[int, dict]:
+    """JSON `{"recipients": [...]}`, a `text/csv` body, or a CSV uploaded as multipart form data."""
+    campaign = campaigns.get_view(campaign_id)
+    if campaign.status == "cancelled":
+        raise ValidationError("This campaign is cancelled.", "status")
+    ratelimit.check(caller.key, "import", now)
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        rows, path = imports.parse_json(_json(raw).get("recipients")), "recipients"
+    elif kind == "text/csv":
+        rows, path = imports.parse_csv(_text(raw)), "row"
+    elif kind == "multipart/form-data":
+        rows, path = imports.parse_csv(_uploaded_csv(content_type, raw)), "row"
+    else:
+        raise ValidationError(
+            "Send application/json, text/csv, or multipart/form-data with a CSV file.", "Content-Type"
+        )
+    report = imports.start(campaign, rows, path, now, get_settings(), get_queue())
+    return (201 if report["status"] == "done" else 202), {"import": report}
+
+
+def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
+    report = imports.status(import_id)
+    if report["campaign_id"] != campaign_id:
+        raise NotFound(f"No import {import_id!r} in this campaign.", "import_id")
+    return 200, {"import": report}
+
+
+def send_campaign(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """Send now, or at a given time (`{"at": "2026-12-01T09:00:00+01:00"}`)."""
+    ratelimit.check(caller.key, "send", now)
+    at = parse_time((body or {}).get("at"), "at") if isinstance(body, dict) and body.get("at") else None
+    state = campaigns.start_sending(campaign_id, now, at, get_queue())
+    return 202, {"campaign": campaigns.get_view(campaign_id).to_json(), "status": state}
+
+
+def change_state(campaign_id: str, action: str, now: float) -> tuple[int, dict]:
+    if action == "pause":
+        campaigns.pause(campaign_id, now)
+    elif action == "resume":
+        campaigns.resume(campaign_id, now, get_queue())
+    else:
+        campaigns.cancel(campaign_id, now)
+    return 200, {"campaign": campaigns.get_view(campaign_id).to_json()}
+
+
+def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """The invitation as a given recipient would get it; nothing is sent or stored."""
+    ratelimit.check(caller.key, "preview", now)
+    campaign = campaigns.get_view(campaign_id)
+    if not isinstance(body, dict):
+        raise ValidationError("Send {email} and, optionally, {properties}.")
+    email = contacts.normalize_email(body.get("email"))
+    problem = contacts.email_problem(email)
+    if problem:
+        raise ValidationError(problem, "email")
+    props = body.get("properties")
+    if props is None:
+        try:
+            props = invitations.properties_of(Invitation.get(invitations.invitation_id(campaign_id, email)))
+        except Invitation.DoesNotExist:
+            props = {}
+    bad = contacts.properties_problem(props)
+    if bad:
+        raise ValidationError(bad[1], f"properties{bad[0]}")
+    settings = get_settings()
+    fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
+    message = invitations.render_invitation(campaign, fake, settings, token="preview")  # noqa: S106 - not a secret
+    return 200, {
+        "subject": str(message["Subject"]),
+        "from": str(message["From"]),
+        "reply_to": message["Reply-To"],
+        "text": message.get_body(("plain",)).get_content(),
+        "html": message.get_body(("html",)).get_content(),
+        "variables": sorted(personalize.variables(props, email)),
+    }
+
+
+def campaign_stats(campaign_id: str) -> tuple[int, dict]:
     campaigns.load_campaign(campaign_id)
-    due = invitations.schedule_all(campaign_id, now)
-    campaigns.mark_sent(campaign_id, now)
-    return 202, {"campaign": _campaign_json(campaign_id), "queued": due}
+    return 200, {"stats": stats.campaign_stats(campaign_id)}
 
 
-def _campaign_json(campaign_id: str) -> dict:
-    campaign = campaigns.view(campaigns.load_campaign(campaign_id))
-    totals: dict[str, int] = {}
-    for key, counts in read_counts(campaign_id, "W#").items():
-        if key.endswith("#_"):
-            for name, value in counts.items():
-                if not name.startswith("q."):
-                    totals[name] = totals.get(name, 0) + value
-    return {**campaign.to_json(), "totals": totals}
+def skipped(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
+    """Recipients who were not sent the survey, and why."""
+    campaigns.load_campaign(campaign_id)
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 500)
+    bind()
+    page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query.get("cursor")))
+    rows = [{"email": i.email, "reason": i.send_error, "invitation_id": i.id} for i in page]
+    return 200, {"skipped": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
+    """Stop asking this contact in a recurring campaign; unsent rounds are cancelled."""
+    campaign = campaigns.get_view(campaign_id)
+    if campaign.kind != "recurring":
+        raise ValidationError("Only recurring campaigns have members to remove.", "kind")
+    address = contacts.normalize_email(email)
+    try:
+        update(Member, campaign_id, [Member.removed_at.set(now)], Member.email.exists(), range_key=address)
+    except ConditionFailed:
+        raise NotFound(f"{address} is not a member of this campaign.", "email") from None
+    cancelled = 0
+    for key in Invitation.by_email.query(address):
+        try:
+            update(
+                Invitation,
+                key.id,
+                [
+                    Invitation.send_state.set("skipped"),
+                    Invitation.send_error.set("removed"),
+                    Invitation.send_pk.remove(),
+                    Invitation.send_due_at.remove(),
+                    Invitation.skipped_campaign.set(campaign_id),
+                ],
+                (Invitation.campaign_id == campaign_id) & (Invitation.send_state == "pending"),
+            )
+        except ConditionFailed:
+            continue
+        cancelled += 1
+    return 200, {"removed": address, "unsent_rounds_cancelled": cancelled}
+
+
+def parse_time(value: Any, field: str) -> float:
+    if not isinstance(value, str):
+        raise ValidationError("A time is an ISO 8601 string with an offset, e.g. 2026-12-01T09:00:00+01:00.", field)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{value!r} is not an ISO 8601 time.", field) from None
+    if moment.tzinfo is None:
+        raise ValidationError("Give the time with its offset (e.g. +01:00 or Z), so it is not ambiguous.", field)
+    return moment.timestamp()
+
+
+def _int(raw: str | None, default: int, field: str, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(f"{field} is a whole number from {low} to {high}.", field)
+    return int(raw)
+
+
+def _encode(cursor: dict | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode() if cursor else None
+
+
+def _decode(raw: str | None) -> dict | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except ValueError:
+        raise ValidationError("That cursor is not one this API gave out.", "cursor") from None
+    if not isinstance(value, dict):
+        raise ValidationError("That cursor is not one this API gave out.", "cursor")
+    return value
+
+
+def _json(raw: bytes | None) -> dict:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        raise ValidationError("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ValidationError("Send a JSON object.")
+    return value
+
+
+def _text(raw: bytes | None) -> str:
+    try:
+        return (raw or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("The CSV file must be UTF-8 text.", "file") from None
+
+
+def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + (raw or b"")
+    )
+    for part in message.iter_parts() if message.is_multipart() else []:
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True) or b""
+            return _text(payload)
+    raise ValidationError("Upload the CSV as a form field named `file`.", "file")

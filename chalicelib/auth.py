@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from chalicelib.config import get_settings, token_hash
 from chalicelib.errors import Unauthorized
@@ -17,8 +18,14 @@ _cache: dict[tuple[str, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
 
-def authenticate(headers: Mapping[str, str]) -> str:
-    """The name of the caller's token; Unauthorized when it is missing or unknown."""
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    key: str  # the token's hash: what rate limits are counted against
+
+
+def authenticate(headers: Mapping[str, str]) -> Caller:
+    """Who is calling; Unauthorized when the token is missing or unknown."""
     header = headers.get("authorization") or headers.get("Authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -26,11 +33,11 @@ def authenticate(headers: Mapping[str, str]) -> str:
     digest = token_hash(token.strip())
     settings = get_settings()
     if digest in settings.admin_token_hashes:
-        return "configured token"
+        return Caller("configured token", digest)
     key = (settings.table_prefix, digest)
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
+        return Caller(hit[1], digest)
     bind(settings)
     try:
         name = ApiToken.get(digest).name
@@ -38,7 +45,7 @@ def authenticate(headers: Mapping[str, str]) -> str:
         raise Unauthorized("That admin token is not valid.", "Authorization") from None
     with _lock:
         _cache[key] = (time.monotonic(), name)
-    return name
+    return Caller(name, digest)
 
 
 def mint_token(name: str, now: float, role: str = "admin") -> str:

@@ -1,8 +1,13 @@
-"""Campaigns: a survey, who is asked, and how the invitation reads.
+"""Campaigns: a survey, who is asked and when, how the invitation reads, and its state.
 
-The survey definition is read on every answer, so `get_campaign()` keeps it in memory
-for `CLOSELOOP_CAMPAIGN_CACHE_SECONDS` across warm invocations; a survey cannot change
-once its campaign has been sent, so a cached copy is never wrong about the questions.
+States: draft -> scheduled -> sending -> sent, with paused and cancelled. `sending` means
+the fan-out is still enqueueing batches; `sent` that every invitation has been handed to the
+queue (batches may still be going out, so a sent campaign can still be paused; resuming goes
+through the campaign again and skips what was sent). Only a draft can be edited, so a survey
+never changes under answers already given.
+
+The survey definition is read on every answer, so `get_campaign()` keeps it in memory for
+`CLOSELOOP_CAMPAIGN_CACHE_SECONDS` across warm invocations; sending reads it fresh.
 """
 
 from __future__ import annotations
@@ -15,19 +20,29 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib import personalize, themes
 from chalicelib.config import get_settings
 from chalicelib.contacts import email_problem, normalize_email
-from chalicelib.errors import NotFound, ValidationError
+from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.signing import new_id
 from chalicelib.store import bind
-from chalicelib.store.models import Campaign
+from chalicelib.store.models import Campaign, ImportJob
+from chalicelib.store.transact import ConditionFailed, update
 from chalicelib.surveys import Survey, parse_survey
 
+__all__ = ["NotFound"]
+
 MAX_SEGMENTS = 5
+MAX_REMINDERS = 3
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
-TEXT_OPTIONS = {"subject": 200, "intro": 1000, "company": 100, "sender_name": 100}
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+TEMPLATE_OPTIONS = {"subject": 200, "intro": 1000}
+TEXT_OPTIONS = {"company": 100, "sender_name": 100}
 DEFAULT_SUBJECT = "A quick question"
 DEFAULT_INTRO = "We read every answer, and we will reply to yours."
+KINDS = ("one_off", "recurring")
+ACTIVE = ("sending", "sent")
+SCHEDULED_PK = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,9 @@ class CampaignView:
     segments: tuple[str, ...]
     timezone: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "one_off"
+    interval_days: int | None = None
+    send_at: float | None = None
 
     @property
     def company(self) -> str:
@@ -56,11 +74,22 @@ class CampaignView:
     def intro(self) -> str:
         return self.options.get("intro") or DEFAULT_INTRO
 
+    @property
+    def reminders(self) -> list[int]:
+        return list(self.options.get("reminders") or [])
+
+    @property
+    def themes(self) -> dict[str, list[str]]:
+        return dict(self.options.get("themes") or {})
+
     def to_json(self) -> dict:
         return {
             "id": self.id,
             "name": self.name,
             "status": self.status,
+            "kind": self.kind,
+            "interval_days": self.interval_days,
+            "send_at": self.send_at,
             "survey": self.survey.to_json(),
             "segments": list(self.segments),
             "timezone": self.timezone,
@@ -77,57 +106,119 @@ def view(campaign: Campaign) -> CampaignView:
         segments=tuple(campaign.segments or ()),
         timezone=campaign.timezone,
         options=dict(campaign.options or {}),
+        kind=campaign.kind or "one_off",
+        interval_days=int(campaign.interval_days) if campaign.interval_days else None,
+        send_at=campaign.send_at,
     )
 
 
-def parse_campaign(body: Any) -> dict[str, Any]:
-    """The fields of a new campaign, validated; a ValidationError names the field at fault."""
+def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
+    """The fields of a campaign, validated; a ValidationError names the field at fault.
+
+    With `partial`, only the fields present are parsed (an update of a draft).
+    """
     if not isinstance(body, Mapping):
         raise ValidationError("Send a JSON object describing the campaign.")
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise ValidationError("A campaign needs a name of 1 to 200 characters.", "name")
-    survey = parse_survey(body.get("survey"))
-    segments = body.get("segments", [])
+    known = {"name", "survey", "segments", "timezone", "options", "kind", "interval_days", "recipients", "send", "at"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValidationError(f"Unknown field {unknown[0]!r}.", unknown[0])
+    fields: dict[str, Any] = {}
+    if not partial or "name" in body:
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValidationError("A campaign needs a name of 1 to 200 characters.", "name")
+        fields["name"] = name.strip()
+    if not partial or "survey" in body:
+        fields["survey"] = parse_survey(body.get("survey"))
+    if not partial or "segments" in body:
+        fields["segments"] = _segments(body.get("segments", []))
+    if not partial or "timezone" in body:
+        fields["timezone"] = _timezone(body.get("timezone", "UTC"), "timezone")
+    if not partial or "options" in body:
+        fields["options"] = parse_options(body.get("options", {}))
+    if not partial or "kind" in body or "interval_days" in body:
+        fields.update(_kind(body))
+    return fields
+
+
+def _segments(segments: Any) -> list[str]:
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS:
         raise ValidationError(f"segments is a list of at most {MAX_SEGMENTS} property names.", "segments")
     for i, seg in enumerate(segments):
         if not isinstance(seg, str) or not _SEGMENT.match(seg):
             raise ValidationError("A segment is a property name: letters, digits, _ . or -.", f"segments[{i}]")
-    timezone = body.get("timezone", "UTC")
+    return list(dict.fromkeys(segments))
+
+
+def _timezone(value: Any, field_name: str) -> str:
     try:
-        ZoneInfo(timezone) if isinstance(timezone, str) else ZoneInfo("")
+        ZoneInfo(value) if isinstance(value, str) and value else ZoneInfo("")
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            f"Unknown time zone {timezone!r}: use an IANA name such as Europe/Paris.", "timezone"
+            f"Unknown time zone {value!r}: use an IANA name such as Europe/Paris.", field_name
         ) from None
-    return {
-        "name": name.strip(),
-        "survey": survey,
-        "segments": list(dict.fromkeys(segments)),
-        "timezone": timezone,
-        "options": parse_options(body.get("options", {})),
-    }
+    return value
 
 
-def parse_options(options: Any) -> dict[str, str]:
+def _kind(body: Mapping) -> dict[str, Any]:
+    kind = body.get("kind", "one_off")
+    if kind not in KINDS:
+        raise ValidationError(f"kind is one of {', '.join(KINDS)}.", "kind")
+    interval = body.get("interval_days")
+    if kind == "recurring":
+        if not isinstance(interval, int) or isinstance(interval, bool) or not 7 <= interval <= 730:
+            raise ValidationError(
+                "A recurring campaign asks again every 7 to 730 days (interval_days).", "interval_days"
+            )
+    elif interval is not None:
+        raise ValidationError("interval_days applies to recurring campaigns only.", "interval_days")
+    return {"kind": kind, "interval_days": interval}
+
+
+def parse_options(options: Any) -> dict[str, Any]:
     if not isinstance(options, Mapping):
         raise ValidationError("options is an object.", "options")
-    clean: dict[str, str] = {}
+    clean: dict[str, Any] = {}
     for key, value in options.items():
-        if key in TEXT_OPTIONS:
-            if not isinstance(value, str) or len(value) > TEXT_OPTIONS[key]:
-                raise ValidationError(f"{key} is text of at most {TEXT_OPTIONS[key]} characters.", f"options.{key}")
-            clean[key] = value.strip()
+        path = f"options.{key}"
+        if key in TEMPLATE_OPTIONS or key in TEXT_OPTIONS:
+            limit = TEMPLATE_OPTIONS.get(key) or TEXT_OPTIONS[key]
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValidationError(f"{key} is text of at most {limit} characters.", path)
+            clean[key] = personalize.check_template(value.strip(), path) if key in TEMPLATE_OPTIONS else value.strip()
         elif key == "reply_to":
             address = normalize_email(value)
             problem = email_problem(address)
             if problem:
-                raise ValidationError(problem, "options.reply_to")
+                raise ValidationError(problem, path)
             clean[key] = address
+        elif key == "brand_color":
+            if not isinstance(value, str) or not _COLOUR.match(value):
+                raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
+            clean[key] = value.lower()
+        elif key == "logo_url":
+            if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or '"' in value:
+                raise ValidationError("logo_url is an https:// address of at most 500 characters.", path)
+            clean[key] = value
+        elif key == "reminders":
+            clean[key] = _reminders(value, path)
+        elif key == "themes":
+            clean[key] = themes.parse_themes(value, path)
         else:
-            raise ValidationError(f"Unknown option {key!r}.", f"options.{key}")
+            raise ValidationError(f"Unknown option {key!r}.", path)
     return clean
+
+
+def _reminders(value: Any, path: str) -> list[int]:
+    ok = isinstance(value, list) and len(value) <= MAX_REMINDERS
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60 for v in value)
+    if not ok or value != sorted(set(value)):
+        raise ValidationError(
+            f"reminders lists up to {MAX_REMINDERS} delays in days after the invitation, increasing, e.g. [3, 7].",
+            path,
+        )
+    return value
 
 
 def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | None = None) -> CampaignView:
@@ -139,6 +230,8 @@ def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | No
         segments=fields["segments"],
         timezone=fields["timezone"],
         options=fields["options"],
+        kind=fields.get("kind", "one_off"),
+        interval_days=fields.get("interval_days"),
         created_at=now,
         updated_at=now,
     )
@@ -146,12 +239,46 @@ def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | No
     return view(campaign)
 
 
-def load_campaign(campaign_id: str) -> Campaign:
+def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
+    load_campaign(campaign_id)
+    columns = {
+        "name": Campaign.name,
+        "segments": Campaign.segments,
+        "timezone": Campaign.timezone,
+        "options": Campaign.options,
+        "kind": Campaign.kind,
+        "interval_days": Campaign.interval_days,
+    }
+    actions = [Campaign.updated_at.set(now)]
+    for key, value in fields.items():
+        if key == "survey":
+            actions.append(Campaign.survey.set(value.to_json()))
+        elif value is None:
+            actions.append(columns[key].remove())
+        else:
+            actions.append(columns[key].set(value))
+    _transition(campaign_id, actions, Campaign.status == "draft", "Only a draft campaign can be edited.")
+    forget(campaign_id)
+    return get_view(campaign_id)
+
+
+def load_campaign(campaign_id: str, consistent: bool = False) -> Campaign:
     bind()
     try:
-        return Campaign.get(campaign_id)
+        return Campaign.get(campaign_id, consistent_read=consistent)
     except Campaign.DoesNotExist:
         raise NotFound(f"No campaign {campaign_id!r}.", "campaign_id") from None
+
+
+def get_view(campaign_id: str) -> CampaignView:
+    return view(load_campaign(campaign_id, consistent=True))
+
+
+def list_campaigns(limit: int, cursor: dict | None) -> tuple[list[CampaignView], dict | None]:
+    """Newest first, paged (a Query on the all-campaigns index)."""
+    bind()
+    page = Campaign.all_campaigns.query("campaign", scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
+    return [view(c) for c in page], page.last_evaluated_key
 
 
 _cache: dict[tuple[str, str], tuple[float, CampaignView]] = {}
@@ -182,10 +309,131 @@ def forget(campaign_id: str) -> None:
         _cache.pop((prefix, campaign_id), None)
 
 
-def mark_sent(campaign_id: str, now: float) -> None:
+def _transition(campaign_id: str, actions: list, condition, refusal: str) -> None:
+    try:
+        update(Campaign, campaign_id, actions, Campaign.id.exists() & condition)
+    except ConditionFailed as failed:
+        if failed.old is None:
+            raise NotFound(f"No campaign {campaign_id!r}.", "campaign_id") from None
+        status = failed.old.get("status", {}).get("S", "?")
+        raise Conflict(f"{refusal} This campaign is {status}.", "status") from None
+    finally:
+        forget(campaign_id)
+
+
+def imports_running(campaign_id: str) -> bool:
     bind()
-    Campaign(campaign_id).update(
-        actions=[Campaign.status.set("sent"), Campaign.updated_at.set(now), Campaign.sent_at.set(now)],
-        condition=Campaign.id.exists(),
+    return any(True for _ in ImportJob.running.query(campaign_id, limit=1))
+
+
+def start_sending(campaign_id: str, now: float, at: float | None, queue: Any) -> str:
+    """Send now (the fan-out starts), or at `at`; waits for running imports before starting."""
+    if (at is not None and at > now) or imports_running(campaign_id):
+        _transition(
+            campaign_id,
+            [
+                Campaign.status.set("scheduled"),
+                Campaign.send_at.set(max(at or now, now)),
+                Campaign.sched_pk.set(SCHEDULED_PK),
+                Campaign.updated_at.set(now),
+            ],
+            Campaign.status == "draft",
+            "Only a draft campaign can be sent.",
+        )
+        return "scheduled"
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("sending"),
+            Campaign.send_at.set(now),
+            Campaign.sent_at.set(now),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == "draft",
+        "Only a draft campaign can be sent.",
     )
-    forget(campaign_id)
+    queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
+    return "sending"
+
+
+def start_due(now: float, queue: Any) -> int:
+    """Scheduled campaigns whose time has come (and whose imports are done) start sending."""
+    bind()
+    started = 0
+    for key in Campaign.scheduled.query(SCHEDULED_PK, Campaign.send_at <= now):
+        if imports_running(key.id):
+            continue
+        try:
+            _transition(
+                key.id,
+                [
+                    Campaign.status.set("sending"),
+                    Campaign.sched_pk.remove(),
+                    Campaign.sent_at.set(now),
+                    Campaign.updated_at.set(now),
+                ],
+                Campaign.status == "scheduled",
+                "",
+            )
+        except Conflict:
+            continue
+        queue.send([{"kind": "fanout", "campaign_id": key.id}])
+        started += 1
+    return started
+
+
+def finish_sending(campaign_id: str, now: float) -> None:
+    try:
+        _transition(
+            campaign_id, [Campaign.status.set("sent"), Campaign.updated_at.set(now)], Campaign.status == "sending", ""
+        )
+    except Conflict:
+        return
+
+
+def pause(campaign_id: str, now: float) -> str:
+    """Stops what has not gone out yet: queued batches, reminders, recurring rounds."""
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status not in ("scheduled", "sending", "sent"):
+        raise Conflict(
+            f"Only a scheduled, sending or sent campaign can be paused. This campaign is {campaign.status}.", "status"
+        )
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("paused"),
+            Campaign.paused_from.set(campaign.status),
+            Campaign.sched_pk.remove(),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == campaign.status,
+        "The campaign changed meanwhile.",
+    )
+    return "paused"
+
+
+def resume(campaign_id: str, now: float, queue: Any) -> str:
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status != "paused":
+        raise Conflict(f"Only a paused campaign can be resumed. This campaign is {campaign.status}.", "status")
+    back = campaign.paused_from or "sending"
+    refan = back in ("sending", "sent") and campaign.kind != "recurring"
+    back = "sending" if refan else back
+    actions = [Campaign.status.set(back), Campaign.paused_from.remove(), Campaign.updated_at.set(now)]
+    if back == "scheduled":
+        actions.append(Campaign.sched_pk.set(SCHEDULED_PK))
+    _transition(campaign_id, actions, Campaign.status == "paused", "The campaign changed meanwhile.")
+    if refan:  # batches skipped while paused went back to pending: go through the campaign again
+        queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
+    return back
+
+
+def cancel(campaign_id: str, now: float) -> str:
+    _transition(
+        campaign_id,
+        [Campaign.status.set("cancelled"), Campaign.sched_pk.remove(), Campaign.updated_at.set(now)],
+        Campaign.status.is_in("draft", "scheduled", "sending", "paused")
+        | ((Campaign.status == "sent") & (Campaign.kind == "recurring")),
+        "A sent one-off or cancelled campaign cannot be cancelled.",
+    )
+    return "cancelled"

@@ -42,7 +42,7 @@ def seed_demo(send: bool) -> None:
 @cli.command("run-job")
 @click.argument("name")
 def run_job(name: str) -> None:
-    """Run one scheduled function once, now (e.g. send_invitations)."""
+    """Run one scheduled function once, now (e.g. dispatch_due, apply_counts)."""
     from chalicelib.jobs import find_job
 
     try:

@@ -38,6 +38,11 @@ class Settings:
     ack_delay: int
     campaign_cache_seconds: int
     ses_configuration_set: str | None
+    queue_backend: str
+    queue_dir: Path
+    work_queue_url: str | None
+    fatigue_days: int
+    send_rate: float
 
     @property
     def is_local(self) -> bool:
@@ -69,6 +74,19 @@ def _int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"CLOSELOOP_{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"CLOSELOOP_{name} must not be negative, got {value}")
+    return value
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"CLOSELOOP_{name} must be a number, got {raw!r}") from None
     if value < 0:
         raise ConfigError(f"CLOSELOOP_{name} must not be negative, got {value}")
     return value
@@ -109,4 +127,9 @@ def get_settings() -> Settings:
         ack_delay=_int("ACK_DELAY", 1800),
         campaign_cache_seconds=_int("CAMPAIGN_CACHE_SECONDS", 60),
         ses_configuration_set=_env("SES_CONFIGURATION_SET") or None,
+        queue_backend=_env("QUEUE_BACKEND", "local" if stage == "local" else "sqs"),
+        queue_dir=Path(_env("QUEUE_DIR") or PROJECT_ROOT / ".local" / "queue"),
+        work_queue_url=_env("WORK_QUEUE_URL") or None,
+        fatigue_days=_int("FATIGUE_DAYS", 30),
+        send_rate=_float("SEND_RATE", 5.0),
     )

@@ -121,3 +121,32 @@ def upsert(recipient: Recipient, now: float) -> None:
     actions = [Contact.updated_at.set(now)]
     actions += [Contact.properties[name].set(value) for name, value in recipient.properties.items()]
     Contact(recipient.email).update(actions=actions)
+
+
+def claim_survey(email: str, invitation_id: str, now: float, window_days: int) -> bool:
+    """Reserve this contact for one survey unless they had another within the window (survey fatigue).
+
+    Atomic, so two campaigns sending at the same moment cannot both ask the same person;
+    the invitation that holds the reservation may claim it again (a retried send).
+    """
+    from chalicelib.store.transact import ConditionFailed, update
+
+    cutoff = now - window_days * 86400
+    try:
+        update(
+            Contact,
+            email,
+            [
+                Contact.last_surveyed_at.set(now),
+                Contact.last_survey_invitation.set(invitation_id),
+                Contact.id.set(Contact.id | new_id()),
+                Contact.created_at.set(Contact.created_at | now),
+                Contact.updated_at.set(now),
+            ],
+            Contact.last_surveyed_at.does_not_exist()
+            | (Contact.last_surveyed_at < cutoff)
+            | (Contact.last_survey_invitation == invitation_id),
+        )
+    except ConditionFailed:
+        return False
+    return True

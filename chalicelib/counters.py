@@ -1,26 +1,30 @@
-"""What one response adds to its campaign's counters, as plain numbers.
+"""What one invitation adds to its campaign's counters, as plain numbers. Pure functions.
 
-Counter items are keyed by campaign, period and segment (see docs/data-model.md). A response
-contributes a bag of named integers; an edit applies `delta(old, new)`, so any sequence of
-atomic writes telescopes to the contribution of the final answer, whatever the interleaving.
+Counter items are keyed by campaign, period and segment (docs/data-model.md). Everything an
+invitation contributes (invited, sent, skipped, bounced, scanner activity, and its response)
+is derived from the invitation's own state, period by period. The counting applier
+(chalicelib.counting) moves the counters by `new - counted` for each invitation, exactly
+once per revision, so the counters always converge to the sum of every invitation's
+contribution however writes interleave, and a rebuild is the same computation.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from chalicelib import nps
 from chalicelib.surveys import Survey
+from chalicelib.themes import detect
 
 ALL_SEGMENT = "_"
 NO_VALUE = "(none)"
-CODE_LENGTH = 8
 CATEGORY_COUNTERS = {nps.PROMOTER: "promoters", nps.PASSIVE: "passives", nps.DETRACTOR: "detractors"}
+Counts = dict[str, int]
 
 
 def week_period(epoch: float, timezone: str) -> str:
@@ -29,47 +33,40 @@ def week_period(epoch: float, timezone: str) -> str:
     return f"W#{year}-W{week:02d}"
 
 
+def day_period(epoch: float, timezone: str) -> str:
+    """The calendar day in the campaign's time zone: daily digests, months, any since/until."""
+    return f"D#{datetime.fromtimestamp(epoch, ZoneInfo(timezone)).date().isoformat()}"
+
+
 def segment_label(value: Any) -> str:
     text = str(value).strip()[:64] if value is not None else ""
     return text or NO_VALUE
 
 
-def segment_code(value: Any) -> str:
-    """8 base32 characters (40 bits) naming a segment value without revealing it."""
-    digest = hashlib.sha256(segment_label(value).encode()).digest()
-    return base64.b32encode(digest[:5]).decode().lower()
+def segment_key(name: str, value: Any) -> str:
+    """`plan=pro`; the value is percent-quoted so `#` and `=` in data cannot break the key."""
+    return f"{name}={quote(segment_label(value), safe=' ()@.,:;_-')}"
 
 
-def segment_codes(properties: Mapping[str, Any], segments: Sequence[str]) -> str:
-    """The codes of an invitation's segment values, concatenated; carried in its signed link."""
-    return "".join(segment_code(properties.get(name)) for name in segments)
+def segment_keys(properties: Mapping[str, Any], segments: Sequence[str]) -> list[str]:
+    return [ALL_SEGMENT, *(segment_key(name, properties.get(name)) for name in segments)]
 
 
-def segment_keys(segments: Sequence[str], codes: str) -> list[str]:
-    if len(codes) != CODE_LENGTH * len(segments):
-        raise ValueError(f"{len(codes)} code characters for {len(segments)} segments")
-    return [
-        ALL_SEGMENT,
-        *(f"{name}:{codes[i * CODE_LENGTH : (i + 1) * CODE_LENGTH]}" for i, name in enumerate(segments)),
-    ]
+def counter_key(period: str, segment: str) -> str:
+    return f"{period}#{segment}"
 
 
-def segment_labels(properties: Mapping[str, Any], segments: Sequence[str]) -> dict[str, str]:
-    """Readable values of an invitation's segment keys, stored once so reports can name them."""
-    return {f"{name}:{segment_code(properties.get(name))}": segment_label(properties.get(name)) for name in segments}
-
-
-def counter_keys(period: str, segments: Sequence[str], codes: str) -> list[str]:
-    return [f"{period}#{seg}" for seg in segment_keys(segments, codes)]
-
-
-def contribution(survey: Survey, answers: Mapping[str, Any], comment: str | None) -> dict[str, int]:
-    """The counts one recorded response adds; empty when nothing is answered."""
+def answer_counts(
+    survey: Survey, answers: Mapping[str, Any], comment: str | None, themes: Mapping[str, Sequence[str]] | None = None
+) -> Counts:
+    """What one recorded response adds; empty when nothing is answered."""
     if not answers:
         return {}
     counts = {"responses": 1}
     if comment:
         counts["comments"] = 1
+        for theme in detect(comment, themes or {}):
+            counts[f"theme.{theme}"] = 1
     nps_question = survey.nps_question
     if nps_question and nps_question.id in answers:
         counts[CATEGORY_COUNTERS[nps.category(answers[nps_question.id])]] = 1
@@ -90,7 +87,82 @@ def contribution(survey: Survey, answers: Mapping[str, Any], comment: str | None
     return {name: value for name, value in counts.items() if value}
 
 
-def delta(old: Mapping[str, int], new: Mapping[str, int]) -> dict[str, int]:
+@dataclass(frozen=True)
+class CountState:
+    """The fields of an invitation its counts derive from."""
+
+    created_at: float
+    send_state: str = "pending"
+    send_error: str | None = None
+    sent_at: float | None = None
+    reminders_sent: int = 0
+    bounced_at: float | None = None
+    complained_at: float | None = None
+    unsubscribed_at: float | None = None
+    filtered: int = 0
+    trap_hits: int = 0
+    answered_at: float | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    comment: str | None = None
+
+
+def contribution(
+    state: CountState, survey: Survey, timezone: str, themes: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Counts]:
+    """{period: counts}: each event counts in the week and on the day it happened (delivery events
+    when the invitation was sent), so weekly, daily and monthly numbers all come from counters."""
+    periods: dict[str, Counts] = {}
+
+    def add(at: float, counts: Mapping[str, int]) -> None:
+        for period in (week_period(at, timezone), day_period(at, timezone)):
+            bucket = periods.setdefault(period, {})
+            for name, value in counts.items():
+                if value:
+                    bucket[name] = bucket.get(name, 0) + value
+
+    add(state.created_at, {"invited": 1})
+    if state.send_state == "skipped":
+        add(state.created_at, {f"skipped_{(state.send_error or 'other').split(':')[0]}": 1})
+    elif state.send_state == "failed":
+        add(state.created_at, {"failed": 1})
+    delivered_at = state.sent_at if state.sent_at is not None else state.created_at
+    add(
+        delivered_at,
+        {
+            "sent": 1 if state.sent_at is not None else 0,
+            "reminders": state.reminders_sent,
+            "bounced": 1 if state.bounced_at is not None else 0,
+            "complained": 1 if state.complained_at is not None else 0,
+            "filtered": state.filtered,
+            "trap_hits": state.trap_hits,
+        },
+    )
+    if state.unsubscribed_at is not None:
+        add(state.unsubscribed_at, {"unsubscribed": 1})
+    if state.answered_at is not None:
+        add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes))
+    return {period: counts for period, counts in periods.items() if counts}
+
+
+def delta(old: Mapping[str, int], new: Mapping[str, int]) -> Counts:
     """new minus old, zeros left out."""
     changes = {k: new.get(k, 0) - old.get(k, 0) for k in set(old) | set(new)}
     return {k: v for k, v in sorted(changes.items()) if v}
+
+
+def period_delta(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Mapping[str, int]]) -> dict[str, Counts]:
+    changes = {p: delta(old.get(p, {}), new.get(p, {})) for p in set(old) | set(new)}
+    return {p: c for p, c in sorted(changes.items()) if c}
+
+
+def expand(changes: Mapping[str, Mapping[str, int]], segments: Iterable[str]) -> dict[str, Counts]:
+    """{counter key: counts}: every period's change applies to each segment the invitation belongs to."""
+    segments = list(segments)
+    return {counter_key(period, seg): dict(counts) for period, counts in changes.items() for seg in segments}
+
+
+def add_into(total: dict[str, Counts], more: Mapping[str, Mapping[str, int]]) -> None:
+    for key, counts in more.items():
+        bucket = total.setdefault(key, {})
+        for name, value in counts.items():
+            bucket[name] = bucket.get(name, 0) + value

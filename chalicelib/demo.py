@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from chalicelib import api, campaigns, contacts
+from chalicelib import campaigns, imports
+from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
+from chalicelib.queue import get_queue
 
 DEMO_ID = "demo"
 DEMO = {
     "name": "Closeloop demo",
     "segments": ["plan", "region"],
     "timezone": "Europe/Paris",
-    "options": {"company": "Closeloop Demo", "subject": "How are we doing? One quick question"},
+    "options": {
+        "company": "Closeloop Demo",
+        "subject": "{{ first_name | default('Hello') }}, how are we doing?",
+        "intro": "Hi {{ first_name | default('there') }}, we read every answer and reply to each one.",
+        "reminders": [3],
+    },
     "survey": {
         "questions": [
             {"id": "nps", "type": "nps", "text": "How likely are you to recommend Closeloop Demo to a friend?"},
@@ -33,12 +40,14 @@ RECIPIENTS = [
 
 
 def seed(now: float, send: bool = True) -> dict | None:
-    """The recipients report of a new demo campaign, or None if it already exists."""
+    """The import report of a new demo campaign (sending through the work queue), or None if it exists."""
     try:
         campaigns.load_campaign(DEMO_ID)
         return None
     except NotFound:
         pass
     campaign = campaigns.create_campaign(campaigns.parse_campaign(DEMO), now, DEMO_ID)
-    batch = contacts.parse_recipients(enumerate(RECIPIENTS))
-    return api.add_recipients(campaign, batch, now, send)
+    report = imports.start(campaign, list(enumerate(RECIPIENTS)), "recipients", now, get_settings(), get_queue())
+    if send:
+        report["campaign_status"] = campaigns.start_sending(DEMO_ID, now, None, get_queue())
+    return report

@@ -36,3 +36,11 @@ class NotFound(CloseloopError):
 
 class Conflict(CloseloopError):
     status = 409
+
+
+class TooManyRequests(CloseloopError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,12 +1,12 @@
-"""Recording answers: one response per invitation, its counters moved in the same transaction.
+"""Recording answers: one response per invitation, in one single-item write.
 
-The first answer is written optimistically in one round trip: a transaction whose
-condition says "not answered yet, not within a scanner window". When the condition fails,
-DynamoDB hands back the invitation as it was, and that decides the next step without a
-read: a scanner's activity is filtered, an edit applies the difference between the old and
-the new contribution under an optimistic lock on `answer_version`. Because every write
-moves the counters by exactly (new - old) of the item it atomically replaced, concurrent
-submits leave counters equal to the contribution of the final answer.
+The first answer is written optimistically in one round trip: an UpdateItem whose condition
+says "not answered yet, not within a scanner window". When the condition fails, DynamoDB
+hands back the invitation as it was, and that decides the next step without a read: a
+scanner's activity is filtered, an edit is written under an optimistic lock on
+`answer_version`. The write touches the invitation and the keys-only `count-pending` index
+only; counters, the responses index and the acknowledgement schedule follow through
+chalicelib.counting, exactly once per change, within a minute.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import counters, metrics, nps
+from chalicelib import counting, metrics, nps
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.signing import InvitationRef
-from chalicelib.store.counts import add_op
 from chalicelib.store.models import Invitation
-from chalicelib.store.transact import TransactionConflict, update_op, write
+from chalicelib.store.transact import ConditionFailed, update
 
-ACK_PK = "ack"
 MAX_ATTEMPTS = 8
 EVIDENCE = ("submit", "gesture")
 
@@ -68,8 +66,8 @@ def record(
     """Record a person's answer (evidence already checked); scanners' activity is counted apart."""
     try:
         return _first_answer(ref, campaign, submission, now, settings)
-    except TransactionConflict as conflict:
-        old = conflict.old_items[0]
+    except ConditionFailed as failed:
+        old = failed.old
     for _ in range(MAX_ATTEMPTS):
         if old is None:
             return Outcome("not_found")
@@ -84,13 +82,15 @@ def record(
                 return Outcome("filtered", reason=reason, answers=submission.answers, comment=submission.comment)
             if invitation.answered_at is None:
                 return _first_answer(ref, campaign, submission, now, settings)
-            return _edit(invitation, campaign, submission, now, settings)
-        except TransactionConflict as conflict:
-            old = conflict.old_items[0]
+            return _edit(invitation, campaign, submission, now)
+        except ConditionFailed as failed:
+            old = failed.old
     raise RuntimeError(f"invitation {ref.invitation_id} kept changing under {MAX_ATTEMPTS} attempts")
 
 
-def _answer_actions(campaign: CampaignView, answers: dict, comment: str | None, evidence: str, now: float) -> list:
+def _answer_actions(
+    invitation_id: str, campaign: CampaignView, answers: dict, comment: str | None, evidence: str, now: float
+) -> list:
     score, category = headline(campaign, answers)
     return [
         Invitation.answers.set(answers),
@@ -100,24 +100,16 @@ def _answer_actions(campaign: CampaignView, answers: dict, comment: str | None, 
         Invitation.evidence.set(evidence),
         Invitation.updated_at.set(now),
         Invitation.answer_version.add(1),
-        Invitation.counted.set(counters.contribution(campaign.survey, answers, comment)),
+        *counting.changed(invitation_id),
     ]
 
 
 def _first_answer(
     ref: InvitationRef, campaign: CampaignView, submission: Submission, now: float, settings: Settings
 ) -> Outcome:
-    period = counters.week_period(now, campaign.timezone)
-    keys = counters.counter_keys(period, campaign.segments, ref.segment_codes)
     actions = [
-        *_answer_actions(campaign, submission.answers, submission.comment, submission.evidence, now),
+        *_answer_actions(ref.invitation_id, campaign, submission.answers, submission.comment, submission.evidence, now),
         Invitation.answered_at.set(now),
-        Invitation.responded_campaign.set(campaign.id),
-        Invitation.counter_keys.set(keys),
-        Invitation.ack_pk.set(ACK_PK),
-        Invitation.ack_due_at.set(now + settings.ack_delay),
-        Invitation.ack_state.set("due"),
-        Invitation.loop_status.set("new"),
     ]
     condition = (
         (Invitation.campaign_id == campaign.id)
@@ -125,35 +117,17 @@ def _first_answer(
         & (Invitation.sent_at.does_not_exist() | (Invitation.sent_at <= now - settings.scanner_delivery_window))
         & (Invitation.trap_at.does_not_exist() | (Invitation.trap_at <= now - settings.scanner_trap_window))
     )
-    contribution = counters.contribution(campaign.survey, submission.answers, submission.comment)
-    write(
-        [
-            update_op(Invitation, ref.invitation_id, actions, condition),
-            *(add_op(campaign.id, key, contribution) for key in keys),
-        ]
-    )
+    update(Invitation, ref.invitation_id, actions, condition)
     metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
     return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
 
 
-def _edit(
-    invitation: Invitation, campaign: CampaignView, submission: Submission, now: float, settings: Settings
-) -> Outcome:
+def _edit(invitation: Invitation, campaign: CampaignView, submission: Submission, now: float) -> Outcome:
     """Fields given replace earlier ones; fields left empty keep them."""
-    answers = {**_plain(invitation.answers), **submission.answers}
+    answers = {**counting.plain(invitation.answers), **submission.answers}
     comment = submission.comment if submission.comment is not None else invitation.comment
-    new = counters.contribution(campaign.survey, answers, comment)
-    change = counters.delta(_plain(invitation.counted), new)
-    actions = _answer_actions(campaign, answers, comment, submission.evidence, now)
-    if invitation.ack_pk:
-        actions.append(Invitation.ack_due_at.set(now + settings.ack_delay))
-    condition = Invitation.answer_version == invitation.answer_version
-    write(
-        [
-            update_op(Invitation, invitation.id, actions, condition),
-            *(add_op(campaign.id, key, change) for key in (invitation.counter_keys or []) if change),
-        ]
-    )
+    actions = _answer_actions(invitation.id, campaign, answers, comment, submission.evidence, now)
+    update(Invitation, invitation.id, actions, Invitation.answer_version == invitation.answer_version)
     return Outcome("recorded", first=False, answers=answers, comment=comment)
 
 
@@ -164,24 +138,15 @@ def record_filtered(
 
     Returns False when the invitation does not exist.
     """
-    keys = counters.counter_keys(counters.week_period(now, campaign.timezone), campaign.segments, ref.segment_codes)
+    actions = [
+        Invitation.filtered.add(1),
+        Invitation.last_filtered_at.set(now),
+        Invitation.filtered_answers.set({"answers": submission.answers, "reason": reason}),
+        *counting.changed(ref.invitation_id),
+    ]
     try:
-        write(
-            [
-                update_op(
-                    Invitation,
-                    ref.invitation_id,
-                    [
-                        Invitation.filtered.add(1),
-                        Invitation.last_filtered_at.set(now),
-                        Invitation.filtered_answers.set({"answers": submission.answers, "reason": reason}),
-                    ],
-                    Invitation.campaign_id == campaign.id,
-                ),
-                *(add_op(campaign.id, key, {"filtered": 1}) for key in keys),
-            ]
-        )
-    except TransactionConflict:
+        update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
+    except ConditionFailed:
         return False
     metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
     return True
@@ -189,25 +154,9 @@ def record_filtered(
 
 def record_trap(ref: InvitationRef, campaign: CampaignView, now: float) -> None:
     """A hidden link no person sees was fetched: mark the invitation, count a scanner click."""
-    keys = counters.counter_keys(counters.week_period(now, campaign.timezone), campaign.segments, ref.segment_codes)
+    actions = [Invitation.trap_at.set(now), Invitation.trap_hits.add(1), *counting.changed(ref.invitation_id)]
     try:
-        write(
-            [
-                update_op(
-                    Invitation,
-                    ref.invitation_id,
-                    [Invitation.trap_at.set(now), Invitation.trap_hits.add(1)],
-                    Invitation.campaign_id == campaign.id,
-                ),
-                *(add_op(campaign.id, key, {"trap_hits": 1}) for key in keys),
-            ]
-        )
-    except TransactionConflict:
+        update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
+    except ConditionFailed:
         return
     metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
-
-
-def _plain(value: Any) -> dict:
-    if value is None:
-        return {}
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value)

@@ -1,11 +1,9 @@
 """Unguessable ids and HMAC-signed links, verifiable with any of several keys.
 
-An invitation token names its campaign and invitation, carries its expiry and the opaque
-codes of its segment values (so an answer can move its segment counters without first
-reading the invitation), and is signed with the newest secret. Any configured secret
-verifies, so a key can be rotated without breaking links already in inboxes: add the new
-secret first, drop the old one after the longest link lifetime.
-A forged or tampered token fails without a database read.
+An invitation token names its campaign and invitation, carries its expiry, and is signed
+with the newest secret. Any configured secret verifies, so a key can be rotated without
+breaking links already in inboxes: add the new secret first, drop the old one after the
+longest link lifetime. A forged or tampered token fails without a database read.
 """
 
 from __future__ import annotations
@@ -44,21 +42,20 @@ class InvitationRef:
     campaign_id: str
     invitation_id: str
     expires_at: int
-    segment_codes: str = ""
 
 
 def invitation_token(ref: InvitationRef, secrets: tuple[str, ...]) -> str:
-    payload = f"{ref.campaign_id}.{ref.invitation_id}.{ref.expires_at:x}.s{ref.segment_codes}"
+    payload = f"{ref.campaign_id}.{ref.invitation_id}.{ref.expires_at:x}"
     return f"{payload}.{sign('inv', payload, secrets)}"
 
 
 def read_invitation_token(token: str, secrets: tuple[str, ...], now: float) -> InvitationRef | None:
     """The invitation a token names, or None if it is malformed, forged or expired."""
     parts = token.split(".")
-    if len(parts) != 5 or not all(_SAFE.match(p) for p in parts):
+    if len(parts) != 4 or not all(_SAFE.match(p) for p in parts):
         return None
-    campaign_id, invitation_id, exp_hex, codes, signature = parts
-    if not codes.startswith("s") or not verify("inv", ".".join(parts[:4]), signature, secrets):
+    campaign_id, invitation_id, exp_hex, signature = parts
+    if not verify("inv", ".".join(parts[:3]), signature, secrets):
         return None
     try:
         expires_at = int(exp_hex, 16)
@@ -66,7 +63,7 @@ def read_invitation_token(token: str, secrets: tuple[str, ...], now: float) -> I
         return None
     if expires_at <= now:
         return None
-    return InvitationRef(campaign_id, invitation_id, expires_at, codes[1:])
+    return InvitationRef(campaign_id, invitation_id, expires_at)
 
 
 def csrf_token(invitation_id: str, now: float, secrets: tuple[str, ...]) -> str:

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib import responses
+from chalicelib import responses, suppression
 from chalicelib.campaigns import CampaignView, get_campaign
 from chalicelib.config import Settings, get_settings
 from chalicelib.render import render
 from chalicelib.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token
 from chalicelib.surveys import AnswerError, parse_comment
-from chalicelib.web import Reply, html, json_reply, new_nonce, wants_json
+from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 
 CSRF_MAX_AGE = 2 * 86400
 
@@ -49,7 +49,6 @@ def _form_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Reply:
-    nonce = new_nonce()
     first = campaign.survey.first
     body = render(
         "survey.html",
@@ -61,10 +60,9 @@ def _form_page(
         comment=comment,
         errors=errors or {},
         notice=notice,
-        nonce=nonce,
         gesture=first.id in values,
     )
-    return html(body, status=status, nonce=nonce)
+    return html(body, status=status)
 
 
 def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
@@ -159,3 +157,49 @@ def trap(token: str, now: float) -> Reply:
         return not_found()
     responses.record_trap(*found, now)
     return html(render("trap.html"))
+
+
+def unsubscribe_page(token: str, now: float) -> Reply:
+    """A GET only asks: scanners follow every GET link, and must not unsubscribe anyone."""
+    settings = get_settings()
+    ref = read_invitation_token(token, settings.require_signing_secrets(), now)
+    if ref is None:
+        return not_found()
+    campaign = get_campaign(ref.campaign_id)
+    return html(
+        render(
+            "unsubscribe.html",
+            action=f"{settings.base_url}/u/{token}",
+            company=campaign.company if campaign else "",
+            notice=None,
+        )
+    )
+
+
+def one_click(raw: bytes | str | None, content_type: str) -> bool:
+    """RFC 8058: the body says `List-Unsubscribe=One-Click`, urlencoded or as multipart form data."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
+    if "multipart/form-data" in (content_type or ""):
+        return 'name="List-Unsubscribe"' in text and "One-Click" in text
+    return (parse_form(text) or {}).get("List-Unsubscribe") == ["One-Click"]
+
+
+def unsubscribe(token: str, raw: bytes | str | None, content_type: str, now: float) -> Reply:
+    """One click, no cookie, login or CSRF token (RFC 8058 forbids requiring them): the signed link is enough."""
+    settings = get_settings()
+    ref = read_invitation_token(token, settings.require_signing_secrets(), now)
+    if ref is None:
+        return not_found()
+    if not one_click(raw, content_type):
+        return html(
+            render(
+                "unsubscribe.html",
+                action=f"{settings.base_url}/u/{token}",
+                company="",
+                notice="Press the button to unsubscribe.",
+            ),
+            status=400,
+        )
+    if not suppression.unsubscribe(ref.invitation_id, ref.campaign_id, now):
+        return not_found()
+    return html(render("unsubscribed.html"))

@@ -44,55 +44,77 @@ class Grants:
 
 
 PERMISSIONS: dict[str, Grants] = {
+    # every route: answers, unsubscribes, the admin API (imports run inline when small)
     "api_handler": Grants(
         tables={
-            "campaigns": ("GetItem", "PutItem", "UpdateItem"),
+            "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
             "contacts": ("PutItem", "UpdateItem"),
-            "invitations": ("PutItem", "UpdateItem", "Query:campaign-invitations"),
-            "counters": ("UpdateItem", "BatchWriteItem", "Query"),
-            "suppressions": ("Query",),
+            "invitations": (
+                "GetItem",
+                "PutItem",
+                "UpdateItem",
+                "Query:email-invitations",
+                "Query:campaign-skipped",
+                "Query:campaign-responses",
+            ),
+            "members": ("PutItem", "UpdateItem"),
+            "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
+            "counters": ("Query",),
+            "suppressions": ("GetItem", "PutItem"),
             "api-tokens": ("GetItem",),
+            "rate-limits": ("UpdateItem",),
+            "deliveries": ("BatchGetItem",),
         },
-        send_mail=True,
         read_secrets=True,
+        send_to_work_queue=True,
     ),
-    "send_invitations": Grants(
-        tables={
-            "campaigns": ("GetItem",),
-            "invitations": ("UpdateItem", "Query:send-due"),
-            "counters": ("UpdateItem",),
-            "suppressions": ("Query",),
-        },
-        send_mail=True,
-        read_secrets=True,
-    ),
-    # Declared ahead of the functions that the work-queue, bounce, acknowledgement and digest
-    # issues add; adjust them to what the code ends up calling.
+    # fan-out, send batches, reminders, recurring rounds, import chunks, alerts and webhooks
     "work_queue": Grants(
         tables={
             "campaigns": ("GetItem", "UpdateItem"),
-            "contacts": ("GetItem", "PutItem", "UpdateItem"),
-            "invitations": ("GetItem", "PutItem", "UpdateItem", "Query:campaign-invitations", "Query:send-due"),
-            "counters": ("UpdateItem", "BatchWriteItem", "Query"),
-            "suppressions": ("GetItem", "Query"),
+            "contacts": ("PutItem", "UpdateItem"),
+            "invitations": ("GetItem", "PutItem", "UpdateItem", "Query:campaign-invitations"),
+            "members": ("GetItem", "PutItem", "UpdateItem"),
+            "imports": ("GetItem", "UpdateItem"),
+            "suppressions": ("GetItem",),
+            "deliveries": ("UpdateItem",),
         },
         send_mail=True,
         read_secrets=True,
         send_to_work_queue=True,
         consume_work_queue=True,
     ),
+    # SES bounces and complaints
     "ses_events": Grants(
         tables={
-            "suppressions": ("GetItem", "PutItem", "UpdateItem"),
-            "invitations": ("GetItem", "UpdateItem"),
+            "suppressions": ("PutItem",),
+            "invitations": ("UpdateItem",),
+        },
+    ),
+    # scheduled campaigns, due sends, reminders, recurring rounds, delivery retries
+    "dispatch_due": Grants(
+        tables={
+            "campaigns": ("UpdateItem", "Query:scheduled-campaigns"),
+            "imports": ("Query:running-imports",),
+            "invitations": ("UpdateItem", "Query:send-due"),
+            "deliveries": ("BatchGetItem", "Query:retry-due"),
+        },
+        send_to_work_queue=True,
+    ),
+    # the counting applier: counters, the responses index, acknowledgement schedule, events
+    "apply_counts": Grants(
+        tables={
+            "campaigns": ("GetItem",),
+            "invitations": ("BatchGetItem", "UpdateItem", "Query:count-pending"),
             "counters": ("UpdateItem",),
         },
+        send_to_work_queue=True,
     ),
     "acknowledge": Grants(
         tables={
             "campaigns": ("GetItem",),
-            "invitations": ("GetItem", "UpdateItem", "Query:ack-due"),
-            "suppressions": ("GetItem", "Query"),
+            "invitations": ("UpdateItem", "Query:ack-due"),
+            "suppressions": ("GetItem",),
         },
         send_mail=True,
         read_secrets=True,
@@ -101,8 +123,8 @@ PERMISSIONS: dict[str, Grants] = {
         tables={
             "campaigns": ("GetItem", "Query:all-campaigns"),
             "counters": ("GetItem", "Query"),
-            "invitations": ("Query:campaign-responses",),
-            "ledger": ("GetItem", "PutItem", "UpdateItem"),
+            "invitations": ("Query:campaign-responses", "Query:open-cases"),
+            "deliveries": ("UpdateItem",),
         },
         send_mail=True,
         read_secrets=True,

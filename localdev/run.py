@@ -43,6 +43,7 @@ def local_env() -> dict[str, str]:
         "CLOSELOOP_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}",
         "CLOSELOOP_TABLE_PREFIX": "closeloop-local-",
         "CLOSELOOP_OUTBOX_DIR": str(dynamodb.LOCAL / "outbox"),
+        "CLOSELOOP_QUEUE_DIR": str(dynamodb.LOCAL / "queue"),
         "CLOSELOOP_BASE_URL": f"http://127.0.0.1:{API_PORT}",
         **dynamodb.CREDENTIALS,
     }
@@ -85,13 +86,22 @@ Scheduled functions run below on their own clocks. Ctrl-C stops everything.
 
 
 def scheduler(stop_at: float | None = None) -> None:
-    """Run each scheduled function every interval, in this process, with the local settings."""
-    from chalicelib.jobs import scheduled_jobs
+    """Run each scheduled function every interval and drain the work queue through its real handler."""
+    import importlib
 
-    jobs = scheduled_jobs()
+    from chalicelib.jobs import scheduled_jobs
+    from chalicelib.queue import get_queue
+
+    app_module = importlib.import_module("app")
+    jobs = scheduled_jobs(app_module)
+    queue = get_queue()
     next_run = {name: time.monotonic() + 2 for name in jobs}
     print(f"scheduler: {', '.join(f'{j.name} every {j.every_seconds}s' for j in jobs.values())}", flush=True)
+    print("work queue: .local/queue, drained by the work_queue handler", flush=True)
     while stop_at is None or time.monotonic() < stop_at:
+        handled = queue.drain(app_module.work_queue)
+        if handled:
+            print(f"{time.strftime('%H:%M:%S')} work_queue: {handled} message(s)", flush=True)
         now = time.monotonic()
         for name, job in jobs.items():
             if now >= next_run[name]:
@@ -101,7 +111,7 @@ def scheduler(stop_at: float | None = None) -> None:
                     print(f"{time.strftime('%H:%M:%S')} {name}: {result}", flush=True)
                 except Exception as exc:  # a failing job must not stop the others
                     print(f"{time.strftime('%H:%M:%S')} {name} FAILED: {exc!r}", file=sys.stderr, flush=True)
-        time.sleep(max(0.2, min(next_run.values()) - time.monotonic()))
+        time.sleep(max(0.2, min(0.5, min(next_run.values()) - time.monotonic())))
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def outbox(tmp_path) -> Path:
 
 
 @pytest.fixture
-def env(monkeypatch, dynamodb_endpoint, outbox):
+def env(monkeypatch, dynamodb_endpoint, outbox, tmp_path):
     """The settings of a local stage pointing at the session's DynamoDB Local."""
     values = {
         **dynamodb.CREDENTIALS,
@@ -52,6 +52,9 @@ def env(monkeypatch, dynamodb_endpoint, outbox):
         "CLOSELOOP_ADMIN_TOKEN": ADMIN_TOKEN,
         "CLOSELOOP_OUTBOX_DIR": str(outbox),
         "CLOSELOOP_MAIL_BACKEND": "file",
+        "CLOSELOOP_QUEUE_BACKEND": "local",
+        "CLOSELOOP_QUEUE_DIR": str(tmp_path / "queue"),
+        "CLOSELOOP_SEND_RATE": "0",
         "CLOSELOOP_BASE_URL": "http://127.0.0.1:8000",
     }
     for key, value in values.items():

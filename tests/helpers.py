@@ -7,8 +7,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import api, campaigns, contacts
-from chalicelib.store.counts import read
+from chalicelib import campaigns, counting, imports, stats, work
+from chalicelib.config import get_settings
+from chalicelib.queue import get_queue
 from chalicelib.store.models import Invitation
 from tests.conftest import html_links, local_path, read_outbox
 
@@ -28,19 +29,28 @@ class Sent:
     messages: list
 
 
+def drain(clock=time.time) -> int:
+    """Deliver every queued work message to the work handler, as the queue would, with a chosen clock."""
+    return get_queue().drain(lambda event, _context: [work.handle(r, clock) for r in event["Records"]])
+
+
 def launch(outbox, recipients=None, survey=None, segments=("plan",), sent_ago: float = 3600, **extra) -> Sent:
     """A campaign sent `sent_ago` seconds ago (outside the scanner delivery window by default)."""
     recipients = recipients or [{"email": "ada@example.com", "properties": {"plan": "pro"}}]
     body = {"name": "Test", "survey": survey or NPS_SURVEY, "segments": list(segments), **extra}
-    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), time.time())
-    batch = contacts.parse_recipients(enumerate(recipients))
-    api.add_recipients(campaign, batch, time.time() - sent_ago, send=True)
+    now = time.time()
+    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), now)
+    imports.start(campaign, list(enumerate(recipients)), "recipients", now, get_settings(), get_queue())
+    campaigns.start_sending(campaign.id, now, None, get_queue())
+    drain(lambda: time.time() - sent_ago)
     messages = read_outbox(outbox)
     pages = {}
     for message in messages:
         links = html_links(message)
-        pages[str(message["To"])] = local_path(links[-1])
-    return Sent(campaign, pages, messages)
+        pages[str(message["To"])] = local_path(
+            next(u for u in links if "/s/" in u and "?" not in u and not u.endswith("/t"))
+        )
+    return Sent(campaigns.get_view(campaign.id), pages, messages)
 
 
 def csrf_of(body: str) -> str:
@@ -66,10 +76,62 @@ def invitation_of(sent: Sent, email: str) -> Invitation:
 
 
 def totals(campaign_id: str, segment: str = "_") -> dict[str, int]:
-    """Counts summed over weeks for one segment key (`_` for all, or e.g. `plan:<code>`)."""
-    out: dict[str, int] = {}
-    for key, counts in read(campaign_id, "W#", consistent=True).items():
-        if key.split("#", 2)[2] == segment:
-            for name, value in counts.items():
-                out[name] = out.get(name, 0) + value
-    return {k: v for k, v in out.items() if v}
+    """Counts summed over weeks for one segment key (`_` for all, or e.g. `plan=pro`), once applied."""
+    counting.apply_pending()
+    return stats.totals(campaign_id, segment)
+
+
+def sqs_record(message: dict, receipt: str = "receipt-1") -> dict:
+    """One SQS record as Lambda's event source delivers it."""
+    import json
+
+    return {
+        "messageId": receipt,
+        "receiptHandle": receipt,
+        "body": json.dumps(message),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:closeloop-work",
+    }
+
+
+def sns_event(message: dict) -> dict:
+    """An SNS notification as Lambda receives it (SES events are published to SNS)."""
+    import json
+
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:closeloop-ses-events:1",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": "m-1",
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:closeloop-ses-events",
+                    "Subject": None,
+                    "Message": json.dumps(message),
+                    "Timestamp": "2026-11-24T10:00:00.000Z",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def create_campaign(recipients, survey=None, segments=("plan",), **extra) -> campaigns.CampaignView:
+    """A draft campaign with its recipients imported (nothing sent yet)."""
+    body = {"name": "Test", "survey": survey or NPS_SURVEY, "segments": list(segments), **extra}
+    now = time.time()
+    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), now)
+    imports.start(campaign, list(enumerate(recipients)), "recipients", now, get_settings(), get_queue())
+    drain()
+    return campaign
+
+
+def people(n: int, prefix: str = "p") -> list[dict]:
+    return [{"email": f"{prefix}{i}@example.com", "properties": {"plan": ("pro", "free")[i % 2]}} for i in range(n)]
+
+
+def invitations_of(campaign_id: str) -> list[Invitation]:
+    return [Invitation.get(k.id, consistent_read=True) for k in Invitation.by_campaign.query(campaign_id)]

@@ -6,8 +6,13 @@ import json
 
 import pytest
 
+from chalicelib.jobs import find_job
 from tests.conftest import admin_headers, read_outbox
-from tests.helpers import NPS_SURVEY
+from tests.helpers import NPS_SURVEY, drain
+
+
+def run_job(name: str):
+    return find_job(name).run()
 
 
 def _post(client, path, body, headers=None):
@@ -32,10 +37,9 @@ def test_creating_and_sending_a_campaign_delivers_one_invitation_per_recipient(c
     response = _post(client, "/api/campaigns", body)
     assert response.status_code == 201
     data = response.json_body
-    assert data["recipients"]["accepted"] == 2
-    assert data["recipients"]["invited"] == 2
-    assert data["recipients"]["duplicates_merged"] == 1
-    assert data["recipients"]["rejected"] == [
+    report = data["recipients"]
+    assert (report["rows"], report["accepted"], report["invited"], report["duplicates_merged"]) == (5, 2, 2, 1)
+    assert report["rejected_rows"] == [
         {"row": 3, "field": "recipients[3].email", "message": "“not-an-email” is not a valid email address."},
         {
             "row": 4,
@@ -43,25 +47,28 @@ def test_creating_and_sending_a_campaign_delivers_one_invitation_per_recipient(c
             "message": "A property value is text, a number, true/false or null.",
         },
     ]
-    assert data["recipients"]["sent_now"] == {"sent": 2}
+    assert data["campaign"]["status"] == "sending"
+    drain()
     assert sorted(str(m["To"]) for m in read_outbox(outbox)) == ["ada@example.com", "grace@example.com"]
+    run_job("apply_counts")
     campaign = client.http.get(f"/api/campaigns/{data['campaign']['id']}", headers=admin_headers()).json_body
     assert campaign["campaign"]["status"] == "sent"
-    assert campaign["campaign"]["totals"] == {"sent": 2}
+    assert (campaign["stats"]["invited"], campaign["stats"]["sent"]) == (2, 2)
 
 
 def test_a_campaign_can_be_created_first_and_sent_later(client, outbox):
     body = {"name": "Later", "survey": NPS_SURVEY, "recipients": [{"email": "a@example.com"}]}
     created = _post(client, "/api/campaigns", body).json_body
+    drain()
     assert read_outbox(outbox) == []
     campaign_id = created["campaign"]["id"]
     response = _post(client, f"/api/campaigns/{campaign_id}/send", {})
-    assert response.status_code == 202 and response.json_body["queued"] == 1
-    from chalicelib.jobs import find_job
-
-    assert find_job("send-invitations").run() == {"sent": 1}
+    assert response.status_code == 202 and response.json_body["status"] == "sending"
+    drain()
     assert len(read_outbox(outbox)) == 1
-    assert _post(client, f"/api/campaigns/{campaign_id}/send", {}).json_body["queued"] == 0
+    again = _post(client, f"/api/campaigns/{campaign_id}/send", {})
+    assert again.status_code == 409
+    assert again.json_body["error"]["message"] == "Only a draft campaign can be sent. This campaign is sent."
 
 
 @pytest.mark.parametrize(
@@ -103,6 +110,18 @@ def test_minted_tokens_work_and_are_stored_hashed(client):
         ({"name": "x", "survey": NPS_SURVEY, "timezone": "Mars/Base"}, 400, "timezone", "Unknown time zone"),
         ({"name": "x", "survey": NPS_SURVEY, "segments": ["bad name"]}, 400, "segments[0]", "property name"),
         ({"name": "x", "survey": NPS_SURVEY, "recipients": "a@b.c"}, 400, "recipients", "list"),
+        ({"name": "x", "survey": NPS_SURVEY, "colour": "red"}, 400, "colour", "Unknown field"),
+        ({"name": "x", "survey": NPS_SURVEY, "kind": "recurring"}, 400, "interval_days", "every 7 to 730 days"),
+        (
+            {"name": "x", "survey": NPS_SURVEY, "options": {"subject": "Hi {{ name"}},
+            400,
+            "options.subject",
+            "Template error",
+        ),
+        ({"name": "x", "survey": NPS_SURVEY, "options": {"reminders": [7, 3]}}, 400, "options.reminders", "increasing"),
+        ({"name": "x", "survey": NPS_SURVEY, "options": {"brand_color": "blue"}}, 400, "options.brand_color", "hex"),
+        ({"name": "x", "survey": NPS_SURVEY, "options": {"logo_url": "http://x"}}, 400, "options.logo_url", "https"),
+        ({"name": "x", "survey": NPS_SURVEY, "send": True, "at": "2026-12-01 09:00"}, 400, "at", "offset"),
         ({"name": "x", "survey": NPS_SURVEY, "options": {"reply_to": "nope"}}, 400, "options.reply_to", "valid email"),
         ({"name": "x", "survey": NPS_SURVEY, "send": "yes"}, 400, "send", "true or false"),
     ],

@@ -158,7 +158,7 @@ def test_a_scanner_that_runs_scripts_but_makes_no_gesture_records_nothing(app_ur
     assert posts == []
     invitation = invitation_of(sent, EMAIL)
     assert invitation.answered_at is None and invitation.answers is None
-    assert totals(sent.campaign.id) == {"sent": 1}
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1}
 
 
 def test_a_script_that_submits_the_form_without_the_button_records_nothing(app_url, outbox, page, expected_errors):

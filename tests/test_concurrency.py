@@ -58,7 +58,7 @@ def test_two_concurrent_first_answers_leave_one_response_and_consistent_counters
     assert totals_all.get("promoters", 0) == finals.count(9)
     assert totals_all.get("detractors", 0) == finals.count(3)
     assert totals_all["q.nps.sum"] == sum(finals)
-    pro = f"plan:{counters.segment_code('pro')}"
+    pro = counters.segment_key("plan", "pro")
     assert totals(sent.campaign.id, pro)["responses"] == 10
 
 
@@ -70,5 +70,5 @@ def test_a_storm_of_edits_leaves_counters_equal_to_the_final_answer(db, outbox):
         _submit_all(ref, campaign, [0, 5, 7, 8, 9, 10])
     final = invitation_of(sent, "ada@example.com")
     assert final.answer_version == 30
-    expected = counters.contribution(campaign.survey, {"nps": int(final.score)}, final.comment)
-    assert totals(sent.campaign.id) == {"sent": 1, **expected}
+    expected = counters.answer_counts(campaign.survey, {"nps": int(final.score)}, final.comment)
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, **expected}

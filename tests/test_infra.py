@@ -151,7 +151,8 @@ def test_items_expire_only_on_tables_whose_model_declares_a_ttl_attribute(templa
         ttl = table["Properties"].get("TimeToLiveSpecification")
         assert ttl == ({"AttributeName": expected, "Enabled": True} if expected else None)
     assert ttl_attribute(LedgerWithTtl) == "expires_at"
-    assert all(ttl_attribute(model) is None for model in MODELS)  # none of today's models expires items
+    expiring = {model.TABLE: ttl_attribute(model) for model in MODELS if ttl_attribute(model)}
+    assert expiring == {"rate-limits": "expires", "deliveries": "expires"}  # the ledgers; never answers
 
 
 # --- permissions -----------------------------------------------------------------------------
@@ -187,7 +188,9 @@ def test_every_function_has_its_own_role(templates, stage):
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in deployed.values()]
     assert len(set(roles)) == len(roles) == len(deployed) == len(resources(template, "AWS::IAM::Role"))
     assert PLACEHOLDER_ROLE not in json.dumps(template)
-    assert set(deployed) >= {f"closeloop-{stage}-api_handler", f"closeloop-{stage}-send_invitations"}
+    assert set(deployed) >= {
+        f"closeloop-{stage}-{name}" for name in ("api_handler", "work_queue", "ses_events", "dispatch_due", "apply_counts")
+    }
 
 
 def test_each_role_reaches_only_the_tables_and_indexes_its_permissions_entry_names(templates):
@@ -204,13 +207,14 @@ def test_each_role_reaches_only_the_tables_and_indexes_its_permissions_entry_nam
         assert ("sqs:SendMessage" in actions) == grants.send_to_work_queue
 
 
-def test_the_scheduled_sender_may_update_invitations_but_not_create_them_or_touch_campaigns(templates):
+def test_the_dispatcher_may_update_invitations_but_not_create_them_nor_send_mail(templates):
     template = templates["prod"]
-    sender = functions(template)["closeloop-prod-send_invitations"]
-    access = dynamodb_access(template, role_statements(template, sender), "closeloop-prod-")
+    dispatcher = functions(template)["closeloop-prod-dispatch_due"]
+    statements = role_statements(template, dispatcher)
+    access = dynamodb_access(template, statements, "closeloop-prod-")
     assert access["invitations"] == {"UpdateItem", "Query:send-due"}
-    assert access["campaigns"] == {"GetItem"}
     assert "api-tokens" not in access and "contacts" not in access
+    assert "ses:SendEmail" not in {a for s in statements for a in as_list(s["Action"])}
 
 
 def test_each_function_writes_only_to_its_own_log_group(templates):
@@ -322,7 +326,7 @@ def test_every_scheduled_function_runs_on_its_schedule(templates):
         expected = expression if isinstance(expression, str) else expression.to_string()
         events = deployed[f"closeloop-prod-{source.name}"]["Properties"]["Events"]
         assert [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"] == [expected]
-    assert deployed["closeloop-prod-send_invitations"]["Properties"]["Events"]["SendInvitationsEvent"] == {
+    assert deployed["closeloop-prod-dispatch_due"]["Properties"]["Events"]["DispatchDueEvent"] == {
         "Type": "Schedule",
         "Properties": {"Schedule": "rate(1 minute)"},
     }
@@ -557,8 +561,6 @@ def test_a_permissions_entry_naming_an_unknown_table_action_or_index_is_refused(
 def test_the_declared_entries_name_tables_and_indexes_the_models_have():
     specs = table_specs()
     for name, grants in PERMISSIONS.items():
-        if name == "send_digests":
-            continue  # its ledger table arrives with the digest issue's model
         assert table_access(name, grants, specs), name
 
 

@@ -113,8 +113,9 @@ def test_a_transient_failure_leaves_the_invitation_due_for_a_retry(db, outbox, m
     invitation = invitation_of(sent, "ada@example.com")
     assert (invitation.send_state, invitation.send_pk, invitation.send_attempts) == ("pending", "send", 1)
     assert "TooManyRequests" in invitation.send_error
-    assert invitation.send_due_at > invitation.created_at
-    assert "sent" not in totals(sent.campaign.id)
+    attempted_at = invitation.created_at - 3600  # launch() sends as if an hour ago
+    assert invitation.send_due_at >= attempted_at + 30  # backed off
+    assert totals(sent.campaign.id) == {"invited": 1}
 
 
 def test_a_permanent_failure_is_marked_and_not_retried(db, outbox, monkeypatch):
@@ -123,24 +124,25 @@ def test_a_permanent_failure_is_marked_and_not_retried(db, outbox, monkeypatch):
     invitation = invitation_of(sent, "ada@example.com")
     assert (invitation.send_state, invitation.send_pk) == ("failed", None)
     assert "MessageRejected" in invitation.send_error
+    assert totals(sent.campaign.id) == {"invited": 1, "failed": 1}
 
 
-def test_the_send_job_retries_due_invitations_and_sends_each_once(db, outbox, monkeypatch):
+def test_the_dispatcher_retries_due_invitations_and_each_is_sent_once(db, outbox, monkeypatch):
     import time
 
-    from chalicelib.config import get_settings
-    from chalicelib.invitations import send_due
+    from chalicelib.delivery import dispatch
+    from chalicelib.queue import get_queue
+    from tests.helpers import drain
 
+    working = mail_config._build
     stub = _failing_ses(monkeypatch, "TooManyRequestsException")
     sent = launch(outbox)
     stub.deactivate()
-    monkeypatch.undo()
-    monkeypatch.setenv("CLOSELOOP_MAIL_BACKEND", "file")
-    for key, value in db.items():
-        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(mail_config, "_build", working)
     later = time.time() + 3600
-    assert dict(send_due(later, get_settings())) == {"sent": 1}
-    assert dict(send_due(later, get_settings())) == {}
+    assert dispatch(later, get_queue())["send"] == 1
+    assert dispatch(later, get_queue())["send"] == 0  # held while it is in flight
+    drain(lambda: later)
     assert len(read_outbox(outbox)) == 1
     assert invitation_of(sent, "ada@example.com").send_state == "sent"
     assert totals(sent.campaign.id)["sent"] == 1

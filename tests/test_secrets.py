@@ -62,7 +62,7 @@ def test_a_deployed_stage_signs_with_the_first_ssm_secret_and_verifies_with_all(
     settings = get_settings()
     assert settings.signing_secrets == ("new-key", "old-key")
     assert settings.admin_token_hashes == frozenset()
-    ref = InvitationRef("c1", "i1", 2_000_000_000, "")
+    ref = InvitationRef("c1", "i1", 2_000_000_000)
     old_link = invitation_token(ref, ("old-key",))
     assert read_invitation_token(old_link, settings.require_signing_secrets(), 1_000) == ref
     assert invitation_token(ref, settings.signing_secrets) == invitation_token(ref, ("new-key",))
@@ -70,7 +70,7 @@ def test_a_deployed_stage_signs_with_the_first_ssm_secret_and_verifies_with_all(
 
 def test_an_admin_token_whose_hash_is_in_ssm_is_accepted(ssm, clock):
     ssm("admin-token-hashes", f"{token_hash('ops-token')},{token_hash('ci-token')}")
-    assert authenticate({"Authorization": "Bearer ci-token"}) == "configured token"
+    assert authenticate({"Authorization": "Bearer ci-token"}).name == "configured token"
 
 
 def test_environment_variables_win_over_ssm(ssm, clock, monkeypatch):

@@ -11,7 +11,7 @@ from chalicelib.signing import (
     read_invitation_token,
 )
 
-REF = InvitationRef("camp1", new_id(), 2_000_000_000, "abcd2345")
+REF = InvitationRef("camp1", new_id(), 2_000_000_000)
 
 
 def test_a_token_names_its_invitation():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,7 +18,7 @@ class FileMailBackend(MailBackend):
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, tags: Mapping[str, str] | None = None) -> str:
         message_id = message["Message-ID"].strip("<>")
         self.outbox.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}-{message_id.split('@')[0]}.eml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
@@ -28,12 +29,14 @@ class SesMailBackend(MailBackend):
         self.client = client
         self.configuration_set = configuration_set
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, tags: Mapping[str, str] | None = None) -> str:
         params: dict[str, Any] = {
             "FromEmailAddress": message["From"],
             "Destination": {"ToAddresses": [message["To"]]},
             "Content": {"Raw": {"Data": message.as_bytes()}},
         }
+        if tags:
+            params["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
         if self.configuration_set:
             params["ConfigurationSetName"] = self.configuration_set
         try:

@@ -12,6 +12,8 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    NumberSetAttribute,
+    TTLAttribute,
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -36,6 +38,14 @@ class AllCampaignsIndex(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
+class ScheduledCampaignsIndex(GlobalSecondaryIndex):
+    """Sparse: campaigns waiting to start sending carry `sched_pk`."""
+
+    Meta = _index_meta("scheduled-campaigns", KeysOnlyProjection)
+    sched_pk = UnicodeAttribute(hash_key=True)
+    send_at = NumberAttribute(range_key=True)
+
+
 class Campaign(Model):
     TABLE = "campaigns"
 
@@ -45,6 +55,11 @@ class Campaign(Model):
     id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     status = UnicodeAttribute(default="draft")
+    kind = UnicodeAttribute(default="one_off")
+    interval_days = NumberAttribute(null=True)
+    send_at = NumberAttribute(null=True)
+    sched_pk = UnicodeAttribute(null=True)
+    paused_from = UnicodeAttribute(null=True)
     survey = JSONAttribute()
     segments = ListAttribute(of=UnicodeAttribute, default=list)
     timezone = UnicodeAttribute(default="UTC")
@@ -54,6 +69,7 @@ class Campaign(Model):
     sent_at = NumberAttribute(null=True)
     list_pk = UnicodeAttribute(default="campaign")
     all_campaigns = AllCampaignsIndex()
+    scheduled = ScheduledCampaignsIndex()
 
 
 class ContactIdIndex(GlobalSecondaryIndex):
@@ -75,6 +91,7 @@ class Contact(Model):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     last_surveyed_at = NumberAttribute(null=True)
+    last_survey_invitation = UnicodeAttribute(null=True)
     by_id = ContactIdIndex()
 
 
@@ -137,6 +154,22 @@ class OpenCasesIndex(GlobalSecondaryIndex):
     case_due_at = NumberAttribute(range_key=True)
 
 
+class CountPendingIndex(GlobalSecondaryIndex):
+    """Sparse: invitations whose latest change is not yet in the counters carry `count_pk` (8 shards)."""
+
+    Meta = _index_meta("count-pending", KeysOnlyProjection)
+    count_pk = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class CampaignSkippedIndex(GlobalSecondaryIndex):
+    """Sparse: invitations skipped at send time (suppressed, recently surveyed, ...) with the reason."""
+
+    Meta = _index_meta("campaign-skipped", AllProjection)
+    skipped_campaign = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
 class Invitation(Model):
     """One recipient of one campaign, and their response: one response per invitation."""
 
@@ -151,6 +184,8 @@ class Invitation(Model):
     properties = MapAttribute(default=dict)
     created_at = NumberAttribute()
     expires_at = NumberAttribute()
+    round = NumberAttribute(default=0)
+    import_id = UnicodeAttribute(null=True)
     # sending
     send_state = UnicodeAttribute(default="pending")
     send_pk = UnicodeAttribute(null=True)
@@ -160,6 +195,12 @@ class Invitation(Model):
     send_error = UnicodeAttribute(null=True)
     sent_at = NumberAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+    skipped_campaign = UnicodeAttribute(null=True)
+    reminders_sent = NumberAttribute(default=0)
+    reminder_lease_until = NumberAttribute(null=True)
+    bounced_at = NumberAttribute(null=True)
+    complained_at = NumberAttribute(null=True)
+    unsubscribed_at = NumberAttribute(null=True)
     # scanners
     trap_at = NumberAttribute(null=True)
     trap_hits = NumberAttribute(default=0)
@@ -176,7 +217,10 @@ class Invitation(Model):
     updated_at = NumberAttribute(null=True)
     answer_version = NumberAttribute(default=0)
     responded_campaign = UnicodeAttribute(null=True)
-    counter_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    # counting: every counted change adds 1 to `rev` and sets `count_pk`; the applier moves the
+    # counters by contribution(state) - counted and removes `count_pk` if `rev` is unchanged
+    rev = NumberAttribute(default=0)
+    count_pk = UnicodeAttribute(null=True)
     counted = MapAttribute(null=True)
     # closing the loop
     ack_pk = UnicodeAttribute(null=True)
@@ -193,6 +237,8 @@ class Invitation(Model):
     ack_due = AckDueIndex()
     send_due = SendDueIndex()
     open_cases = OpenCasesIndex()
+    skipped = CampaignSkippedIndex()
+    count_pending = CountPendingIndex()
 
 
 class Counter(Model):
@@ -223,4 +269,110 @@ class ApiToken(Model):
     created_at = NumberAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (Campaign, Contact, Suppression, Invitation, Counter, ApiToken)
+class Member(Model):
+    """A contact enrolled in a recurring campaign, asked again every `interval_days` until removed."""
+
+    TABLE = "members"
+
+    class Meta(_Meta):
+        pass
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+    added_at = NumberAttribute()
+    removed_at = NumberAttribute(null=True)
+
+
+class RunningImportsIndex(GlobalSecondaryIndex):
+    """Sparse: imports still running carry `running_campaign`, so a send can wait for them."""
+
+    Meta = _index_meta("running-imports", KeysOnlyProjection)
+    running_campaign = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class ImportJob(Model):
+    """One recipients import, processed in chunks through the work queue; each chunk counts once."""
+
+    TABLE = "imports"
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="running")
+    running_campaign = UnicodeAttribute(null=True)
+    rows = NumberAttribute(default=0)
+    accepted = NumberAttribute(default=0)
+    duplicates = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+    chunks_total = NumberAttribute(default=0)
+    chunks_done = NumberAttribute(default=0)
+    done_chunks = NumberSetAttribute(null=True)
+    invited = NumberAttribute(default=0)
+    already_invited = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    finished_at = NumberAttribute(null=True)
+    running = RunningImportsIndex()
+
+
+class RateWindow(Model):
+    """Calls of one token to one kind of bulk endpoint within one minute; expires on its own."""
+
+    TABLE = "rate-limits"
+
+    class Meta(_Meta):
+        pass
+
+    key = UnicodeAttribute(hash_key=True)
+    calls = NumberAttribute(default=0)
+    expires = TTLAttribute()
+
+
+class RetryDueIndex(GlobalSecondaryIndex):
+    """Sparse: deliveries waiting for their next attempt carry `retry_pk`."""
+
+    Meta = _index_meta("retry-due", KeysOnlyProjection)
+    retry_pk = UnicodeAttribute(hash_key=True)
+    next_at = NumberAttribute(range_key=True)
+
+
+class Delivery(Model):
+    """The ledger of things sent at most once: one item per (what, to whom, which event or period).
+
+    Alerts, webhooks and digests claim their key here before sending and mark it done after,
+    so a schedule that fires twice or a redelivered message sends nothing twice.
+    """
+
+    TABLE = "deliveries"
+
+    class Meta(_Meta):
+        pass
+
+    key = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute(default="sending")
+    lease_until = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    retry_pk = UnicodeAttribute(null=True)
+    next_at = NumberAttribute(null=True)
+    payload = JSONAttribute(null=True)
+    created_at = NumberAttribute()
+    done_at = NumberAttribute(null=True)
+    expires = TTLAttribute(null=True)
+    retry_due = RetryDueIndex()
+
+
+MODELS: tuple[type[Model], ...] = (
+    Campaign,
+    Contact,
+    Suppression,
+    Invitation,
+    Counter,
+    ApiToken,
+    Member,
+    ImportJob,
+    RateWindow,
+    Delivery,
+)

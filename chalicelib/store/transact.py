@@ -7,6 +7,8 @@ what to do next without another read.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,19 +40,90 @@ def update_op(model: type[Model], hash_key: Any, actions: Sequence[Action], cond
     )
 
 
-def write(updates: Sequence[dict]) -> None:
-    """Apply every update atomically; raise TransactionConflict when a condition fails."""
+class ConditionFailed(Exception):
+    """A single-item write's condition failed; `old` is the item as it was (raw), or None if absent."""
+
+    def __init__(self, old: dict | None) -> None:
+        super().__init__("condition failed")
+        self.old = old
+
+
+def update(
+    model: type[Model],
+    hash_key: Any,
+    actions: Sequence[Action],
+    condition: Condition | None = None,
+    range_key: Any = None,
+) -> dict | None:
+    """One UpdateItem returning the new item (raw); on a failed condition, raises ConditionFailed
+    carrying the old item, so the caller needs no extra read to decide what to do."""
+    from botocore.exceptions import ClientError
+
+    bind()
+    operation = model._get_connection().get_operation_kwargs(
+        hash_key=hash_key,
+        range_key=range_key,
+        actions=list(actions),
+        condition=condition,
+        return_values="ALL_NEW",
+        return_values_on_condition_failure="ALL_OLD" if condition is not None else None,
+    )
+    client = model._get_connection().connection.client
+    try:
+        return client.update_item(**operation).get("Attributes")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        raise ConditionFailed(exc.response.get("Item")) from exc
+
+
+def put_new(item: Model) -> dict | None:
+    """Put `item` unless its key exists; returns None when written, else the existing item (raw)."""
+    from botocore.exceptions import ClientError
+
+    bind()
+    model = type(item)
+    hash_name = model._hash_keyname
+    serialized = item.serialize()
+    operation = model._get_connection().get_operation_kwargs(
+        hash_key=getattr(item, hash_name),
+        range_key=getattr(item, model._range_keyname) if model._range_keyname else None,
+        key="Item",
+        attributes=serialized,
+        condition=getattr(model, hash_name).does_not_exist(),
+        return_values_on_condition_failure="ALL_OLD",
+    )
+    try:
+        model._get_connection().connection.client.put_item(**operation)
+        return None
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return exc.response.get("Item") or {}
+
+
+def write(updates: Sequence[dict], attempts: int = 6) -> None:
+    """Apply every update atomically; raise TransactionConflict when a condition fails.
+
+    A concurrent transaction on one of the items cancels this one with `TransactionConflict`;
+    that is retried with jittered backoff, since nothing about the data was wrong.
+    """
     bind()
     from chalicelib.store.models import Invitation
 
     connection = Invitation._get_connection().connection
-    try:
-        connection.transact_write_items([], [], [], list(updates))
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons
-        if not reasons or not any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
-            raise
-        raise TransactionConflict(
-            [r.raw_item if r is not None else None for r in reasons],
-            [r.code if r is not None else None for r in reasons],
-        ) from exc
+    for attempt in range(attempts):
+        try:
+            connection.transact_write_items([], [], [], list(updates))
+            return
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            codes = [r.code if r is not None else None for r in reasons]
+            if "ConditionalCheckFailed" in codes:
+                raise TransactionConflict([r.raw_item if r is not None else None for r in reasons], codes) from exc
+            retryable = exc.cause_response_code == "TransactionConflictException" or any(
+                code in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for code in codes
+            )
+            if not retryable or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))

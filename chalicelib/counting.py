@@ -1,0 +1,169 @@
+"""Following every change of an invitation, exactly once, off the customer's path.
+
+Every write that changes what an invitation counts for (created, sent, skipped, answered,
+edited, scanner activity, bounced, unsubscribed) is one single-item write that adds 1 to the
+invitation's `rev` and puts it in the sparse `count-pending` index. The applier reads the
+pending invitations, computes `contribution(state) - counted` per period and segment, and
+in one transaction per batch adds the differences to the counter items and records the new
+`counted` on each invitation, on condition that its `rev` has not moved. A change that lands
+meanwhile fails that condition and is applied on the next pass, so nothing is counted twice
+or lost, whatever the interleaving; many answers share one write of the hot counter items.
+
+The same pass does the bookkeeping that trails an answer, so the customer's request writes
+one item and one keys-only index entry: it adds the response to the campaign's responses
+index, opens its loop status, schedules its acknowledgement a quiet period after the last
+edit, and cancels reminders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from chalicelib import counters
+from chalicelib.campaigns import CampaignView, get_campaign
+from chalicelib.config import Settings, get_settings
+from chalicelib.store import bind
+from chalicelib.store.counts import add_op
+from chalicelib.store.models import Invitation
+from chalicelib.store.transact import TransactionConflict, update_op, write
+
+SHARDS = 8
+MAX_TRANSACTION_ITEMS = 100
+ACK_PK = "ack"
+REMIND_PK = "remind"
+
+
+def shard(invitation_id: str) -> str:
+    """Spread pending invitations over a few index partitions, so a burst of answers has no hot key."""
+    return f"count#{hashlib.sha256(invitation_id.encode()).digest()[0] % SHARDS}"
+
+
+def changed(invitation_id: str) -> list[Action]:
+    """The actions every counted write adds to its own update."""
+    return [Invitation.rev.add(1), Invitation.count_pk.set(shard(invitation_id))]
+
+
+def plain(value: Any) -> dict:
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def state_of(invitation: Invitation) -> counters.CountState:
+    return counters.CountState(
+        created_at=invitation.created_at,
+        send_state=invitation.send_state,
+        send_error=invitation.send_error,
+        sent_at=invitation.sent_at,
+        reminders_sent=int(invitation.reminders_sent or 0),
+        bounced_at=invitation.bounced_at,
+        complained_at=invitation.complained_at,
+        unsubscribed_at=invitation.unsubscribed_at,
+        filtered=int(invitation.filtered or 0),
+        trap_hits=int(invitation.trap_hits or 0),
+        answered_at=invitation.answered_at,
+        answers=plain(invitation.answers),
+        comment=invitation.comment,
+    )
+
+
+def contribution_of(invitation: Invitation, campaign: CampaignView) -> dict[str, counters.Counts]:
+    return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone, campaign.themes)
+
+
+def follow_ups(invitation: Invitation, settings: Settings) -> list[Action]:
+    """What trails an answer: the responses index, the loop, the acknowledgement, no more reminders."""
+    if invitation.answered_at is None:
+        return []
+    actions: list[Action] = []
+    if invitation.responded_campaign is None:
+        actions.append(Invitation.responded_campaign.set(invitation.campaign_id))
+    if invitation.loop_status is None:
+        actions.append(Invitation.loop_status.set("new"))
+    due = (invitation.updated_at or invitation.answered_at) + settings.ack_delay
+    if invitation.ack_state in (None, "due") and (invitation.ack_pk is None or invitation.ack_due_at != due):
+        actions += [Invitation.ack_pk.set(ACK_PK), Invitation.ack_due_at.set(due), Invitation.ack_state.set("due")]
+    if invitation.send_pk == REMIND_PK:
+        actions += [Invitation.send_pk.remove(), Invitation.send_due_at.remove()]
+    return actions
+
+
+def pending_ids(limit: int) -> list[str]:
+    bind()
+    ids: list[str] = []
+    for n in range(SHARDS):
+        ids += [item.id for item in Invitation.count_pending.query(f"count#{n}", limit=limit - len(ids))]
+        if len(ids) >= limit:
+            break
+    return ids
+
+
+def apply_pending(limit: int = 2000) -> dict[str, int]:
+    """Apply up to `limit` pending invitations; returns how many were applied and how many moved meanwhile."""
+    ids = pending_ids(limit)
+    settings = get_settings()
+    result = {"applied": 0, "moved": 0}
+    for start in range(0, len(ids), 100):
+        invitations = list(Invitation.batch_get(ids[start : start + 100], consistent_read=True))
+        for outcome, n in _apply(invitations, settings).items():
+            result[outcome] += n
+    return result
+
+
+def _apply(invitations: Iterable[Invitation], settings: Settings) -> dict[str, int]:
+    """Group invitations into transactions of at most 100 items (invitations plus distinct counter items)."""
+    outcome = {"applied": 0, "moved": 0}
+    batch: list[tuple[Invitation, dict]] = []
+    keys: set[tuple[str, str]] = set()
+    for invitation in invitations:
+        campaign = get_campaign(invitation.campaign_id)
+        if invitation.count_pk is None or campaign is None:
+            continue
+        new = contribution_of(invitation, campaign)
+        change = counters.expand(
+            counters.period_delta(plain(invitation.counted), new),
+            counters.segment_keys(plain(invitation.properties), campaign.segments),
+        )
+        own = {(invitation.campaign_id, key) for key in change}
+        if batch and len(batch) + 1 + len(keys | own) > MAX_TRANSACTION_ITEMS:
+            _commit(batch, outcome)
+            batch, keys = [], set()
+        batch.append((invitation, {"new": new, "change": change, "also": follow_ups(invitation, settings)}))
+        keys |= own
+    if batch:
+        _commit(batch, outcome)
+    return outcome
+
+
+def _commit(batch: list[tuple[Invitation, dict]], outcome: dict[str, int]) -> None:
+    """One transaction; invitations that moved meanwhile are dropped and the rest retried."""
+    while batch:
+        operations = [
+            update_op(
+                Invitation,
+                invitation.id,
+                [Invitation.counted.set(plan["new"]), Invitation.count_pk.remove(), *plan["also"]],
+                Invitation.rev == invitation.rev,
+            )
+            for invitation, plan in batch
+        ]
+        merged: dict[tuple[str, str], counters.Counts] = {}
+        for invitation, plan in batch:
+            for key, counts in plan["change"].items():
+                bucket = merged.setdefault((invitation.campaign_id, key), {})
+                for name, value in counts.items():
+                    bucket[name] = bucket.get(name, 0) + value
+        operations += [add_op(campaign_id, key, counts) for (campaign_id, key), counts in merged.items() if counts]
+        try:
+            write(operations)
+        except TransactionConflict as conflict:
+            moved = {i for i, code in enumerate(conflict.codes[: len(batch)]) if code == "ConditionalCheckFailed"}
+            outcome["moved"] += len(moved)
+            batch = [entry for i, entry in enumerate(batch) if i not in moved]
+            continue
+        outcome["applied"] += len(batch)
+        return

@@ -1,0 +1,354 @@
+"""The admin API described as OpenAPI 3; a test checks every route of app.py against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "string"}}
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "schema": {"type": "string"},
+    "description": "next_cursor of the previous page",
+}
+LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: int, schema: dict, *errors: int) -> dict:
+    out: dict[str, Any] = {str(ok): {"description": "OK", **_json(schema)}}
+    descriptions = {
+        400: "Bad input: the message and the field at fault",
+        401: "Missing or unknown bearer token",
+        404: "No such campaign",
+        409: "Not allowed in the campaign's current state",
+        429: "Too many bulk calls this minute; see Retry-After",
+    }
+    for code in (401, *errors):
+        out[str(code)] = {"description": descriptions[code], **_json(ERROR)}
+    if 429 in errors:
+        out["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+    return out
+
+
+def _op(summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None) -> dict:
+    op: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema, *errors)}
+    if params:
+        op["parameters"] = list(params)
+    if body:
+        op["requestBody"] = {"required": True, **body}
+    return op
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {"message": {"type": "string"}, "field": {"type": "string"}},
+            }
+        },
+    },
+    "Question": {
+        "type": "object",
+        "required": ["id", "type", "text"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
+            "type": {"enum": ["nps", "csat", "ces", "rating", "single_choice", "multi_choice", "text"]},
+            "text": {"type": "string"},
+            "required": {"type": "boolean"},
+            "options": {"type": "array", "items": {"type": "string"}},
+            "points": {"type": "integer", "minimum": 2, "maximum": 10},
+            "low_label": {"type": "string"},
+            "high_label": {"type": "string"},
+            "min_choices": {"type": "integer"},
+            "max_choices": {"type": "integer"},
+        },
+    },
+    "Options": {
+        "type": "object",
+        "properties": {
+            "subject": {"type": "string", "description": "Jinja template, e.g. {{ first_name | default('there') }}"},
+            "intro": {"type": "string", "description": "Jinja template with the contact's properties"},
+            "company": {"type": "string"},
+            "sender_name": {"type": "string"},
+            "reply_to": {"type": "string", "format": "email"},
+            "brand_color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
+            "logo_url": {"type": "string", "format": "uri"},
+            "reminders": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+        },
+    },
+    "Recipient": {
+        "type": "object",
+        "required": ["email"],
+        "properties": {"email": {"type": "string"}, "properties": {"type": "object"}},
+    },
+    "CampaignInput": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "survey": {"type": "object", "properties": {"questions": {"type": "array", "items": _ref("Question")}}},
+            "segments": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+            "timezone": {"type": "string", "example": "Europe/Paris"},
+            "kind": {"enum": ["one_off", "recurring"]},
+            "interval_days": {"type": "integer", "minimum": 7, "maximum": 730},
+            "options": _ref("Options"),
+            "recipients": {"type": "array", "items": _ref("Recipient")},
+            "send": {"type": "boolean"},
+            "at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Campaign": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "status": {"enum": ["draft", "scheduled", "sending", "sent", "paused", "cancelled"]},
+            "kind": {"enum": ["one_off", "recurring"]},
+            "interval_days": {"type": ["integer", "null"]},
+            "send_at": {"type": ["number", "null"]},
+            "survey": {"type": "object"},
+            "segments": {"type": "array", "items": {"type": "string"}},
+            "timezone": {"type": "string"},
+            "options": _ref("Options"),
+        },
+    },
+    "Import": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["running", "done"]},
+            "rows": {"type": "integer"},
+            "accepted": {"type": "integer"},
+            "duplicates_merged": {"type": "integer"},
+            "rejected": {"type": "integer"},
+            "invited": {"type": "integer"},
+            "already_invited": {"type": "integer"},
+            "chunks": {"type": "object"},
+            "rejected_rows": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "row": {"type": "integer"},
+                        "field": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Stats": {
+        "type": "object",
+        "properties": {
+            name: {"type": "integer"}
+            for name in (
+                "invited",
+                "sent",
+                "bounced",
+                "complained",
+                "unsubscribed",
+                "suppressed",
+                "failed",
+                "reminders_sent",
+                "scanner_clicks_filtered",
+                "responded",
+                "comments",
+            )
+        }
+        | {
+            "skipped": {"type": "object", "properties": {"total": {"type": "integer"}, "reasons": {"type": "object"}}},
+            "scanner": {"type": "object"},
+            "response_rate": {"type": ["number", "null"]},
+            "comment_rate": {"type": ["number", "null"]},
+        },
+    },
+}
+
+
+def document(base_url: str) -> dict:
+    campaign = {"type": "object", "properties": {"campaign": _ref("Campaign")}}
+    with_import = {"type": "object", "properties": {"import": _ref("Import")}}
+    json_body = _json(_ref("CampaignInput"))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Closeloop admin API",
+            "version": "1",
+            "description": "Campaigns, recipients, sending and stats. Errors are JSON with a message and the field "
+            "at fault. Bulk calls (imports, sends, previews) are limited per token and minute.",
+        },
+        "servers": [{"url": base_url}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+        "paths": {
+            "/api/openapi.json": {
+                "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}
+            },
+            "/api/campaigns": {
+                "post": _op(
+                    "Create a campaign, optionally with recipients, optionally sending it",
+                    201,
+                    {"type": "object", "properties": {"campaign": _ref("Campaign"), "recipients": _ref("Import")}},
+                    400,
+                    429,
+                    body=json_body,
+                ),
+                "get": _op(
+                    "List campaigns, newest first",
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "campaigns": {"type": "array", "items": _ref("Campaign")},
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    },
+                    400,
+                    params=[LIMIT, CURSOR],
+                ),
+            },
+            "/api/campaigns/{campaign_id}": {
+                "get": _op("A campaign and its stats", 200, campaign, 404, params=[CAMPAIGN_ID]),
+                "patch": _op(
+                    "Update a draft campaign", 200, campaign, 400, 404, 409, params=[CAMPAIGN_ID], body=json_body
+                ),
+            },
+            "/api/campaigns/{campaign_id}/recipients": {
+                "post": _op(
+                    "Import recipients: JSON {recipients: [...]}, a text/csv body, or a multipart CSV upload "
+                    "(field `file`). Every rejected row is reported; duplicates are merged; large files are "
+                    "processed in the background (202, then poll the import).",
+                    201,
+                    with_import,
+                    400,
+                    404,
+                    429,
+                    params=[CAMPAIGN_ID],
+                    body={
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"recipients": {"type": "array", "items": _ref("Recipient")}},
+                                }
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                        }
+                    },
+                )
+                | {
+                    "responses": _responses(201, with_import, 400, 404, 429)
+                    | {"202": {"description": "Accepted: processing in the background", **_json(with_import)}}
+                },
+            },
+            "/api/campaigns/{campaign_id}/imports/{import_id}": {
+                "get": _op(
+                    "Progress of an import",
+                    200,
+                    with_import,
+                    404,
+                    params=[
+                        CAMPAIGN_ID,
+                        {"name": "import_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    ],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/members/{email}": {
+                "delete": _op(
+                    "Stop asking a contact in a recurring campaign",
+                    200,
+                    {"type": "object"},
+                    400,
+                    404,
+                    params=[
+                        CAMPAIGN_ID,
+                        {"name": "email", "in": "path", "required": True, "schema": {"type": "string"}},
+                    ],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/send": {
+                "post": _op(
+                    "Send now, or at `at` (ISO 8601 with offset)",
+                    202,
+                    campaign,
+                    400,
+                    404,
+                    409,
+                    429,
+                    params=[CAMPAIGN_ID],
+                    body=_json({"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}),
+                ),
+            },
+            **{
+                f"/api/campaigns/{{campaign_id}}/{action}": {
+                    "post": _op(summary, 200, campaign, 404, 409, params=[CAMPAIGN_ID])
+                }
+                for action, summary in (
+                    ("pause", "Pause a scheduled or sending campaign"),
+                    ("resume", "Resume a paused campaign"),
+                    ("cancel", "Cancel a campaign: nothing more is sent"),
+                )
+            },
+            "/api/campaigns/{campaign_id}/preview": {
+                "post": _op(
+                    "The invitation as a recipient would get it, without sending",
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {k: {"type": "string"} for k in ("subject", "from", "text", "html")},
+                    },
+                    400,
+                    404,
+                    429,
+                    params=[CAMPAIGN_ID],
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["email"],
+                            "properties": {"email": {"type": "string"}, "properties": {"type": "object"}},
+                        }
+                    ),
+                ),
+            },
+            "/api/campaigns/{campaign_id}/stats": {
+                "get": _op(
+                    "Invited, sent, bounced, complained, suppressed, skipped (with reasons), scanner clicks "
+                    "filtered, responded, response rate, comment rate",
+                    200,
+                    {"type": "object", "properties": {"stats": _ref("Stats")}},
+                    404,
+                    params=[CAMPAIGN_ID],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/skipped": {
+                "get": _op(
+                    "Recipients who were not sent the survey, with the reason",
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"skipped": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}},
+                    },
+                    404,
+                    params=[CAMPAIGN_ID, LIMIT, CURSOR],
+                ),
+            },
+        },
+    }

@@ -1,0 +1,32 @@
+"""Which work queue the settings name, built once per distinct setting."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.errors import ConfigError
+from chalicelib.queue.base import WorkQueue
+
+
+def get_queue(settings: Settings | None = None) -> WorkQueue:
+    settings = settings or get_settings()
+    return _build(settings.queue_backend, settings.queue_dir, settings.work_queue_url, settings.region)
+
+
+@functools.lru_cache(maxsize=8)
+def _build(kind: str, directory: Path, url: str | None, region: str) -> WorkQueue:
+    if kind == "local":
+        from chalicelib.queue.local import LocalWorkQueue
+
+        return LocalWorkQueue(directory)
+    if kind == "sqs":
+        if not url:
+            raise ConfigError("CLOSELOOP_WORK_QUEUE_URL is not set (the SQS work queue's URL).")
+        import boto3
+
+        from chalicelib.queue.sqs import SqsWorkQueue
+
+        return SqsWorkQueue(boto3.client("sqs", region_name=region), url)
+    raise ConfigError(f"CLOSELOOP_QUEUE_BACKEND must be 'local' or 'sqs', not {kind!r}")

@@ -1,0 +1,131 @@
+"""draft -> scheduled -> sending -> sent, with pause, resume and cancel; edits only while draft."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+from chalicelib import campaigns
+from chalicelib.delivery import dispatch
+from chalicelib.queue import get_queue
+from tests.conftest import admin_headers, read_outbox
+from tests.helpers import NPS_SURVEY, create_campaign, drain, people
+
+
+def _post(client, path, body=None):
+    return client.http.post(path, body=json.dumps(body or {}), headers=admin_headers())
+
+
+def _status(client, campaign_id):
+    return client.http.get(f"/api/campaigns/{campaign_id}", headers=admin_headers()).json_body["campaign"]["status"]
+
+
+def test_a_send_at_a_given_time_waits_for_it(client, outbox):
+    campaign = create_campaign(people(4))
+    at = time.time() + 3600
+    response = _post(client, f"/api/campaigns/{campaign.id}/send", {"at": datetime.fromtimestamp(at, UTC).isoformat()})
+    assert response.status_code == 202 and response.json_body["status"] == "scheduled"
+    assert dispatch(time.time(), get_queue())["campaigns_started"] == 0
+    drain()
+    assert read_outbox(outbox) == []
+    assert dispatch(at + 1, get_queue())["campaigns_started"] == 1
+    drain()
+    assert len(read_outbox(outbox)) == 4
+    assert _status(client, campaign.id) == "sent"
+
+
+def test_pause_stops_sending_and_resume_finishes_without_duplicates(client, outbox):
+    campaign = create_campaign(people(120))
+    queue = get_queue()
+    campaigns.start_sending(campaign.id, time.time(), None, queue)
+    [fanout] = queue.receive()
+    from chalicelib import work
+
+    work.handle(fanout)
+    queue.delete(fanout["receiptHandle"])
+    [first_batch, *rest] = queue.receive(limit=10)
+    work.handle(first_batch)  # 50 go out, then the CX lead pauses
+    queue.delete(first_batch["receiptHandle"])
+    assert _post(client, f"/api/campaigns/{campaign.id}/pause").json_body["campaign"]["status"] == "paused"
+    for record in rest:
+        queue.retry_later(record["receiptHandle"], 0)
+    drain()
+    assert len(read_outbox(outbox)) == 50
+    assert _post(client, f"/api/campaigns/{campaign.id}/resume").json_body["campaign"]["status"] == "sending"
+    drain()
+    recipients = [str(m["To"]) for m in read_outbox(outbox)]
+    assert len(recipients) == 120 == len(set(recipients))
+    assert _status(client, campaign.id) == "sent"
+
+
+def test_cancel_sends_nothing_more(client, outbox):
+    campaign = create_campaign(people(5))
+    assert _post(client, f"/api/campaigns/{campaign.id}/cancel").json_body["campaign"]["status"] == "cancelled"
+    response = _post(client, f"/api/campaigns/{campaign.id}/send")
+    assert response.status_code == 409
+    assert response.json_body["error"] == {
+        "message": "Only a draft campaign can be sent. This campaign is cancelled.",
+        "field": "status",
+    }
+    drain()
+    assert read_outbox(outbox) == []
+
+
+def test_invalid_transitions_are_refused_with_the_current_state(client, outbox):
+    campaign = create_campaign(people(1))
+    assert _post(client, f"/api/campaigns/{campaign.id}/pause").status_code == 409
+    assert _post(client, f"/api/campaigns/{campaign.id}/resume").status_code == 409
+    _post(client, f"/api/campaigns/{campaign.id}/send")
+    drain()
+    response = _post(client, f"/api/campaigns/{campaign.id}/cancel")
+    assert response.status_code == 409
+    assert "This campaign is sent." in response.json_body["error"]["message"]
+
+
+def test_only_a_draft_can_be_edited(client, outbox):
+    campaign = create_campaign(people(1))
+    patch = client.http.patch(
+        f"/api/campaigns/{campaign.id}",
+        body=json.dumps({"name": "Renamed", "options": {"company": "Acme"}}),
+        headers=admin_headers(),
+    )
+    assert patch.status_code == 200
+    assert patch.json_body["campaign"]["name"] == "Renamed"
+    assert patch.json_body["campaign"]["options"] == {"company": "Acme"}
+    _post(client, f"/api/campaigns/{campaign.id}/send")
+    refused = client.http.patch(
+        f"/api/campaigns/{campaign.id}", body=json.dumps({"survey": NPS_SURVEY}), headers=admin_headers()
+    )
+    assert refused.status_code == 409
+    assert refused.json_body["error"]["field"] == "status"
+
+
+def test_sending_waits_for_a_running_import(client, outbox):
+    campaign = create_campaign([])
+    rows = "email,plan\n" + "".join(f"r{i}@example.com,pro\n" for i in range(1200))
+    imported = client.http.post(
+        f"/api/campaigns/{campaign.id}/recipients", body=rows, headers={**admin_headers(), "Content-Type": "text/csv"}
+    )
+    assert imported.status_code == 202 and imported.json_body["import"]["status"] == "running"
+    sent = _post(client, f"/api/campaigns/{campaign.id}/send")
+    assert sent.json_body["status"] == "scheduled"  # not before every row is in
+    assert dispatch(time.time(), get_queue())["campaigns_started"] == 0
+    drain()  # the import chunks run
+    progress = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{imported.json_body['import']['id']}", headers=admin_headers()
+    ).json_body["import"]
+    assert (progress["status"], progress["invited"], progress["chunks"]) == ("done", 1200, {"done": 3, "total": 3})
+    assert dispatch(time.time(), get_queue())["campaigns_started"] == 1
+    drain()
+    assert len(read_outbox(outbox)) == 1200
+
+
+def test_campaigns_are_listed_newest_first_with_a_cursor(client):
+    ids = [create_campaign([]).id for _ in range(3)]
+    first = client.http.get("/api/campaigns?limit=2", headers=admin_headers()).json_body
+    assert [c["id"] for c in first["campaigns"]] == ids[::-1][:2]
+    second = client.http.get(f"/api/campaigns?limit=2&cursor={first['next_cursor']}", headers=admin_headers())
+    assert [c["id"] for c in second.json_body["campaigns"]] == ids[:1]
+    bad = client.http.get("/api/campaigns?cursor=%%%", headers=admin_headers())
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "cursor"

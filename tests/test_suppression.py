@@ -1,0 +1,165 @@
+"""Nobody who unsubscribed, bounced or complained is mailed again; nobody is asked too often."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+import app as app_module
+from chalicelib import campaigns
+from chalicelib.jobs import find_job
+from chalicelib.queue import get_queue
+from tests.conftest import admin_headers, html_links, local_path, read_outbox
+from tests.helpers import create_campaign, drain, launch, people, sns_event
+
+
+def _send(campaign) -> None:
+    campaigns.start_sending(campaign.id, time.time(), None, get_queue())
+    drain()
+
+
+def _stats(client, campaign_id: str) -> dict:
+    find_job("apply_counts").run()
+    return client.http.get(f"/api/campaigns/{campaign_id}/stats", headers=admin_headers()).json_body["stats"]
+
+
+def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_link(db, outbox):
+    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"reminders": [3]})
+    from chalicelib.delivery import dispatch
+
+    later = time.time() + 4 * 86400
+    dispatch(later, get_queue())
+    drain(lambda: later)
+    messages = read_outbox(outbox)
+    assert len(messages) == 4  # two invitations, two reminders
+    for message in messages:
+        url = message["List-Unsubscribe"].strip("<>")
+        assert url.startswith("http://127.0.0.1:8000/u/")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert url in html_links(message)
+        assert f"Unsubscribe: {url}" in message.get_body(("plain",)).get_content()
+    assert sum(1 for m in messages if str(m["Subject"]).startswith("Reminder: ")) == 2
+    assert sent.campaign.id
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"),
+        (
+            "multipart/form-data; boundary=XyZ",
+            '--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n',
+        ),
+    ],
+)
+def test_the_one_click_post_unsubscribes_at_once_and_a_later_campaign_skips_them(client, outbox, content_type, body):
+    sent = launch(outbox, [{"email": "ada@example.com", "properties": {"plan": "pro"}}])
+    url = local_path(read_outbox(outbox)[0]["List-Unsubscribe"].strip("<>"))
+    page = client.http.get(url)
+    assert page.status_code == 200 and "Stop these emails?" in page.body.decode()
+    assert _stats(client, sent.campaign.id)["unsubscribed"] == 0  # a GET only asks
+    response = client.http.post(url, body=body, headers={"Content-Type": content_type})
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.body.decode()
+    assert _stats(client, sent.campaign.id)["unsubscribed"] == 1
+    later = create_campaign([{"email": "ada@example.com"}, {"email": "grace@example.com"}])
+    _send(later)
+    assert [str(m["To"]) for m in read_outbox(outbox)[1:]] == ["grace@example.com"]
+    stats = _stats(client, later.id)
+    assert (stats["sent"], stats["suppressed"], stats["skipped"]) == (1, 1, {"total": 1, "reasons": {"suppressed": 1}})
+    skipped = client.http.get(f"/api/campaigns/{later.id}/skipped", headers=admin_headers()).json_body["skipped"]
+    assert [(s["email"], s["reason"]) for s in skipped] == [("ada@example.com", "suppressed:unsubscribed")]
+
+
+def test_an_unsubscribe_post_without_the_one_click_body_does_nothing(client, outbox):
+    launch(outbox)
+    url = local_path(read_outbox(outbox)[0]["List-Unsubscribe"].strip("<>"))
+    response = client.http.post(url, body="", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400
+    later = create_campaign([{"email": "ada@example.com"}])
+    _send(later)
+    assert len(read_outbox(outbox)) == 1  # ada is still not unsubscribed... but was surveyed recently
+    assert _stats(client, later.id)["skipped"]["reasons"] == {"fatigue": 1}
+
+
+def _ses_event(kind: str, email: str, invitation_id: str, campaign_id: str, bounce_type: str = "Permanent") -> dict:
+    event = {
+        "eventType": kind,
+        "mail": {
+            "messageId": "ses-1",
+            "destination": [email],
+            "tags": {"invitation": [invitation_id], "campaign": [campaign_id]},
+        },
+    }
+    if kind == "Bounce":
+        event["bounce"] = {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": email}],
+        }
+    else:
+        event["complaint"] = {"complainedRecipients": [{"emailAddress": email}]}
+    return event
+
+
+def test_ses_bounces_and_complaints_suppress_the_address_for_good(client, outbox, monkeypatch):
+    monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "0")
+    sent = launch(
+        outbox,
+        [
+            {"email": "bounce@example.com"},
+            {"email": "angry@example.com"},
+            {"email": "soft@example.com"},
+            {"email": "fine@example.com"},
+        ],
+    )
+    from tests.helpers import invitation_of
+
+    def ids(email):
+        return invitation_of(sent, email).id
+
+    assert app_module.ses_events(
+        sns_event(_ses_event("Bounce", "bounce@example.com", ids("bounce@example.com"), sent.campaign.id)), None
+    )
+    app_module.ses_events(
+        sns_event(_ses_event("Complaint", "Angry@Example.com", ids("angry@example.com"), sent.campaign.id)), None
+    )
+    done = app_module.ses_events(
+        sns_event(_ses_event("Bounce", "soft@example.com", ids("soft@example.com"), sent.campaign.id, "Transient")),
+        None,
+    )
+    assert done == ["transient bounce ignored: General"]
+    stats = _stats(client, sent.campaign.id)
+    assert (stats["bounced"], stats["complained"]) == (1, 1)
+    later = create_campaign(
+        [{"email": e} for e in ("bounce@example.com", "angry@example.com", "soft@example.com", "fine@example.com")]
+    )
+    _send(later)
+    assert sorted(str(m["To"]) for m in read_outbox(outbox)[4:]) == ["fine@example.com", "soft@example.com"]
+    assert _stats(client, later.id)["suppressed"] == 2
+
+
+def test_a_contact_is_not_surveyed_again_within_the_fatigue_window(client, outbox, monkeypatch):
+    first = create_campaign(people(3))
+    _send(first)
+    second = create_campaign([*people(3), {"email": "new@example.com"}])
+    _send(second)
+    assert [str(m["To"]) for m in read_outbox(outbox)[3:]] == ["new@example.com"]
+    assert _stats(client, second.id)["skipped"] == {"total": 3, "reasons": {"fatigue": 3}}
+    monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "0")
+    third = create_campaign(people(3))
+    _send(third)
+    assert len(read_outbox(outbox)) == 3 + 1 + 3
+
+
+def test_unsubscribe_links_are_signed(client, outbox):
+    launch(outbox)
+    url = local_path(read_outbox(outbox)[0]["List-Unsubscribe"].strip("<>"))
+    forged = re.sub(r".$", lambda m: "A" if m.group(0) != "A" else "B", url)
+    response = client.http.post(
+        forged, body="List-Unsubscribe=One-Click", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 404
+    assert client.http.get(forged).status_code == 404
