@@ -5,13 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint bench token tables seed package clean help
+.PHONY: run test install browser lint bench cost synth token tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
 	@echo "make test     install everything and run the test suite"
 	@echo "make lint     ruff check"
 	@echo "make bench    print cost and speed figures (bench/)"
+	@echo "make cost     regenerate docs/cost.md from bench/results.json and the prices in infra/cost.py"
+	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
 	@echo "make token    mint an admin API token against the local tables"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -39,6 +41,12 @@ lint: $(STAMP)
 
 bench: install
 	$(PY) -m bench
+
+cost: $(STAMP)
+	$(PY) -m infra.cost
+
+synth: $(STAMP)
+	$(PY) -m infra.app
 
 token: install
 	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli mint-token --name "$${NAME:-local admin}"

@@ -3,7 +3,8 @@
 Chalice imports `app.py` to package it and its test client sets stage variables only
 during a call, so nothing here runs at import time. Reading a dozen variables costs
 microseconds; callers that build expensive objects from settings cache those objects
-keyed on the settings they used.
+keyed on the settings they used. On AWS the secrets come from SSM (`CLOSELOOP_SSM_PREFIX`,
+see chalicelib.secrets), cached in memory, unless the environment gives them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib import secrets
 from chalicelib.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +98,14 @@ def _list(name: str) -> tuple[str, ...]:
 
 def get_settings() -> Settings:
     stage = _env("STAGE", "local")
-    hashes = set(_list("ADMIN_TOKEN_HASHES"))
+    region = _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    signing_secrets, hash_list = _list("SIGNING_SECRETS"), _list("ADMIN_TOKEN_HASHES")
+    ssm_prefix = _env("SSM_PREFIX")
+    if ssm_prefix and not (signing_secrets and hash_list):
+        stored = secrets.stored(ssm_prefix, region)
+        signing_secrets = signing_secrets or stored.signing_secrets
+        hash_list = hash_list or stored.admin_token_hashes
+    hashes = set(hash_list)
     plain = _env("ADMIN_TOKEN")
     if plain:
         hashes.add(token_hash(plain))
@@ -105,12 +114,12 @@ def get_settings() -> Settings:
         stage=stage,
         table_prefix=_env("TABLE_PREFIX", f"closeloop-{stage}-"),
         dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
-        region=_env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        region=region,
         mail_backend=_env("MAIL_BACKEND", "file" if stage == "local" else "ses"),
         outbox_dir=outbox,
         sender=_env("SENDER", "Closeloop <feedback@closeloop.localhost>"),
         base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-        signing_secrets=_list("SIGNING_SECRETS"),
+        signing_secrets=signing_secrets,
         admin_token_hashes=frozenset(hashes),
         scanner_delivery_window=_int("SCANNER_DELIVERY_WINDOW", 10),
         scanner_trap_window=_int("SCANNER_TRAP_WINDOW", 120),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import counting, nps
+from chalicelib import counting, metrics, nps
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.signing import InvitationRef
@@ -118,6 +118,7 @@ def _first_answer(
         & (Invitation.trap_at.does_not_exist() | (Invitation.trap_at <= now - settings.scanner_trap_window))
     )
     update(Invitation, ref.invitation_id, actions, condition)
+    metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
     return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
 
 
@@ -147,6 +148,7 @@ def record_filtered(
         update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
     except ConditionFailed:
         return False
+    metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
     return True
 
 
@@ -157,3 +159,4 @@ def record_trap(ref: InvitationRef, campaign: CampaignView, now: float) -> None:
         update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
     except ConditionFailed:
         return
+    metrics.emit(metrics.SCANNER_CLICKS_FILTERED)
