@@ -7,7 +7,7 @@ import time
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, counting, delivery, openapi, outbox, render, suppression, survey_pages, work
+from chalicelib import api, counting, delivery, followups, openapi, outbox, render, suppression, survey_pages, work
 from chalicelib.auth import authenticate
 from chalicelib.config import get_settings
 from chalicelib.errors import CloseloopError, TooManyRequests, ValidationError
@@ -192,6 +192,26 @@ def skipped_recipients(caller, campaign_id):
     return api.skipped(campaign_id, _query())
 
 
+@api_route("/api/campaigns/{campaign_id}/responses", methods=["GET"])
+def list_responses(caller, campaign_id):
+    return api.list_responses(campaign_id, _query())
+
+
+@api_route("/api/campaigns/{campaign_id}/loop", methods=["GET"])
+def loop_report(caller, campaign_id):
+    return api.loop_report(campaign_id, time.time())
+
+
+@api_route("/api/responses/{response_id}", methods=["GET"])
+def get_response(caller, response_id):
+    return api.get_response(response_id)
+
+
+@api_route("/api/responses/{response_id}/loop", methods=["POST"])
+def set_loop(caller, response_id):
+    return api.set_loop(response_id, _body(), caller, time.time())
+
+
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)
 def work_queue(event):
     """Fan-out, send batches, reminders and import chunks (chalicelib.work); a failure is redelivered."""
@@ -208,6 +228,12 @@ def ses_events(event):
 def dispatch_due(event):
     """Start scheduled campaigns; enqueue retries, reminders and recurring rounds that are due."""
     return delivery.dispatch(time.time(), get_queue())
+
+
+@app.schedule(Rate(2, unit=Rate.MINUTES))
+def acknowledge(event):
+    """Acknowledge every answer whose quiet period is over, exactly once."""
+    return dict(followups.acknowledge_due(time.time(), get_settings()))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -41,7 +41,7 @@ def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
         result["recipients"] = imports.start(campaign, rows, "recipients", now, get_settings(), get_queue())
     if send or at is not None:
         campaigns.start_sending(campaign.id, now, at, get_queue())
-    return 201, {"campaign": campaigns.get_view(campaign.id).to_json(), **result}
+    return 201, {"campaign": campaigns.get_view(campaign.id).to_json(reveal=True), **result}
 
 
 def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
@@ -59,7 +59,7 @@ def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]
     for ignored in ("recipients", "send", "at"):
         if ignored in body:
             raise ValidationError(f"{ignored} cannot be changed here; use the recipients or send endpoints.", ignored)
-    return 200, {"campaign": campaigns.update_draft(campaign_id, fields, now).to_json()}
+    return 200, {"campaign": campaigns.update_draft(campaign_id, fields, now).to_json(reveal="options" in fields)}
 
 
 def import_recipients(
@@ -250,3 +250,79 @@ def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
             payload = part.get_payload(decode=True) or b""
             return _text(payload)
     raise ValidationError("Upload the CSV as a form field named `file`.", "file")
+
+
+def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
+    """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
+    from chalicelib import followups
+
+    campaign = campaigns.get_view(campaign_id)
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
+    since = parse_time(query["since"], "since") if query.get("since") else 0
+    until = parse_time(query["until"], "until") if query.get("until") else 10**11
+    condition = None
+    for field in ("category", "loop_status"):
+        if query.get(field):
+            clause = getattr(Invitation, field) == query[field]
+            condition = clause if condition is None else condition & clause
+    prop = followups.parse_property_filter(query.get("property"))
+    if prop:
+        clause = Invitation.properties[prop[0]] == prop[1]
+        condition = clause if condition is None else condition & clause
+    bind()
+    page = Invitation.responses.query(
+        campaign_id,
+        Invitation.answered_at.between(since, until),
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=_decode(query.get("cursor")),
+    )
+    settings = get_settings()
+    rows = [followups.response_json(i, campaign, settings) for i in page]
+    return 200, {"responses": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+def get_response(response_id: str) -> tuple[int, dict]:
+    from chalicelib import followups, ledger
+
+    bind()
+    try:
+        invitation = Invitation.get(response_id, consistent_read=True)
+    except Invitation.DoesNotExist:
+        raise NotFound(f"No response {response_id!r}.", "response_id") from None
+    if invitation.answered_at is None:
+        raise NotFound(f"No response {response_id!r}.", "response_id")
+    campaign = campaigns.get_campaign(invitation.campaign_id)
+    body = followups.response_json(invitation, campaign, get_settings())
+    keys = []
+    for version in range(1, int(invitation.event_version or 0) + 1):
+        event_id = f"{invitation.id}.{version}"
+        keys += [f"alert#{event_id}#slack"] + [
+            f"alert#{event_id}#email#{a}" for a in (campaign.options.get("alert_emails") or [] if campaign else [])
+        ]
+        keys += [f"webhook#{w['id']}#{event_id}" for w in (campaign.options.get("webhooks") or [] if campaign else [])]
+    found = {d.key: d for d in ledger.Delivery.batch_get(keys)} if keys else {}
+    body["deliveries"] = [
+        {"key": key, "state": d.state, "attempts": int(d.attempts or 0), "last_error": d.last_error}
+        for key, d in sorted(found.items())
+    ]
+    return 200, {"response": body}
+
+
+def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[int, dict]:
+    from chalicelib import followups
+
+    invitation = followups.set_loop_status(response_id, body, caller.name, now)
+    campaign = campaigns.get_campaign(invitation.campaign_id)
+    return 200, {"response": followups.response_json(invitation, campaign, get_settings())}
+
+
+def loop_report(campaign_id: str, now: float) -> tuple[int, dict]:
+    """Time to acknowledge, to contact and to close, and the cases past their target."""
+    from chalicelib import followups
+
+    campaigns.get_view(campaign_id)
+    bind()
+    overdue = Invitation.open_cases.count(campaign_id, Invitation.case_due_at <= now)
+    return 200, {"loop": followups.loop_report(stats.totals(campaign_id), overdue)}

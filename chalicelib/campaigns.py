@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib import personalize, themes
+from chalicelib import alerts, personalize, themes, webhooks
 from chalicelib.config import get_settings
 from chalicelib.contacts import email_problem, normalize_email
 from chalicelib.errors import Conflict, NotFound, ValidationError
@@ -41,6 +41,8 @@ TEXT_OPTIONS = {"company": 100, "sender_name": 100}
 DEFAULT_SUBJECT = "A quick question"
 DEFAULT_INTRO = "We read every answer, and we will reply to yours."
 KINDS = ("one_off", "recurring")
+DEFAULT_CONTACT_HOURS = 48
+ACK_CATEGORIES = ("promoter", "passive", "detractor", "neutral")
 ACTIVE = ("sending", "sent")
 SCHEDULED_PK = "scheduled"
 
@@ -82,7 +84,25 @@ class CampaignView:
     def themes(self) -> dict[str, list[str]]:
         return dict(self.options.get("themes") or {})
 
-    def to_json(self) -> dict:
+    @property
+    def alert_rules(self) -> list[dict]:
+        return list(self.options.get("alert_rules") or alerts.DEFAULT_RULES)
+
+    @property
+    def contact_within_hours(self) -> int:
+        return int(self.options.get("contact_within_hours") or DEFAULT_CONTACT_HOURS)
+
+    def webhooks_for(self, event: str) -> list[dict]:
+        return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhooks.EVENTS)]
+
+    def to_json(self, reveal: bool = False) -> dict:
+        """Secrets (webhook secrets, the Slack URL) are shown only when the caller has just set them."""
+        options = dict(self.options)
+        if not reveal:
+            if "slack_webhook_url" in options:
+                options["slack_webhook_url"] = options["slack_webhook_url"][:30] + "…"
+            if "webhooks" in options:
+                options["webhooks"] = [{**w, "secret": w["secret"][:10] + "…"} for w in options["webhooks"]]
         return {
             "id": self.id,
             "name": self.name,
@@ -93,7 +113,7 @@ class CampaignView:
             "survey": self.survey.to_json(),
             "segments": list(self.segments),
             "timezone": self.timezone,
-            "options": dict(self.options),
+            "options": options,
         }
 
 
@@ -205,8 +225,92 @@ def parse_options(options: Any) -> dict[str, Any]:
             clean[key] = _reminders(value, path)
         elif key == "themes":
             clean[key] = themes.parse_themes(value, path)
+        elif key == "alert_rules":
+            clean[key] = alerts.parse_rules(value, path)
+        elif key == "alert_emails":
+            clean[key] = _emails(value, path)
+        elif key in ("slack_webhook_url", "review_url"):
+            clean[key] = _url(value, path)
+        elif key == "webhooks":
+            clean[key] = _webhooks(value, path)
+        elif key == "ack":
+            clean[key] = _ack_templates(value, path)
+        elif key == "follow_up_name":
+            if not isinstance(value, str) or not value.strip() or len(value) > 100:
+                raise ValidationError(
+                    "follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path
+                )
+            clean[key] = value.strip()
+        elif key == "contact_within_hours":
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
+                raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
+            clean[key] = value
         else:
             raise ValidationError(f"Unknown option {key!r}.", path)
+    return clean
+
+
+def _emails(value: Any, path: str) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 10:
+        raise ValidationError("Give 1 to 10 email addresses.", path)
+    clean = []
+    for i, item in enumerate(value):
+        address = normalize_email(item)
+        problem = email_problem(address)
+        if problem:
+            raise ValidationError(problem, f"{path}[{i}]")
+        clean.append(address)
+    return clean
+
+
+def _url(value: Any, path: str) -> str:
+    """https only: we call these URLs from inside the account (plain http to this machine in the local stage)."""
+    local = (
+        get_settings().is_local
+        and isinstance(value, str)
+        and value.startswith(("http://127.0.0.1", "http://localhost"))
+    )
+    if not isinstance(value, str) or len(value) > 500 or not (value.startswith("https://") or local) or '"' in value:
+        raise ValidationError("An https:// URL of at most 500 characters.", path)
+    return value
+
+
+def _webhooks(value: Any, path: str) -> list[dict]:
+    if not isinstance(value, list) or len(value) > 5:
+        raise ValidationError("webhooks is a list of up to 5 endpoints.", path)
+    endpoints = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping) or "url" not in item or set(item) - {"id", "url", "secret", "events"}:
+            raise ValidationError("An endpoint is {url, events?, secret?}.", f"{path}[{i}]")
+        events = item.get("events", list(webhooks.EVENTS))
+        if not isinstance(events, list) or not events or set(events) - set(webhooks.EVENTS):
+            raise ValidationError(f"events are among {', '.join(webhooks.EVENTS)}.", f"{path}[{i}].events")
+        secret = item.get("secret") or webhooks.new_secret()
+        if not isinstance(secret, str) or not secret.startswith(webhooks.PREFIX) or len(secret) < 30:
+            raise ValidationError(
+                "A secret looks like whsec_ followed by base64 (omit it to get one).", f"{path}[{i}].secret"
+            )
+        endpoints.append(
+            {
+                "id": item.get("id") or new_id(6),
+                "url": _url(item["url"], f"{path}[{i}].url"),
+                "secret": secret,
+                "events": events,
+            }
+        )
+    return endpoints
+
+
+def _ack_templates(value: Any, path: str) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping) or set(value) - set(ACK_CATEGORIES):
+        raise ValidationError(f"ack maps {', '.join(ACK_CATEGORIES)} to {{subject, body}}.", path)
+    clean: dict[str, dict[str, str]] = {}
+    for category, template in value.items():
+        if not isinstance(template, Mapping) or not set(template) <= {"subject", "body"} or not template:
+            raise ValidationError("Each acknowledgement is {subject, body}.", f"{path}.{category}")
+        clean[category] = {
+            part: personalize.check_template(str(text), f"{path}.{category}.{part}") for part, text in template.items()
+        }
     return clean
 
 

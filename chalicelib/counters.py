@@ -104,6 +104,10 @@ class CountState:
     answered_at: float | None = None
     answers: Mapping[str, Any] = field(default_factory=dict)
     comment: str | None = None
+    ack_sent_at: float | None = None
+    alerted_at: float | None = None
+    contacted_at: float | None = None
+    resolved_at: float | None = None
 
 
 def contribution(
@@ -141,6 +145,11 @@ def contribution(
         add(state.unsubscribed_at, {"unsubscribed": 1})
     if state.answered_at is not None:
         add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes))
+        for name, at in (("ack", state.ack_sent_at), ("contact", state.contacted_at), ("close", state.resolved_at)):
+            if at is not None:  # how long customers waited, measured per campaign
+                add(at, {f"loop.{name}.n": 1, f"loop.{name}.seconds": max(0, round(at - state.answered_at))})
+        if state.alerted_at is not None:
+            add(state.alerted_at, {"cases.opened": 1})
     return {period: counts for period, counts in periods.items() if counts}
 
 

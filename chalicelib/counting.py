@@ -18,14 +18,16 @@ edit, and cancels reminders.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from chalicelib import counters
+from chalicelib import alerts, counters
 from chalicelib.campaigns import CampaignView, get_campaign
 from chalicelib.config import Settings, get_settings
+from chalicelib.queue import get_queue
 from chalicelib.store import bind
 from chalicelib.store.counts import add_op
 from chalicelib.store.models import Invitation
@@ -68,6 +70,10 @@ def state_of(invitation: Invitation) -> counters.CountState:
         answered_at=invitation.answered_at,
         answers=plain(invitation.answers),
         comment=invitation.comment,
+        ack_sent_at=invitation.ack_sent_at,
+        alerted_at=invitation.alerted_at,
+        contacted_at=invitation.contacted_at,
+        resolved_at=invitation.resolved_at,
     )
 
 
@@ -75,10 +81,11 @@ def contribution_of(invitation: Invitation, campaign: CampaignView) -> dict[str,
     return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone, campaign.themes)
 
 
-def follow_ups(invitation: Invitation, settings: Settings) -> list[Action]:
-    """What trails an answer: the responses index, the loop, the acknowledgement, no more reminders."""
+def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Settings, now: float) -> tuple[list, list]:
+    """What trails an answer: the responses index, the loop, the acknowledgement, no more reminders,
+    and the events it announces (alerts, webhooks), as (actions on the invitation, queue messages)."""
     if invitation.answered_at is None:
-        return []
+        return [], []
     actions: list[Action] = []
     if invitation.responded_campaign is None:
         actions.append(Invitation.responded_campaign.set(invitation.campaign_id))
@@ -89,7 +96,37 @@ def follow_ups(invitation: Invitation, settings: Settings) -> list[Action]:
         actions += [Invitation.ack_pk.set(ACK_PK), Invitation.ack_due_at.set(due), Invitation.ack_state.set("due")]
     if invitation.send_pk == REMIND_PK:
         actions += [Invitation.send_pk.remove(), Invitation.send_due_at.remove()]
-    return actions
+    messages = []
+    version = int(invitation.answer_version or 0)
+    if version > int(invitation.event_version or 0):
+        kind = "response.updated" if invitation.event_version else "response.created"
+        alert = invitation.alerted_at is None and alerts.matches(
+            campaign.alert_rules,
+            invitation.score,
+            invitation.category,
+            invitation.comment,
+            plain(invitation.properties),
+            campaign.themes,
+        )
+        actions.append(Invitation.event_version.set(version))
+        if alert:
+            actions += [
+                Invitation.alerted_at.set(now),
+                Invitation.case_campaign.set(invitation.campaign_id),
+                Invitation.case_due_at.set(invitation.answered_at + campaign.contact_within_hours * 3600),
+            ]
+        if alert or campaign.webhooks_for(kind):
+            messages.append(
+                {
+                    "kind": "event",
+                    "campaign_id": invitation.campaign_id,
+                    "invitation_id": invitation.id,
+                    "version": version,
+                    "type": kind,
+                    "alert": alert,
+                }
+            )
+    return actions, messages
 
 
 def pending_ids(limit: int) -> list[str]:
@@ -105,16 +142,12 @@ def pending_ids(limit: int) -> list[str]:
 def apply_pending(limit: int = 2000) -> dict[str, int]:
     """Apply up to `limit` pending invitations; returns how many were applied and how many moved meanwhile."""
     ids = pending_ids(limit)
-    settings = get_settings()
-    result = {"applied": 0, "moved": 0}
-    for start in range(0, len(ids), 100):
-        invitations = list(Invitation.batch_get(ids[start : start + 100], consistent_read=True))
-        for outcome, n in _apply(invitations, settings).items():
-            result[outcome] += n
-    return result
+    # An eventually consistent read is enough: a stale copy fails its `rev` condition and waits a pass.
+    invitations = list(Invitation.batch_get(ids)) if ids else []
+    return _apply(invitations, get_settings(), time.time())
 
 
-def _apply(invitations: Iterable[Invitation], settings: Settings) -> dict[str, int]:
+def _apply(invitations: Iterable[Invitation], settings: Settings, now: float) -> dict[str, int]:
     """Group invitations into transactions of at most 100 items (invitations plus distinct counter items)."""
     outcome = {"applied": 0, "moved": 0}
     batch: list[tuple[Invitation, dict]] = []
@@ -132,7 +165,8 @@ def _apply(invitations: Iterable[Invitation], settings: Settings) -> dict[str, i
         if batch and len(batch) + 1 + len(keys | own) > MAX_TRANSACTION_ITEMS:
             _commit(batch, outcome)
             batch, keys = [], set()
-        batch.append((invitation, {"new": new, "change": change, "also": follow_ups(invitation, settings)}))
+        also, messages = follow_ups(invitation, campaign, settings, now)
+        batch.append((invitation, {"new": new, "change": change, "also": also, "messages": messages}))
         keys |= own
     if batch:
         _commit(batch, outcome)
@@ -158,6 +192,9 @@ def _commit(batch: list[tuple[Invitation, dict]], outcome: dict[str, int]) -> No
                 for name, value in counts.items():
                     bucket[name] = bucket.get(name, 0) + value
         operations += [add_op(campaign_id, key, counts) for (campaign_id, key), counts in merged.items() if counts]
+        # announce before committing: a crash in between repeats the announcement (the ledger drops the
+        # duplicate), never loses it; an announcement whose commit failed is dropped on delivery
+        get_queue().send([m for _, plan in batch for m in plan["messages"]])
         try:
             write(operations)
         except TransactionConflict as conflict:

@@ -16,7 +16,7 @@ from collections import Counter as Tally
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chalicelib import campaigns, contacts, counting, mail, schedule, suppression
+from chalicelib import campaigns, contacts, counting, ledger, mail, schedule, suppression
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.invitations import REMIND_PK, SEND_PK, properties_of, render_invitation
@@ -72,11 +72,12 @@ def send_batch(
     except campaigns.NotFound:
         result.outcomes["missing"] += len(ids)
         return result
+    blocked = _suppressed_among(ids)
     step = remind_one if reminder else send_one
     for index, invitation_id in enumerate(ids):
         pacer.wait()
         now = clock()
-        outcome, attempt = step(invitation_id, campaign, now, settings)
+        outcome, attempt = step(invitation_id, campaign, now, settings, blocked)
         result.outcomes[outcome] += 1
         if outcome in ("throttled", "retry", "busy"):
             result.retry_after = max(result.retry_after or 0, backoff(attempt) if outcome != "busy" else LEASE_SECONDS)
@@ -84,6 +85,16 @@ def send_batch(
             result.outcomes["not_tried"] += len(ids) - index - 1
             break
     return result
+
+
+def _suppressed_among(ids: list[str]) -> dict[str, str]:
+    """One BatchGetItem for the addresses and one for their suppressions, instead of a read per send.
+
+    Checked when the batch starts, seconds before each send; an unsubscribe landing in between is
+    still honoured by everything sent afterwards.
+    """
+    emails = [invitation.email for invitation in Invitation.batch_get(ids, attributes_to_get=["id", "email"])]
+    return suppression.suppressed(emails) if emails else {}
 
 
 def _claim(invitation_id: str, actions: list, condition, now: float) -> tuple[Invitation | None, str]:
@@ -95,8 +106,10 @@ def _claim(invitation_id: str, actions: list, condition, now: float) -> tuple[In
         return None, "busy" if failed.old.get("send_state", {}).get("S") == "sending" else "done"
 
 
-def send_one(invitation_id: str, campaign: CampaignView, now: float, settings: Settings) -> tuple[str, int]:
-    """Claim, check, send, mark. Returns (outcome, attempt number)."""
+def send_one(
+    invitation_id: str, campaign: CampaignView, now: float, settings: Settings, blocked: dict[str, str]
+) -> tuple[str, int]:
+    """Claim, check, send, mark. `blocked` maps suppressed addresses to why. Returns (outcome, attempt)."""
     invitation, state = _claim(
         invitation_id,
         [
@@ -121,7 +134,7 @@ def send_one(invitation_id: str, campaign: CampaignView, now: float, settings: S
         return "paused", attempt
     if campaign.kind == "recurring" and not is_member(campaign.id, invitation.email):
         return _finish(invitation, "skipped", "removed"), attempt
-    reason = suppression.reason_for(invitation.email)
+    reason = blocked.get(invitation.email)
     if reason:
         return _finish(invitation, "skipped", f"suppressed:{reason}"), attempt
     if not contacts.claim_survey(invitation.email, invitation.id, now, settings.fatigue_days):
@@ -222,7 +235,9 @@ def _finish(invitation: Invitation, state: str, reason: str) -> str:
     return state if state != "skipped" else f"skipped:{reason.split(':')[0]}"
 
 
-def remind_one(invitation_id: str, campaign: CampaignView, now: float, settings: Settings) -> tuple[str, int]:
+def remind_one(
+    invitation_id: str, campaign: CampaignView, now: float, settings: Settings, blocked: dict[str, str]
+) -> tuple[str, int]:
     """The next reminder to someone who has not answered, unsubscribed or bounced; once per reminder."""
     invitation, state = _claim(
         invitation_id,
@@ -242,7 +257,7 @@ def remind_one(invitation_id: str, campaign: CampaignView, now: float, settings:
     done = int(invitation.reminders_sent or 0)
     reminders = campaign.reminders
     stop = [Invitation.send_pk.remove(), Invitation.send_due_at.remove(), Invitation.reminder_lease_until.remove()]
-    if campaign.status == "cancelled" or done >= len(reminders) or suppression.reason_for(invitation.email):
+    if campaign.status == "cancelled" or done >= len(reminders) or invitation.email in blocked:
         update(Invitation, invitation.id, stop)
         return "done", done
     if campaign.status not in campaigns.ACTIVE:
@@ -323,7 +338,8 @@ def place(campaign_id: str, ids: list[str], now: float) -> int:
 
 
 def dispatch(now: float, queue: WorkQueue) -> dict[str, int]:
-    """Start scheduled campaigns that are due, and enqueue invitations and reminders that are due."""
+    """Start scheduled campaigns that are due; enqueue invitations, reminders and failed alerts or webhooks
+    whose next attempt is due."""
     bind()
     started = campaigns.start_due(now, queue)
     counts = {"campaigns_started": started}
@@ -347,4 +363,7 @@ def dispatch(now: float, queue: WorkQueue) -> dict[str, int]:
         ]
         queue.send(messages)
         counts[kind] = sum(len(ids) for ids in by_campaign.values())
+    retries = [d.payload for d in ledger.due(now) if d.payload]
+    queue.send(retries)
+    counts["redeliveries"] = len(retries)
     return counts

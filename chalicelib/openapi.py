@@ -6,6 +6,7 @@ from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
 CURSOR = {
     "name": "cursor",
     "in": "query",
@@ -147,6 +148,23 @@ SCHEMAS: dict[str, Any] = {
                     },
                 },
             },
+        },
+    },
+    "Response": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "campaign_id": {"type": "string"},
+            "email": {"type": "string"},
+            "score": {"type": ["integer", "null"]},
+            "category": {"type": ["string", "null"]},
+            "answers": {"type": "object"},
+            "comment": {"type": ["string", "null"]},
+            "themes": {"type": "array", "items": {"type": "string"}},
+            "properties": {"type": "object"},
+            "acknowledgement": {"type": "object"},
+            "loop": {"type": "object"},
+            "deliveries": {"type": "array"},
         },
     },
     "Stats": {
@@ -336,6 +354,65 @@ def document(base_url: str) -> dict:
                     {"type": "object", "properties": {"stats": _ref("Stats")}},
                     404,
                     params=[CAMPAIGN_ID],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/responses": {
+                "get": _op(
+                    "Responses, newest first: filter by category, loop_status, since/until (ISO 8601) and "
+                    "property (name:value); paged with limit and cursor",
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "responses": {"type": "array", "items": _ref("Response")},
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    },
+                    400,
+                    404,
+                    params=[CAMPAIGN_ID, LIMIT, CURSOR]
+                    + [
+                        {"name": n, "in": "query", "schema": {"type": "string"}}
+                        for n in ("category", "loop_status", "since", "until", "property")
+                    ],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/loop": {
+                "get": _op(
+                    "Time to acknowledge, to contact and to close; cases past their target",
+                    200,
+                    {"type": "object", "properties": {"loop": {"type": "object"}}},
+                    404,
+                    params=[CAMPAIGN_ID],
+                ),
+            },
+            "/api/responses/{response_id}": {
+                "get": _op(
+                    "One response with its acknowledgement, loop history, alerts and webhooks",
+                    200,
+                    {"type": "object", "properties": {"response": _ref("Response")}},
+                    404,
+                    params=[RESPONSE_ID],
+                ),
+            },
+            "/api/responses/{response_id}/loop": {
+                "post": _op(
+                    "Record the loop: acknowledged, contacted or resolved, with a note",
+                    200,
+                    {"type": "object", "properties": {"response": _ref("Response")}},
+                    400,
+                    404,
+                    params=[RESPONSE_ID],
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {
+                                "status": {"enum": ["acknowledged", "contacted", "resolved"]},
+                                "note": {"type": "string", "maxLength": 2000},
+                            },
+                        }
+                    ),
                 ),
             },
             "/api/campaigns/{campaign_id}/skipped": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from typing import Any
 
 from chalicelib.config import PROJECT_ROOT
@@ -52,6 +53,7 @@ def environment() -> Any:
         auto_reload=False,
     )
     env.globals["asset_url"] = asset_url
+    env.filters["datetime"] = lambda epoch: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
     return env
 
 

@@ -2,7 +2,8 @@
 
 Kinds: `fanout` (page through a campaign, enqueue batches), `send` and `remind` (a batch of
 up to 50 invitations), `place` (first rounds of a recurring campaign), `import` (a chunk of
-recipients). Every kind is idempotent, so a message delivered twice does no harm; a batch
+recipients), `event` (alerts and webhooks for one answer, each destination through the
+ledger). Every kind is idempotent, so a message delivered twice does no harm; a batch
 that met SES throttling asks the queue to show it again after a backoff, and a message that
 keeps failing ends in the dead-letter queue.
 """
@@ -14,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from chalicelib import delivery, imports
+from chalicelib import alerts, delivery, imports
 from chalicelib.config import Settings, get_settings
 from chalicelib.contacts import Recipient
 from chalicelib.queue import WorkQueue, get_queue
@@ -40,6 +41,9 @@ def handle(record: dict, clock: Callable[[], float] = time.time, settings: Setti
     if kind == "import":
         recipients = [Recipient(r["email"], r.get("properties", {})) for r in message["recipients"]]
         return imports.process_chunk(message["import_id"], message["chunk"], recipients, clock(), settings, queue)
+    if kind == "event":
+        outcomes = alerts.deliver_event(message, clock(), settings)
+        return ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
     raise ValueError(f"unknown work message kind {kind!r}")
 
 

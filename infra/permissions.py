@@ -56,6 +56,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "Query:email-invitations",
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
+                "Query:open-cases",
             ),
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),

@@ -46,9 +46,9 @@ def test_seed_demo_sends_its_invitations_once(db, outbox):
 def test_run_job_runs_one_scheduled_function_now(db):
     result = cli("run-job", "dispatch-due", env=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith('dispatch_due: {"campaigns_started": 0, "send": 0, "remind": 0}')
+    assert result.stdout.startswith('dispatch_due: {"campaigns_started": 0, "send": 0, "remind": 0, "redeliveries": 0}')
     missing = cli("run-job", "nope", env=db)
-    assert missing.returncode != 0 and "there are: apply_counts, dispatch_due" in missing.stderr
+    assert missing.returncode != 0 and "there are: acknowledge, apply_counts, dispatch_due" in missing.stderr
 
 
 def test_mint_token_prints_a_token_the_api_accepts(db):

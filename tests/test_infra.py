@@ -189,7 +189,8 @@ def test_every_function_has_its_own_role(templates, stage):
     assert len(set(roles)) == len(roles) == len(deployed) == len(resources(template, "AWS::IAM::Role"))
     assert PLACEHOLDER_ROLE not in json.dumps(template)
     assert set(deployed) >= {
-        f"closeloop-{stage}-{name}" for name in ("api_handler", "work_queue", "ses_events", "dispatch_due", "apply_counts")
+        f"closeloop-{stage}-{name}"
+        for name in ("api_handler", "work_queue", "ses_events", "dispatch_due", "apply_counts")
     }
 
 

@@ -26,7 +26,7 @@ def test_a_failure_is_retried_after_a_backoff_then_given_up(db):
     now = 1000.0
     state = "retry"
     while state == "retry":
-        now += 7 * 3600
+        now += 8 * 3600  # past the longest backoff (6 h, +20% jitter)
         delivery = ledger.claim("webhook#w1#e1", now)
         state = ledger.failed(delivery, now, "HTTP 503")
     assert delivery.attempts == ledger.MAX_ATTEMPTS

@@ -97,8 +97,8 @@ def test_a_crash_between_claim_and_send_is_finished_by_the_redelivery(db, outbox
         None,
         now,
     )
-    assert delivery.send_one(victim.id, view, now, db_settings()) == ("busy", 0)
-    assert delivery.send_one(victim.id, view, now + delivery.LEASE_SECONDS + 1, db_settings())[0] == "sent"
+    assert delivery.send_one(victim.id, view, now, db_settings(), {}) == ("busy", 0)
+    assert delivery.send_one(victim.id, view, now + delivery.LEASE_SECONDS + 1, db_settings(), {})[0] == "sent"
     event = {"Records": [sqs_record(_send_message(campaign.id))]}
     assert app_module.work_queue(event, None) == ["done 1, sent 2"]
     assert sorted(str(m["To"]) for m in read_outbox(outbox)) == sorted(p["email"] for p in people(3))

@@ -222,12 +222,24 @@ class Invitation(Model):
     rev = NumberAttribute(default=0)
     count_pk = UnicodeAttribute(null=True)
     counted = MapAttribute(null=True)
-    # closing the loop
+    # closing the loop: the acknowledgement (due -> sending -> sent | skipped | failed)
     ack_pk = UnicodeAttribute(null=True)
     ack_due_at = NumberAttribute(null=True)
     ack_state = UnicodeAttribute(null=True)
+    ack_lease_until = NumberAttribute(null=True)
+    ack_attempts = NumberAttribute(default=0)
+    ack_error = UnicodeAttribute(null=True)
     ack_sent_at = NumberAttribute(null=True)
+    ack_message_id = UnicodeAttribute(null=True)
+    ack_subject = UnicodeAttribute(null=True)
+    # ... the loop (new -> acknowledged -> contacted -> resolved) and its history of notes
     loop_status = UnicodeAttribute(null=True)
+    loop_history = ListAttribute(of=MapAttribute, null=True)
+    contacted_at = NumberAttribute(null=True)
+    resolved_at = NumberAttribute(null=True)
+    # ... alerts and webhooks: the answer version last announced, and the case of an alerted answer
+    event_version = NumberAttribute(null=True)
+    alerted_at = NumberAttribute(null=True)
     case_campaign = UnicodeAttribute(null=True)
     case_due_at = NumberAttribute(null=True)
 

@@ -1,0 +1,205 @@
+"""Who needs a personal call: alert rules, and the alert a CX team gets by email and in Slack.
+
+A rule is an object whose conditions must all hold: `{"category": "detractor"}` (the
+default), `{"max_score": 4}`, `{"theme": "pricing"}`, `{"property": "plan", "equals":
+"enterprise"}`. An answer matching any rule is alerted once, and opens a case with a target
+time to first personal contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chalicelib.errors import ValidationError
+from chalicelib.themes import detect
+
+DEFAULT_RULES = ({"category": "detractor"},)
+RULE_KEYS = {"category", "max_score", "min_score", "theme", "property", "equals"}
+
+
+def parse_rules(value: Any, field: str = "options.alert_rules") -> list[dict]:
+    if not isinstance(value, list) or len(value) > 10:
+        raise ValidationError("alert_rules is a list of up to 10 rules.", field)
+    rules = []
+    for i, rule in enumerate(value):
+        path = f"{field}[{i}]"
+        if not isinstance(rule, Mapping) or not rule or set(rule) - RULE_KEYS:
+            raise ValidationError(f"A rule uses only {', '.join(sorted(RULE_KEYS))}.", path)
+        if "category" in rule and rule["category"] not in ("promoter", "passive", "detractor"):
+            raise ValidationError("category is promoter, passive or detractor.", f"{path}.category")
+        for key in ("max_score", "min_score"):
+            if key in rule and (not isinstance(rule[key], int) or isinstance(rule[key], bool)):
+                raise ValidationError(f"{key} is a whole number.", f"{path}.{key}")
+        if ("property" in rule) != ("equals" in rule):
+            raise ValidationError("property and equals go together.", path)
+        rules.append(dict(rule))
+    return rules
+
+
+def matches(
+    rules: Sequence[Mapping],
+    score: int | None,
+    category: str | None,
+    comment: str | None,
+    properties: Mapping[str, Any],
+    themes: Mapping[str, Sequence[str]],
+) -> bool:
+    """True when any rule holds for this answer."""
+    found = detect(comment, themes)
+    for rule in rules:
+        checks = [
+            "category" not in rule or rule["category"] == category,
+            "max_score" not in rule or (score is not None and score <= rule["max_score"]),
+            "min_score" not in rule or (score is not None and score >= rule["min_score"]),
+            "theme" not in rule or rule["theme"] in found,
+            "property" not in rule or str(properties.get(rule["property"], "")) == str(rule["equals"]),
+        ]
+        if all(checks):
+            return True
+    return False
+
+
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn treats & < > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(summary: Mapping[str, Any]) -> dict:
+    """A Slack-compatible incoming-webhook payload (also understood by Mattermost and Rocket.Chat)."""
+    score = summary["score"] if summary["score"] is not None else "–"
+    lines = [
+        f"*{slack_escape(summary['headline'])}*",
+        f"*Customer:* {slack_escape(summary['email'])}   *Score:* {score}",
+    ]
+    if summary.get("comment"):
+        lines.append("> " + slack_escape(summary["comment"]).replace("\n", "\n> "))
+    if summary.get("properties"):
+        lines.append(
+            " · ".join(
+                f"{slack_escape(str(k))}: {slack_escape(str(v))}" for k, v in sorted(summary["properties"].items())
+            )
+        )
+    lines.append(f"<{summary['link']}|Open the response>")
+    text = "\n".join(lines)
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
+    """What the CX team and webhook receivers are told about one response."""
+    from chalicelib.counting import plain
+    from chalicelib.followups import excerpt
+
+    properties = plain(invitation.properties)
+    score = int(invitation.score) if invitation.score is not None else None
+    label = (invitation.category or "answer").capitalize()
+    return {
+        "headline": f"{label}: {score if score is not None else '–'}/10 from {invitation.email}"
+        if invitation.category
+        else f"New answer from {invitation.email}",
+        "email": invitation.email,
+        "score": score,
+        "category": invitation.category,
+        "comment": excerpt(invitation.comment, 1000),
+        "themes": detect(invitation.comment, campaign.themes),
+        "properties": properties,
+        "campaign": campaign.name,
+        "link": f"{settings.base_url}/api/responses/{invitation.id}",
+        "contact_by": invitation.case_due_at,
+    }
+
+
+def webhook_payload(kind: str, version: int, invitation: Any, campaign: Any, settings: Any, now: float) -> dict:
+    from datetime import UTC, datetime
+
+    from chalicelib.counting import plain
+
+    return {
+        "type": kind,
+        "timestamp": datetime.fromtimestamp(now, UTC).isoformat(),
+        "data": {
+            "id": invitation.id,
+            "version": version,
+            "campaign_id": campaign.id,
+            "email": invitation.email,
+            "score": int(invitation.score) if invitation.score is not None else None,
+            "category": invitation.category,
+            "answers": plain(invitation.answers),
+            "comment": invitation.comment,
+            "properties": plain(invitation.properties),
+            "answered_at": invitation.answered_at,
+            "updated_at": invitation.updated_at,
+            "link": f"{settings.base_url}/api/responses/{invitation.id}",
+        },
+    }
+
+
+def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict[str, int]:
+    """Alert the CX team (email, Slack) and call the webhooks for one event, each destination once."""
+    from chalicelib import ledger, mail, webhooks
+    from chalicelib.campaigns import get_campaign
+    from chalicelib.render import render
+    from chalicelib.store.models import Invitation
+
+    outcomes: dict[str, int] = {}
+    try:
+        invitation = Invitation.get(message["invitation_id"], consistent_read=True)
+    except Invitation.DoesNotExist:
+        return {"gone": 1}
+    if int(invitation.event_version or 0) < int(message["version"]):
+        return {"not committed": 1}  # the applier's transaction failed: it announces again
+    campaign = get_campaign(invitation.campaign_id)
+    if campaign is None:
+        return {"gone": 1}
+    event_id = f"{invitation.id}.{message['version']}"
+    facts = summary(invitation, campaign, settings)
+    sends: list[tuple[str, Any]] = []
+    if message.get("alert"):
+        recipients = campaign.options.get("alert_emails") or (
+            [campaign.options["reply_to"]] if campaign.options.get("reply_to") else []
+        )
+        for address in recipients:
+
+            def by_email(address: str = address) -> webhooks.Result:
+                context = {"facts": facts, "campaign": campaign}
+                alert = mail.build_message(
+                    sender=settings.sender,
+                    to=address,
+                    subject=facts["headline"],
+                    text=render("email/alert.txt", **context),
+                    html=render("email/alert.html", **context),
+                    reply_to=invitation.email,
+                )
+                try:
+                    mail.get_mailer(settings).send(alert, tags={"campaign": campaign.id, "kind": "alert"})
+                except mail.MailRejected as exc:
+                    return webhooks.Result(False, True, str(exc))
+                except mail.MailError as exc:
+                    return webhooks.Result(False, False, str(exc))
+                return webhooks.Result(True, False, "sent")
+
+            sends.append((f"alert#{event_id}#email#{address}", by_email))
+        if campaign.options.get("slack_webhook_url"):
+            url = campaign.options["slack_webhook_url"]
+            sends.append((f"alert#{event_id}#slack", lambda: webhooks.post_json(url, slack_message(facts))))
+    for endpoint in campaign.webhooks_for(message["type"]):
+        payload = webhook_payload(message["type"], int(message["version"]), invitation, campaign, settings, now)
+        sends.append(
+            (
+                f"webhook#{endpoint['id']}#{event_id}",
+                lambda e=endpoint, p=payload: webhooks.deliver(e["url"], e["secret"], event_id, int(now), p),
+            )
+        )
+    for key, send in sends:
+        claimed = ledger.claim(key, now, payload=dict(message))
+        if claimed is None:
+            outcomes["already done"] = outcomes.get("already done", 0) + 1
+            continue
+        result = send()
+        if result.ok:
+            ledger.done(key, now)
+            state = "delivered"
+        else:
+            state = ledger.failed(claimed, now, result.detail, permanent=result.permanent)
+        outcomes[state] = outcomes.get(state, 0) + 1
+    return outcomes
