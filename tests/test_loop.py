@@ -1,0 +1,88 @@
+"""The loop on every response: new, acknowledged, contacted, resolved; with notes, targets and timings."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from chalicelib import followups
+from chalicelib.config import get_settings
+from chalicelib.counting import apply_pending
+from tests.conftest import admin_headers
+from tests.helpers import invitation_of, launch, submit
+
+HOUR = 3600
+
+
+def _loop(client, response_id, status, note=""):
+    return client.http.post(
+        f"/api/responses/{response_id}/loop", body=json.dumps({"status": status, "note": note}), headers=admin_headers()
+    )
+
+
+def test_a_detractor_case_is_opened_worked_and_measured(client, outbox, monkeypatch):
+    monkeypatch.setenv("CLOSELOOP_ACK_DELAY", "0")
+    people = [{"email": f"d{i}@example.com", "properties": {"plan": "pro"}} for i in range(3)]
+    sent = launch(outbox, people)
+    for person in people:
+        submit(client, sent.pages[person["email"]], {"q_nps": "2", "comment": "Broken again"})
+    apply_pending()
+    followups.acknowledge_due(time.time() + 1, get_settings())
+    first = invitation_of(sent, "d0@example.com")
+    assert (first.loop_status, first.ack_state) == ("acknowledged", "sent")
+    response = _loop(client, first.id, "contacted", "Called Ada, offered a fix this week")
+    assert response.status_code == 200
+    loop = response.json_body["response"]["loop"]
+    assert loop["status"] == "contacted" and loop["case_due_at"] is None and loop["contacted_at"]
+    assert [(h["status"], h["by"]) for h in loop["history"]] == [
+        ("acknowledged", "closeloop"),
+        ("contacted", "configured token"),
+    ]
+    assert loop["history"][1]["note"] == "Called Ada, offered a fix this week"
+    _loop(client, first.id, "resolved", "Fixed in 2.4.1")
+    apply_pending()
+    report = client.http.get(f"/api/campaigns/{sent.campaign.id}/loop", headers=admin_headers()).json_body["loop"]
+    assert (report["responses"], report["acknowledged"], report["cases_opened"]) == (3, 3, 3)
+    assert (report["contacted"], report["resolved"]) == (1, 1)
+    assert report["mean_hours_to_acknowledge"] is not None and report["mean_hours_to_contact"] is not None
+    assert report["cases_overdue"] == 0
+    # 49 hours on, the two cases nobody called are past their 48-hour target
+    from chalicelib import api
+
+    assert api.loop_report(sent.campaign.id, time.time() + 49 * HOUR)[1]["loop"]["cases_overdue"] == 2
+
+
+def test_bad_loop_updates_are_refused_with_the_field(client, outbox):
+    sent = launch(outbox)
+    unanswered = invitation_of(sent, "ada@example.com").id
+    assert _loop(client, unanswered, "contacted").status_code == 404
+    submit(client, sent.pages["ada@example.com"], {"q_nps": "9"})
+    wrong = _loop(client, unanswered, "escalated")
+    assert wrong.status_code == 400 and wrong.json_body["error"]["field"] == "status"
+    long = _loop(client, unanswered, "contacted", "x" * 2001)
+    assert long.status_code == 400 and long.json_body["error"]["field"] == "note"
+
+
+def test_responses_are_listed_with_filters_and_paging(client, outbox):
+    people = [{"email": f"p{i}@example.com", "properties": {"plan": ("pro", "free")[i % 2]}} for i in range(6)]
+    sent = launch(outbox, people)
+    for i, person in enumerate(people):
+        submit(client, sent.pages[person["email"]], {"q_nps": str([10, 2, 9, 3, 8, 0][i]), "comment": f"c{i}"})
+    apply_pending()
+    base = f"/api/campaigns/{sent.campaign.id}/responses"
+    everything = client.http.get(base, headers=admin_headers()).json_body["responses"]
+    assert [r["email"] for r in everything] == [f"p{i}@example.com" for i in reversed(range(6))]  # newest first
+    detractors = client.http.get(f"{base}?category=detractor", headers=admin_headers()).json_body["responses"]
+    assert sorted(r["score"] for r in detractors) == [0, 2, 3]
+    pro = client.http.get(f"{base}?property=plan:pro", headers=admin_headers()).json_body["responses"]
+    assert {r["properties"]["plan"] for r in pro} == {"pro"} and len(pro) == 3
+    page = client.http.get(f"{base}?limit=4", headers=admin_headers()).json_body
+    rest = client.http.get(f"{base}?limit=4&cursor={page['next_cursor']}", headers=admin_headers()).json_body
+    assert len(page["responses"]) == 4 and len(rest["responses"]) == 2
+    future = client.http.get(f"{base}?since=2099-01-01T00:00:00Z", headers=admin_headers()).json_body
+    assert future["responses"] == []
+    bad = client.http.get(f"{base}?since=yesterday", headers=admin_headers())
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "since"
+    one = client.http.get(f"/api/responses/{everything[0]['id']}", headers=admin_headers()).json_body["response"]
+    assert one["comment"] == "c5" and one["acknowledgement"]["state"] == "due"
+    assert client.http.get("/api/responses/nope", headers=admin_headers()).status_code == 404
