@@ -75,7 +75,7 @@ def test_overlapping_runs_and_a_failing_provider_still_give_each_response_exactl
         barrier = threading.Barrier(2)
         errors = []
 
-        def run(moment=now):
+        def run(moment=now, barrier=barrier, errors=errors):
             try:
                 barrier.wait()
                 followups.acknowledge_due(moment, settings)
