@@ -1,19 +1,20 @@
 """`python -m bench` (or `make bench`): every bench in turn, each printing its own titled block.
 
-answer_cost and invitations also merge their figures into bench/results.json (bench.results).
+answer_cost, invitations and acknowledgements also merge their figures into bench/results.json (bench.results).
 """
 
 from __future__ import annotations
 
 import time
 
-from bench import answer_cost, answer_latency, import_time, invitations, results
+from bench import acknowledgements, answer_cost, answer_latency, import_time, invitations, results
 
 
 def main() -> None:
     started = time.perf_counter()
     answer_cost.main()
     invitations.main()
+    acknowledgements.main()
     answer_latency.main([])
     import_time.main()
     where = results.PATH.relative_to(results.PATH.parents[1])

@@ -8,7 +8,7 @@ and `python -m bench.<name>` both leave it up to date. Shape:
                 lambda_invocations, api_requests, _units},
      "invitation": {dynamodb_read_requests, dynamodb_write_requests, read_units, write_units,
                     lambda_invocations, sqs_requests, ses_messages, _units},
-     "acknowledgement": {... placeholder until its bench exists}}
+     "acknowledgement": {the same keys, per due acknowledgement}}
 
 Keys starting with `_` are notes, not figures.
 """
@@ -26,15 +26,6 @@ WRITE_UNITS_NOTE = (
     "not DynamoDB Local's figure, which counts a transaction's items once per table and index, and leaves out"
     " failed conditional writes"
 )
-ACKNOWLEDGEMENT = {
-    "dynamodb_read_requests": 1,
-    "dynamodb_write_requests": 2,
-    "read_units": 1,
-    "write_units": 2,
-    "lambda_invocations": 0.01,
-    "ses_messages": 1,
-    "_note": "placeholder until the acknowledgement bench exists (issue 4)",
-}
 ORDER = ("generated", "answer", "invitation", "acknowledgement")
 
 
@@ -50,7 +41,6 @@ def merge(section: str, figures: dict) -> Path:
     except (FileNotFoundError, json.JSONDecodeError):
         data = {}
     data[section] = figures
-    data.setdefault("acknowledgement", ACKNOWLEDGEMENT)
     data["generated"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     ordered = {key: data[key] for key in ORDER if key in data}
     ordered.update({key: value for key, value in data.items() if key not in ordered})
