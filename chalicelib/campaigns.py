@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import alerts, personalize, themes, webhooks
-from chalicelib.config import get_settings
+from chalicelib.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.contacts import email_problem, normalize_email
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.signing import new_id
@@ -391,11 +391,11 @@ _cache_lock = threading.Lock()
 
 def get_campaign(campaign_id: str) -> CampaignView | None:
     """The campaign, from memory when fresh; None when it does not exist."""
-    settings = bind()
-    key = (settings.table_prefix, campaign_id)
+    prefix, _, _ = bind()
+    key = (prefix, campaign_id)
     now = time.monotonic()
     hit = _cache.get(key)
-    if hit and now - hit[0] < settings.campaign_cache_seconds:
+    if hit and now - hit[0] < campaign_cache_seconds():
         return hit[1]
     try:
         found = view(Campaign.get(campaign_id))
@@ -408,7 +408,7 @@ def get_campaign(campaign_id: str) -> CampaignView | None:
 
 def forget(campaign_id: str) -> None:
     """Drop a cached copy after a change made in this process."""
-    prefix = get_settings().table_prefix
+    prefix = store_location()[0]
     with _cache_lock:
         _cache.pop((prefix, campaign_id), None)
 

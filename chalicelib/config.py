@@ -18,6 +18,7 @@ from chalicelib import secrets
 from chalicelib.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,27 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in _env(name).split(",") if part.strip())
 
 
+def store_location() -> tuple[str, str | None, str]:
+    """(table prefix, endpoint, region): what the store binds to, read without building all settings,
+    because every request binds the store a few times and that is on the customer's path."""
+    stage = _env("STAGE", "local")
+    return (_env("TABLE_PREFIX", f"closeloop-{stage}-"), _env("DYNAMODB_ENDPOINT") or None, _region())
+
+
+def base_url() -> str:
+    """The public base URL alone, for the links every page renders (see store_location)."""
+    return _env("BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def campaign_cache_seconds() -> int:
+    """How long a warm Lambda keeps a survey definition (see store_location)."""
+    return _int("CAMPAIGN_CACHE_SECONDS", 60)
+
+
+def _region() -> str:
+    return _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
 def get_settings() -> Settings:
     stage = _env("STAGE", "local")
     region = _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -118,14 +140,14 @@ def get_settings() -> Settings:
         mail_backend=_env("MAIL_BACKEND", "file" if stage == "local" else "ses"),
         outbox_dir=outbox,
         sender=_env("SENDER", "Closeloop <feedback@closeloop.localhost>"),
-        base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        base_url=base_url(),
         signing_secrets=signing_secrets,
         admin_token_hashes=frozenset(hashes),
         scanner_delivery_window=_int("SCANNER_DELIVERY_WINDOW", 10),
         scanner_trap_window=_int("SCANNER_TRAP_WINDOW", 120),
         invitation_ttl_days=_int("INVITATION_TTL_DAYS", 180),
         ack_delay=_int("ACK_DELAY", 1800),
-        campaign_cache_seconds=_int("CAMPAIGN_CACHE_SECONDS", 60),
+        campaign_cache_seconds=campaign_cache_seconds(),
         ses_configuration_set=_env("SES_CONFIGURATION_SET") or None,
         queue_backend=_env("QUEUE_BACKEND", "local" if stage == "local" else "sqs"),
         queue_dir=Path(_env("QUEUE_DIR") or PROJECT_ROOT / ".local" / "queue"),

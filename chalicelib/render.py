@@ -27,9 +27,9 @@ def asset(name: str) -> tuple[str, str]:
 
 
 def asset_url(name: str) -> str:
-    from chalicelib.config import get_settings
+    from chalicelib.config import base_url
 
-    return f"{get_settings().base_url}/static/{name}?v={asset(name)[1]}"
+    return f"{base_url()}/static/{name}?v={asset(name)[1]}"
 
 
 def asset_headers(name: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ chalicelib.counting, exactly once per change, within a minute.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +19,9 @@ from chalicelib import counting, metrics, nps
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.signing import InvitationRef
+from chalicelib.store import table_name
 from chalicelib.store.models import Invitation
-from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.store.transact import ConditionFailed, update, update_raw
 
 MAX_ATTEMPTS = 8
 EVIDENCE = ("submit", "gesture")
@@ -107,19 +109,81 @@ def _answer_actions(
 def _first_answer(
     ref: InvitationRef, campaign: CampaignView, submission: Submission, now: float, settings: Settings
 ) -> Outcome:
-    actions = [
-        *_answer_actions(ref.invitation_id, campaign, submission.answers, submission.comment, submission.evidence, now),
-        Invitation.answered_at.set(now),
-    ]
-    condition = (
-        (Invitation.campaign_id == campaign.id)
-        & Invitation.answered_at.does_not_exist()
-        & (Invitation.sent_at.does_not_exist() | (Invitation.sent_at <= now - settings.scanner_delivery_window))
-        & (Invitation.trap_at.does_not_exist() | (Invitation.trap_at <= now - settings.scanner_trap_window))
-    )
-    update(Invitation, ref.invitation_id, actions, condition)
+    update_raw(first_answer_write(ref, campaign, submission, now, settings))
     metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
     return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
+
+
+def first_answer_write(
+    ref: InvitationRef, campaign: CampaignView, submission: Submission, now: float, settings: Settings
+) -> dict:
+    """The UpdateItem of a first answer, built by hand: this one write is the customer's latency budget,
+    and PynamoDB's expression builder costs twenty times as long. Names come from the model; a test
+    checks that PynamoDB reads back what its own actions would have written."""
+    score, category = headline(campaign, submission.answers)
+    names = {f"#{a.attr_name}": a.attr_name for a in _FIRST_ANSWER_ATTRIBUTES}
+    values: dict[str, dict] = {
+        ":answers": _serializer().serialize(submission.answers),
+        ":evidence": {"S": submission.evidence},
+        ":now": {"N": repr(now)},
+        ":one": {"N": "1"},
+        ":shard": {"S": counting.shard(ref.invitation_id)},
+        ":campaign": {"S": campaign.id},
+        ":delivery": {"N": repr(now - settings.scanner_delivery_window)},
+        ":trap": {"N": repr(now - settings.scanner_trap_window)},
+    }
+    sets = [
+        "#answers = :answers",
+        "#evidence = :evidence",
+        "#updated_at = :now",
+        "#answered_at = :now",
+        "#count_pk = :shard",
+    ]
+    removes = []
+    for attr, value in (("comment", submission.comment), ("score", score), ("category", category)):
+        if value is None:
+            removes.append(f"#{attr}")
+        else:
+            sets.append(f"#{attr} = :{attr}")
+            values[f":{attr}"] = {"N": str(value)} if attr == "score" else {"S": value}
+    expression = f"SET {', '.join(sets)} ADD #answer_version :one, #rev :one"
+    if removes:
+        expression += f" REMOVE {', '.join(removes)}"
+    return {
+        "TableName": table_name(Invitation, settings),
+        "Key": {"id": {"S": ref.invitation_id}},
+        "UpdateExpression": expression,
+        "ConditionExpression": "#campaign_id = :campaign AND attribute_not_exists(#answered_at)"
+        " AND (attribute_not_exists(#sent_at) OR #sent_at <= :delivery)"
+        " AND (attribute_not_exists(#trap_at) OR #trap_at <= :trap)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+_FIRST_ANSWER_ATTRIBUTES = (
+    Invitation.answers,
+    Invitation.comment,
+    Invitation.score,
+    Invitation.category,
+    Invitation.evidence,
+    Invitation.updated_at,
+    Invitation.answered_at,
+    Invitation.answer_version,
+    Invitation.rev,
+    Invitation.count_pk,
+    Invitation.campaign_id,
+    Invitation.sent_at,
+    Invitation.trap_at,
+)
+
+
+@functools.cache
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
 
 
 def _edit(invitation: Invitation, campaign: CampaignView, submission: Submission, now: float) -> Outcome:

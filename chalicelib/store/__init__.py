@@ -11,35 +11,33 @@ import os
 import threading
 from typing import Any
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import Settings, store_location
 from chalicelib.store.models import MODELS, Invitation
 
 _lock = threading.Lock()
 _bound: tuple | None = None
 
 
-def bind(settings: Settings | None = None) -> Settings:
+def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
+    """Point every model at the tables the settings name; returns (table prefix, endpoint, region)."""
     global _bound
-    settings = settings or get_settings()
-    key = (
-        settings.table_prefix,
-        settings.dynamodb_endpoint,
-        settings.region,
-        os.environ.get("AWS_ACCESS_KEY_ID"),
+    prefix, endpoint, region = (
+        (settings.table_prefix, settings.dynamodb_endpoint, settings.region) if settings else store_location()
     )
+    key = (prefix, endpoint, region, os.environ.get("AWS_ACCESS_KEY_ID"))
     if key != _bound:
         with _lock:
             for model in MODELS:
-                model.Meta.table_name = settings.table_prefix + model.TABLE
-                model.Meta.host = settings.dynamodb_endpoint
-                model.Meta.region = settings.region
+                model.Meta.table_name = prefix + model.TABLE
+                model.Meta.host = endpoint
+                model.Meta.region = region
                 model._connection = None
             _bound = key
-    return settings
+    return prefix, endpoint, region
 
 
 def table_name(model: type, settings: Settings | None = None) -> str:
-    return (settings or get_settings()).table_prefix + model.TABLE
+    return (settings.table_prefix if settings else store_location()[0]) + model.TABLE
 
 
 def raw_client() -> Any:

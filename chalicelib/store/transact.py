@@ -77,6 +77,20 @@ def update(
         raise ConditionFailed(exc.response.get("Item")) from exc
 
 
+def update_raw(params: dict) -> None:
+    """One UpdateItem from hand-built parameters (the answer's hot path); ConditionFailed as `update`."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import raw_client
+
+    try:
+        raw_client().update_item(**params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        raise ConditionFailed(exc.response.get("Item")) from exc
+
+
 def put_new(item: Model) -> dict | None:
     """Put `item` unless its key exists; returns None when written, else the existing item (raw)."""
     from botocore.exceptions import ClientError
