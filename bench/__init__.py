@@ -36,16 +36,7 @@ PLANS = ("free", "pro", "team")
 REGIONS = ("eu", "us")
 
 
-@contextlib.contextmanager
-def dynamodb_local() -> Iterator[str]:
-    """A fresh in-memory DynamoDB Local on a free port; yields its endpoint URL."""
-    port = dynamodb.free_port()
-    process = dynamodb.start(port)
-    try:
-        dynamodb.wait_ready(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        dynamodb.stop(process)
+dynamodb_local = dynamodb.in_memory
 
 
 def closeloop_env(endpoint: str, outbox: Path, base_url: str = "http://127.0.0.1:8000") -> dict[str, str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +110,18 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
             if time.monotonic() > deadline:
                 raise SystemExit(f"DynamoDB Local did not answer on port {port} within {timeout:.0f}s") from None
             time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def in_memory() -> Iterator[str]:
+    """A fresh in-memory DynamoDB Local on a free port, for tests and benches; yields its endpoint URL."""
+    port = free_port()
+    process = start(port)
+    try:
+        wait_ready(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -26,13 +26,8 @@ _prefixes = itertools.count()
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint():
-    port = dynamodb.free_port()
-    process = dynamodb.start(port)
-    try:
-        dynamodb.wait_ready(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        dynamodb.stop(process)
+    with dynamodb.in_memory() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -155,11 +155,11 @@ def test_sending_paces_itself_to_the_configured_rate():
     now = [0.0]
     slept = []
 
-    def sleep(seconds):
+    def wait_on_the_fake_clock(seconds):
         slept.append(seconds)
         now[0] += seconds
 
-    pacer = delivery.Pacer(4, clock=lambda: now[0], sleep=sleep)
+    pacer = delivery.Pacer(4, clock=lambda: now[0], sleep=wait_on_the_fake_clock)
     for _ in range(9):
         pacer.wait()
     assert now[0] == pytest.approx(2.0)  # 9 sends at 4 a second take 2 seconds
