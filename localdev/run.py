@@ -44,6 +44,7 @@ def local_env() -> dict[str, str]:
         "CLOSELOOP_TABLE_PREFIX": "closeloop-local-",
         "CLOSELOOP_OUTBOX_DIR": str(dynamodb.LOCAL / "outbox"),
         "CLOSELOOP_QUEUE_DIR": str(dynamodb.LOCAL / "queue"),
+        "CLOSELOOP_ACK_DELAY": "120",  # see the acknowledgement arrive while you watch (30 minutes on AWS)
         "CLOSELOOP_BASE_URL": f"http://127.0.0.1:{API_PORT}",
         **dynamodb.CREDENTIALS,
     }
@@ -80,6 +81,9 @@ Closeloop is running.
   DynamoDB Local:      {env["CLOSELOOP_DYNAMODB_ENDPOINT"]}  (data in .local/dynamodb)
 
   Try:  curl -H "Authorization: Bearer {env["CLOSELOOP_ADMIN_TOKEN"]}" {base}/api/campaigns/demo
+
+Answer a survey, and its acknowledgement lands in the outbox about {int(env["CLOSELOOP_ACK_DELAY"]) // 60} minutes
+after your last edit (CLOSELOOP_ACK_DELAY; 30 minutes on AWS).
 
 Scheduled functions run below on their own clocks. Ctrl-C stops everything.
 """
