@@ -17,6 +17,15 @@ DEMO = {
         "subject": "{{ first_name | default('Hello') }}, how are we doing?",
         "intro": "Hi {{ first_name | default('there') }}, we read every answer and reply to each one.",
         "reminders": [3],
+        "reply_to": "cx@closeloop-demo.example",
+        "follow_up_name": "Sam from Customer Care",
+        "review_url": "https://example.com/reviews/closeloop-demo",
+        "themes": {
+            "pricing": ["price", "pricing", "expensive", "cost", "invoice"],
+            "support": ["support", "help", "answer", "ticket"],
+            "onboarding": ["onboarding", "setup", "getting started"],
+            "bugs": ["bug", "crash", "error", "broken"],
+        },
     },
     "survey": {
         "questions": [
