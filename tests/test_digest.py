@@ -220,8 +220,7 @@ def test_segments_flag_the_weakest_and_mark_small_ones_too_small_to_judge(env):
     rest = nps.compare(nps.summary(8, 10, 14), nps.summary(35, 5, 5))
     assert rest.significant and rest.previous.nps == pytest.approx(66.67, abs=0.01)
     assert group.verdict == (
-        f"Weakest plan: free, NPS -19 against +67 for everyone else, "
-        f"a real gap ({nps.format_p(rest.p_value)})."
+        f"Weakest plan: free, NPS -19 against +67 for everyone else, a real gap ({nps.format_p(rest.p_value)})."
     )
     text = text_of(built)
     assert "free: NPS -19 ± " in text and "(32 answers)  <- weakest" in text
