@@ -493,7 +493,7 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
     headline, change = "", ""
     if stats is not None:
         s, margin = stats.summary, nps.whole_points(stats.interval.margin)
-        headline = "no NPS: no answers" if s.nps is None else f"NPS {signed(s.nps)} ± {margin}"
+        headline = "no answers, so no NPS" if s.nps is None else f"NPS {signed(s.nps)} ± {margin}"
         before = nps.from_counts(previous).summary
         change = nps.describe_change(nps.compare(s, before), since=since)
     now_rates, before_rates = nps.rates(current), nps.rates(previous)
@@ -571,9 +571,11 @@ def reported_campaigns() -> Iterator[CampaignView]:
 def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
     """Send every digest due at `now` in its campaign's time zone, each (recipient, period) once.
 
-    A digest is built once per campaign and period, only when a recipient still needs it.
-    A mail error marks the claim for a retry (the next hourly run takes it); any other error
-    is logged and the claim released the same way, so one campaign cannot stop the others.
+    Returns how many were sent, already claimed (sent, or being sent by an overlapping run),
+    left for a retry or failed. A digest is built once per campaign and period, and only when a
+    recipient still needs it. A mail error marks the claim for a retry (the next hourly run
+    takes it); any other error is logged and the claim released the same way, so one campaign
+    cannot stop the others. A run that dies leaves its claim to expire after a lease.
     """
     settings = settings or get_settings()
     outcome: Tally = Tally()
@@ -596,7 +598,7 @@ def _send_one(
     key = f"digest#{campaign.id}#{email}#{period.key}"
     delivery = ledger.claim(key, now)
     if delivery is None:
-        return "already_sent"
+        return "already_claimed"
     try:
         if period.key not in built:
             built[period.key] = build(campaign, period, gather(campaign, period, now))

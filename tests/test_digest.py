@@ -190,7 +190,7 @@ def test_a_fall_within_the_noise_is_reported_but_not_a_warning(env):
 
 def test_no_answers_while_invitations_went_out_is_a_warning_not_a_paused_digest(env):
     built = digest.build(campaign(), W47, inputs({"_": {"sent": 120}}, {"_": answers(10, 5, 5, sent=100)}))
-    assert built.headline == "no NPS: no answers"
+    assert built.headline == "no answers, so no NPS"
     assert built.warnings[0].startswith("No answers in week 47, although 120 invitations went out.")
     assert built.change == "no answers in one of the periods: nothing to compare"
 

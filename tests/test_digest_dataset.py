@@ -240,7 +240,7 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     first = digest.send_due(DIGEST_TIME)
     again = digest.send_due(DIGEST_TIME + 60)  # EventBridge delivered the event twice
     later = digest.send_due(DIGEST_TIME + 3600)  # the 09:00 catch-up run
-    assert first == {"sent": 2} and again == {"already_sent": 2} and later == {"already_sent": 2}
+    assert first == {"sent": 2} and again == {"already_claimed": 2} and later == {"already_claimed": 2}
     messages = {str(m["To"]): m for m in read_outbox(dataset.outbox) if str(m["To"]).endswith("@acme.example")}
     assert sorted(messages) == ["cx@acme.example", "lead@acme.example"]
 
