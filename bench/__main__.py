@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench import answer_cost, answer_latency, import_time
+from bench import answer_cost, answer_latency, digest, import_time
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     answer_cost.main()
     answer_latency.main([])
     import_time.main()
+    digest.main()
     print(f"\nall benches ran in {time.perf_counter() - started:.1f}s")
 
 
