@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint bench token tables seed package clean help
+.PHONY: run test install browser lint bench token rebuild tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint     ruff check"
 	@echo "make bench    print cost and speed figures (bench/)"
 	@echo "make token    mint an admin API token against the local tables"
+	@echo "make rebuild  recompute counters from invitations while make run is up (FIX=1 repairs)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ bench: install
 
 token: install
 	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli mint-token --name "$${NAME:-local admin}"
+
+rebuild: install
+	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli rebuild-counters $(if $(FIX),--fix)
 
 clean:
 	rm -rf .local .pytest_cache .hypothesis

@@ -78,14 +78,15 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
 @cli.command("digest-preview")
 @click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
 @click.option("--frequency", type=click.Choice(["weekly", "daily", "monthly"]), default="weekly")
-def digest_preview(campaign_id: str, frequency: str) -> None:
-    """Print the text of the latest digest of a campaign (the last complete period) without sending it."""
+@click.option("--so-far", is_flag=True, help="The period in progress (this week) instead of the last complete one.")
+def digest_preview(campaign_id: str, frequency: str, so_far: bool) -> None:
+    """Print the text of a campaign's latest digest (the last complete period) without sending it."""
     from chalicelib import campaigns, digest
     from chalicelib.config import get_settings
 
     campaign = campaigns.get_view(campaign_id)
     now = time.time()
-    period = digest.latest_period(frequency, now, campaign.timezone)
+    period = digest.latest_period(frequency, now, campaign.timezone, so_far)
     message = digest.render_message(
         digest.preview(campaign, period, now), "preview@closeloop.localhost", get_settings()
     )

@@ -129,9 +129,12 @@ def due_period(frequency: str, local: datetime) -> Period | None:
     return None
 
 
-def latest_period(frequency: str, now: float, timezone: str) -> Period:
-    """The last complete period of a frequency at `now`: yesterday, last ISO week, last month."""
+def latest_period(frequency: str, now: float, timezone: str, so_far: bool = False) -> Period:
+    """The last complete period of a frequency at `now` (yesterday, last ISO week, last month), or
+    with `so_far` the one in progress (today, this week, this month), for previews."""
     today = datetime.fromtimestamp(now, ZoneInfo(timezone)).date()
+    if so_far:
+        today += {"daily": timedelta(days=1), "weekly": timedelta(weeks=1), "monthly": timedelta(days=31)}[frequency]
     day = {"daily": today, "weekly": reports.monday_of(today), "monthly": today.replace(day=1)}[frequency]
     period = due_period(frequency, datetime.combine(day, time(SEND_HOUR), ZoneInfo(timezone)))
     assert period is not None  # 08:00 on the digest's own day is always due

@@ -101,6 +101,16 @@ def test_hourly_utc_runs_find_the_monday_morning_in_every_time_zone_even_across_
         assert len({p.key for _, p in due}) == 2
 
 
+def test_previews_show_the_last_complete_period_or_the_one_so_far():
+    tuesday = datetime(2026, 11, 24, 20, 0, tzinfo=PARIS).timestamp()
+    assert digest.latest_period("weekly", tuesday, "Europe/Paris") == W47
+    assert digest.latest_period("weekly", tuesday, "Europe/Paris", so_far=True).key == "W#2026-W48"
+    assert digest.latest_period("daily", tuesday, "Europe/Paris").key == "D#2026-11-23"
+    assert digest.latest_period("daily", tuesday, "Europe/Paris", so_far=True).key == "D#2026-11-24"
+    assert digest.latest_period("monthly", tuesday, "Europe/Paris").key == "M#2026-10"
+    assert digest.latest_period("monthly", tuesday, "Europe/Paris", so_far=True).key == "M#2026-11"
+
+
 def test_period_names_and_keys():
     assert (W47.key, W47.short, W47.name) == ("W#2026-W47", "week 47", "week 47 (16 to 22 November 2026)")
     assert W47.previous.key == "W#2026-W46"

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import digest, digest_recipients, ledger
+from chalicelib import counting, digest, digest_recipients, ledger
 from chalicelib.jobs import scheduled_jobs
 from chalicelib.mail import config as mail_config
 from chalicelib.mail.exceptions import MailError
 from chalicelib.mail.file import FileMailBackend
 from chalicelib.store.models import DigestSubscription
-from tests.conftest import admin_headers, read_outbox
-from tests.helpers import FORM_HEADERS, csrf_of, launch
+from tests.conftest import ROOT, admin_headers, read_outbox
+from tests.helpers import FORM_HEADERS, create_campaign, csrf_of, launch, submit
 
 MONDAY_8 = datetime(2026, 11, 23, 8, 5, tzinfo=UTC).timestamp()  # campaigns here are in UTC
 HOUR = 3600
@@ -62,6 +65,24 @@ def test_the_schedule_runs_hourly_and_the_job_runs_on_demand(db):
     assert isinstance(job.run(), dict)
 
 
+def test_an_operator_previews_this_weeks_digest_from_the_cli(client, db, outbox):
+    sent = launch(outbox)
+    assert submit(client, next(iter(sent.pages.values())), {"q_nps": "3", "comment": "Too slow"}).status_code == 200
+    counting.apply_pending()  # the apply_counts schedule, every minute
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "digest-preview", "--campaign", sent.campaign.id, "--so-far"],
+        cwd=ROOT,
+        env={**os.environ, **db},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Subject: Test, week ")
+    assert "NPS -100 ± " in result.stdout and "Responses: 1 (up 1 on week " in result.stdout
+    assert "from ada@example.com" in result.stdout and '"Too slow"' in result.stdout
+
+
 def test_a_mail_error_is_retried_by_the_next_hourly_run_and_nothing_is_sent_twice(
     client, outbox, campaign, monkeypatch
 ):
@@ -95,8 +116,6 @@ def test_a_run_that_dies_midway_leaves_a_lease_and_a_later_run_sends_the_rest(cl
 
 
 def test_nothing_is_sent_outside_the_morning_or_for_a_draft_campaign(client, outbox, campaign):
-    from tests.helpers import create_campaign
-
     draft = create_campaign([{"email": "bob@example.com"}])
     for campaign_id in (campaign.id, draft.id):
         assert put_recipients(client, campaign_id, ["cx@acme.example"]).status_code == 200
