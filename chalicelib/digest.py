@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from chalicelib import counters, digest_recipients, ledger, mail, nps, reports
+from chalicelib import counters, digest_recipients, ledger, mail, nps, reports, suppression
 from chalicelib.campaigns import CampaignView, view
 from chalicelib.config import Settings, get_settings
 from chalicelib.invitations import unsubscribe_headers
@@ -602,6 +602,10 @@ def _send_one(
     delivery = ledger.claim(key, now)
     if delivery is None:
         return "already_claimed"
+    reason = suppression.reason_for(email)
+    if reason:  # a digest that bounced or was marked as spam: mailing it again hurts every sender's reputation
+        ledger.failed(delivery, now, f"suppressed: {reason}", permanent=True)
+        return "suppressed"
     try:
         if period.key not in built:
             built[period.key] = build(campaign, period, gather(campaign, period, now))

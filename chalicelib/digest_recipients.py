@@ -5,7 +5,7 @@ weekly digests unless they choose daily, monthly or stop, through the signed lin
 digest. The link names campaign and address and is HMAC-signed (chalicelib.signing), so it
 needs no login; a GET only shows the choice (scanners open every link), a form POST changes
 it (the signed link plus a CSRF token), and the RFC 8058 one-click POST stops the digest.
-A recipient who stopped stays stopped when an admin sends the list again.
+A recipient who stopped stays stopped when an admin sends the list again, with or without them.
 """
 
 from __future__ import annotations
@@ -83,13 +83,15 @@ def parse_recipients(body: Any) -> dict[str, str | None]:
 
 
 def set_recipients(campaign_id: str, body: Any, now: float) -> list[dict]:
-    """The list becomes exactly these addresses. New ones get weekly digests unless a frequency is
-    given; a frequency given changes it; one left out keeps it; a recipient's own stop is kept."""
+    """The list becomes these addresses. New ones get weekly digests unless a frequency is given; a
+    frequency given changes it; one left out keeps it. A recipient who stopped the digest through
+    its link stays stopped, and stays listed as stopped when left out, so re-adding them later
+    cannot restart what they asked to stop."""
     campaigns.load_campaign(campaign_id)
     wanted = parse_recipients(body)
     current = {s.email: s for s in subscriptions(campaign_id)}
     for email, subscription in current.items():
-        if email not in wanted:
+        if email not in wanted and subscription.stopped_by != "recipient":
             subscription.delete()
     for email, frequency in wanted.items():
         existing = current.get(email)

@@ -464,8 +464,9 @@ def document(base_url: str) -> dict:
                     params=[CAMPAIGN_ID],
                 ),
                 "put": _op(
-                    "Set the digest's recipients: exactly this list. New ones get it weekly unless a frequency is "
-                    "given; a recipient who stopped it through the link in a digest stays stopped.",
+                    "Set the digest's recipients to this list. New ones get it weekly unless a frequency is "
+                    "given; a recipient who stopped it through the link in a digest stays stopped, and listed as "
+                    "stopped when left out.",
                     200,
                     recipients,
                     400,

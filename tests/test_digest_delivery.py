@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import counting, digest, digest_recipients, ledger
+from chalicelib import counting, digest, digest_recipients, ledger, suppression
 from chalicelib.jobs import scheduled_jobs
 from chalicelib.mail import config as mail_config
 from chalicelib.mail.exceptions import MailError
@@ -115,6 +115,15 @@ def test_a_run_that_dies_midway_leaves_a_lease_and_a_later_run_sends_the_rest(cl
     assert digest.send_due(MONDAY_8 + 4 * HOUR) == {}  # after noon nothing is due any more
 
 
+def test_an_address_that_bounced_or_complained_gets_no_digest(client, outbox, campaign):
+    assert put_recipients(client, campaign.id, ["cx@acme.example", "old@acme.example"]).status_code == 200
+    suppression.suppress("old@acme.example", "bounced", MONDAY_8 - HOUR, source="ses")
+    assert digest.send_due(MONDAY_8) == {"sent": 1, "suppressed": 1}
+    assert digest.send_due(MONDAY_8 + HOUR) == {"already_claimed": 2}
+    assert [str(m["To"]) for m in digests(outbox)] == ["cx@acme.example"]
+    assert ledger.get(f"digest#{campaign.id}#old@acme.example#W#2026-W47").last_error == "suppressed: bounced"
+
+
 def test_nothing_is_sent_outside_the_morning_or_for_a_draft_campaign(client, outbox, campaign):
     draft = create_campaign([{"email": "bob@example.com"}])
     for campaign_id in (campaign.id, draft.id):
@@ -153,6 +162,9 @@ def test_the_recipient_list_is_managed_through_the_admin_api(client, campaign):
     ]
     listed = client.http.get(path, headers=admin_headers()).json_body["recipients"]
     assert [r["email"] for r in listed] == ["lead@acme.example", "new@acme.example"]
+    # left out, cx is removed; lead, who stopped it themselves, stays listed as stopped
+    final = put_recipients(client, campaign.id, [])
+    assert [(r["email"], r["frequency"]) for r in final.json_body["recipients"]] == [("lead@acme.example", "stopped")]
 
 
 def test_a_recipient_changes_how_often_on_the_page_behind_the_link(client, campaign):
