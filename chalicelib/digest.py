@@ -153,7 +153,6 @@ class Answer:
     score: int | None
     comment: str
     answered_at: float
-    due_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,6 @@ def _answer(invitation: Invitation) -> Answer:
         score=int(invitation.score) if invitation.score is not None else None,
         comment=excerpt(invitation.comment),
         answered_at=float(invitation.answered_at or 0),
-        due_at=float(invitation.case_due_at) if invitation.case_due_at is not None else None,
     )
 
 
@@ -288,6 +286,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class SegmentRow:
+    key: str  # the counter segment, "plan=pro"
     value: str
     n: int
     score: float | None
@@ -357,7 +356,6 @@ class Digest:
     cases: list[Answer]
     cases_total: int
     cases_capped: bool
-
     at: float
 
     @property
@@ -450,22 +448,19 @@ def _segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, i
             if stats.summary.n == 0:
                 continue
             n = stats.summary.n
-            rows.append(SegmentRow(parts[1], n, stats.summary.nps, stats.interval.margin, n < SMALL_SEGMENT))
+            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, stats.interval.margin, n < SMALL_SEGMENT))
         judged = [r for r in rows if not r.small]
         verdict = f"Every {name} with answers has fewer than {SMALL_SEGMENT}: too few to compare."
         if len(judged) == 1:
             verdict = f"Only {judged[0].value} has {SMALL_SEGMENT} answers or more: nothing to compare it with."
         elif len(judged) > 1:
             weakest = min(judged, key=lambda r: (r.score, -r.n))
-            counts = current[counters.segment_key(name, weakest.value)]
+            counts = current[weakest.key]
             rest = {k: everyone.get(k, 0) - counts.get(k, 0) for k in ("promoters", "passives", "detractors")}
             test = nps.compare(nps.from_counts(counts).summary, nps.from_counts(rest).summary)
-            assert weakest.score is not None and test.current.nps is not None and test.previous.nps is not None
-            gap = (
-                f"a real gap ({nps.format_p(test.p_value or 0)})"
-                if test.significant
-                else f"but the gap is within the noise ({nps.format_p(test.p_value or 1)})"
-            )
+            assert weakest.score is not None and test.previous.nps is not None and test.p_value is not None
+            p_text = nps.format_p(test.p_value)
+            gap = f"a real gap ({p_text})" if test.significant else f"but the gap is within the noise ({p_text})"
             verdict = (
                 f"Weakest {name}: {weakest.value}, NPS {signed(weakest.score)} against "
                 f"{signed(test.previous.nps)} for everyone else, {gap}."

@@ -272,7 +272,7 @@ def test_themes_comments_and_open_cases_with_links_and_escaped_text(env):
     saturday = datetime(2026, 11, 21, 10, 0, tzinfo=PARIS).timestamp()
     comment = digest.Answer("inv1", "bob@example.com", 2, 'Too expensive <script>alert("x")</script>', saturday)
     thursday = datetime(2026, 11, 19, 19, 5, tzinfo=PARIS).timestamp()  # 85 hours before Monday 08:05
-    waiting = digest.Answer("inv2", "eve@example.com", 0, "Never again", thursday, due_at=thursday + 48 * 3600)
+    waiting = digest.Answer("inv2", "eve@example.com", 0, "Never again", thursday)
     built = digest.build(
         campaign(),
         W47,
