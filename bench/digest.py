@@ -90,7 +90,7 @@ def attach_everywhere(meter: Meter) -> None:
 
 def counter_items(campaign_id: str, rng: random.Random) -> dict[str, Counter]:
     """Week and day items for RESPONSES answers over WEEKS weeks, as the applier would have counted them."""
-    from chalicelib import counters
+    from chalicelib import counters, nps
 
     first = COVERED - timedelta(weeks=WEEKS - 1)
     days = [first + timedelta(days=n) for n in range(WEEKS * 7)]
@@ -110,7 +110,7 @@ def counter_items(campaign_id: str, rng: random.Random) -> dict[str, Counter]:
                     "invited": 1,
                     "sent": 1,
                     "responses": 1,
-                    counters.CATEGORY_COUNTERS[bench_category(score)]: 1,
+                    counters.CATEGORY_COUNTERS[nps.category(score)]: 1,
                     "q.nps.n": 1,
                     "q.nps.sum": score,
                     "q.nps.sq": score * score,
@@ -125,12 +125,6 @@ def counter_items(campaign_id: str, rng: random.Random) -> dict[str, Counter]:
                 for segment in counters.segment_keys({"plan": plan, "region": region}, bench.SEGMENTS):
                     items[counters.counter_key(period, segment)].update(counts)
     return items
-
-
-def bench_category(score: int) -> str:
-    from chalicelib import nps
-
-    return nps.category(score)
 
 
 def write_counters(campaign_id: str, items: dict[str, Counter]) -> None:
@@ -156,7 +150,7 @@ def write_counters(campaign_id: str, items: dict[str, Counter]) -> None:
             batch = client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
 
 
-def write_responses(campaign_id: str, rng: random.Random, now: float) -> None:
+def write_responses(campaign_id: str, rng: random.Random) -> None:
     """The newest REAL_RESPONSES answers as invitation items in the campaign-responses index, and open cases."""
     from chalicelib import nps
     from chalicelib.store.models import Invitation
@@ -212,7 +206,7 @@ def run() -> dict:
         items = counter_items(campaign.id, rng)
         write_counters(campaign.id, items)
         send_time = datetime(2026, 11, 23, 8, 5, tzinfo=zone).timestamp()
-        write_responses(campaign.id, rng, send_time)
+        write_responses(campaign.id, rng)
         digest_recipients.set_recipients(campaign.id, {"recipients": ["cx@bench.example"]}, created)
         seeded = time.perf_counter() - started
         campaign = campaigns.get_view(campaign.id)
