@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint bench cost synth token tables seed package clean help
+.PHONY: run test install browser lint bench cost synth token rebuild tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
@@ -15,6 +15,7 @@ help:
 	@echo "make cost     regenerate docs/cost.md from bench/results.json and the prices in infra/cost.py"
 	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
 	@echo "make token    mint an admin API token against the local tables"
+	@echo "make rebuild  recompute counters from invitations while make run is up (FIX=1 repairs)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +51,9 @@ synth: $(STAMP)
 
 token: install
 	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli mint-token --name "$${NAME:-local admin}"
+
+rebuild: install
+	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli rebuild-counters $(if $(FIX),--fix)
 
 clean:
 	rm -rf .local .pytest_cache .hypothesis

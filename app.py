@@ -7,7 +7,20 @@ import time
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, counting, delivery, followups, openapi, outbox, render, suppression, survey_pages, work
+from chalicelib import (
+    api,
+    counting,
+    delivery,
+    digest,
+    digest_recipients,
+    followups,
+    openapi,
+    outbox,
+    render,
+    suppression,
+    survey_pages,
+    work,
+)
 from chalicelib.auth import authenticate
 from chalicelib.config import get_settings
 from chalicelib.errors import CloseloopError, TooManyRequests, ValidationError
@@ -103,6 +116,18 @@ def unsubscribe(token):
     request = app.current_request
     content_type = request.headers.get("content-type", "")
     return _send(survey_pages.unsubscribe(token, request.raw_body, content_type, time.time()))
+
+
+@app.route("/digest/{token}", methods=["GET"])
+def digest_preferences(token):
+    return _send(digest_recipients.show(token, time.time()))
+
+
+@app.route("/digest/{token}", methods=["POST"], content_types=ONE_CLICK)
+def digest_preferences_change(token):
+    request = app.current_request
+    content_type = request.headers.get("content-type", "")
+    return _send(digest_recipients.change(token, request.raw_body, content_type, time.time()))
 
 
 @app.route("/dev/outbox")
@@ -212,6 +237,31 @@ def set_loop(caller, response_id):
     return api.set_loop(response_id, _body(), caller, time.time())
 
 
+@api_route("/api/campaigns/{campaign_id}/digest-recipients", methods=["GET"])
+def list_digest_recipients(caller, campaign_id):
+    return api.list_digest_recipients(campaign_id)
+
+
+@api_route("/api/campaigns/{campaign_id}/digest-recipients", methods=["PUT"])
+def set_digest_recipients(caller, campaign_id):
+    return api.set_digest_recipients(campaign_id, _body(), time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])
+def campaign_metrics(caller, campaign_id):
+    return api.metrics(campaign_id, _query(), time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/trend", methods=["GET"])
+def campaign_trend(caller, campaign_id):
+    return api.trend(campaign_id, _query(), time.time())
+
+
+@api_route("/api/campaigns/{campaign_id}/responses.csv", methods=["GET"])
+def responses_csv(caller, campaign_id):
+    return api.responses_csv(campaign_id, _query())
+
+
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)
 def work_queue(event):
     """Fan-out, send batches, reminders and import chunks (chalicelib.work); a failure is redelivered."""
@@ -240,3 +290,9 @@ def acknowledge(event):
 def apply_counts(event):
     """Move the counters by every change not yet counted, exactly once (chalicelib.counting)."""
     return counting.apply_pending()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def send_digests(event):
+    """Each recipient's digest at 08:00 in its campaign's time zone, once per period (chalicelib.digest)."""
+    return digest.send_due(time.time())

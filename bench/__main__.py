@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from bench import acknowledgements, answer_cost, answer_latency, import_time, invitations, results
+from bench import acknowledgements, answer_cost, answer_latency, digest, import_time, invitations, results
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     acknowledgements.main()
     answer_latency.main([])
     import_time.main()
+    digest.main()
     where = results.PATH.relative_to(results.PATH.parents[1])
     print(f"\nall benches ran in {time.perf_counter() - started:.1f}s; figures in {where}")
 

@@ -12,8 +12,19 @@ from datetime import datetime
 from email import policy
 from email.parser import BytesParser
 from typing import Any
+from urllib.parse import quote
 
-from chalicelib import campaigns, contacts, imports, invitations, personalize, ratelimit, stats
+from chalicelib import (
+    campaigns,
+    contacts,
+    digest_recipients,
+    imports,
+    invitations,
+    personalize,
+    ratelimit,
+    reports,
+    stats,
+)
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound, ValidationError
@@ -23,6 +34,8 @@ from chalicelib.store.models import Invitation, Member
 from chalicelib.store.transact import ConditionFailed, update
 
 PAGE_SIZE = 50
+CSV_PAGE = 500
+MAX_CSV_PAGE = 1000
 
 
 def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
@@ -326,3 +339,44 @@ def loop_report(campaign_id: str, now: float) -> tuple[int, dict]:
     bind()
     overdue = Invitation.open_cases.count(campaign_id, Invitation.case_due_at <= now)
     return 200, {"loop": followups.loop_report(stats.totals(campaign_id), overdue)}
+
+
+def list_digest_recipients(campaign_id: str) -> tuple[int, dict]:
+    campaigns.load_campaign(campaign_id)
+    return 200, {"recipients": [digest_recipients.to_json(s) for s in digest_recipients.subscriptions(campaign_id)]}
+
+
+def set_digest_recipients(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
+    """The digest's recipients become exactly this list (a recipient's own stop is kept)."""
+    return 200, {"recipients": digest_recipients.set_recipients(campaign_id, body, now)}
+
+
+def metrics(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
+    """NPS, CSAT, CES with intervals and rates for a segment, all time or from `since` to `until`."""
+    model = campaigns.load_campaign(campaign_id)
+    campaign = campaigns.view(model)
+    segment = reports.parse_segment(campaign, query.get("segment"))
+    since, until = reports.parse_day(query.get("since"), "since"), reports.parse_day(query.get("until"), "until")
+    return 200, reports.metrics_for(campaign, model.created_at, segment, since, until, now)
+
+
+def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
+    campaign = campaigns.get_view(campaign_id)
+    segment = reports.parse_segment(campaign, query.get("segment"))
+    weeks = _int(query.get("weeks"), 12, "weeks", 1, reports.MAX_WEEKS)
+    return 200, reports.trend_for(campaign, segment, weeks, reports.parse_day(query.get("until"), "until"), now)
+
+
+def responses_csv(campaign_id: str, query: dict[str, str]) -> tuple[int, str, dict]:
+    """One page of responses as CSV; a `Link: <...>; rel="next"` header names the next page."""
+    campaign = campaigns.get_view(campaign_id)
+    limit = _int(query.get("limit"), CSV_PAGE, "limit", 1, MAX_CSV_PAGE)
+    text, cursor = reports.export_page(campaign, _decode(query.get("cursor")), limit)
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
+    }
+    if cursor:
+        url = f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv"
+        headers["Link"] = f'<{url}?limit={limit}&cursor={quote(_encode(cursor) or "")}>; rel="next"'
+    return 200, text, headers

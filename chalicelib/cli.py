@@ -63,5 +63,36 @@ def mint_token(name: str) -> None:
     click.echo(mint(name, time.time()))
 
 
+@cli.command("rebuild-counters")
+@click.option("--campaign", "campaign_id", help="One campaign's id; every campaign when left out.")
+@click.option("--fix", "repair", is_flag=True, help="Repair the differences found (safe while the app runs).")
+def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
+    """Recompute counter items from the invitations and report every difference (exit code 1 when some remain)."""
+    from chalicelib.rebuild import rebuild
+
+    reports = rebuild(campaign_id, repair, click.echo)
+    if any((r.differences or r.moved) and not r.fixed for r in reports):
+        raise SystemExit(1)
+
+
+@cli.command("digest-preview")
+@click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
+@click.option("--frequency", type=click.Choice(["weekly", "daily", "monthly"]), default="weekly")
+@click.option("--so-far", is_flag=True, help="The period in progress (this week) instead of the last complete one.")
+def digest_preview(campaign_id: str, frequency: str, so_far: bool) -> None:
+    """Print the text of a campaign's latest digest (the last complete period) without sending it."""
+    from chalicelib import campaigns, digest
+    from chalicelib.config import get_settings
+
+    campaign = campaigns.get_view(campaign_id)
+    now = time.time()
+    period = digest.latest_period(frequency, now, campaign.timezone, so_far)
+    message = digest.render_message(
+        digest.preview(campaign, period, now), "preview@closeloop.localhost", get_settings()
+    )
+    click.echo(f"Subject: {message['Subject']}\n")
+    click.echo(message.get_body(("plain",)).get_content())
+
+
 if __name__ == "__main__":
     cli()

@@ -237,6 +237,14 @@ def format_p(p: float) -> str:
     return f"p = {p:.2f}"
 
 
+def whole_points(value: float) -> int:
+    """Rounded to whole points, halves away from zero (12.5 -> 13, -12.5 -> -13), as NPS is usually reported.
+
+    Python's round() rounds halves to even (round(12.5) == 12), which readers do not expect.
+    """
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
+
+
 def describe_change(change: NpsChange, since: str | None = None) -> str:
     """The change in words a CX lead can act on, e.g. "up 12 points since last week, a real change (p = 0.01)".
 
@@ -246,7 +254,7 @@ def describe_change(change: NpsChange, since: str | None = None) -> str:
     """
     if change.difference is None or change.p_value is None:
         return "no answers in one of the periods: nothing to compare"
-    points = int(math.copysign(math.floor(abs(change.difference) + 0.5), change.difference))  # 12.5 -> 13
+    points = whole_points(change.difference)
     when = f" since {since}" if since else ""
     if points == 0:
         movement = f"unchanged{when}"
@@ -362,6 +370,36 @@ def rates(counts: Mapping[str, int]) -> Rates:
         response_rate=response_rate(responses, counts.get("sent", 0)),
         comment_rate=comment_rate(counts.get("comments", 0), responses),
     )
+
+
+@dataclass(frozen=True)
+class ProportionChange:
+    """Current share against previous: difference (a fraction), pooled z and p; None when either share is undefined."""
+
+    current: Proportion
+    previous: Proportion
+    difference: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+
+
+def compare_proportions(current: Proportion, previous: Proportion) -> ProportionChange:
+    """Did a rate really change? Two-proportion z test with the pooled share (two-sided, 5%).
+
+    z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2)) with p = (x1 + x2) / (n1 + n2); z^2 is Pearson's
+    chi-square of the fourfold table without continuity correction (Fleiss, Levin & Paik 2003,
+    Statistical Methods for Rates and Proportions, 3rd ed., Wiley, ch. 2). p = erfc(|z|/sqrt 2).
+    Nothing is compared when a share is undefined: no base, or more successes than the base
+    (a week's responses to invitations sent the week before).
+    """
+    if current.share is None or previous.share is None or current.low is None or previous.low is None:
+        return ProportionChange(current, previous, None, None, None, False)
+    difference = current.share - previous.share
+    pooled = (current.successes + previous.successes) / (current.n + previous.n)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / current.n + 1 / previous.n))
+    z = difference / se if se else 0.0
+    return ProportionChange(current, previous, difference, z, two_sided_p(z), abs(z) > Z95)
 
 
 # --- Means: CES and other scales --------------------------------------------------------------

@@ -14,6 +14,16 @@ CURSOR = {
     "description": "next_cursor of the previous page",
 }
 LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+SEGMENT = {
+    "name": "segment",
+    "in": "query",
+    "schema": {"type": "string", "example": "plan=pro"},
+    "description": "property=value of one of the campaign's segment properties; everyone when absent",
+}
+
+
+def _day(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "schema": {"type": "string", "format": "date"}, "description": description}
 
 
 def _json(schema: dict) -> dict:
@@ -167,6 +177,111 @@ SCHEMAS: dict[str, Any] = {
             "deliveries": {"type": "array"},
         },
     },
+    "DigestRecipient": {
+        "type": "object",
+        "required": ["email"],
+        "properties": {
+            "email": {"type": "string", "format": "email"},
+            "frequency": {"enum": ["weekly", "daily", "monthly", "stopped"]},
+            "stopped_by": {
+                "type": ["string", "null"],
+                "description": "`recipient` when they stopped it through the link in a digest: kept by later PUTs",
+            },
+            "created_at": {"type": "number"},
+            "updated_at": {"type": "number"},
+        },
+    },
+    "Interval": {
+        "type": "object",
+        "description": "A 95% interval; null values when there are too few answers",
+        "properties": {k: {"type": ["number", "null"]} for k in ("share", "mean", "sd", "margin", "low", "high")}
+        | {"successes": {"type": "integer"}, "n": {"type": "integer"}, "interval": {"type": "string"}},
+    },
+    "Nps": {
+        "type": ["object", "null"],
+        "properties": {
+            "question_id": {"type": "string"},
+            "n": {"type": "integer"},
+            "promoters": {"type": "integer"},
+            "passives": {"type": "integer"},
+            "detractors": {"type": "integer"},
+            "score": {"type": ["number", "null"], "description": "NPS in points, -100 to 100; null without answers"},
+            "interval": {
+                "type": "object",
+                "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width",
+                "properties": {k: {"type": "number"} for k in ("centre", "margin", "low", "high")}
+                | {"method": {"const": "adjusted-wald-95"}},
+            },
+            "wald": {
+                "type": "object",
+                "description": "Plain Wald standard error (a fraction) and 95% margin (points), for comparison",
+                "properties": {"se": {"type": ["number", "null"]}, "margin": {"type": ["number", "null"]}},
+            },
+        },
+    },
+    "Metrics": {
+        "type": "object",
+        "properties": {
+            "campaign_id": {"type": "string"},
+            "segment": {
+                "type": "object",
+                "properties": {"key": {"type": "string"}, "property": {"type": "string"}, "value": {"type": "string"}},
+            },
+            "period": {
+                "type": "object",
+                "description": "What was summed: every week (no since/until) or the days from since to until, "
+                "in the campaign's time zone",
+                "properties": {
+                    "granularity": {"enum": ["week", "day"]},
+                    "since": {"type": "string", "format": "date"},
+                    "until": {"type": "string", "format": "date"},
+                    "timezone": {"type": "string"},
+                    "days_summed": {"type": "integer"},
+                    "days_with_counts": {"type": "integer"},
+                    "summed": {"type": "string"},
+                },
+            },
+            "nps": _ref("Nps"),
+            "csat": {
+                "type": "array",
+                "description": "Per CSAT question: share of 4-5 answers with a Wilson interval, and the mean",
+                "items": {"type": "object"},
+            },
+            "ces": {
+                "type": "array",
+                "description": "Per CES question: mean with a Student t interval",
+                "items": {"type": "object"},
+            },
+            "scales": {"type": "array", "items": {"type": "object"}},
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "rates": {
+                "type": "object",
+                "properties": {
+                    "sent": {"type": "integer"},
+                    "responses": {"type": "integer"},
+                    "comments": {"type": "integer"},
+                    "response_rate": _ref("Interval"),
+                    "comment_rate": _ref("Interval"),
+                },
+            },
+        },
+    },
+    "TrendWeek": {
+        "type": "object",
+        "properties": {
+            "week": {"type": "string", "example": "2026-W47"},
+            "starts": {"type": "string", "format": "date"},
+            "n": {"type": "integer"},
+            "nps": {"type": ["number", "null"]},
+            "margin": {"type": "number"},
+            "low": {"type": "number"},
+            "high": {"type": "number"},
+            "sent": {"type": "integer"},
+            "responses": {"type": "integer"},
+            "response_rate": {"type": ["number", "null"]},
+            "comment_rate": {"type": ["number", "null"]},
+        },
+    },
     "Stats": {
         "type": "object",
         "properties": {
@@ -198,14 +313,16 @@ SCHEMAS: dict[str, Any] = {
 def document(base_url: str) -> dict:
     campaign = {"type": "object", "properties": {"campaign": _ref("Campaign")}}
     with_import = {"type": "object", "properties": {"import": _ref("Import")}}
+    recipients = {"type": "object", "properties": {"recipients": {"type": "array", "items": _ref("DigestRecipient")}}}
     json_body = _json(_ref("CampaignInput"))
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Closeloop admin API",
             "version": "1",
-            "description": "Campaigns, recipients, sending and stats. Errors are JSON with a message and the field "
-            "at fault. Bulk calls (imports, sends, previews) are limited per token and minute.",
+            "description": "Campaigns, recipients, sending, stats, metrics, digests and exports. Errors are JSON "
+            "with a message and the field at fault. Bulk calls (imports, sends, previews) are limited per token "
+            "and minute.",
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
@@ -414,6 +531,113 @@ def document(base_url: str) -> dict:
                         }
                     ),
                 ),
+            },
+            "/api/campaigns/{campaign_id}/digest-recipients": {
+                "get": _op(
+                    "Who receives the campaign's digest, and how often",
+                    200,
+                    recipients,
+                    404,
+                    params=[CAMPAIGN_ID],
+                ),
+                "put": _op(
+                    "Set the digest's recipients to this list. New ones get it weekly unless a frequency is "
+                    "given; a recipient who stopped it through the link in a digest stays stopped, and listed as "
+                    "stopped when left out.",
+                    200,
+                    recipients,
+                    400,
+                    404,
+                    params=[CAMPAIGN_ID],
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["recipients"],
+                            "properties": {
+                                "recipients": {
+                                    "type": "array",
+                                    "maxItems": 50,
+                                    "items": {
+                                        "oneOf": [{"type": "string", "format": "email"}, _ref("DigestRecipient")]
+                                    },
+                                }
+                            },
+                        }
+                    ),
+                ),
+            },
+            "/api/campaigns/{campaign_id}/metrics": {
+                "get": _op(
+                    "NPS (adjusted-Wald interval and plain Wald SE), CSAT (Wilson), CES and other scales (Student t), "
+                    "choices and rates for a segment: all time from week counters, or from since to until (days in "
+                    "the campaign's time zone, both included) from day counters; the answer says what was summed",
+                    200,
+                    _ref("Metrics"),
+                    400,
+                    404,
+                    params=[
+                        CAMPAIGN_ID,
+                        _day("since", "first day (default: the day the campaign was created)"),
+                        _day("until", "last day, included (default: today)"),
+                        SEGMENT,
+                    ],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/trend": {
+                "get": _op(
+                    "NPS with its interval, sent, responses and rates per ISO week, oldest first",
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "campaign_id": {"type": "string"},
+                            "timezone": {"type": "string"},
+                            "segment": {"type": "object"},
+                            "weeks": {"type": "array", "items": _ref("TrendWeek")},
+                        },
+                    },
+                    400,
+                    404,
+                    params=[
+                        CAMPAIGN_ID,
+                        {"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 104}},
+                        _day("until", "a day of the last week shown (default: today)"),
+                        SEGMENT,
+                    ],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/responses.csv": {
+                "get": _op(
+                    "Responses as CSV, one row per response: id, email, times (ISO 8601, UTC), score, category, "
+                    "comment, every question, every property, loop status. Paged: each page is a complete CSV "
+                    "(its property columns are the segment properties, then those present in the page); a `Link: "
+                    '<...>; rel="next"` header gives the next page until the last. Cells starting with = + - @ tab '
+                    "or carriage return are prefixed with ' so spreadsheets do not run them as formulas.",
+                    200,
+                    {"type": "string"},
+                    400,
+                    404,
+                    params=[
+                        CAMPAIGN_ID,
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                        CURSOR | {"description": "from the Link header of the previous page"},
+                    ],
+                )
+                | {
+                    "responses": _responses(200, {"type": "string"}, 400, 404)
+                    | {
+                        "200": {
+                            "description": "One page of responses",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                            "headers": {
+                                "Link": {
+                                    "schema": {"type": "string"},
+                                    "description": '<next page URL>; rel="next", absent on the last page',
+                                }
+                            },
+                        }
+                    }
+                },
             },
             "/api/campaigns/{campaign_id}/skipped": {
                 "get": _op(

@@ -35,10 +35,9 @@ def outbox(tmp_path) -> Path:
     return tmp_path / "outbox"
 
 
-@pytest.fixture
-def env(monkeypatch, dynamodb_endpoint, outbox, tmp_path):
-    """The settings of a local stage pointing at the session's DynamoDB Local."""
-    values = {
+def local_settings(dynamodb_endpoint: str, outbox: Path, scratch: Path) -> dict[str, str]:
+    """A local stage on the session's DynamoDB Local, with tables under a prefix of its own."""
+    return {
         **dynamodb.CREDENTIALS,
         "CLOSELOOP_STAGE": "local",
         "CLOSELOOP_DYNAMODB_ENDPOINT": dynamodb_endpoint,
@@ -48,10 +47,16 @@ def env(monkeypatch, dynamodb_endpoint, outbox, tmp_path):
         "CLOSELOOP_OUTBOX_DIR": str(outbox),
         "CLOSELOOP_MAIL_BACKEND": "file",
         "CLOSELOOP_QUEUE_BACKEND": "local",
-        "CLOSELOOP_QUEUE_DIR": str(tmp_path / "queue"),
+        "CLOSELOOP_QUEUE_DIR": str(scratch / "queue"),
         "CLOSELOOP_SEND_RATE": "0",
         "CLOSELOOP_BASE_URL": "http://127.0.0.1:8000",
     }
+
+
+@pytest.fixture
+def env(monkeypatch, dynamodb_endpoint, outbox, tmp_path):
+    """The settings of a local stage pointing at the session's DynamoDB Local."""
+    values = local_settings(dynamodb_endpoint, outbox, tmp_path)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values

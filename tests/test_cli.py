@@ -26,8 +26,8 @@ def test_create_tables_is_idempotent(env):
     first = cli("create-tables", env=env)
     second = cli("create-tables", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("created ") == 10
-    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 10
+    assert first.stdout.count("created ") == 11
+    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 11
     from chalicelib.store.tables import delete_tables
 
     delete_tables()
@@ -48,7 +48,9 @@ def test_run_job_runs_one_scheduled_function_now(db):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('dispatch_due: {"campaigns_started": 0, "send": 0, "remind": 0, "redeliveries": 0}')
     missing = cli("run-job", "nope", env=db)
-    assert missing.returncode != 0 and "there are: acknowledge, apply_counts, dispatch_due" in missing.stderr
+    assert (
+        missing.returncode != 0 and "there are: acknowledge, apply_counts, dispatch_due, send_digests" in missing.stderr
+    )
 
 
 def test_mint_token_prints_a_token_the_api_accepts(db):

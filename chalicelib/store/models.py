@@ -376,6 +376,26 @@ class Delivery(Model):
     retry_due = RetryDueIndex()
 
 
+class DigestSubscription(Model):
+    """Who receives a campaign's digest and how often: weekly (the default), daily, monthly, or stopped.
+
+    `stopped_by` is "recipient" when the person stopped it through the link in a digest: an
+    admin re-sending the recipient list does not start it again.
+    """
+
+    TABLE = "digest-subscriptions"
+
+    class Meta(_Meta):
+        pass
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+    frequency = UnicodeAttribute(default="weekly")
+    stopped_by = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     Campaign,
     Contact,
@@ -387,4 +407,5 @@ MODELS: tuple[type[Model], ...] = (
     ImportJob,
     RateWindow,
     Delivery,
+    DigestSubscription,
 )
