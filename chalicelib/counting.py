@@ -17,6 +17,7 @@ edit, and cancels reminders.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Iterable
@@ -77,8 +78,14 @@ def state_of(invitation: Invitation) -> counters.CountState:
     )
 
 
-def contribution_of(invitation: Invitation, campaign: CampaignView) -> dict[str, counters.Counts]:
-    return counters.contribution(state_of(invitation), campaign.survey, campaign.timezone, campaign.themes)
+def contribution_of(
+    invitation: Invitation, campaign: CampaignView, alerted_at: float | None = None
+) -> dict[str, counters.Counts]:
+    """What the invitation counts for; `alerted_at` when the same pass decides an alert, so it is counted too."""
+    state = state_of(invitation)
+    if alerted_at is not None:
+        state = dataclasses.replace(state, alerted_at=alerted_at)
+    return counters.contribution(state, campaign.survey, campaign.timezone, campaign.themes)
 
 
 def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Settings, now: float) -> tuple[list, list]:
@@ -156,7 +163,9 @@ def _apply(invitations: Iterable[Invitation], settings: Settings, now: float) ->
         campaign = get_campaign(invitation.campaign_id)
         if invitation.count_pk is None or campaign is None:
             continue
-        new = contribution_of(invitation, campaign)
+        also, messages = follow_ups(invitation, campaign, settings, now)
+        alerted = now if any(m["alert"] for m in messages) else None
+        new = contribution_of(invitation, campaign, alerted)
         change = counters.expand(
             counters.period_delta(plain(invitation.counted), new),
             counters.segment_keys(plain(invitation.properties), campaign.segments),
@@ -165,7 +174,6 @@ def _apply(invitations: Iterable[Invitation], settings: Settings, now: float) ->
         if batch and len(batch) + 1 + len(keys | own) > MAX_TRANSACTION_ITEMS:
             _commit(batch, outcome)
             batch, keys = [], set()
-        also, messages = follow_ups(invitation, campaign, settings, now)
         batch.append((invitation, {"new": new, "change": change, "also": also, "messages": messages}))
         keys |= own
     if batch:
