@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib import campaigns, imports
+from chalicelib import campaigns, digest_recipients, imports
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
 from chalicelib.queue import get_queue
@@ -57,6 +57,7 @@ def seed(now: float, send: bool = True) -> dict | None:
         pass
     campaign = campaigns.create_campaign(campaigns.parse_campaign(DEMO), now, DEMO_ID)
     report = imports.start(campaign, list(enumerate(RECIPIENTS)), "recipients", now, get_settings(), get_queue())
+    digest_recipients.set_recipients(DEMO_ID, {"recipients": [DEMO["options"]["reply_to"]]}, now)
     if send:
         report["campaign_status"] = campaigns.start_sending(DEMO_ID, now, None, get_queue())
     return report
