@@ -22,6 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import bench
+from bench.meter import READS, attach_everywhere, short
+from bench.meter import Meter as RequestMeter
 
 RESPONSES = 100_000
 REAL_RESPONSES = 2_000
@@ -29,33 +31,24 @@ OPEN_CASES = 25
 TIMEZONE = "Europe/Paris"
 COVERED = date(2026, 11, 16)  # Monday of ISO week 47, covered by the digest of Monday 23 November
 WEEKS = 12
-READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
 
-class Meter:
-    """Counts DynamoDB calls by operation and table (or index), with items read and capacity reported."""
+class Meter(RequestMeter):
+    """Adds, per operation and table (or index), the calls, the items read and the capacity reported."""
 
     def __init__(self) -> None:
-        self.phase: str | None = None
+        super().__init__()
         self.calls: dict[str, Counter] = defaultdict(Counter)
-        self.items: dict[str, Counter] = defaultdict(Counter)
+        self.read_items: dict[str, Counter] = defaultdict(Counter)
         self.capacity: dict[str, Counter] = defaultdict(Counter)
-        self.clients: list[Any] = []
 
-    def attach(self, client: Any) -> None:
-        if any(client is known for known in self.clients):
-            return
-        self.clients.append(client)
-        client.meta.events.register("before-parameter-build.dynamodb.*", self._before)
-        client.meta.events.register("after-call.dynamodb.*", self._after)
-
-    def _before(self, params: dict, model: Any, context: dict, **_: Any) -> None:
-        if "ReturnConsumedCapacity" in model.input_shape.members:
-            params["ReturnConsumedCapacity"] = "TOTAL"
+    def _before(self, params: dict, model: Any, context: dict, **rest: Any) -> None:
+        super()._before(params, model, context, **rest)
         table = params.get("TableName") or ",".join(params.get("RequestItems", {})) or "?"
-        context["bench_target"] = bench_name(table) + (f"/{params['IndexName']}" if "IndexName" in params else "")
+        context["bench_target"] = short(table) + (f"/{params['IndexName']}" if "IndexName" in params else "")
 
-    def _after(self, parsed: dict, model: Any, context: dict, **_: Any) -> None:
+    def _after(self, parsed: dict, model: Any, context: dict, **rest: Any) -> None:
+        super()._after(parsed, model, context, **rest)
         if self.phase is None:
             return
         target = f"{model.name} {context.get('bench_target', '?')}"
@@ -65,27 +58,13 @@ class Meter:
             read = sum(len(items) for items in parsed["Responses"].values())
         if read is None:
             read = 1 if "Item" in parsed else 0
-        self.items[self.phase][target] += read
+        self.read_items[self.phase][target] += read
         used = parsed.get("ConsumedCapacity") or []
         for entry in [used] if isinstance(used, dict) else used:
             self.capacity[self.phase][target] += float(entry.get("CapacityUnits", 0))
 
     def units(self, phase: str, reads: bool) -> float:
         return sum(u for target, u in self.capacity[phase].items() if (target.split()[0] in READS) == reads)
-
-
-def bench_name(table: str) -> str:
-    return table.split("-", 1)[-1]
-
-
-def attach_everywhere(meter: Meter) -> None:
-    from chalicelib.store import bind, raw_client
-    from chalicelib.store.models import MODELS
-
-    bind()
-    meter.attach(raw_client())
-    for model in MODELS:
-        meter.attach(model._get_connection().connection.client)
 
 
 def counter_items(campaign_id: str, rng: random.Random) -> dict[str, Counter]:
@@ -267,13 +246,13 @@ def report(result: dict) -> None:
             f"{meter.units(phase, True):g} RCU, {meter.units(phase, False):g} WCU"
         )
         for target, n in sorted(meter.calls[phase].items()):
-            items, units = meter.items[phase][target], meter.capacity[phase][target]
+            items, units = meter.read_items[phase][target], meter.capacity[phase][target]
             print(f"    {target:<46} x{n:<3} items read {items:>5,}  {units:>6g} RCU/WCU")
             if "campaign-responses" in target:
                 per_item.append(units / max(1, items))
         response_items = max(
             response_items,
-            sum(v for t, v in meter.items[phase].items() if "campaign-responses" in t or "open-cases" in t),
+            sum(v for t, v in meter.read_items[phase].items() if "campaign-responses" in t or "open-cases" in t),
         )
     weekly = result["built"]["weekly"]
     print(
