@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from chalice import Chalice, Rate, Response
 
@@ -35,6 +36,12 @@ IMPORTS = ["application/json", "text/csv", "multipart/form-data"]
 
 def _send(reply: Reply) -> Response:
     return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
+
+
+def _one_click(change: Callable[..., Reply], token: str) -> Response:
+    """RFC 8058 one-click POSTs: the raw body and its content type decide, no cookie or CSRF token."""
+    request = app.current_request
+    return _send(change(token, request.raw_body, request.headers.get("content-type", ""), time.time()))
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:
@@ -113,9 +120,7 @@ def unsubscribe_page(token):
 
 @app.route("/u/{token}", methods=["POST"], content_types=ONE_CLICK)
 def unsubscribe(token):
-    request = app.current_request
-    content_type = request.headers.get("content-type", "")
-    return _send(survey_pages.unsubscribe(token, request.raw_body, content_type, time.time()))
+    return _one_click(survey_pages.unsubscribe, token)
 
 
 @app.route("/digest/{token}", methods=["GET"])
@@ -125,9 +130,7 @@ def digest_preferences(token):
 
 @app.route("/digest/{token}", methods=["POST"], content_types=ONE_CLICK)
 def digest_preferences_change(token):
-    request = app.current_request
-    content_type = request.headers.get("content-type", "")
-    return _send(digest_recipients.change(token, request.raw_body, content_type, time.time()))
+    return _one_click(digest_recipients.change, token)
 
 
 @app.route("/dev/outbox")
