@@ -120,6 +120,7 @@ def render_invitation(
         subject = f"Reminder: {subject}"
     context = {
         "campaign": campaign,
+        "subject": subject,
         "question": campaign.survey.first,
         "links": links(campaign, token, settings),
         "intro_text": personalize.render_text(campaign.intro, props, invitation.email),

@@ -36,6 +36,8 @@ def test_invitations_use_the_contacts_properties_with_defaults(db, outbox):
     assert ada["From"] == "Acme Customer Care <feedback@closeloop.localhost>"
     assert ada["Reply-To"] == "care@acme.example"
     html = ada.get_body(("html",)).get_content()
+    assert "<title>Ada, a quick question from Acme</title>" in html
+    assert "{{" not in html
     assert "border-top:4px solid #aa3300" in html
     assert '<img src="https://acme.example/logo.png" alt="Acme"' in html
 
