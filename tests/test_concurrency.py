@@ -68,7 +68,11 @@ def test_a_storm_of_edits_leaves_counters_equal_to_the_final_answer(db, outbox):
     ref = _ref(sent, "ada@example.com")
     for _ in range(5):
         _submit_all(ref, campaign, [0, 5, 7, 8, 9, 10])
+    counted = totals(sent.campaign.id)
     final = invitation_of(sent, "ada@example.com")
     assert final.answer_version == 30
     expected = counters.answer_counts(campaign.survey, {"nps": int(final.score)}, final.comment)
-    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, **expected}
+    # Whichever thread wrote last decides the score; a detractor's answer also opens a case.
+    case = {"cases.opened": 1} if final.category == "detractor" else {}
+    assert (final.alerted_at is not None) == bool(case)
+    assert counted == {"invited": 1, "sent": 1, **expected, **case}
