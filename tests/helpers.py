@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -11,7 +14,7 @@ from chalicelib import campaigns, counting, imports, stats, work
 from chalicelib.config import get_settings
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Invitation
-from tests.conftest import html_links, local_path, read_outbox
+from tests.conftest import ROOT, html_links, local_path, read_outbox
 
 NPS_SURVEY = {
     "questions": [
@@ -135,3 +138,15 @@ def people(n: int, prefix: str = "p") -> list[dict]:
 
 def invitations_of(campaign_id: str) -> list[Invitation]:
     return [Invitation.get(k.id, consistent_read=True) for k in Invitation.by_campaign.query(campaign_id)]
+
+
+def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """`python -m chalicelib.cli ...` in a process of its own, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.conftest import ROOT, read_outbox
-from tests.helpers import drain
-
-
-def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.conftest import read_outbox
+from tests.helpers import cli, drain
 
 
 def test_create_tables_is_idempotent(env):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -16,8 +13,8 @@ from chalicelib.mail import config as mail_config
 from chalicelib.mail.exceptions import MailError
 from chalicelib.mail.file import FileMailBackend
 from chalicelib.store.models import DigestSubscription
-from tests.conftest import ROOT, admin_headers, read_outbox
-from tests.helpers import FORM_HEADERS, create_campaign, csrf_of, launch, submit
+from tests.conftest import admin_headers, read_outbox
+from tests.helpers import FORM_HEADERS, cli, create_campaign, csrf_of, launch, submit
 
 MONDAY_8 = datetime(2026, 11, 23, 8, 5, tzinfo=UTC).timestamp()  # campaigns here are in UTC
 HOUR = 3600
@@ -69,14 +66,7 @@ def test_an_operator_previews_this_weeks_digest_from_the_cli(client, db, outbox)
     sent = launch(outbox)
     assert submit(client, next(iter(sent.pages.values())), {"q_nps": "3", "comment": "Too slow"}).status_code == 200
     counting.apply_pending()  # the apply_counts schedule, every minute
-    result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "digest-preview", "--campaign", sent.campaign.id, "--so-far"],
-        cwd=ROOT,
-        env={**os.environ, **db},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli("digest-preview", "--campaign", sent.campaign.id, "--so-far", env=db)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Subject: Test, week ")
     assert "NPS -100 ± " in result.stdout and "Responses: 1 (up 1 on week " in result.stdout

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,8 +18,7 @@ from chalicelib.signing import InvitationRef
 from chalicelib.store.counts import add, read
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
-from tests.conftest import ROOT
-from tests.helpers import drain
+from tests.helpers import cli, drain
 
 T0 = 1_794_787_200  # Monday 2026-11-16 00:00 UTC: sends at T0, activity over the next weeks
 SURVEY = {
@@ -167,19 +164,6 @@ def test_counters_always_equal_a_recomputation_from_the_responses(db, steps):
 # --- rebuild-counters, as an operator runs it ------------------------------------------------------
 
 
-def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "rebuild-counters", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_rebuild_reports_every_difference_and_fix_repairs_them_for_good(db):
     campaign, emails = start_campaign()
     for i, (email, score) in enumerate(zip(emails, (10, 3, 8), strict=True)):
@@ -196,7 +180,7 @@ def test_rebuild_reports_every_difference_and_fix_repairs_them_for_good(db):
     for key in [k for k in read(campaign.id) if k.startswith(("W#", "D#"))]:
         add(campaign.id, [key], {"theme.pricing": -read(campaign.id)[key].get("theme.pricing", 0)})
 
-    found = cli("--campaign", campaign.id, env=db)
+    found = cli("rebuild-counters", "--campaign", campaign.id, env=db)
     assert found.returncode == 1, found.stderr
     lines = found.stdout.splitlines()
     assert f"campaign {campaign.id}: 3 / 3 invitations" in lines
@@ -211,9 +195,9 @@ def test_rebuild_reports_every_difference_and_fix_repairs_them_for_good(db):
         "1 invitation(s) counted by outdated rules; run with --fix to repair"
     )
 
-    fixed = cli("--campaign", campaign.id, "--fix", env=db)
+    fixed = cli("rebuild-counters", "--campaign", campaign.id, "--fix", env=db)
     assert fixed.returncode == 0 and fixed.stdout.splitlines()[-1].endswith("; fixed"), fixed.stdout
-    again = cli(env=db)  # every campaign, through the all-campaigns index
+    again = cli("rebuild-counters", env=db)  # every campaign, through the all-campaigns index
     assert again.returncode == 0 and again.stdout.splitlines()[-1] == (
         f"campaign {campaign.id}: 3 invitations, 0 difference(s) in 0 counter item(s)"
     )
