@@ -21,7 +21,11 @@ ACKNOWLEDGED = 2000
 TARGET = "one Query for the run, then per due answer: a claim, a suppression check and a mark; no Scan"
 
 
-def _seed_acknowledged(campaign_id: str, count: int) -> None:
+def seed_acknowledged(campaign_id: str, count: int) -> None:
+    """Answers from a month ago, acknowledged long since: what the sparse index must not make a run read.
+
+    tests/test_acknowledgements.py asserts on the same history this bench measures.
+    """
     from chalicelib.store.models import Invitation
 
     answered = time.time() - 30 * 86400
@@ -65,7 +69,7 @@ def run() -> dict:
             submission = responses.Submission({"nps": i % 11}, f"comment {i}", "submit")
             responses.record(ref, campaign, submission, answered, settings)
         apply_pending()
-        _seed_acknowledged(launched.campaign_id, ACKNOWLEDGED)
+        seed_acknowledged(launched.campaign_id, ACKNOWLEDGED)
         meter = Meter()
         attach_everywhere(meter)
         schema = schemas()

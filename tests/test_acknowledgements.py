@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from bench.acknowledgements import seed_acknowledged
 from chalicelib import followups, mail, responses
 from chalicelib.config import get_settings
 from chalicelib.counting import apply_pending
@@ -115,27 +116,7 @@ def test_a_run_reads_only_the_responses_due_however_many_were_acknowledged_befor
     for i in range(20):
         _answer(sent, f"due{i}@example.com", 9, at=time.time() - 3 * HOUR)
     apply_pending()
-    answered = time.time() - 30 * 86400
-    with Invitation.batch_write() as batch:
-        for i in range(50_000):
-            batch.save(
-                Invitation(
-                    f"old{i:05d}",
-                    campaign_id=sent.campaign.id,
-                    email=f"old{i}@example.com",
-                    created_at=answered,
-                    expires_at=answered + 86400 * 180,
-                    answered_at=answered,
-                    updated_at=answered,
-                    score=9,
-                    category="promoter",
-                    responded_campaign=sent.campaign.id,
-                    ack_state="sent",
-                    ack_sent_at=answered + HOUR,
-                    loop_status="acknowledged",
-                    answers={"nps": 9},
-                )
-            )
+    seed_acknowledged(sent.campaign.id, 50_000)
     calls = _meter(raw_client())
     outcome = followups.acknowledge_due(time.time(), get_settings())
     assert outcome == {"sent": 20}
