@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from chalicelib import secrets
 from chalicelib.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+N = TypeVar("N", int, float)
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -67,30 +70,25 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(f"CLOSELOOP_{name}", default).strip()
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default: N, parse: Callable[[str], N], kind: str) -> N:
     raw = _env(name)
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"CLOSELOOP_{name} must be a whole number, got {raw!r}") from None
+        raise ConfigError(f"CLOSELOOP_{name} must be {kind}, got {raw!r}") from None
     if value < 0:
         raise ConfigError(f"CLOSELOOP_{name} must not be negative, got {value}")
     return value
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "a whole number")
 
 
 def _float(name: str, default: float) -> float:
-    raw = _env(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"CLOSELOOP_{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"CLOSELOOP_{name} must not be negative, got {value}")
-    return value
+    return _number(name, default, float, "a number")
 
 
 def _list(name: str) -> tuple[str, ...]:

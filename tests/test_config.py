@@ -1,0 +1,33 @@
+"""A mistyped numeric setting stops the function with a message naming the variable, never a silent default."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("ACK_DELAY", "half an hour", "CLOSELOOP_ACK_DELAY must be a whole number, got 'half an hour'"),
+        ("ACK_DELAY", "1.5", "CLOSELOOP_ACK_DELAY must be a whole number, got '1.5'"),
+        ("FATIGUE_DAYS", "-1", "CLOSELOOP_FATIGUE_DAYS must not be negative, got -1"),
+        ("SEND_RATE", "fast", "CLOSELOOP_SEND_RATE must be a number, got 'fast'"),
+        ("SEND_RATE", "-0.5", "CLOSELOOP_SEND_RATE must not be negative, got -0.5"),
+    ],
+)
+def test_a_bad_number_is_named_in_the_error(monkeypatch, name, raw, message):
+    monkeypatch.setenv(f"CLOSELOOP_{name}", raw)
+    with pytest.raises(ConfigError) as error:
+        get_settings()
+    assert str(error.value) == message
+
+
+def test_numbers_are_read_and_blank_means_the_default(monkeypatch):
+    monkeypatch.setenv("CLOSELOOP_ACK_DELAY", " 60 ")
+    monkeypatch.setenv("CLOSELOOP_SEND_RATE", "2.5")
+    monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "")
+    settings = get_settings()
+    assert (settings.ack_delay, settings.send_rate, settings.fatigue_days) == (60, 2.5, 30)
