@@ -72,30 +72,15 @@ def failed(
     """Record a failure: due again after a backoff, or failed for good. Returns the new state."""
     attempt = int(delivery.attempts or 1)
     if permanent or attempt >= max_attempts:
-        update(
-            Delivery,
-            delivery.key,
-            [
-                Delivery.state.set("failed"),
-                Delivery.last_error.set(error[:500]),
-                Delivery.lease_until.remove(),
-                Delivery.retry_pk.remove(),
-                Delivery.next_at.remove(),
-            ],
-        )
-        return "failed"
+        state, schedule = "failed", [Delivery.retry_pk.remove(), Delivery.next_at.remove()]
+    else:
+        state, schedule = "retry", [Delivery.retry_pk.set(RETRY_PK), Delivery.next_at.set(now + backoff(attempt))]
     update(
         Delivery,
         delivery.key,
-        [
-            Delivery.state.set("retry"),
-            Delivery.last_error.set(error[:500]),
-            Delivery.lease_until.remove(),
-            Delivery.retry_pk.set(RETRY_PK),
-            Delivery.next_at.set(now + backoff(attempt)),
-        ],
+        [Delivery.state.set(state), Delivery.last_error.set(error[:500]), Delivery.lease_until.remove(), *schedule],
     )
-    return "retry"
+    return state
 
 
 def due(now: float, limit: int = 500) -> list[Delivery]:
