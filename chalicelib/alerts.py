@@ -136,7 +136,7 @@ def webhook_payload(kind: str, version: int, invitation: Any, campaign: Any, set
 
 def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict[str, int]:
     """Alert the CX team (email, Slack) and call the webhooks for one event, each destination once."""
-    from chalicelib import ledger, mail, webhooks
+    from chalicelib import ledger, mail, outbound, webhooks
     from chalicelib.campaigns import get_campaign
     from chalicelib.render import render
     from chalicelib.store.models import Invitation
@@ -181,13 +181,20 @@ def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict
             sends.append((f"alert#{event_id}#email#{address}", by_email))
         if campaign.options.get("slack_webhook_url"):
             url = campaign.options["slack_webhook_url"]
-            sends.append((f"alert#{event_id}#slack", lambda: webhooks.post_json(url, slack_message(facts))))
+            sends.append(
+                (
+                    f"alert#{event_id}#slack",
+                    lambda: outbound.post_json(url, slack_message(facts), local=settings.is_local),
+                )
+            )
     for endpoint in campaign.webhooks_for(message["type"]):
         payload = webhook_payload(message["type"], int(message["version"]), invitation, campaign, settings, now)
         sends.append(
             (
                 f"webhook#{endpoint['id']}#{event_id}",
-                lambda e=endpoint, p=payload: webhooks.deliver(e["url"], e["secret"], event_id, int(now), p),
+                lambda e=endpoint, p=payload: webhooks.deliver(
+                    e["url"], e["secret"], event_id, int(now), p, local=settings.is_local
+                ),
             )
         )
     for key, send in sends:
@@ -195,7 +202,10 @@ def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict
         if claimed is None:
             outcomes["already done"] = outcomes.get("already done", 0) + 1
             continue
-        result = send()
+        try:
+            result = send()
+        except Exception as exc:  # a failure belongs to its own delivery, never to the ones after it
+            result = outbound.Result(False, False, f"{type(exc).__name__}: {exc}")
         if result.ok:
             ledger.done(key, now)
             state = "delivered"

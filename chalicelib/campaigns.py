@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib import alerts, personalize, themes, webhooks
+from chalicelib import alerts, outbound, personalize, themes, webhooks
 from chalicelib.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.contacts import email_problem, normalize_email
 from chalicelib.errors import Conflict, NotFound, ValidationError
@@ -230,7 +230,7 @@ def parse_options(options: Any) -> dict[str, Any]:
         elif key == "alert_emails":
             clean[key] = _emails(value, path)
         elif key in ("slack_webhook_url", "review_url"):
-            clean[key] = _url(value, path)
+            clean[key] = _url(value, path, called=key == "slack_webhook_url")
         elif key == "webhooks":
             clean[key] = _webhooks(value, path)
         elif key == "ack":
@@ -263,15 +263,20 @@ def _emails(value: Any, path: str) -> list[str]:
     return clean
 
 
-def _url(value: Any, path: str) -> str:
-    """https only: we call these URLs from inside the account (plain http to this machine in the local stage)."""
-    local = (
-        get_settings().is_local
-        and isinstance(value, str)
-        and value.startswith(("http://127.0.0.1", "http://localhost"))
-    )
-    if not isinstance(value, str) or len(value) > 500 or not (value.startswith("https://") or local) or '"' in value:
+def _url(value: Any, path: str, called: bool = False) -> str:
+    """An https URL (chalicelib.outbound); one we call (webhooks, Slack) must also point at public addresses only.
+
+    A review link is only shown to customers, so only its form is checked."""
+    if not isinstance(value, str) or len(value) > 500:
         raise ValidationError("An https:// URL of at most 500 characters.", path)
+    local = get_settings().is_local
+    try:
+        if called:
+            outbound.check(value, local=local)
+        else:
+            outbound.parse(value, local=local)
+    except outbound.Refused as exc:
+        raise ValidationError(str(exc), path) from None
     return value
 
 
@@ -286,14 +291,14 @@ def _webhooks(value: Any, path: str) -> list[dict]:
         if not isinstance(events, list) or not events or set(events) - set(webhooks.EVENTS):
             raise ValidationError(f"events are among {', '.join(webhooks.EVENTS)}.", f"{path}[{i}].events")
         secret = item.get("secret") or webhooks.new_secret()
-        if not isinstance(secret, str) or not secret.startswith(webhooks.PREFIX) or len(secret) < 30:
-            raise ValidationError(
-                "A secret looks like whsec_ followed by base64 (omit it to get one).", f"{path}[{i}].secret"
-            )
+        try:
+            webhooks.secret_key(secret)
+        except ValueError as exc:
+            raise ValidationError(str(exc), f"{path}[{i}].secret") from None
         endpoints.append(
             {
                 "id": item.get("id") or new_id(6),
-                "url": _url(item["url"], f"{path}[{i}].url"),
+                "url": _url(item["url"], f"{path}[{i}].url", called=True),
                 "secret": secret,
                 "events": events,
             }

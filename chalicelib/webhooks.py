@@ -9,17 +9,17 @@ part of the endpoint's `whsec_...` secret.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.outbound import Result, post_json
+
 PREFIX = "whsec_"
-TIMEOUT_SECONDS = 5
+MIN_KEY_BYTES = 16
 EVENTS = ("response.created", "response.updated")
 
 
@@ -27,9 +27,25 @@ def new_secret() -> str:
     return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+def secret_key(secret: Any) -> bytes:
+    """The signing key of a `whsec_` secret: strict base64 of at least 16 bytes; ValueError otherwise.
+
+    A lenient decoder drops the characters it does not know, which once left an empty key that
+    anyone could sign with."""
+    if not isinstance(secret, str) or not secret.startswith(PREFIX):
+        raise ValueError("A secret is whsec_ followed by base64 (omit it to get one).")
+    try:
+        key = base64.b64decode(secret.removeprefix(PREFIX), validate=True)
+    except binascii.Error:
+        raise ValueError("A secret is whsec_ followed by base64 (omit it to get one).") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"A secret's key is at least {MIN_KEY_BYTES} bytes ({len(key)} given).")
+    return key
+
+
 def signature(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
-    key = base64.b64decode(secret.removeprefix(PREFIX))
-    digest = hmac.new(key, f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    """`v1,` + base64 HMAC-SHA256; ValueError when the secret is not a valid `whsec_` secret."""
+    digest = hmac.new(secret_key(secret), f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
@@ -39,36 +55,20 @@ def verify(secret: str, headers: dict[str, str], body: str) -> bool:
     return any(hmac.compare_digest(expected, s) for s in headers["webhook-signature"].split())
 
 
-@dataclass(frozen=True)
-class Result:
-    ok: bool
-    permanent: bool
-    detail: str
-
-
-def post_json(url: str, payload: Any, headers: dict[str, str] | None = None) -> Result:
-    """POST JSON; 2xx is success, 4xx other than 408/429 will not get better by retrying."""
+def deliver(
+    url: str,
+    secret: str,
+    webhook_id: str,
+    timestamp: int,
+    payload: dict,
+    *,
+    local: bool,
+) -> Result:
+    """One signed POST through chalicelib.outbound; a secret saved before it was checked fails for good."""
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    request = urllib.request.Request(  # noqa: S310 - https only, checked when the URL is configured
-        url,
-        data=body.encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "Closeloop-Webhooks/1", **(headers or {})},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return Result(True, False, f"HTTP {response.status}")
-    except urllib.error.HTTPError as exc:
-        return Result(False, 400 <= exc.code < 500 and exc.code not in (408, 429), f"HTTP {exc.code}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return Result(False, False, f"unreachable: {exc}")
-
-
-def deliver(url: str, secret: str, webhook_id: str, timestamp: int, payload: dict) -> Result:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, webhook_id, timestamp, body),
-    }
-    return post_json(url, payload, headers)
+        signed = signature(secret, webhook_id, timestamp, body)
+    except ValueError as exc:
+        return Result(False, True, f"refused: {exc}")
+    headers = {"webhook-id": webhook_id, "webhook-timestamp": str(timestamp), "webhook-signature": signed}
+    return post_json(url, payload, headers, local=local)
