@@ -9,7 +9,7 @@ campaign is saved (`check`) and again at each call (`post_json`), which then con
 address it checked, with TLS SNI and the certificate verified against the host name. Redirects
 are never followed, time is bounded and at most `MAX_RESPONSE_BYTES` of the answer are read.
 
-The local stage (tests, `make run`) may also call http or https on a loopback IP literal
+The local stage (tests, `make run`) may also call plain http on a loopback IP literal
 (`http://127.0.0.1:8000/hook`, `http://[::1]:9000/`), and nothing else on this machine.
 
 Why not a library: see docs/outbound.md. The address rules are the standard library's
@@ -192,7 +192,7 @@ def addresses(target: Target, *, local: bool, resolver: Resolver = system_resolv
     Raises OSError when the name does not resolve."""
     if target.literal is not None:
         found = [target.literal]
-        if local and target.literal.is_loopback:
+        if local and target.scheme == "http" and target.literal.is_loopback:
             return found
     else:
         found = list(dict.fromkeys(ipaddress.ip_address(a) for a in resolver(target.host, target.port)))

@@ -11,6 +11,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.statuses: list[int] = []  # answered in order; 200 once they run out
+        self.location: str | None = None  # sent as `Location` with every answer when set (a redirect)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +27,8 @@ class Receiver:
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
