@@ -283,3 +283,94 @@ def test_a_bad_endpoint_saved_earlier_fails_alone_and_the_others_are_delivered(c
         ("nokey", "whsec_ followed by base64"),
     ):
         assert states[key]["state"] == "failed" and reason in states[key]["last_error"], key
+
+
+def _certificates(tmp_path, name: str) -> tuple[str, str, str]:
+    """A test CA and a certificate for `name` it signed: (ca.pem, cert.pem, key.pem)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def issue(subject, issuer, key, signer, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            ).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = issue("Closeloop test CA", "Closeloop test CA", ca_key, ca_key, True)
+    cert = issue(name, "Closeloop test CA", key, ca_key, False)
+    paths = [str(tmp_path / f) for f in ("ca.pem", "cert.pem", "key.pem")]
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths[0], paths[1], paths[2]
+
+
+def test_the_call_goes_to_the_checked_address_with_the_name_for_tls(tmp_path, monkeypatch):
+    """The connection is made to an address, never to the name; SNI, the certificate and Host still use the name.
+    (`_post` is the step after the address check, which would refuse 127.0.0.1 for a name.)"""
+    import ipaddress
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    ca, cert, key = _certificates(tmp_path, "hooks.example.com")
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append({"host": self.headers["Host"], "sni": self.connection.server_hostname_seen})
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            return
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    def remember_sni(sock, server_name, _context):
+        sock.server_hostname_seen = server_name
+
+    context.sni_callback = remember_sni
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", ca)  # trust the test CA as the system's
+    port = server.server_address[1]
+    try:
+        here = [ipaddress.ip_address("127.0.0.1")]
+        target = outbound.Target("https", "hooks.example.com", port, "/in", None)
+        headers = {"Host": target.host_header}
+        assert outbound._post(target, here, b"{}", headers) == outbound.Result(True, False, "HTTP 204")
+        assert seen == [{"host": f"hooks.example.com:{port}", "sni": "hooks.example.com"}]
+        other = outbound.Target("https", "other.example.com", port, "/in", None)
+        refused = outbound._post(other, here, b"{}", {"Host": other.host_header})
+        assert (refused.ok, refused.permanent) == (False, False)
+        assert "other.example.com" in refused.detail and "certificate" in refused.detail.lower(), refused.detail
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
