@@ -253,6 +253,7 @@ def test_a_bad_endpoint_saved_earlier_fails_alone_and_the_others_are_delivered(c
     sent = launch(outbox, options={"alert_emails": ["cx@acme.example"]})
     stored = {
         **sent.campaign.options,
+        "alert_emails": ["spy@evil.example\r\nBcc: x@evil.example", "cx@acme.example"],
         "slack_webhook_url": "http://h:1@host/",
         "webhooks": [
             {"id": "crlf", "url": "https://evil.example/\r\nX: y", "secret": SECRET, "events": ["response.created"]},
@@ -283,6 +284,8 @@ def test_a_bad_endpoint_saved_earlier_fails_alone_and_the_others_are_delivered(c
         ("nokey", "whsec_ followed by base64"),
     ):
         assert states[key]["state"] == "failed" and reason in states[key]["last_error"], key
+    bad_email = states["spy@evil.example\r\nBcc: x@evil.example"]
+    assert bad_email["state"] in ("retry", "failed") and bad_email["last_error"]  # its own reason, retried or not
 
 
 def _certificates(tmp_path, name: str) -> tuple[str, str, str]:
