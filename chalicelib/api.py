@@ -144,7 +144,7 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
         raise ValidationError(bad[1], f"properties{bad[0]}")
     settings = get_settings()
     fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
-    message = invitations.render_invitation(campaign, fake, settings, token="preview")  # noqa: S106 - not a secret
+    message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
     return 200, {
         "subject": str(message["Subject"]),
         "from": str(message["From"]),
