@@ -10,6 +10,7 @@ import base64
 import json
 from datetime import datetime
 from email import policy
+from email.message import Message
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
@@ -87,7 +88,7 @@ def import_recipients(
     if kind == "application/json":
         rows, path = imports.parse_json(_json(raw).get("recipients")), "recipients"
     elif kind == "text/csv":
-        rows, path = imports.parse_csv(_text(raw)), "row"
+        rows, path = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type))), "row"
     elif kind == "multipart/form-data":
         rows, path = imports.parse_csv(_uploaded_csv(content_type, raw)), "row"
     else:
@@ -144,7 +145,7 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
         raise ValidationError(bad[1], f"properties{bad[0]}")
     settings = get_settings()
     fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
-    message = invitations.render_invitation(campaign, fake, settings, token="preview")  # noqa: S106 - not a secret
+    message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
     return 200, {
         "subject": str(message["Subject"]),
         "from": str(message["From"]),
@@ -247,21 +248,22 @@ def _json(raw: bytes | None) -> dict:
     return value
 
 
-def _text(raw: bytes | None) -> str:
-    try:
-        return (raw or b"").decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError("The CSV file must be UTF-8 text.", "file") from None
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type (`text/csv; charset=windows-1252`), if any."""
+    message = Message()
+    message["Content-Type"] = content_type
+    return message.get_content_charset()
 
 
 def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
+    """The `file` part's text, decoded by its own charset parameter when it has one."""
     message = BytesParser(policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + (raw or b"")
     )
     for part in message.iter_parts() if message.is_multipart() else []:
         if part.get_param("name", header="content-disposition") == "file":
             payload = part.get_payload(decode=True) or b""
-            return _text(payload)
+            return imports.decode_csv(payload, part.get_content_charset())
     raise ValidationError("Upload the CSV as a form field named `file`.", "file")
 
 

@@ -89,8 +89,9 @@ def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") 
         if not isinstance(item, Mapping):
             rejected.append(Rejection(row, f"{path}[{row}]", "Each recipient is an object with an email."))
             continue
-        email = normalize_email(item.get("email"))
-        problem = email_problem(email)
+        written = item.get("email")
+        email = normalize_email(written)
+        problem = email_problem(written.strip() if isinstance(written, str) else "")  # quoted as it was written
         if problem:
             rejected.append(Rejection(row, f"{path}[{row}].email", problem))
             continue

@@ -141,7 +141,7 @@ def send_one(
         return _finish(invitation, "skipped", "fatigue:surveyed recently"), attempt
     try:
         message_id = mail.get_mailer(settings).send(
-            render_invitation(campaign, invitation, settings),
+            render_invitation(campaign, invitation, settings, now),
             tags={"invitation": invitation.id, "campaign": campaign.id},
         )
     except mail.MailThrottled as exc:
@@ -269,7 +269,7 @@ def remind_one(
         return "paused", done
     try:
         mail.get_mailer(settings).send(
-            render_invitation(campaign, invitation, settings, reminder=done + 1),
+            render_invitation(campaign, invitation, settings, now, reminder=done + 1),
             tags={"invitation": invitation.id, "campaign": campaign.id},
         )
     except mail.MailError as exc:

@@ -20,7 +20,7 @@ from chalicelib import counting, mail, metrics, personalize, suppression, themes
 from chalicelib.campaigns import CampaignView, get_campaign
 from chalicelib.config import Settings
 from chalicelib.errors import NotFound, ValidationError
-from chalicelib.invitations import properties_of, sender_for, token_for, unsubscribe_headers
+from chalicelib.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
 from chalicelib.render import render
 from chalicelib.store import bind
 from chalicelib.store.models import Invitation
@@ -65,8 +65,11 @@ def about(found: list[str]) -> str:
     return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
 
 
-def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings) -> EmailMessage:
-    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes named."""
+def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
+    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes named.
+
+    `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
+    """
     category = invitation.category or "neutral"
     templates = {**DEFAULT_ACK[category], **(campaign.options.get("ack") or {}).get(category, {})}
     props = properties_of(invitation)
@@ -81,8 +84,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         "review_url": campaign.options.get("review_url", ""),
         "follow_up_name": campaign.options.get("follow_up_name", ""),
     }
-    token = token_for(invitation, settings)
-    unsubscribe = f"{settings.base_url}/u/{token}"
+    unsubscribe = unsubscribe_url(invitation, sent_at, settings)
     context = {
         "campaign": campaign,
         "category": category,
@@ -142,7 +144,7 @@ def acknowledge_one(invitation_id: str, now: float, settings: Settings) -> str:
     reason = "unsubscribed" if invitation.unsubscribed_at else suppression.reason_for(invitation.email)
     if reason:
         return _finish(invitation, "skipped", reason)
-    message = render_ack(campaign, invitation, settings)
+    message = render_ack(campaign, invitation, settings, now)
     try:
         message_id = mail.get_mailer(settings).send(
             message, tags={"invitation": invitation.id, "campaign": campaign.id, "kind": "ack"}

@@ -9,8 +9,10 @@ does not start sending while one of its imports is still running.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,25 +31,78 @@ MAX_ROWS = 100_000
 MAX_CELL = 500
 
 
+def decode_csv(raw: bytes, charset: str | None) -> str:
+    """The text of an uploaded CSV file. Raises ValidationError (field `file`) when it cannot be read.
+
+    As the WHATWG Encoding Standard decodes a document: a byte-order mark decides (UTF-8, or
+    UTF-16 little- or big-endian as Excel's "Unicode text" writes it); else the declared
+    `charset`; else UTF-8 when the bytes are valid UTF-8, else Windows-1252, the code page of
+    Excel's "CSV" on a Western Windows. A declared Latin-1 or ASCII is read as Windows-1252 too,
+    as browsers do. docs/sending.md says why no charset detector guesses the rest.
+    """
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            return _decode(raw[len(bom) :], codec, f"The file starts with the byte-order mark of {codec}")
+    if charset:
+        try:
+            codec = codecs.lookup(charset).name
+        except LookupError:
+            raise ValidationError(f"The charset “{charset[:40]}” is not one we know; send UTF-8.", "file") from None
+        if codec in _READ_AS_1252:
+            return _windows_1252(raw)
+        return _decode(raw, codec, f"The file is declared {charset[:40]}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _windows_1252(raw)
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_READ_AS_1252 = {"iso8859-1", "ascii", "cp1252"}
+_UNDEFINED_1252 = re.compile(b"([\\x81\\x8d\\x8f\\x90\\x9d]+)")
+
+
+def _decode(raw: bytes, codec: str, declared: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{declared}, but byte {exc.start + 1} is not {codec} text; save the file as CSV UTF-8.", "file"
+        ) from None
+
+
+def _windows_1252(raw: bytes) -> str:
+    """Never fails: the five bytes Windows-1252 leaves undefined are C1 controls, as in WHATWG's windows-1252."""
+    chunks = _UNDEFINED_1252.split(raw)
+    return "".join(chunk.decode("latin-1" if i % 2 else "cp1252") for i, chunk in enumerate(chunks))
+
+
 def parse_csv(text: str) -> list[tuple[int, Any]]:
     """Rows as (spreadsheet row number, {email, properties}); the header row is row 1.
 
-    An `email` column is required (any case); every other column becomes a property, empty
-    cells are left out. Rows with more cells than the header are passed on as they are, so
-    the validation reports them like any other bad row.
+    The delimiter is Excel's `sep=` first line when there is one, else the one of , ; TAB |
+    that the stdlib Sniffer finds and the header uses, else the one that splits the header into
+    the most columns (none: a one-column file). An email column is required (`Email`,
+    `E-mail`, `Email Address`, any case); every other column becomes a property named after its
+    header (lower case, spaces and dashes as `_`: `First Name` is `first_name`); empty cells
+    are left out. A header that cannot be used is refused once, here, naming its columns.
+    Rows with more cells than the header are passed on as they are, so the validation reports
+    them like any other bad row.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file")
+    declared = _SEP_LINE.match(text)
+    if declared:
+        delimiter, text = declared.group(1), text[declared.end() :]
+    else:
+        delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file") from None
+        header = next(reader, [])
     except csv.Error as exc:
         raise ValidationError(f"The CSV header cannot be read: {exc}.", "file") from None
-    names = [h.strip() for h in header]
-    lowered = [n.lower() for n in names]
-    if "email" not in lowered:
-        raise ValidationError("The CSV header needs an `email` column.", "file")
-    email_at = lowered.index("email")
+    names, email_at = _columns(header, delimiter)
     rows: list[tuple[int, Any]] = []
     try:
         for number, cells in enumerate(reader, start=2):
@@ -65,6 +120,63 @@ def parse_csv(text: str) -> list[tuple[int, Any]]:
     except csv.Error as exc:
         raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
     return rows
+
+
+DELIMITERS = ",;\t|"
+EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address", "e_mail_address"})
+_SEP_LINE = re.compile(r'"?sep=([^"\r\n])"?[ \t]*\r?\n', re.IGNORECASE)
+_SNIFF_CHARS = 16_384
+
+
+def _delimiter(text: str) -> str:
+    """Sniffed from the first lines, but only a delimiter the header uses: values may contain others."""
+    header = text.split("\n", 1)[0]
+    sample = text[:_SNIFF_CHARS]
+    sample = sample.rsplit("\n", 1)[0] if "\n" in sample else sample
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # a one-column file, or lines too unlike each other
+        sniffed = ""
+    if sniffed and sniffed in header:
+        return sniffed
+    return max(DELIMITERS, key=lambda d: len(next(csv.reader([header], delimiter=d), [])))
+
+
+def property_name(header: str) -> str:
+    """`First Name` -> `first_name`: lower case, runs of spaces and dashes as one `_`."""
+    return re.sub(r"[\s-]+", "_", header.strip().lower())
+
+
+def _columns(header: list[str], delimiter: str) -> tuple[list[str], int]:
+    """(property name of each column, "" to skip it; index of the email column), or ValidationError."""
+    names = [property_name(h) for h in header]
+    emails = [i for i, name in enumerate(names) if name in EMAIL_HEADERS]
+    shown = "TAB" if delimiter == "\t" else delimiter
+    if not emails:
+        found = ", ".join(f"“{h.strip()[:40]}”" for h in header[:10] if h.strip()) or "nothing"
+        raise ValidationError(
+            f"The CSV header needs an email column (`email`, `E-mail` or `Email Address`); "
+            f"read with `{shown}` between columns, it has {found}.",
+            "file",
+        )
+    problems = []
+    if len(emails) > 1:
+        problems.append(f"columns {' and '.join(str(i + 1) for i in emails)} are all email addresses; keep one")
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name or i in emails:
+            continue
+        if name in first:
+            problems.append(f"columns {first[name] + 1} and {i + 1} both become the property `{name}`")
+        elif contacts.properties_problem({name: None}):
+            problems.append(
+                f"column {i + 1}, “{header[i].strip()[:40]}”, cannot be a property name: "
+                "use letters a-z, digits, spaces, _ . or -, starting with a letter, at most 64 characters"
+            )
+        first.setdefault(name, i)
+    if problems:
+        raise ValidationError(f"The CSV header cannot be used: {'; '.join(problems)}.", "file")
+    return names, emails[0]
 
 
 def parse_json(items: Any) -> list[tuple[int, Any]]:

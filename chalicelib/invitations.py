@@ -20,7 +20,7 @@ from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
 from chalicelib.contacts import Recipient
 from chalicelib.render import render
-from chalicelib.signing import InvitationRef, invitation_token
+from chalicelib.signing import InvitationRef, invitation_token, unsubscribe_token
 from chalicelib.store import bind
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import put_new
@@ -80,6 +80,12 @@ def token_for(invitation: Invitation, settings: Settings) -> str:
     return invitation_token(ref, settings.require_signing_secrets())
 
 
+def unsubscribe_url(invitation: Invitation, sent_at: float, settings: Settings) -> str:
+    """The /u/ link of a message sent at `sent_at` (epoch seconds); it outlives the survey link."""
+    token = unsubscribe_token(invitation.campaign_id, invitation.id, sent_at, settings.require_signing_secrets())
+    return f"{settings.base_url}/u/{token}"
+
+
 @dataclass(frozen=True)
 class Links:
     page: str
@@ -88,13 +94,13 @@ class Links:
     answers: list[tuple[str, str]]
 
 
-def links(campaign: CampaignView, token: str, settings: Settings) -> Links:
+def links(campaign: CampaignView, token: str, unsubscribe: str, settings: Settings) -> Links:
     page = f"{settings.base_url}/s/{token}"
     values = campaign.survey.first.one_click_values()
     return Links(
         page=page,
         trap=f"{page}/t",
-        unsubscribe=f"{settings.base_url}/u/{token}",
+        unsubscribe=unsubscribe,
         answers=[(v, f"{page}?a={quote(v)}") for v in values],
     )
 
@@ -110,10 +116,22 @@ def sender_for(campaign: CampaignView, settings: Settings) -> str:
 
 
 def render_invitation(
-    campaign: CampaignView, invitation: Invitation, settings: Settings, reminder: int = 0, token: str | None = None
+    campaign: CampaignView,
+    invitation: Invitation,
+    settings: Settings,
+    sent_at: float,
+    reminder: int = 0,
+    token: str | None = None,
 ) -> EmailMessage:
-    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties."""
-    token = token or token_for(invitation, settings)
+    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties.
+
+    `sent_at` (epoch seconds) starts the unsubscribe link's lifetime; a preview passes a
+    placeholder `token` that stands for every link.
+    """
+    if token:
+        unsubscribe = f"{settings.base_url}/u/{token}"
+    else:
+        token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
     props = properties_of(invitation)
     subject = personalize.render_text(campaign.subject, props, invitation.email)
     if reminder:
@@ -122,7 +140,7 @@ def render_invitation(
         "campaign": campaign,
         "subject": subject,
         "question": campaign.survey.first,
-        "links": links(campaign, token, settings),
+        "links": links(campaign, token, unsubscribe, settings),
         "intro_text": personalize.render_text(campaign.intro, props, invitation.email),
         "intro_html": personalize.render_html(campaign.intro, props, invitation.email),
         "reminder": reminder,

@@ -28,6 +28,7 @@ from chalicelib.store.models import Invitation
 
 MAX_DAYS = 731
 MAX_WEEKS = 104
+BOM = "\ufeff"  # U+FEFF, encoded EF BB BF: the mark by which Excel recognises a UTF-8 CSV
 MAX_CSV_BYTES = 5_000_000  # under Lambda's 6 MB response limit (API Gateway buffers the whole body)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -371,7 +372,10 @@ def export_page(campaign: CampaignView, cursor: dict | None, limit: int) -> tupl
     """One page of the CSV export, oldest response first, and the cursor of the next page (None at the end).
 
     Reads at most `limit` responses from the campaign-responses index, so memory and time stay
-    bounded however large the campaign; the caller follows the cursor for the rest.
+    bounded however large the campaign; the caller follows the cursor for the rest. The first
+    page starts with a byte-order mark: without it Excel, opening the file by double-click,
+    reads UTF-8 as the Windows code page and shows accented or Hebrew text as mojibake. Later
+    pages have none, so pages appended to the first make one file.
     """
     bind()
     page = Invitation.responses.query(
@@ -379,6 +383,8 @@ def export_page(campaign: CampaignView, cursor: dict | None, limit: int) -> tupl
     )
     invitations = list(page)
     text, written = csv_page(campaign, invitations, MAX_CSV_BYTES)
+    if cursor is None:
+        text = BOM + text
     more = written < len(invitations) or page.last_evaluated_key is not None
     return text, _key_of(invitations[written - 1]) if more and written else None
 

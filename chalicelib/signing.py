@@ -1,9 +1,12 @@
 """Unguessable ids and HMAC-signed links, verifiable with any of several keys.
 
 An invitation token names its campaign and invitation, carries its expiry, and is signed
-with the newest secret. Any configured secret verifies, so a key can be rotated without
-breaking links already in inboxes: add the new secret first, drop the old one after the
-longest link lifetime. A forged or tampered token fails without a database read.
+with the newest secret. An unsubscribe token names the same and lives longer: UNSUBSCRIBE_DAYS
+from the message that carries it, whatever the survey link's lifetime. Any configured secret
+verifies, so a key can be rotated without breaking links already in inboxes: add the new
+secret first, drop the old one once the longest link lifetime (UNSUBSCRIBE_DAYS, or the
+invitation lifetime if set longer) has passed since. A forged or tampered token fails without
+a database read.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ import secrets as random
 from dataclasses import dataclass
 
 SIG_BYTES = 16  # 128-bit MACs
+DAY = 86400
+# Mailbox providers expect an unsubscribe link to work long after its message: a year and a
+# margin. Bounded, so a signing key can be dropped once no live link carries it.
+UNSUBSCRIBE_DAYS = 400
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -51,11 +58,34 @@ def invitation_token(ref: InvitationRef, secrets: tuple[str, ...]) -> str:
 
 def read_invitation_token(token: str, secrets: tuple[str, ...], now: float) -> InvitationRef | None:
     """The invitation a token names, or None if it is malformed, forged or expired."""
+    return _read(token, ("inv",), secrets, now)
+
+
+def unsubscribe_token(campaign_id: str, invitation_id: str, sent_at: float, secrets: tuple[str, ...]) -> str:
+    """The /u/ token of a message sent at `sent_at` (epoch seconds): valid UNSUBSCRIBE_DAYS from then.
+
+    Signed for unsubscribing only, so the List-Unsubscribe header, which mailbox providers
+    read, cannot open the survey.
+    """
+    payload = f"{campaign_id}.{invitation_id}.{int(sent_at) + UNSUBSCRIBE_DAYS * DAY:x}"
+    return f"{payload}.{sign('unsub', payload, secrets)}"
+
+
+def read_unsubscribe_token(token: str, secrets: tuple[str, ...], now: float) -> InvitationRef | None:
+    """The invitation whose recipient may unsubscribe, or None if malformed, forged or expired.
+
+    Messages sent before unsubscribe tokens existed carry the invitation token in their /u/
+    link; it keeps working until its own expiry.
+    """
+    return _read(token, ("unsub", "inv"), secrets, now)
+
+
+def _read(token: str, purposes: tuple[str, ...], secrets: tuple[str, ...], now: float) -> InvitationRef | None:
     parts = token.split(".")
     if len(parts) != 4 or not all(_SAFE.match(p) for p in parts):
         return None
     campaign_id, invitation_id, exp_hex, signature = parts
-    if not verify("inv", ".".join(parts[:3]), signature, secrets):
+    if not any(verify(purpose, ".".join(parts[:3]), signature, secrets) for purpose in purposes):
         return None
     try:
         expires_at = int(exp_hex, 16)

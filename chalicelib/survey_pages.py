@@ -16,7 +16,7 @@ from chalicelib import responses, suppression
 from chalicelib.campaigns import CampaignView, get_campaign
 from chalicelib.config import Settings, get_settings
 from chalicelib.render import render
-from chalicelib.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token
+from chalicelib.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
 from chalicelib.surveys import AnswerError, parse_comment
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 
@@ -162,7 +162,7 @@ def trap(token: str, now: float) -> Reply:
 def unsubscribe_page(token: str, now: float) -> Reply:
     """A GET only asks: scanners follow every GET link, and must not unsubscribe anyone."""
     settings = get_settings()
-    ref = read_invitation_token(token, settings.require_signing_secrets(), now)
+    ref = read_unsubscribe_token(token, settings.require_signing_secrets(), now)
     if ref is None:
         return not_found()
     campaign = get_campaign(ref.campaign_id)
@@ -187,7 +187,7 @@ def one_click(raw: bytes | str | None, content_type: str) -> bool:
 def unsubscribe(token: str, raw: bytes | str | None, content_type: str, now: float) -> Reply:
     """One click, no cookie, login or CSRF token (RFC 8058 forbids requiring them): the signed link is enough."""
     settings = get_settings()
-    ref = read_invitation_token(token, settings.require_signing_secrets(), now)
+    ref = read_unsubscribe_token(token, settings.require_signing_secrets(), now)
     if ref is None:
         return not_found()
     if not one_click(raw, content_type):

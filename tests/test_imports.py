@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from chalicelib import campaigns, imports, suppression
+from chalicelib import campaigns, imports, invitations, suppression
 from chalicelib.contacts import Recipient
 from chalicelib.jobs import find_job
 from chalicelib.queue import get_queue
-from chalicelib.store.models import ImportJob
+from chalicelib.store.models import ImportJob, Invitation
 from tests.conftest import admin_headers
 from tests.helpers import create_campaign, drain, people
 
@@ -127,7 +127,7 @@ def test_csv_upload_as_multipart_form_data(client, outbox):
     ("content_type", "body", "field", "message"),
     [
         ("text/csv", "", "file", "empty"),
-        ("text/csv", "name,plan\nx,y\n", "file", "needs an `email` column"),
+        ("text/csv", "name,plan\nx,y\n", "file", "needs an email column"),
         (
             "multipart/form-data; boundary=B",
             '--B\r\nContent-Disposition: form-data; name="other"\r\n\r\nx\r\n--B--',
@@ -192,3 +192,166 @@ def settings():
     from chalicelib.config import get_settings
 
     return get_settings()
+
+
+# --- Recipient files as people have them --------------------------------------------------------
+
+
+def _imported(campaign_id: str, email: str) -> dict:
+    return invitations.properties_of(Invitation.get(invitations.invitation_id(campaign_id, email)))
+
+
+def _multipart(csv_bytes: bytes, part_type: str = "text/csv") -> tuple[bytes, str]:
+    body = (
+        b'--B0UND\r\nContent-Disposition: form-data; name="file"; filename="people.csv"\r\n'
+        + f"Content-Type: {part_type}\r\n\r\n".encode()
+        + csv_bytes
+        + b"\r\n--B0UND--\r\n"
+    )
+    return body, "multipart/form-data; boundary=B0UND"
+
+
+ANA = {"first_name": "Ana", "plan": "pro"}
+JOSE = {"first_name": "José", "last_name": "Müller"}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        pytest.param(
+            "Email;First Name;Last Name\r\nana@example.com;José;Müller\r\n".encode("cp1252"),
+            "text/csv",
+            JOSE,
+            id="semicolons and Windows-1252 from a European Excel, no charset declared",
+        ),
+        pytest.param(
+            "Email,First Name,Last Name\r\nana@example.com,José,Müller\r\n".encode("cp1252"),
+            "text/csv; charset=windows-1252",
+            JOSE,
+            id="declared windows-1252",
+        ),
+        pytest.param(
+            "Email,First Name,Last Name\r\nana@example.com,José,Müller\r\n".encode("cp1252"),
+            "text/csv; charset=ISO-8859-1",
+            JOSE,
+            id="declared Latin-1",
+        ),
+        pytest.param(
+            b"sep=;\r\nEmail;First Name;Last Name\r\nana@example.com;Jos\xe9;M\xfcller\r\n",
+            "text/csv",
+            JOSE,
+            id="Excel's sep= line",
+        ),
+        pytest.param(
+            "\ufeffEmail\tFirst Name\tLast Name\r\nana@example.com\tJosé\tMüller\r\n".encode("utf-16-le"),
+            "text/csv",
+            JOSE,
+            id="Excel's Unicode text: UTF-16 LE with BOM, tabs",
+        ),
+        pytest.param(
+            "\ufeffEmail\tFirst Name\tLast Name\r\nana@example.com\tJosé\tMüller\r\n".encode("utf-16-be"),
+            "text/csv",
+            JOSE,
+            id="UTF-16 BE with BOM",
+        ),
+        pytest.param(
+            "\ufeffEmail,First Name,Last Name\r\nana@example.com,José,Müller\r\n".encode(),
+            "text/csv; charset=utf-8",
+            JOSE,
+            id="UTF-8 with BOM",
+        ),
+        pytest.param(b"Email Address,First Name,Plan\nana@example.com,Ana,pro\n", "text/csv", ANA, id="Mailchimp"),
+        pytest.param(b"Email,First Name,Plan\nana@example.com,Ana,pro\n", "text/csv", ANA, id="Email,First Name"),
+        pytest.param(b"E-mail|first-name|PLAN\nana@example.com|Ana|pro\n", "text/csv", ANA, id="pipes, E-mail"),
+        pytest.param(b"e-mail address\tFirst  Name\tPlan\nana@example.com\tAna\tpro\n", "text/csv", ANA, id="tabs"),
+        pytest.param(b"EMAIL\r\nana@example.com\r\n", "text/csv", {}, id="one column"),
+        pytest.param(
+            b'EMAIL;Plan;Note\r\nana@example.com;pro;"Said: ""fine; thanks,\r\nbye"""\r\n',
+            "text/csv",
+            {"plan": "pro", "note": 'Said: "fine; thanks,\r\nbye"'},
+            id="quoted delimiters, quotes and a line break in a cell",
+        ),
+        pytest.param(
+            *_multipart(
+                "Email;First Name;Last Name\r\nana@example.com;José;Müller".encode("cp1252"),
+                "text/csv; charset=windows-1252",
+            ),
+            JOSE,
+            id="multipart part with its charset",
+        ),
+        pytest.param(
+            *_multipart("\ufeffEmail\tFirst Name\tLast Name\r\nana@example.com\tJosé\tMüller".encode("utf-16-le")),
+            JOSE,
+            id="multipart UTF-16",
+        ),
+    ],
+)
+def test_recipient_files_as_people_have_them(client, body, content_type, expected):
+    campaign = create_campaign([])
+    response = _csv_post(client, campaign.id, body, content_type)
+    assert response.status_code == 201, response.json_body
+    report = response.json_body["import"]
+    assert (report["rows"], report["accepted"], report["rejected_rows"]) == (1, 1, [])
+    assert _imported(campaign.id, "ana@example.com") == expected
+
+
+def test_a_rejected_row_quotes_the_address_as_it_was_written(client):
+    campaign = create_campaign([])
+    body = "Email;Name\r\nAna.Lopez@Example;Ana\r\nGrace@Example.COM;Grace\r\n  Zoë@@Example.com ;Zoë\r\n"
+    response = _csv_post(client, campaign.id, body.encode("cp1252"))
+    report = response.json_body["import"]
+    assert [(r["row"], r["message"]) for r in report["rejected_rows"]] == [
+        (2, "“Ana.Lopez@Example” is not a valid email address."),
+        (4, "“Zoë@@Example.com” is not a valid email address."),
+    ]
+    assert _imported(campaign.id, "grace@example.com") == {"name": "Grace"}
+
+
+def test_an_internationalised_domain_is_accepted_in_its_punycode_form(client):
+    campaign = create_campaign([])
+    response = _csv_post(client, campaign.id, "email,plan\nana@münchen.example,pro\n".encode())
+    report = response.json_body["import"]
+    assert (report["accepted"], report["rejected_rows"]) == (1, [])
+    assert _imported(campaign.id, "ana@xn--mnchen-3ya.example") == {"plan": "pro"}
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("Email,Plan (€),City", "column 2, “Plan (€)”, cannot be a property name"),
+        ("Email;First Name;first_name", "columns 2 and 3 both become the property `first_name`"),
+        ("Email\tE-mail\tPlan", "columns 1 and 2 are all email addresses; keep one"),
+        ("Name;Plan;City", "needs an email column (`email`, `E-mail` or `Email Address`); read with `;` between"),
+    ],
+)
+def test_a_header_problem_is_reported_once_at_the_header(client, header, message):
+    campaign = create_campaign([])
+    rows = "".join(f"\r\nc{i}@example.com{header[5]}pro{header[5]}Lyon" for i in range(5))
+    response = _csv_post(client, campaign.id, (header + rows).encode())
+    assert response.status_code == 400
+    error = response.json_body["error"]
+    assert error["field"] == "file" and error["message"].count(message) == 1, error["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"", "text/csv", "The CSV file is empty"),
+        (b"\xef\xbb\xbf\r\n  \r\n", "text/csv", "The CSV file is empty"),
+        (b"email\nana@example.com\n", "text/csv; charset=klingon", "The charset “klingon” is not one we know"),
+        (b"email\nana@exa\xe9mple.com\n", "text/csv; charset=utf-8", "declared utf-8, but byte 20 is not utf-8"),
+    ],
+)
+def test_a_file_that_cannot_be_read_says_why(client, body, content_type, message):
+    campaign = create_campaign([])
+    response = _csv_post(client, campaign.id, body, content_type)
+    assert response.status_code == 400
+    assert message in response.json_body["error"]["message"]
+
+
+def test_a_header_only_file_imports_nobody(client):
+    campaign = create_campaign([])
+    response = _csv_post(client, campaign.id, b"Email;First Name\r\n")
+    assert response.status_code == 201
+    report = response.json_body["import"]
+    assert (report["status"], report["rows"], report["accepted"], report["invited"]) == ("done", 0, 0, 0)

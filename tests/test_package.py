@@ -22,7 +22,7 @@ from tests.helpers import launch
 
 # Runs inside the unzipped package: argv = [campaign id, page path, email, project root].
 PACKAGED_RUN = r"""
-import json, os, sys
+import json, os, sys, time
 from pathlib import Path
 
 here = Path.cwd().resolve()
@@ -79,7 +79,7 @@ response = app.app(event, Context())
 
 campaign = get_campaign(campaign_id)
 invitation = Invitation.get(invitation_id(campaign_id, email))
-message = render_invitation(campaign, invitation, get_settings())
+message = render_invitation(campaign, invitation, get_settings(), time.time())
 
 print(json.dumps({
     "cwd": str(here),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib import counting, reports
+from chalicelib.config import get_settings
 from tests.conftest import admin_headers
 from tests.helpers import launch, submit
 
@@ -79,7 +80,27 @@ def test_the_trend_and_the_export_of_a_small_campaign(client, answered):
     export = get(client, f"/api/campaigns/{answered.id}/responses.csv")
     assert "Link" not in export.headers
     assert export.headers["Content-Disposition"] == f'attachment; filename="{answered.id}-responses.csv"'
-    lines = export.body.decode().strip().split("\r\n")
+    lines = export.body.decode("utf-8-sig").strip().split("\r\n")
     assert len(lines) == 3 and lines[0].startswith("response_id,email,answered_at")
     assert get(client, "/api/campaigns/nope/responses.csv").status_code == 404
     assert client.http.get(f"/api/campaigns/{answered.id}/responses.csv").status_code == 401
+
+
+def test_the_export_opens_in_excel_with_hebrew_and_accents_intact(client, outbox):
+    """Excel reads a double-clicked CSV as UTF-8 only when it starts with the byte-order mark."""
+    people = [{"email": f"p{i}@example.com"} for i in range(3)]
+    sent = launch(outbox, people)
+    comments = ["שירות מצוין, תודה", "Très bien, merci à Zoë", '=HYPERLINK("http://evil.example")']
+    for i, comment in enumerate(comments):
+        assert submit(client, sent.pages[f"p{i}@example.com"], {"q_nps": "9", "comment": comment}).status_code == 200
+    counting.apply_pending()
+    first = get(client, f"/api/campaigns/{sent.campaign.id}/responses.csv?limit=2")
+    assert first.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert first.body.startswith(b"\xef\xbb\xbfresponse_id,email,")
+    assert first.body.count(b"\xef\xbb\xbf") == 1
+    assert "שירות מצוין, תודה".encode() in first.body
+    assert "Très bien, merci à Zoë".encode() in first.body
+    following = first.headers["Link"].split(">")[0].removeprefix("<").removeprefix(get_settings().base_url)
+    second = get(client, following)
+    assert second.body.startswith(b"response_id,email,")  # no mark: appended to the first page, one file
+    assert b'"\'=HYPERLINK(""http://evil.example"")"' in second.body  # still shown as text, never run

@@ -9,6 +9,8 @@ from chalicelib.signing import (
     invitation_token,
     new_id,
     read_invitation_token,
+    read_unsubscribe_token,
+    unsubscribe_token,
 )
 
 REF = InvitationRef("camp1", new_id(), 2_000_000_000)
@@ -61,3 +63,15 @@ def test_csrf_tokens_are_bound_to_an_invitation_and_expire():
     assert not check_csrf(token, "inv1", now=1000 + 3601, secrets=("k",), max_age=3600)
     assert not check_csrf("", "inv1", now=1000, secrets=("k",), max_age=3600)
     assert not check_csrf(token, "inv1", now=1100, secrets=("other",), max_age=3600)
+
+
+def test_an_unsubscribe_token_lives_400_days_from_its_message_and_survives_a_rotation():
+    sent_at = 1_800_000_000
+    token = unsubscribe_token(REF.campaign_id, REF.invitation_id, sent_at, ("old",))
+    last_second = sent_at + 400 * 86400 - 1
+    found = read_unsubscribe_token(token, ("new", "old"), now=last_second)
+    assert (found.campaign_id, found.invitation_id) == (REF.campaign_id, REF.invitation_id)
+    assert read_unsubscribe_token(token, ("new", "old"), now=last_second + 1) is None
+    assert read_unsubscribe_token(token, ("new",), now=sent_at) is None
+    assert read_invitation_token(token, ("old",), now=sent_at) is None  # it opens no survey
+    assert read_unsubscribe_token(invitation_token(REF, ("old",)), ("old",), now=0) == REF  # links already sent

@@ -8,7 +8,8 @@ import time
 import pytest
 
 import app as app_module
-from chalicelib import campaigns
+from chalicelib import campaigns, counting
+from chalicelib.config import get_settings
 from chalicelib.jobs import find_job
 from chalicelib.queue import get_queue
 from tests.conftest import admin_headers, html_links, local_path, read_outbox
@@ -26,14 +27,14 @@ def _stats(client, campaign_id: str) -> dict:
 
 
 def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_link(db, outbox):
-    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"reminders": [3]})
+    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"acks": [3]})
     from chalicelib.delivery import dispatch
 
     later = time.time() + 4 * 86400
     dispatch(later, get_queue())
     drain(lambda: later)
     messages = read_outbox(outbox)
-    assert len(messages) == 4  # two invitations, two reminders
+    assert len(messages) == 4  # two invitations, two acks
     for message in messages:
         url = message["List-Unsubscribe"].strip("<>")
         assert url.startswith("http://127.0.0.1:8000/u/")
@@ -163,3 +164,72 @@ def test_unsubscribe_links_are_signed(client, outbox):
     )
     assert response.status_code == 404
     assert client.http.get(forged).status_code == 404
+
+
+DAY = 86400
+
+
+def test_an_unsubscribe_link_sent_late_works_a_year_later_after_a_key_rotation(db, outbox, monkeypatch):
+    """An acknowledgement 179 days after the invitation, opened a year later, once a new key signs: it unsubscribes."""
+    from chalicelib import responses, suppression, survey_pages
+    from chalicelib.followups import acknowledge_due
+    from chalicelib.signing import read_invitation_token
+
+    sent = launch(outbox, [{"email": "ada@example.com"}])
+    settings = get_settings()
+    day_179 = time.time() + 179 * DAY
+    survey_token = sent.pages["ada@example.com"].rsplit("/", 1)[1]
+    ref = read_invitation_token(survey_token, settings.signing_secrets, day_179)
+    answer = responses.Submission({"nps": 9}, "Late but glad", "submit")
+    assert responses.record(ref, sent.campaign, answer, day_179, settings).status == "recorded"
+    counting.apply_pending()
+    acknowledge_due(day_179 + settings.ack_delay + 1, settings)
+    ack = read_outbox(outbox)[1]
+    assert "Late but glad" in ack.get_body(("plain",)).get_content()
+    token = ack["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+    monkeypatch.setenv("CLOSELOOP_SIGNING_SECRETS", f"a-new-key,{db['CLOSELOOP_SIGNING_SECRETS']}")
+    a_year_later = day_179 + 365 * DAY
+
+    assert survey_pages.show(survey_token, None, a_year_later).status == 404  # the survey link has expired
+    page = survey_pages.unsubscribe_page(token, a_year_later)
+    assert page.status == 200 and "Stop these emails?" in page.body
+    assert suppression.reason_for("ada@example.com") is None  # a GET only asks
+    done = survey_pages.unsubscribe(
+        token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded", a_year_later
+    )
+    assert done.status == 200 and "You are unsubscribed" in done.body
+    assert suppression.reason_for("ada@example.com") == "unsubscribed"
+    later = create_campaign([{"email": "ada@example.com"}, {"email": "grace@example.com"}])
+    _send(later)
+    assert [str(m["To"]) for m in read_outbox(outbox)[2:]] == ["grace@example.com"]
+
+
+def test_the_acknowledgement_link_unsubscribes_for_400_days_and_no_longer(db, outbox, monkeypatch):
+    from chalicelib import survey_pages
+    from chalicelib.followups import render_ack
+    from chalicelib.signing import UNSUBSCRIBE_DAYS
+    from tests.helpers import invitation_of
+
+    sent = launch(outbox)
+    answered_at = time.time() + 100 * DAY
+    ack = render_ack(sent.campaign, invitation_of(sent, "ada@example.com"), get_settings(), answered_at)
+    token = ack["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+    assert survey_pages.unsubscribe_page(token, answered_at + (UNSUBSCRIBE_DAYS - 1) * DAY).status == 200
+    assert survey_pages.unsubscribe_page(token, answered_at + UNSUBSCRIBE_DAYS * DAY).status == 404
+    assert survey_pages.show(token, None, answered_at).status == 404  # unsubscribing only: it opens no survey
+    assert ack["List-Unsubscribe"].strip("<>") in ack.get_body(("plain",)).get_content()
+
+
+def test_an_unsubscribe_link_sent_before_unsubscribe_tokens_keeps_working_until_its_own_expiry(db, outbox):
+    """Messages already in inboxes carry the survey token in their /u/ link: honoured as before."""
+    from chalicelib import survey_pages
+    from chalicelib.invitations import token_for
+    from tests.helpers import invitation_of
+
+    sent = launch(outbox)
+    invitation = invitation_of(sent, "ada@example.com")
+    legacy = token_for(invitation, get_settings())
+    assert survey_pages.unsubscribe_page(legacy, invitation.expires_at - 1).status == 200
+    assert survey_pages.unsubscribe_page(legacy, invitation.expires_at).status == 404
+    done = survey_pages.unsubscribe(legacy, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded", 0)
+    assert done.status == 200 and "You are unsubscribed" in done.body
