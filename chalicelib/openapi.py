@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "string"}}
+CAMPAIGN_ID = {
+    "name": "campaign_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "example": "demo"},
+    "description": "`demo` is the campaign `make run` seeds",
+}
 RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
 CURSOR = {
     "name": "cursor",
@@ -37,6 +43,8 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
         401: "Missing or unknown bearer token",
         404: "No such campaign",
         409: "Not allowed in the campaign's current state",
+        413: "The body is larger than this endpoint takes (120 KB of JSON; 6 MB for imports)",
+        415: "The body's Content-Type is not one this endpoint takes",
         429: "Too many bulk calls this minute; see Retry-After",
     }
     for code in (401, *errors):
@@ -47,6 +55,8 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
 
 
 def _op(summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None) -> dict:
+    if body:
+        errors = (*errors, 413, 415)
     op: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema, *errors)}
     if params:
         op["parameters"] = list(params)
@@ -390,7 +400,7 @@ def document(base_url: str) -> dict:
                     },
                 )
                 | {
-                    "responses": _responses(201, with_import, 400, 404, 429)
+                    "responses": _responses(201, with_import, 400, 404, 413, 415, 429)
                     | {"202": {"description": "Accepted: processing in the background", **_json(with_import)}}
                 },
             },
@@ -429,7 +439,13 @@ def document(base_url: str) -> dict:
                     409,
                     429,
                     params=[CAMPAIGN_ID],
-                    body=_json({"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}),
+                    body=_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {"at": {"type": "string", "format": "date-time"}},
+                        }
+                    ),
                 ),
             },
             **{
@@ -647,6 +663,7 @@ def document(base_url: str) -> dict:
                         "type": "object",
                         "properties": {"skipped": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}},
                     },
+                    400,
                     404,
                     params=[CAMPAIGN_ID, LIMIT, CURSOR],
                 ),

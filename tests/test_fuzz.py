@@ -55,6 +55,7 @@ def base_url(dynamodb_endpoint, tmp_path_factory) -> Iterator[str]:
             demo.seed(time.time())
             get_queue().drain(lambda event, _context: [work.handle(r) for r in event["Records"]])
             process, base = start_app(values, scratch / "chalice.log")
+            print(f"\nschemathesis: seed {SEED}, {EXAMPLES} examples per operation (FUZZ_SEED={SEED} replays)")
             try:
                 yield base
             finally:
