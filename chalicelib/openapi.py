@@ -29,7 +29,9 @@ SEGMENT = {
 
 
 def _day(name: str, description: str) -> dict:
-    return {"name": name, "in": "query", "schema": {"type": "string", "format": "date"}, "description": description}
+    """A day, YYYY-MM-DD; left empty it means the default, as when it is absent."""
+    day = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+    return {"name": name, "in": "query", "schema": day, "description": description}
 
 
 def _json(schema: dict) -> dict:
@@ -111,9 +113,9 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Recipient": {
-        "type": "object",
-        "required": ["email"],
-        "properties": {"email": {"type": "string"}, "properties": {"type": "object"}},
+        "description": "{email, properties}; a row that is not, or has a bad address or property, is reported "
+        "in rejected_rows and the others are imported",
+        "properties": {"email": {"type": "string"}, "properties": {"description": "an object of names to values"}},
     },
     "CampaignInput": {
         "type": "object",
@@ -574,7 +576,20 @@ def document(base_url: str) -> dict:
                                     "type": "array",
                                     "maxItems": 50,
                                     "items": {
-                                        "oneOf": [{"type": "string", "format": "email"}, _ref("DigestRecipient")]
+                                        "oneOf": [
+                                            {"type": "string", "format": "email"},
+                                            {
+                                                "type": "object",
+                                                "required": ["email"],
+                                                "properties": {
+                                                    "email": {"type": "string", "format": "email"},
+                                                    "frequency": {
+                                                        "enum": ["weekly", "daily", "monthly", "stopped", None],
+                                                        "description": "null or absent: as it is (weekly if new)",
+                                                    },
+                                                },
+                                            },
+                                        ]
                                     },
                                 }
                             },
@@ -665,7 +680,7 @@ def document(base_url: str) -> dict:
                     },
                     400,
                     404,
-                    params=[CAMPAIGN_ID, LIMIT, CURSOR],
+                    params=[CAMPAIGN_ID, LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": 500}}, CURSOR],
                 ),
             },
         },

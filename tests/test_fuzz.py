@@ -12,6 +12,12 @@ with a random seed and prints it (FUZZ_SEED=... make fuzz replays a run).
 Bulk calls are limited per token and minute (429 with Retry-After, declared in the
 document), so a long run mostly meets 429 on imports, sends and previews after the first
 minute's allowance; the fixed-seed run stays within it.
+
+Two checks are left out, each for a reason: `positive_data_acceptance`, because JSON Schema
+cannot say everything a valid request needs (unique question ids, a template that compiles,
+an IANA time zone, a cursor the API signed), so schema-valid requests are rightly refused;
+and TRACE among the undeclared methods, because chalice local's HTTP server answers it 501
+itself before the app sees it (API Gateway answers it on AWS).
 """
 
 from __future__ import annotations
@@ -62,32 +68,6 @@ def base_url(dynamodb_endpoint, tmp_path_factory) -> Iterator[str]:
                 dynamodb.stop(process)
         finally:
             delete_tables()
-
-
-# The document app.py serves at /api/openapi.json (tests/test_openapi.py proves they agree); the
-# server's address is known only once it runs, so each call is given it.
-schema = schemathesis.openapi.from_dict(
-    openapi.document("http://127.0.0.1"),
-    config=schemathesis.Config.from_dict(
-        {
-            "headers": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            "seed": SEED,
-            "checks": {"positive_data_acceptance": {"enabled": False}},
-            "phases": {"coverage": {"unexpected-methods": ["get", "put", "post", "delete", "options", "patch"]}},
-        }
-    ),
-)
-
-
-@schema.parametrize()
-@hypothesis_seed(SEED)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-)
-def test_no_input_gets_a_server_error_and_every_answer_is_as_documented(case, base_url):
-    case.call_and_validate(base_url=base_url)
 
 
 def _call(base_url: str, method: str, path: str, body: bytes | str | None = None, content_type="application/json"):
@@ -193,3 +173,30 @@ def test_a_send_time_within_the_clock_skew_grace_sends_now(base_url):
     response = _call(base_url, "POST", f"/api/campaigns/{campaign_id}/send", json.dumps({"at": moment}))
     assert response.status_code == 202
     assert response.json()["status"] == "sending"
+
+
+# Last in this file, since it changes the demo campaign the tests above rely on.
+# The document app.py serves at /api/openapi.json (tests/test_openapi.py proves they agree); the
+# server's address is known only once it runs, so each call is given it.
+schema = schemathesis.openapi.from_dict(
+    openapi.document("http://127.0.0.1"),
+    config=schemathesis.Config.from_dict(
+        {
+            "headers": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            "seed": SEED,
+            "checks": {"positive_data_acceptance": {"enabled": False}},
+            "phases": {"coverage": {"unexpected-methods": ["get", "put", "post", "delete", "options", "patch"]}},
+        }
+    ),
+)
+
+
+@schema.parametrize()
+@hypothesis_seed(SEED)
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+def test_no_input_gets_a_server_error_and_every_answer_is_as_documented(case, base_url):
+    case.call_and_validate(base_url=base_url)
