@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint bench cost synth token rebuild tables seed package clean help
+.PHONY: run test fuzz install browser lint bench cost synth token rebuild tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
 	@echo "make test     install everything and run the test suite"
 	@echo "make lint     ruff check"
+	@echo "make fuzz     schemathesis against the running API, many examples, random seed (FUZZ_SEED=n replays)"
 	@echo "make bench    print cost and speed figures (bench/)"
 	@echo "make cost     regenerate docs/cost.md from bench/results.json and the prices in infra/cost.py"
 	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
@@ -36,6 +37,10 @@ run: install
 
 test: install browser
 	$(PY) -m pytest -q
+
+# Many more generated requests than `make test`; the seed is printed so a failure can be replayed.
+fuzz: install
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest -q -s tests/test_fuzz.py -k no_input
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
 from chalice import Chalice, Rate, Response
+from chalice.app import Request
 
 from chalicelib import (
     api,
@@ -24,9 +24,9 @@ from chalicelib import (
 )
 from chalicelib.auth import authenticate
 from chalicelib.config import get_settings
-from chalicelib.errors import CloseloopError, TooManyRequests, ValidationError
+from chalicelib.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.queue import get_queue
-from chalicelib.web import Reply, parse_form
+from chalicelib.web import Reply, parse_form, parse_json
 
 app = Chalice(app_name="closeloop")
 FORM = ["application/x-www-form-urlencoded"]
@@ -48,6 +48,33 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
     return Response(body=body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
+@app.middleware("http")
+def chalice_errors_as_ours(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Chalice answers some requests before any view (415 for a content type a route does not take,
+    405, and 500 for an uncaught exception) as {"Code", "Message"}: give them our JSON error shape."""
+    response = get_response(request)
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    error: dict[str, str] = {"message": body["Message"]}
+    if response.status_code == 415:
+        entry = app.routes[request.context["resourcePath"]][request.method]
+        got = request.headers.get("content-type") or "no content type"
+        error = {"message": f"Send the body as {' or '.join(entry.content_types)}, not {got}.", "field": "Content-Type"}
+    elif response.status_code >= 500:
+        error = {"message": "An internal error occurred; it is logged."}
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return _json(response.status_code, {"error": error}, headers)
+
+
+def _checked_path(params: dict[str, str]) -> dict[str, str]:
+    """Ids and addresses in a path are printable text that fits a DynamoDB key; anything else names nothing."""
+    for name, value in params.items():
+        if len(value) > 320 or not value.isprintable() or "\ufffd" in value:
+            raise NotFound(f"No {name.removesuffix('_id').replace('_', ' ')} {value[:60]!r}.", name)
+    return params
+
+
 def api_route(path: str, **kwargs):
     """An admin API route: bearer token required; domain errors become JSON naming the field at fault."""
 
@@ -55,7 +82,7 @@ def api_route(path: str, **kwargs):
         def guarded(**params):
             try:
                 caller = authenticate(app.current_request.headers)
-                return _json(*view(caller, **params))
+                return _json(*view(caller, **_checked_path(params)))
             except TooManyRequests as exc:
                 return _json(exc.status, exc.to_json(), {"Retry-After": str(exc.retry_after)})
             except CloseloopError as exc:
@@ -68,14 +95,15 @@ def api_route(path: str, **kwargs):
 
 
 def _body() -> object:
-    try:
-        return json.loads(app.current_request.raw_body or b"{}")
-    except ValueError:
-        raise ValidationError("The request body is not valid JSON.") from None
+    return parse_json(app.current_request.raw_body)
 
 
 def _query() -> dict:
-    return dict(app.current_request.query_params or {})
+    query = dict(app.current_request.query_params or {})
+    for name, value in query.items():
+        if not (name + value).isprintable() or "\ufffd" in name + value:
+            raise ValidationError(f"{name[:60]!r} holds a control character or bytes that are not UTF-8.", name[:60])
+    return query
 
 
 @app.route("/")

@@ -14,6 +14,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from chalicelib import (
     campaigns,
@@ -28,15 +29,22 @@ from chalicelib import (
 )
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
-from chalicelib.errors import NotFound, ValidationError
+from chalicelib.errors import NotFound, PayloadTooLarge, ValidationError
 from chalicelib.queue import get_queue
+from chalicelib.signing import sign, verify
 from chalicelib.store import bind
 from chalicelib.store.models import Invitation, Member
 from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.web import parse_json
 
 PAGE_SIZE = 50
+CURSOR = "cursor"
 CSV_PAGE = 500
 MAX_CSV_PAGE = 1000
+# Lambda takes request payloads of up to 6 MB; imports (100,000 rows) are the only bodies that large.
+MAX_IMPORT_BYTES = 6 * 1024 * 1024
+# A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
+PAST_GRACE_SECONDS = 60
 
 
 def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
@@ -45,7 +53,7 @@ def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
     send = body.get("send", False)
     if not isinstance(send, bool):
         raise ValidationError("send is true or false.", "send")
-    at = parse_time(body.get("at"), "at") if "at" in body else None
+    at = _future(parse_time(body.get("at"), "at"), body["at"], now, fields["timezone"]) if "at" in body else None
     rows = imports.parse_json(body["recipients"]) if "recipients" in body else []
     if rows:
         ratelimit.check(caller.key, "import", now)
@@ -83,6 +91,8 @@ def import_recipients(
     campaign = campaigns.get_view(campaign_id)
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
+    if len(raw or b"") > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file.")
     ratelimit.check(caller.key, "import", now)
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind == "application/json":
@@ -107,9 +117,13 @@ def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
 
 
 def send_campaign(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
-    """Send now, or at a given time (`{"at": "2026-12-01T09:00:00+01:00"}`)."""
+    """Send now, or at a given time (`{"at": "2026-12-01T09:00:00+01:00"}`); a time in the past is a 400."""
+    if not isinstance(body, dict) or set(body) - {"at"}:
+        raise ValidationError('Send {} to send now, or {"at": "2026-12-01T09:00:00+01:00"}.')
     ratelimit.check(caller.key, "send", now)
-    at = parse_time((body or {}).get("at"), "at") if isinstance(body, dict) and body.get("at") else None
+    at = None
+    if body.get("at") is not None:
+        at = _future(parse_time(body["at"], "at"), body["at"], now, campaigns.get_view(campaign_id).timezone)
     state = campaigns.start_sending(campaign_id, now, at, get_queue())
     return 202, {"campaign": campaigns.get_view(campaign_id).to_json(), "status": state}
 
@@ -214,6 +228,20 @@ def parse_time(value: Any, field: str) -> float:
     return moment.timestamp()
 
 
+def _future(at: float, given: str, now: float, timezone: str) -> float:
+    """`at` unless it is more than PAST_GRACE_SECONDS ago: then a ValidationError showing it in the campaign's zone."""
+    if at >= now - PAST_GRACE_SECONDS:
+        return at
+    zone = ZoneInfo(timezone)
+    shown = datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M")
+    current = datetime.fromtimestamp(now, zone).strftime("%Y-%m-%d %H:%M")
+    raise ValidationError(
+        f"{given} is in the past: {shown} in the campaign's time zone {timezone}, where it is now {current}. "
+        "Give a later time, or leave out at to send now.",
+        "at",
+    )
+
+
 def _int(raw: str | None, default: int, field: str, low: int, high: int) -> int:
     if raw is None:
         return default
@@ -223,26 +251,24 @@ def _int(raw: str | None, default: int, field: str, low: int, high: int) -> int:
 
 
 def _encode(cursor: dict | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode() if cursor else None
+    """A page's last key, signed: DynamoDB is only ever given a key it handed out itself."""
+    if not cursor:
+        return None
+    payload = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    return f"{payload}.{sign(CURSOR, payload, get_settings().require_signing_secrets())}"
 
 
 def _decode(raw: str | None) -> dict | None:
     if not raw:
         return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
-        raise ValidationError("That cursor is not one this API gave out.", "cursor") from None
-    if not isinstance(value, dict):
+    payload, _, signature = raw.rpartition(".")
+    if not signature.isascii() or not verify(CURSOR, payload, signature, get_settings().require_signing_secrets()):
         raise ValidationError("That cursor is not one this API gave out.", "cursor")
-    return value
+    return json.loads(base64.urlsafe_b64decode(payload.encode()))
 
 
 def _json(raw: bytes | None) -> dict:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        raise ValidationError("The request body is not valid JSON.") from None
+    value = parse_json(raw, MAX_IMPORT_BYTES)
     if not isinstance(value, dict):
         raise ValidationError("Send a JSON object.")
     return value

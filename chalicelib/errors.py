@@ -38,6 +38,12 @@ class Conflict(CloseloopError):
     status = 409
 
 
+class PayloadTooLarge(CloseloopError):
+    """A body larger than any valid request: refused before it is read, so it cannot fill a 400 KB DynamoDB item."""
+
+    status = 413
+
+
 class TooManyRequests(CloseloopError):
     status = 429
 

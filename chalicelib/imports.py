@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib import campaigns, contacts, invitations, schedule
 from chalicelib.campaigns import CampaignView
 from chalicelib.config import Settings
-from chalicelib.errors import ValidationError
+from chalicelib.errors import NotFound, ValidationError
 from chalicelib.queue import WorkQueue
 from chalicelib.signing import new_id
 from chalicelib.store import bind
@@ -303,8 +303,12 @@ def _enrol(campaign_id: str, email: str, now: float) -> None:
 
 
 def status(import_id: str) -> dict:
+    """An import's progress; NotFound when there is no such import."""
     bind()
-    job = ImportJob.get(import_id, consistent_read=True)
+    try:
+        job = ImportJob.get(import_id, consistent_read=True)
+    except ImportJob.DoesNotExist:
+        raise NotFound(f"No import {import_id!r}.", "import_id") from None
     return {
         "id": job.id,
         "campaign_id": job.campaign_id,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "string"}}
+CAMPAIGN_ID = {
+    "name": "campaign_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "example": "demo"},
+    "description": "`demo` is the campaign `make run` seeds",
+}
 RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
 CURSOR = {
     "name": "cursor",
@@ -23,7 +29,9 @@ SEGMENT = {
 
 
 def _day(name: str, description: str) -> dict:
-    return {"name": name, "in": "query", "schema": {"type": "string", "format": "date"}, "description": description}
+    """A day, YYYY-MM-DD; left empty it means the default, as when it is absent."""
+    day = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+    return {"name": name, "in": "query", "schema": day, "description": description}
 
 
 def _json(schema: dict) -> dict:
@@ -37,6 +45,8 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
         401: "Missing or unknown bearer token",
         404: "No such campaign",
         409: "Not allowed in the campaign's current state",
+        413: "The body is larger than this endpoint takes (120 KB of JSON; 6 MB for imports)",
+        415: "The body's Content-Type is not one this endpoint takes",
         429: "Too many bulk calls this minute; see Retry-After",
     }
     for code in (401, *errors):
@@ -47,6 +57,8 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
 
 
 def _op(summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None) -> dict:
+    if body:
+        errors = (*errors, 413, 415)
     op: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema, *errors)}
     if params:
         op["parameters"] = list(params)
@@ -101,9 +113,9 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Recipient": {
-        "type": "object",
-        "required": ["email"],
-        "properties": {"email": {"type": "string"}, "properties": {"type": "object"}},
+        "description": "{email, properties}; a row that is not, or has a bad address or property, is reported "
+        "in rejected_rows and the others are imported",
+        "properties": {"email": {"type": "string"}, "properties": {"description": "an object of names to values"}},
     },
     "CampaignInput": {
         "type": "object",
@@ -390,7 +402,7 @@ def document(base_url: str) -> dict:
                     },
                 )
                 | {
-                    "responses": _responses(201, with_import, 400, 404, 429)
+                    "responses": _responses(201, with_import, 400, 404, 413, 415, 429)
                     | {"202": {"description": "Accepted: processing in the background", **_json(with_import)}}
                 },
             },
@@ -429,7 +441,13 @@ def document(base_url: str) -> dict:
                     409,
                     429,
                     params=[CAMPAIGN_ID],
-                    body=_json({"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}),
+                    body=_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {"at": {"type": "string", "format": "date-time"}},
+                        }
+                    ),
                 ),
             },
             **{
@@ -558,7 +576,20 @@ def document(base_url: str) -> dict:
                                     "type": "array",
                                     "maxItems": 50,
                                     "items": {
-                                        "oneOf": [{"type": "string", "format": "email"}, _ref("DigestRecipient")]
+                                        "oneOf": [
+                                            {"type": "string", "format": "email"},
+                                            {
+                                                "type": "object",
+                                                "required": ["email"],
+                                                "properties": {
+                                                    "email": {"type": "string", "format": "email"},
+                                                    "frequency": {
+                                                        "enum": ["weekly", "daily", "monthly", "stopped", None],
+                                                        "description": "null or absent: as it is (weekly if new)",
+                                                    },
+                                                },
+                                            },
+                                        ]
                                     },
                                 }
                             },
@@ -647,8 +678,9 @@ def document(base_url: str) -> dict:
                         "type": "object",
                         "properties": {"skipped": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}},
                     },
+                    400,
                     404,
-                    params=[CAMPAIGN_ID, LIMIT, CURSOR],
+                    params=[CAMPAIGN_ID, LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": 500}}, CURSOR],
                 ),
             },
         },
