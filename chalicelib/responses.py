@@ -115,7 +115,11 @@ def record(
         reason = scanner_reason(invitation.sent_at, invitation.trap_at, now, settings)
         try:
             if reason and not (nonce and invitation.held_token == nonce):
-                if invitation.answered_at is not None and _unchanged(invitation, submission):
+                if (
+                    invitation.answered_at is not None
+                    and invitation.held is None
+                    and _unchanged(invitation, submission)
+                ):
                     answers, comment = counting.plain(invitation.answers), invitation.comment
                     return Outcome("recorded", answers=answers, comment=comment)
                 return hold(ref, campaign, submission, reason, now, settings)
@@ -126,7 +130,7 @@ def record(
 
 
 def _unchanged(invitation: Invitation, submission: Submission) -> bool:
-    """A repeat of what is recorded (a double press, a replayed request) changes nothing: nothing to hold."""
+    """A repeat of what is recorded, nothing held (a double press, a replayed request): nothing to hold."""
     answers = counting.plain(invitation.answers)
     same_comment = submission.comment is None or submission.comment == invitation.comment
     return same_comment and all(answers.get(qid) == value for qid, value in submission.answers.items())
@@ -200,7 +204,7 @@ def answer_write(
     question = campaign.survey.nps_question or campaign.survey.first
     scored = first or question.id in submission.answers
     for attribute, value, given in (
-        (Invitation.comment, submission.comment, first or submission.comment is not None),
+        (Invitation.comment, submission.comment or None, first or submission.comment is not None),
         (Invitation.score, score, scored),
         (Invitation.category, category, scored),
     ):
