@@ -101,6 +101,7 @@ class CountState:
     unsubscribed_at: float | None = None
     filtered: int = 0
     trap_hits: int = 0
+    held: bool = False
     answered_at: float | None = None
     answers: Mapping[str, Any] = field(default_factory=dict)
     comment: str | None = None
@@ -137,7 +138,8 @@ def contribution(
             "reminders": state.reminders_sent,
             "bounced": 1 if state.bounced_at is not None else 0,
             "complained": 1 if state.complained_at is not None else 0,
-            "filtered": state.filtered,
+            "filtered": 1 if state.filtered else 0,  # per invitation, however many presses
+            "held": 1 if state.held else 0,
             "trap_hits": state.trap_hits,
         },
     )

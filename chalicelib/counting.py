@@ -68,6 +68,7 @@ def state_of(invitation: Invitation) -> counters.CountState:
         unsubscribed_at=invitation.unsubscribed_at,
         filtered=int(invitation.filtered or 0),
         trap_hits=int(invitation.trap_hits or 0),
+        held=invitation.held is not None,
         answered_at=invitation.answered_at,
         answers=plain(invitation.answers),
         comment=invitation.comment,

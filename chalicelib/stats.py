@@ -33,7 +33,11 @@ def campaign_stats(campaign_id: str) -> dict:
         "failed": counts.get("failed", 0),
         "reminders_sent": counts.get("reminders", 0),
         "scanner_clicks_filtered": counts.get("filtered", 0) + counts.get("trap_hits", 0),
-        "scanner": {"answers_held": counts.get("filtered", 0), "trap_hits": counts.get("trap_hits", 0)},
+        "scanner": {
+            "answers_held": counts.get("filtered", 0),
+            "awaiting_confirmation": counts.get("held", 0),
+            "trap_hits": counts.get("trap_hits", 0),
+        },
         "responded": responded,
         "response_rate": nps.rate(responded, sent),
         "comments": counts.get("comments", 0),

@@ -3,7 +3,9 @@
 A GET records nothing: email security scanners open every link in a message. The clicked
 score is preselected and counts only with evidence of a person: the Submit button, or the
 page's first pointer, touch or key gesture (which saves the preselected score at once).
-Scanner timing rules are in chalicelib.responses and docs/scanners.md.
+An answer that arrives within a scanner window is held, and the page asks the person to
+confirm it with one more press, which records it at once. Scanner timing rules are in
+chalicelib.responses and docs/scanners.md.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from chalicelib.surveys import AnswerError, parse_comment
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 
 CSRF_MAX_AGE = 2 * 86400
+HELD = (
+    "Almost done: your answer is not saved yet. Email security software sometimes opens survey links "
+    "by itself, so we ask you to confirm answers given right after that happens. "
+    "Please press “Confirm my answer”."
+)
+BUSY = "We could not save your answer just now. Your answers are still here: please press Submit again."
 
 
 def not_found() -> Reply:
@@ -48,6 +56,7 @@ def _form_page(
     errors: Mapping[str, str] | None = None,
     notice: str | None = None,
     status: int = 200,
+    confirm: str = "",
 ) -> Reply:
     first = campaign.survey.first
     body = render(
@@ -60,7 +69,8 @@ def _form_page(
         comment=comment,
         errors=errors or {},
         notice=notice,
-        gesture=first.id in values,
+        gesture=first.id in values and not confirm,
+        confirm=confirm,
     )
     return html(body, status=status)
 
@@ -125,16 +135,24 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         return again("This page had expired. Your answers are still here: please press Submit again.", 403)
     if errors:
         return again("Please check the highlighted answers.", 400, errors)
-    submission = responses.Submission(answers, comment, evidence if evidence in responses.EVIDENCE else "")
+    # only a press of the button can send a confirm token back: a script's form.submit() sends no evidence
+    confirm = (form.get("confirm") or [""])[0] if evidence == "submit" else ""
+    submission = responses.Submission(answers, comment, evidence if evidence in responses.EVIDENCE else "", confirm)
     if not submission.evidence:
         responses.record_filtered(ref, campaign, submission, "no-evidence", now)
         return again("Please press Submit to send your answer.", 400)
     outcome = responses.record(ref, campaign, submission, now, settings)
     if outcome.status == "not_found":
         return json_reply({"status": "not_found"}, 404) if as_json else not_found()
-    if outcome.status == "filtered":
-        message = "Thank you! Please press Submit once more to confirm your answer."
-        return json_reply({"status": "held", "message": message}, 202) if as_json else again(message, 200)
+    if outcome.status == "held":
+        if as_json:
+            return json_reply({"status": "held", "message": HELD, "confirm": outcome.confirm}, 202)
+        raw_comment = (form.get("comment") or [""])[0]
+        return _form_page(
+            token, ref, campaign, now, settings, shown, raw_comment, None, HELD, 200, outcome.confirm or ""
+        )
+    if outcome.status == "busy":
+        return json_reply({"status": "busy", "message": BUSY}, 409) if as_json else again(BUSY, 409)
     if as_json:
         return json_reply({"status": "recorded", "message": "Your answer is saved. Add a comment if you like."})
     return html(

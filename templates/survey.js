@@ -3,8 +3,21 @@
   if (!form || form.getAttribute("data-gesture") !== "1" || !window.fetch) return;
   var field = form.getAttribute("data-first"), done = false, kinds = ["pointerdown", "touchstart", "keydown"];
   var status = document.getElementById("status");
+  var button = form.querySelector("button[type=submit]");
+  function held(token) {
+    // the saved score waits for one more press: the next Submit sends the one-time confirm token back
+    var input = form.elements.confirm;
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "confirm";
+      form.appendChild(input);
+    }
+    input.value = token;
+    button.textContent = "Confirm my answer";
+  }
   function save(event) {
-    if (done) return;
+    if (done || !event.isTrusted) return; // events a script dispatches are not a person's gesture
     done = true;
     kinds.forEach(function (k) { document.removeEventListener(k, save, true); });
     var target = event.target;
@@ -24,11 +37,14 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         if (!data || !data.message) return;
+        if (data.status === "held" && data.confirm) held(data.confirm);
         status.textContent = data.message;
-        form.addEventListener("change", function () { status.textContent = "Press Submit to save your changes."; }, { once: true });
+        if (data.status !== "held") {
+          form.addEventListener("change", function () { status.textContent = "Press Submit to save your changes."; }, { once: true });
+        }
       })
       .catch(function () {});
   }
   kinds.forEach(function (k) { document.addEventListener(k, save, { capture: true, passive: true }); });
-  form.addEventListener("submit", function () { form.querySelector("button[type=submit]").setAttribute("aria-busy", "true"); });
+  form.addEventListener("submit", function () { button.setAttribute("aria-busy", "true"); });
 })();

@@ -106,28 +106,34 @@ def test_a_submit_without_the_button_records_nothing(client, outbox):
     assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, "filtered": 1}
 
 
-def test_a_trap_hit_filters_the_clicks_that_follow_it(client, outbox, monkeypatch):
+def test_a_trap_hit_holds_the_answers_that_follow_it_until_confirmed(client, outbox):
     sent = launch(outbox)
     page = sent.pages["ada@example.com"]
     assert client.http.get(page + "/t").status_code == 200
     response = submit(client, page, {"q_nps": "10"})
-    assert "press Submit once more to confirm" in response.body.decode()
+    body = response.body.decode()
+    assert response.status_code == 200
+    assert "your answer is not saved yet" in body and ">Confirm my answer</button>" in body
     invitation = invitation_of(sent, "ada@example.com")
     assert invitation.answered_at is None
     assert (invitation.trap_hits, invitation.filtered) == (1, 1)
-    assert invitation.filtered_answers.as_dict() == {"answers": {"nps": 10}, "reason": "trap"}
-    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, "trap_hits": 1, "filtered": 1}
-    # once the trap window has passed, a person's answer counts
-    monkeypatch.setenv("CLOSELOOP_SCANNER_TRAP_WINDOW", "0")
-    submit(client, page, {"q_nps": "10"})
-    assert invitation_of(sent, "ada@example.com").score == 10
+    held = invitation.held.as_dict()
+    assert (held["answers"], held["reason"], held["evidence"]) == ({"nps": 10}, "trap", "submit")
+    assert totals(sent.campaign.id) == {"invited": 1, "sent": 1, "trap_hits": 1, "filtered": 1, "held": 1}
+    # one press of the confirm button, still within the trap window, records it
+    confirm = re.search(r'name="confirm" value="([^"]+)"', body).group(1)
+    response = submit(client, page, {"q_nps": "10", "confirm": confirm}, csrf=csrf_of(body))
+    assert "Thank you!" in response.body.decode()
+    invitation = invitation_of(sent, "ada@example.com")
+    assert (invitation.score, invitation.held, invitation.held_token) == (10, None, None)
     assert totals(sent.campaign.id)["promoters"] == 1
 
 
-def test_activity_within_seconds_of_delivery_is_filtered(client, outbox):
+def test_activity_within_seconds_of_delivery_is_held(client, outbox):
     sent = launch(outbox, sent_ago=0)
     response = submit(client, sent.pages["ada@example.com"], {"q_nps": "0"})
-    assert response.status_code == 200 and "confirm" in response.body.decode()
+    assert response.status_code == 200 and "Confirm my answer" in response.body.decode()
+    assert invitation_of(sent, "ada@example.com").held["reason"] == "delivery"
     assert invitation_of(sent, "ada@example.com").answered_at is None
     assert totals(sent.campaign.id).get("detractors", 0) == 0
     assert totals(sent.campaign.id)["filtered"] == 1

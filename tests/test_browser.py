@@ -8,14 +8,19 @@ that POST's response before doing anything that could race with it.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from chalicelib import followups, stats
+from chalicelib.config import get_settings
+from chalicelib.store.models import Invitation
 from localdev import dynamodb
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.conftest import html_links, read_outbox
 from tests.helpers import invitation_of, launch, totals
 
 pytestmark = pytest.mark.browser
@@ -301,3 +306,48 @@ def test_on_a_phone_the_page_fits_and_a_tapped_score_is_the_one_saved(app_url, o
     assert (invitation.score, invitation.evidence) == (10, "submit")
     counts = totals(sent.campaign.id)
     assert counts["responses"] == 1 and counts["promoters"] == 1
+
+
+def test_a_person_who_answers_twenty_seconds_after_a_scanner_confirms_once_and_is_counted(app_url, outbox, new_page):
+    """A scanner opens every link of the invitation, the hidden trap too; 20 seconds later a person
+    opens the score-8 link, presses Submit and confirms once, on a 360 px phone, with the keyboard."""
+    sent = launch(outbox, sent_ago=5)
+    links = html_links(sent.messages[0])
+    assert any(link.endswith("/t") for link in links) and any("/u/" in link for link in links)
+    scanner = new_page()
+    for link in links:
+        assert scanner.goto(link).status == 200, link
+    scanner.wait_for_load_state("networkidle")
+    trapped = invitation_of(sent, EMAIL)
+    assert (trapped.trap_hits, trapped.answered_at, trapped.unsubscribed_at) == (1, None, None)
+    # 20 seconds pass: the invitation's times move back instead of the test waiting
+    trapped.update(actions=[Invitation.sent_at.set(trapped.sent_at - 20), Invitation.trap_at.set(trapped.trap_at - 20)])
+
+    page = new_page(viewport={"width": 360, "height": 740})
+    page.goto(next(link for link in links if link.endswith("?a=8")))
+    expect(score(page, 8)).to_be_checked()
+    page.get_by_role("button", name="Submit").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("your answer is not saved yet")
+    expect(score(page, 8)).to_be_checked()
+    assert invitation_of(sent, EMAIL).answered_at is None
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
+    confirm = page.get_by_role("button", name="Confirm my answer")
+    confirm.focus()
+    assert focus_ring(confirm) == "solid"
+    page.keyboard.press("Enter")
+
+    expect_thanks(page)
+    invitation = invitation_of(sent, EMAIL)
+    assert (invitation.score, invitation.answer_version, invitation.held) == (8, 1, None)
+    counts = totals(sent.campaign.id)  # runs the applier
+    assert (counts["responses"], counts["passives"], counts["q.nps.v8"], counts["q.nps.n"]) == (1, 1, 1, 1)
+    settings = get_settings()
+    assert followups.acknowledge_due(time.time() + settings.ack_delay + 1, settings) == {"sent": 1}
+    acks = [m for m in read_outbox(outbox)[1:] if str(m["To"]) == EMAIL]
+    assert len(acks) == 1
+    assert invitation_of(sent, EMAIL).ack_state == "sent"
+    scanner_counts = stats.campaign_stats(sent.campaign.id)
+    assert scanner_counts["scanner"]["trap_hits"] == 1
+    assert scanner_counts["scanner_clicks_filtered"] >= 1
+    assert invitation_of(sent, EMAIL).unsubscribed_at is None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from chalicelib import counters, responses
+from chalicelib import counters, responses, survey_pages
 from chalicelib.campaigns import get_campaign
 from chalicelib.config import get_settings
 from chalicelib.signing import read_invitation_token
-from tests.helpers import invitation_of, launch, totals
+from tests.helpers import csrf_of, invitation_of, launch, totals
 
 
 def _submit_all(ref, campaign, scores: list[int]) -> list[str]:
@@ -76,3 +76,37 @@ def test_a_storm_of_edits_leaves_counters_equal_to_the_final_answer(db, outbox):
     case = {"cases.opened": 1} if final.category == "detractor" else {}
     assert (final.alerted_at is not None) == bool(case)
     assert counted == {"invited": 1, "sent": 1, **expected, **case}
+
+
+def test_twenty_simultaneous_answers_to_one_invitation_all_get_the_thank_you_page(db, outbox):
+    sent = launch(outbox)
+    token = sent.pages["ada@example.com"].rsplit("/", 1)[1]
+    now = time.time()
+    csrf = csrf_of(survey_pages.show(token, None, now).body)
+    answers = [(score % 11, f"answer {score}") for score in range(20)]
+    barrier = threading.Barrier(len(answers))
+    replies, errors = [], []
+
+    def worker(score: int, comment: str) -> None:
+        form = {"csrf": [csrf], "evidence": ["submit"], "q_nps": [str(score)], "comment": [comment]}
+        try:
+            barrier.wait()
+            replies.append(survey_pages.submit(token, form, {}, time.time()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=answer) for answer in answers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert [(r.status, "<h1>Thank you!</h1>" in r.body) for r in replies] == [(200, True)] * 20
+    final = invitation_of(sent, "ada@example.com")
+    assert (final.score, final.comment) in answers
+    assert final.answers.as_dict() == {"nps": final.score}
+    assert final.answer_version == 20
+    counted = totals(sent.campaign.id)
+    assert (counted["responses"], counted["q.nps.n"], counted[f"q.nps.v{final.score}"]) == (1, 1, 1)
+    assert counted["q.nps.sum"] == final.score and counted["comments"] == 1

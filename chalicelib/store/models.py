@@ -207,6 +207,10 @@ class Invitation(Model):
     filtered = NumberAttribute(default=0)
     last_filtered_at = NumberAttribute(null=True)
     filtered_answers = MapAttribute(null=True)
+    # a person's answer held by a scanner window, until confirmed or replaced (docs/scanners.md):
+    # {answers, comment, reason, evidence, at}, and the SHA-256 of its one-time confirm token
+    held = MapAttribute(null=True)
+    held_token = UnicodeAttribute(null=True)
     # the response
     answers = MapAttribute(null=True)
     comment = UnicodeAttribute(null=True)

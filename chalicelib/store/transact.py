@@ -77,14 +77,15 @@ def update(
         raise ConditionFailed(exc.response.get("Item")) from exc
 
 
-def update_raw(params: dict) -> None:
-    """One UpdateItem from hand-built parameters (the answer's hot path); ConditionFailed as `update`."""
+def update_raw(params: dict) -> dict | None:
+    """One UpdateItem from hand-built parameters (the answer's hot path); returns the `Attributes`
+    the parameters asked for (raw), if any; ConditionFailed as `update`."""
     from botocore.exceptions import ClientError
 
     from chalicelib.store import raw_client
 
     try:
-        raw_client().update_item(**params)
+        return raw_client().update_item(**params).get("Attributes")
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
