@@ -10,9 +10,11 @@ lists what to add to or remove from PERMISSIONS.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -27,19 +29,30 @@ NOT_CALLED_BY_CODE = {("consume_work_queue",)}
 
 _lock = threading.Lock()
 _uses: dict[tuple[str, Need], str] = {}  # (function, need) -> the first test that used it
+_listeners: list[dict[tuple[str, Need], str]] = []
 _state: dict[str, object] = {"deselected": False, "report": []}
 
 
 def _record(function: str, need: Need, test: str | None = None) -> None:
     test = test or os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
     with _lock:
-        _uses.setdefault((function, need), test)
+        for uses in (_uses, *_listeners):
+            uses.setdefault((function, need), test)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[dict[tuple[str, Need], str]]:
+    """The uses made in this process inside the block (they count for the session's check too)."""
+    uses: dict[tuple[str, Need], str] = {}
+    _listeners.append(uses)
+    try:
+        yield uses
+    finally:
+        _listeners.remove(uses)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    log = Path(config.cache.mkdir("aws-calls")) / f"{os.getpid()}.jsonl" if config.cache else None
-    if log is None:
-        return
+    log = Path(tempfile.gettempdir()) / f"closeloop-aws-calls-{os.getpid()}.jsonl"
     log.unlink(missing_ok=True)
     config.stash[_LOG] = log
     os.environ[aws_calls.RECORD_ENV] = str(log)
