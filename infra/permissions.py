@@ -6,6 +6,8 @@ missing fails synthesis, so adding a function forces declaring its permissions; 
 only the DynamoDB actions listed, on the tables (and indexes) listed, and mail, secrets and the
 work queue only when asked for. IAM evaluates a TransactWriteItems call as the Put, Update,
 Delete and ConditionCheck actions on each item's table, so those are what a transaction needs.
+`make test` proves the entries match the calls the code makes (tests/permission_proof.py; README,
+"Permissions proven from the calls the code makes"): it lists what to add and what no test uses.
 
 DynamoDB actions are their API names; `Query:<index>` queries one index of the table, `Query`
 the table itself (PynamoDB's `Model.count(key)` is a Query too).
@@ -75,10 +77,10 @@ PERMISSIONS: dict[str, Grants] = {
         tables={
             "campaigns": ("GetItem", "UpdateItem"),
             "contacts": ("PutItem", "UpdateItem"),
-            "invitations": ("GetItem", "PutItem", "UpdateItem", "Query:campaign-invitations"),
+            "invitations": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "Query:campaign-invitations"),
             "members": ("GetItem", "PutItem", "UpdateItem"),
             "imports": ("GetItem", "UpdateItem"),
-            "suppressions": ("GetItem",),
+            "suppressions": ("GetItem", "BatchGetItem"),
             "deliveries": ("UpdateItem",),
         },
         send_mail=True,
@@ -101,6 +103,7 @@ PERMISSIONS: dict[str, Grants] = {
             "invitations": ("UpdateItem", "Query:send-due"),
             "deliveries": ("BatchGetItem", "Query:retry-due"),
         },
+        read_secrets=True,  # get_settings(), for the queue's settings
         send_to_work_queue=True,
     ),
     # the counting applier: counters, the responses index, acknowledgement schedule, events
@@ -110,6 +113,7 @@ PERMISSIONS: dict[str, Grants] = {
             "invitations": ("BatchGetItem", "UpdateItem", "Query:count-pending"),
             "counters": ("UpdateItem",),
         },
+        read_secrets=True,  # get_settings(), for the acknowledgement delay and the events' settings
         send_to_work_queue=True,
     ),
     "acknowledge": Grants(

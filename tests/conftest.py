@@ -97,3 +97,6 @@ def html_links(message: EmailMessage) -> list[str]:
 
 def local_path(url: str) -> str:
     return url.replace("http://127.0.0.1:8000", "")
+
+
+pytest_plugins = ["tests.permission_proof"]  # records each function's AWS calls; checks infra/permissions.py

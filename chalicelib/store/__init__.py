@@ -1,8 +1,9 @@
 """DynamoDB through PynamoDB, bound lazily to the tables and endpoint the settings name.
 
-`bind()` is the one `get_*()` helper every entry point calls: on a warm Lambda it compares
-a tuple and returns; when the settings change (a test, another stage) it rebinds every
-model and drops cached connections.
+`bind()` is the one `get_*()` helper: every model calls it before each use (models.Model), so
+whatever a fresh process handles first finds the right tables; on a warm Lambda it compares a
+tuple and returns; when the settings change (a test, another stage) it rebinds every model
+and drops cached connections.
 """
 
 from __future__ import annotations

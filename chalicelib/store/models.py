@@ -1,12 +1,14 @@
 """PynamoDB models: one table per entity. Keys and indexes are explained in docs/data-model.md.
 
-Table names and the endpoint are bound at run time by `chalicelib.store.bind()`; the names
-below are suffixes after `CLOSELOOP_TABLE_PREFIX`. Machine times are epoch seconds (numbers),
+Table names and the endpoint are bound at run time by `chalicelib.store.bind()`, which every
+model calls before it talks to DynamoDB (so any entry point may be a fresh process's first); the
+names below are suffixes after `CLOSELOOP_TABLE_PREFIX`. Machine times are epoch seconds (numbers),
 so conditions and sort keys compare them directly and TTL can use them.
 """
 
 from __future__ import annotations
 
+from pynamodb import models
 from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
@@ -16,8 +18,19 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
+
+
+class Model(models.Model):
+    """PynamoDB's model, bound to the settings' tables before each use; a warm process compares a tuple."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        from chalicelib.store import bind  # the package imports this module
+
+        bind()
+        return super()._get_connection()
 
 
 class _Meta:

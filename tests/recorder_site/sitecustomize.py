@@ -1,0 +1,8 @@
+"""Only on the tests' PYTHONPATH: subprocesses of the test session record their AWS uses too (tests/aws_calls.py)."""
+
+import os
+
+if os.environ.get("CLOSELOOP_TEST_AWS_CALLS"):
+    from tests import aws_calls
+
+    aws_calls.install(aws_calls.file_sink(os.environ["CLOSELOOP_TEST_AWS_CALLS"]))
