@@ -161,7 +161,7 @@ def _columns(header: list[str], delimiter: str) -> tuple[list[str], int]:
         )
     problems = []
     if len(emails) > 1:
-        problems.append(f"columns {' and '.join(str(i + 1) for i in emails)} are all email addresses; keep one")
+        problems.append(f"columns {' and '.join(str(i + 1) for i in emails)} are each an email column; keep one")
     first: dict[str, int] = {}
     for i, name in enumerate(names):
         if not name or i in emails:

@@ -320,13 +320,14 @@ def test_an_internationalised_domain_is_accepted_in_its_punycode_form(client):
     [
         ("Email,Plan (€),City", "column 2, “Plan (€)”, cannot be a property name"),
         ("Email;First Name;first_name", "columns 2 and 3 both become the property `first_name`"),
-        ("Email\tE-mail\tPlan", "columns 1 and 2 are all email addresses; keep one"),
+        ("Email\tE-mail\tPlan", "columns 1 and 2 are each an email column; keep one"),
         ("Name;Plan;City", "needs an email column (`email`, `E-mail` or `Email Address`); read with `;` between"),
     ],
 )
 def test_a_header_problem_is_reported_once_at_the_header(client, header, message):
     campaign = create_campaign([])
-    rows = "".join(f"\r\nc{i}@example.com{header[5]}pro{header[5]}Lyon" for i in range(5))
+    delimiter = next(c for c in ",;\t" if c in header)
+    rows = "".join(f"\r\nc{i}@example.com{delimiter}pro{delimiter}Lyon" for i in range(5))
     response = _csv_post(client, campaign.id, (header + rows).encode())
     assert response.status_code == 400
     error = response.json_body["error"]
@@ -339,7 +340,7 @@ def test_a_header_problem_is_reported_once_at_the_header(client, header, message
         (b"", "text/csv", "The CSV file is empty"),
         (b"\xef\xbb\xbf\r\n  \r\n", "text/csv", "The CSV file is empty"),
         (b"email\nana@example.com\n", "text/csv; charset=klingon", "The charset “klingon” is not one we know"),
-        (b"email\nana@exa\xe9mple.com\n", "text/csv; charset=utf-8", "declared utf-8, but byte 20 is not utf-8"),
+        (b"email\nana@exa\xe9mple.com\n", "text/csv; charset=utf-8", "declared utf-8, but byte 14 is not utf-8 text"),
     ],
 )
 def test_a_file_that_cannot_be_read_says_why(client, body, content_type, message):
