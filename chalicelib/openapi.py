@@ -115,7 +115,7 @@ SCHEMAS: dict[str, Any] = {
     "Recipient": {
         "description": "{email, properties}; a row that is not, or has a bad address or property, is reported "
         "in rejected_rows and the others are imported",
-        "properties": {"email": {"type": "string"}, "properties": {"description": "an object of names to values"}},
+        "properties": {"email": {"description": "the address"}, "properties": {"description": "names to values"}},
     },
     "CampaignInput": {
         "type": "object",
