@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORD_ENV = "CLOSELOOP_TEST_AWS_CALLS"  # a file subprocesses append their uses to, one JSON line each
+RECORD_ENV = "TEST_AWS_CALLS_LOG"  # a file subprocesses append their uses to, one JSON line each
 API_HANDLER = "api_handler"  # the one function Chalice packages for every route
 ROUTE_DECORATORS = {"route", "api_route"}
 Need = tuple[str, ...]

@@ -2,7 +2,7 @@
 
 import os
 
-if os.environ.get("CLOSELOOP_TEST_AWS_CALLS"):
+if os.environ.get("TEST_AWS_CALLS_LOG"):
     from tests import aws_calls
 
-    aws_calls.install(aws_calls.file_sink(os.environ["CLOSELOOP_TEST_AWS_CALLS"]))
+    aws_calls.install(aws_calls.file_sink(os.environ["TEST_AWS_CALLS_LOG"]))
