@@ -27,14 +27,14 @@ def _stats(client, campaign_id: str) -> dict:
 
 
 def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_link(db, outbox):
-    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"acks": [3]})
+    sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"reminders": [3]})
     from chalicelib.delivery import dispatch
 
     later = time.time() + 4 * 86400
     dispatch(later, get_queue())
     drain(lambda: later)
     messages = read_outbox(outbox)
-    assert len(messages) == 4  # two invitations, two acks
+    assert len(messages) == 4  # two invitations, two reminders
     for message in messages:
         url = message["List-Unsubscribe"].strip("<>")
         assert url.startswith("http://127.0.0.1:8000/u/")
