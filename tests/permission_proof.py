@@ -125,7 +125,8 @@ def compare(uses: Mapping[tuple[str, Need], str], permissions: Mapping, whole_su
 def _whole_suite(session: pytest.Session) -> bool:
     every = {p.resolve() for p in (aws_calls.ROOT / "tests").glob("test_*.py")}
     collected = {Path(item.path).resolve() for item in session.items}
-    return every <= collected and not _state["deselected"] and session.testsfailed == 0 and not session.shouldstop
+    ran = not session.config.option.collectonly and not session.shouldstop
+    return ran and every <= collected and not _state["deselected"] and session.testsfailed == 0
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
