@@ -112,10 +112,14 @@ def sender_for(campaign: CampaignView, settings: Settings) -> str:
 def render_invitation(
     campaign: CampaignView, invitation: Invitation, settings: Settings, reminder: int = 0, token: str | None = None
 ) -> EmailMessage:
-    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties."""
+    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties.
+
+    Raises personalize.TemplateRefused (a template fails for this contact) or mail.MessageInvalid (a header
+    cannot carry its value): this message alone cannot be built.
+    """
     token = token or token_for(invitation, settings)
     props = properties_of(invitation)
-    subject = personalize.render_text(campaign.subject, props, invitation.email)
+    subject = personalize.render_text(campaign.subject, props, invitation.email, "options.subject")
     if reminder:
         subject = f"Reminder: {subject}"
     context = {
@@ -123,8 +127,8 @@ def render_invitation(
         "subject": subject,
         "question": campaign.survey.first,
         "links": links(campaign, token, settings),
-        "intro_text": personalize.render_text(campaign.intro, props, invitation.email),
-        "intro_html": personalize.render_html(campaign.intro, props, invitation.email),
+        "intro_text": personalize.render_text(campaign.intro, props, invitation.email, "options.intro"),
+        "intro_html": personalize.render_html(campaign.intro, props, invitation.email, "options.intro"),
         "reminder": reminder,
         "brand": campaign.options.get("brand_color") or "#1a56db",
         "logo": campaign.options.get("logo_url"),
