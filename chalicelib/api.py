@@ -20,6 +20,7 @@ from chalicelib import (
     digest_recipients,
     imports,
     invitations,
+    mail,
     personalize,
     ratelimit,
     reports,
@@ -150,7 +151,10 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
         raise ValidationError(bad[1], f"properties{bad[0]}")
     settings = get_settings()
     fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
-    message = invitations.render_invitation(campaign, fake, settings, token="preview")  # noqa: S106 - not a secret
+    try:
+        message = invitations.render_invitation(campaign, fake, settings, token="preview")  # noqa: S106 - not a secret
+    except mail.MessageInvalid as exc:  # options stored before they were checked: say what to correct
+        raise ValidationError(f"{exc} Correct the campaign's options.", "options") from None
     return 200, {
         "subject": str(message["Subject"]),
         "from": str(message["From"]),

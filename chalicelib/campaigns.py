@@ -387,7 +387,7 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
         raise Conflict(
             f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
             f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.",
-            locked[0],
+            "status",
         )
     _transition(
         campaign_id,
