@@ -256,12 +256,13 @@ def test_a_template_failing_for_the_previewed_properties_is_a_400(client):
 # a failure belongs to one invitation
 
 
-def _legacy(campaign_id: str, emails: list[str]) -> None:
+def _legacy(campaign_id: str, emails: list[str], properties: dict) -> None:
     """Invitations with addresses accepted before these checks existed (written as the old code did)."""
     view = campaigns.get_view(campaign_id)
     now = time.time()
     for email in emails:
-        invitations.create(invitations.new_invitation(view, contacts.Recipient(email, {}), now, get_settings()))
+        recipient = contacts.Recipient(email, properties)
+        invitations.create(invitations.new_invitation(view, recipient, now, get_settings()))
 
 
 def test_bad_addresses_among_fifty_good_ones_each_good_one_sent_once_and_stats_add_up(client, outbox):
@@ -272,7 +273,7 @@ def test_bad_addresses_among_fifty_good_ones_each_good_one_sent_once_and_stats_a
     created = _new_campaign(client, **body).json_body
     campaign_id = created["campaign"]["id"]
     assert created["recipients"]["rejected"] == len(BAD_ADDRESSES)  # refused at import
-    _legacy(campaign_id, list(BAD_ADDRESSES))  # and, accepted by older code, they reach the send
+    _legacy(campaign_id, list(BAD_ADDRESSES), {"visits": 1})  # and, accepted by older code, they reach the send
     assert _post(client, f"/api/campaigns/{campaign_id}/send", {}).status_code == 202
     drain()
 
