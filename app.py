@@ -248,6 +248,11 @@ def skipped_recipients(caller, campaign_id):
     return api.skipped(campaign_id, _query())
 
 
+@api_route("/api/campaigns/{campaign_id}/resend-failed", methods=["POST"])
+def resend_failed(caller, campaign_id):
+    return api.resend_failed(campaign_id, time.time(), caller)
+
+
 @api_route("/api/campaigns/{campaign_id}/responses", methods=["GET"])
 def list_responses(caller, campaign_id):
     return api.list_responses(campaign_id, _query())

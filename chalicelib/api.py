@@ -22,6 +22,7 @@ from chalicelib import (
     digest_recipients,
     imports,
     invitations,
+    mail,
     personalize,
     ratelimit,
     reports,
@@ -73,7 +74,16 @@ def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
 
 
 def get_campaign(campaign_id: str) -> tuple[int, dict]:
-    return 200, {"campaign": campaigns.get_view(campaign_id).to_json(), "stats": stats.campaign_stats(campaign_id)}
+    """The campaign and its stats; `status_detail` says when invitations failed and how to resend them."""
+    counts = stats.campaign_stats(campaign_id)
+    body = {"campaign": campaigns.get_view(campaign_id).to_json(), "stats": counts}
+    if counts["failed"]:
+        body["status_detail"] = (
+            f"{counts['failed']} invitation(s) failed ({', '.join(sorted(counts['failed_reasons']))}): see "
+            f"GET /api/campaigns/{campaign_id}/skipped, correct the options, then POST "
+            f"/api/campaigns/{campaign_id}/resend-failed."
+        )
+    return 200, body
 
 
 def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
@@ -81,7 +91,7 @@ def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]
     for ignored in ("recipients", "send", "at"):
         if ignored in body:
             raise ValidationError(f"{ignored} cannot be changed here; use the recipients or send endpoints.", ignored)
-    return 200, {"campaign": campaigns.update_draft(campaign_id, fields, now).to_json(reveal="options" in fields)}
+    return 200, {"campaign": campaigns.update_campaign(campaign_id, fields, now).to_json(reveal="options" in fields)}
 
 
 def import_recipients(
@@ -144,10 +154,7 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
     campaign = campaigns.get_view(campaign_id)
     if not isinstance(body, dict):
         raise ValidationError("Send {email} and, optionally, {properties}.")
-    email = contacts.normalize_email(body.get("email"))
-    problem = contacts.email_problem(email)
-    if problem:
-        raise ValidationError(problem, "email")
+    email = contacts.email_address(body.get("email"), "email")
     props = body.get("properties")
     if props is None:
         try:
@@ -159,7 +166,10 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
         raise ValidationError(bad[1], f"properties{bad[0]}")
     settings = get_settings()
     fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
-    message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
+    try:
+        message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
+    except mail.MessageInvalid as exc:  # options stored before they were checked: say what to correct
+        raise ValidationError(f"{exc} Correct the campaign's options.", "options") from None
     return 200, {
         "subject": str(message["Subject"]),
         "from": str(message["From"]),
@@ -176,13 +186,22 @@ def campaign_stats(campaign_id: str) -> tuple[int, dict]:
 
 
 def skipped(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
-    """Recipients who were not sent the survey, and why."""
+    """Recipients who were not sent the survey, and why: skipped (`state` "skipped") or failed ("failed")."""
     campaigns.load_campaign(campaign_id)
     limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 500)
     bind()
     page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query.get("cursor")))
-    rows = [{"email": i.email, "reason": i.send_error, "invitation_id": i.id} for i in page]
+    rows = [{"email": i.email, "state": i.send_state, "reason": i.send_error, "invitation_id": i.id} for i in page]
     return 200, {"skipped": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+def resend_failed(campaign_id: str, now: float, caller: Caller) -> tuple[int, dict]:
+    """The invitations that failed go back to pending and are sent again (after the options are corrected)."""
+    from chalicelib import delivery
+
+    ratelimit.check(caller.key, "send", now)
+    resent, more = delivery.resend_failed(campaign_id, get_queue())
+    return 202, {"resent": resent, "more": more, "campaign": campaigns.get_view(campaign_id).to_json()}
 
 
 def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
@@ -190,7 +209,7 @@ def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
     campaign = campaigns.get_view(campaign_id)
     if campaign.kind != "recurring":
         raise ValidationError("Only recurring campaigns have members to remove.", "kind")
-    address = contacts.normalize_email(email)
+    address = contacts.email_address(email, "email")
     try:
         update(Member, campaign_id, [Member.removed_at.set(now)], Member.email.exists(), range_key=address)
     except ConditionFailed:

@@ -4,7 +4,9 @@ States: draft -> scheduled -> sending -> sent, with paused and cancelled. `sendi
 the fan-out is still enqueueing batches; `sent` that every invitation has been handed to the
 queue (batches may still be going out, so a sent campaign can still be paused; resuming goes
 through the campaign again and skips what was sent). Only a draft can be edited, so a survey
-never changes under answers already given.
+never changes under answers already given; once it has gone out, the options that say how the
+email reads and who it is from (CORRECTABLE_OPTIONS) can still be corrected, so invitations
+that failed can be sent again (chalicelib.delivery.resend_failed).
 
 The survey definition is read on every answer, so `get_campaign()` keeps it in memory for
 `CLOSELOOP_CAMPAIGN_CACHE_SECONDS` across warm invocations; sending reads it fresh.
@@ -22,8 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import alerts, outbound, personalize, themes, webhooks
 from chalicelib.config import campaign_cache_seconds, get_settings, store_location
-from chalicelib.contacts import email_problem, normalize_email
+from chalicelib.contacts import email_address
 from chalicelib.errors import Conflict, NotFound, ValidationError
+from chalicelib.mail.message import header_problem
 from chalicelib.signing import new_id
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
@@ -45,6 +48,8 @@ DEFAULT_CONTACT_HOURS = 48
 ACK_CATEGORIES = ("promoter", "passive", "detractor", "neutral")
 ACTIVE = ("sending", "sent")
 SCHEDULED_PK = "scheduled"
+# what an admin may still correct once a campaign has gone out: how the email reads and who it is from
+CORRECTABLE_OPTIONS = ("sender_name", "reply_to", "company", "subject", "intro", "ack", "follow_up_name")
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise ValidationError("A campaign needs a name of 1 to 200 characters.", "name")
-        fields["name"] = name.strip()
+        fields["name"] = header_text(name.strip(), "name")  # digests and alerts carry it in their subject
     if not partial or "survey" in body:
         fields["survey"] = parse_survey(body.get("survey"))
     if not partial or "segments" in body:
@@ -206,13 +211,12 @@ def parse_options(options: Any) -> dict[str, Any]:
             limit = TEMPLATE_OPTIONS.get(key) or TEXT_OPTIONS[key]
             if not isinstance(value, str) or len(value) > limit:
                 raise ValidationError(f"{key} is text of at most {limit} characters.", path)
-            clean[key] = personalize.check_template(value.strip(), path) if key in TEMPLATE_OPTIONS else value.strip()
+            text = value.strip() if key in TEMPLATE_OPTIONS else header_text(value.strip(), path)
+            clean[key] = (
+                personalize.check_template(text, path, header=key == "subject") if key in TEMPLATE_OPTIONS else text
+            )
         elif key == "reply_to":
-            address = normalize_email(value)
-            problem = email_problem(address)
-            if problem:
-                raise ValidationError(problem, path)
-            clean[key] = address
+            clean[key] = email_address(value, path)
         elif key == "brand_color":
             if not isinstance(value, str) or not _COLOUR.match(value):
                 raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
@@ -240,7 +244,7 @@ def parse_options(options: Any) -> dict[str, Any]:
                 raise ValidationError(
                     "follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path
                 )
-            clean[key] = value.strip()
+            clean[key] = header_text(value.strip(), path)
         elif key == "contact_within_hours":
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
                 raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
@@ -250,17 +254,19 @@ def parse_options(options: Any) -> dict[str, Any]:
     return clean
 
 
+def header_text(value: str, path: str) -> str:
+    """Text that may reach a mail header (a sender name, a company, a name in a subject): refused when it
+    holds a line break or control character, which could add a header of its own."""
+    problem = header_problem(value)
+    if problem:
+        raise ValidationError(f"This text goes into email headers, so it cannot hold {problem}.", path)
+    return value
+
+
 def _emails(value: Any, path: str) -> list[str]:
     if not isinstance(value, list) or not 1 <= len(value) <= 10:
         raise ValidationError("Give 1 to 10 email addresses.", path)
-    clean = []
-    for i, item in enumerate(value):
-        address = normalize_email(item)
-        problem = email_problem(address)
-        if problem:
-            raise ValidationError(problem, f"{path}[{i}]")
-        clean.append(address)
-    return clean
+    return [email_address(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
 
 def _url(value: Any, path: str, called: bool = False) -> str:
@@ -314,7 +320,8 @@ def _ack_templates(value: Any, path: str) -> dict[str, dict[str, str]]:
         if not isinstance(template, Mapping) or not set(template) <= {"subject", "body"} or not template:
             raise ValidationError("Each acknowledgement is {subject, body}.", f"{path}.{category}")
         clean[category] = {
-            part: personalize.check_template(str(text), f"{path}.{category}.{part}") for part, text in template.items()
+            part: personalize.check_template(str(text), f"{path}.{category}.{part}", header=part == "subject")
+            for part, text in template.items()
         }
     return clean
 
@@ -368,6 +375,31 @@ def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> Cam
             actions.append(columns[key].set(value))
     _transition(campaign_id, actions, Campaign.status == "draft", "Only a draft campaign can be edited.")
     forget(campaign_id)
+    return get_view(campaign_id)
+
+
+def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
+    """A draft takes any change; a campaign that has gone out only corrections of CORRECTABLE_OPTIONS,
+    merged into its options (the others are kept). Conflict (409) names what cannot change any more."""
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status == "draft":
+        return update_draft(campaign_id, fields, now)
+    options = fields.get("options", {})
+    locked = sorted(set(fields) - {"options"}) + [
+        f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS))
+    ]
+    if locked:
+        raise Conflict(
+            f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
+            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.",
+            "status",
+        )
+    _transition(
+        campaign_id,
+        [Campaign.options.set({**(campaign.options or {}), **options}), Campaign.updated_at.set(now)],
+        (Campaign.status == campaign.status) & (Campaign.updated_at == campaign.updated_at),
+        "The campaign changed meanwhile; send the correction again.",
+    )
     return get_view(campaign_id)
 
 

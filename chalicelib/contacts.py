@@ -10,16 +10,14 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.errors import ValidationError
+from chalicelib.mail.message import header_problem
 from chalicelib.signing import new_id
 from chalicelib.store import bind
 from chalicelib.store.models import Contact
 
-MAX_EMAIL = 254
 MAX_PROPERTIES = 50
 MAX_PROPERTY_VALUE = 500
-_EMAIL = re.compile(
-    r"^[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -54,14 +52,30 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(normalize_email(email).encode()).hexdigest()
 
 
-def email_problem(email: str) -> str | None:
-    if not email:
-        return "An email address is required."
-    if len(email) > MAX_EMAIL:
-        return f"An email address has at most {MAX_EMAIL} characters."
-    if not _EMAIL.match(email):
-        return f"“{email[:60]}” is not a valid email address."
-    return None
+def email_address(raw: Any, field: str = "email") -> str:
+    """The address as SES is given it: trimmed, lower-cased, an internationalised domain in its ASCII
+    (IDNA, punycode) form: `Ana@München.example` -> `ana@xn--mnchen-3ya.example`.
+
+    The one definition of a deliverable address, used at every entry (API, CSV, options, digest,
+    preview). Parsed by email-validator (RFC 5321/5322, the IDNA rules and Unicode safety) rather than
+    a regex of ours; local parts SES or the MIME layer cannot carry (non-ASCII, which needs SMTPUTF8,
+    quoted, dots misplaced, control or invisible characters, more than 64 characters) and domain
+    literals or special-use domains (.local, .test, .invalid) are refused. No DNS lookup is made.
+    Raises ValidationError(reason, field).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        raise ValidationError("An email address is required.", field)
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:60])
+    if "@" not in text:
+        raise ValidationError(f"“{shown}” is not a valid email address.", field)
+    try:
+        parsed = validate_email(text, check_deliverability=False, allow_smtputf8=False, strict=True)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"“{shown}” is not a valid email address: {exc}", field) from None
+    return parsed.ascii_email.lower()
 
 
 def properties_problem(props: Any) -> tuple[str, str] | None:
@@ -77,6 +91,9 @@ def properties_problem(props: Any) -> tuple[str, str] | None:
             return f".{name}", "A property value is text, a number, true/false or null."
         if isinstance(value, str) and len(value) > MAX_PROPERTY_VALUE:
             return f".{name}", f"A property value has at most {MAX_PROPERTY_VALUE} characters."
+        problem = header_problem(value) if isinstance(value, str) else None
+        if problem:  # a name in a subject line reaches a header
+            return f".{name}", f"A property value cannot hold {problem}."
     return None
 
 
@@ -89,11 +106,10 @@ def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") 
         if not isinstance(item, Mapping):
             rejected.append(Rejection(row, f"{path}[{row}]", "Each recipient is an object with an email."))
             continue
-        written = item.get("email")
-        email = normalize_email(written)
-        problem = email_problem(written.strip() if isinstance(written, str) else "")  # quoted as it was written
-        if problem:
-            rejected.append(Rejection(row, f"{path}[{row}].email", problem))
+        try:
+            email = email_address(item.get("email"), f"{path}[{row}].email")
+        except ValidationError as exc:
+            rejected.append(Rejection(row, exc.field or "", exc.message))
             continue
         props = item.get("properties") or {}
         bad = properties_problem(props)

@@ -87,6 +87,9 @@ def answer_counts(
     return {name: value for name, value in counts.items() if value}
 
 
+FAILURE_KINDS = ("template", "message", "rejected", "gave_up", "error")  # chalicelib.delivery.failure_reason
+
+
 @dataclass(frozen=True)
 class CountState:
     """The fields of an invitation its counts derive from."""
@@ -129,7 +132,8 @@ def contribution(
     if state.send_state == "skipped":
         add(state.created_at, {f"skipped_{(state.send_error or 'other').split(':')[0]}": 1})
     elif state.send_state == "failed":
-        add(state.created_at, {"failed": 1})
+        kind = (state.send_error or "").split(":")[0]
+        add(state.created_at, {"failed": 1, f"failed_{kind if kind in FAILURE_KINDS else 'other'}": 1})
     delivered_at = state.sent_at if state.sent_at is not None else state.created_at
     add(
         delivered_at,

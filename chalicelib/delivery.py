@@ -33,6 +33,7 @@ FANOUT_PAGE = 2000
 DISPATCH_LIMIT = 1000
 DISPATCH_HOLD = 600  # a dispatched invitation is not dispatched again for 10 minutes
 PAUSED_RECHECK = 3600
+RESEND_LIMIT = 5000  # failed invitations put back per call; the answer says when more remain
 
 
 class Pacer:
@@ -140,22 +141,42 @@ def send_one(
     if not contacts.claim_survey(invitation.email, invitation.id, now, settings.fatigue_days):
         return _finish(invitation, "skipped", "fatigue:surveyed recently"), attempt
     try:
+        message = render_invitation(campaign, invitation, settings, now)
+    except Exception as exc:  # whatever this one message meets, it fails alone
+        return _finish(invitation, "failed", failure_reason(exc)), attempt
+    try:
         message_id = mail.get_mailer(settings).send(
-            render_invitation(campaign, invitation, settings, now),
-            tags={"invitation": invitation.id, "campaign": campaign.id},
+            message, tags={"invitation": invitation.id, "campaign": campaign.id}
         )
     except mail.MailThrottled as exc:
         _release(invitation, now + backoff(attempt), str(exc))
         return "throttled", attempt
     except mail.MailRejected as exc:
-        return _finish(invitation, "failed", str(exc)), attempt
+        return _finish(invitation, "failed", failure_reason(exc)), attempt
     except mail.MailError as exc:
         if attempt >= MAX_ATTEMPTS:
-            return _finish(invitation, "failed", f"gave up after {attempt} attempts: {exc}"), attempt
+            return _finish(invitation, "failed", f"gave_up:after {attempt} attempts: {exc}"), attempt
         _release(invitation, now + backoff(attempt), str(exc))
         return "retry", attempt
+    except Exception as exc:  # an error of the backend with this message: it fails alone
+        return _finish(invitation, "failed", failure_reason(exc)), attempt
     _mark_sent(invitation, campaign, message_id, now, settings)
     return "sent", attempt
+
+
+def failure_reason(exc: Exception) -> str:
+    """`kind:detail` for a message that failed, the kind counted in the campaign's stats (`failed.reasons`):
+    `template` (a subject or intro fails for this contact), `message` (a header cannot carry a value),
+    `rejected` (the mail provider refused it), `gave_up` (still failing after MAX_ATTEMPTS), `error`."""
+    from chalicelib.personalize import TemplateRefused
+
+    if isinstance(exc, TemplateRefused):
+        return f"template:{exc.field}: {exc.message}"
+    if isinstance(exc, mail.MessageInvalid):
+        return f"message:{exc}"
+    if isinstance(exc, mail.MailRejected):
+        return f"rejected:{exc}"
+    return f"error:{type(exc).__name__}: {exc}"
 
 
 def _mark_sent(invitation: Invitation, campaign: CampaignView, message_id: str, now: float, settings: Settings) -> None:
@@ -229,7 +250,7 @@ def _finish(invitation: Invitation, state: str, reason: str) -> str:
         Invitation.send_lease_until.remove(),
         *counting.changed(invitation.id),
     ]
-    if state == "skipped":
+    if state in ("skipped", "failed"):  # listed with the skipped, with the reason
         actions.append(Invitation.skipped_campaign.set(invitation.campaign_id))
     update(Invitation, invitation.id, actions)
     return state if state != "skipped" else f"skipped:{reason.split(':')[0]}"
@@ -272,6 +293,9 @@ def remind_one(
             render_invitation(campaign, invitation, settings, now, reminder=done + 1),
             tags={"invitation": invitation.id, "campaign": campaign.id},
         )
+    except mail.MailRejected as exc:  # this reminder cannot go (nor would the next): stop reminding, say why
+        update(Invitation, invitation.id, [*stop, Invitation.send_error.set(f"reminder {failure_reason(exc)}"[:500])])
+        return "reminder_failed", done
     except mail.MailError as exc:
         update(
             Invitation,
@@ -279,6 +303,9 @@ def remind_one(
             [Invitation.send_due_at.set(now + backoff(done + 1)), Invitation.reminder_lease_until.remove()],
         )
         return ("throttled" if isinstance(exc, mail.MailThrottled) else "retry"), done + 1
+    except Exception as exc:  # a template or header that fails for this contact: it fails alone
+        update(Invitation, invitation.id, [*stop, Invitation.send_error.set(f"reminder {failure_reason(exc)}"[:500])])
+        return "reminder_failed", done
     after = (
         [Invitation.send_due_at.set(invitation.sent_at + reminders[done + 1] * DAY)]
         if done + 1 < len(reminders)
@@ -295,6 +322,44 @@ def remind_one(
         ],
     )
     return "reminded", done + 1
+
+
+def resend_failed(campaign_id: str, queue: WorkQueue, limit: int = RESEND_LIMIT) -> tuple[int, bool]:
+    """Failed invitations back to pending (attempts reset), enqueued in batches; (how many, whether more
+    remain for another call). Conflict (409) unless the campaign is sending or sent."""
+    from chalicelib.errors import Conflict
+
+    campaign = campaigns.load_campaign(campaign_id, consistent=True)
+    if campaign.status not in campaigns.ACTIVE:
+        raise Conflict(
+            f"Only a sending or sent campaign can resend its failed invitations. This campaign is {campaign.status}.",
+            "status",
+        )
+    ids: list[str] = []
+    failed = Invitation.skipped.query(campaign_id, filter_condition=Invitation.send_state == "failed")
+    for invitation in failed:
+        if len(ids) >= limit:
+            break
+        try:
+            update(
+                Invitation,
+                invitation.id,
+                [
+                    Invitation.send_state.set("pending"),
+                    Invitation.send_attempts.set(0),
+                    Invitation.send_error.remove(),
+                    Invitation.skipped_campaign.remove(),
+                    *counting.changed(invitation.id),
+                ],
+                Invitation.send_state == "failed",
+            )
+        except ConditionFailed:
+            continue
+        ids.append(invitation.id)
+    queue.send(
+        [{"kind": "send", "campaign_id": campaign_id, "ids": ids[i : i + BATCH]} for i in range(0, len(ids), BATCH)]
+    )
+    return len(ids), len(ids) >= limit
 
 
 def fanout(campaign_id: str, cursor: dict | None, queue: WorkQueue) -> str:

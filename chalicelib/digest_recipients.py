@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib import campaigns
 from chalicelib.config import get_settings
-from chalicelib.contacts import email_problem, normalize_email
+from chalicelib.contacts import email_address
 from chalicelib.errors import ValidationError
 from chalicelib.render import render
 from chalicelib.signing import check_csrf, csrf_token, sign, verify
@@ -72,10 +72,7 @@ def parse_recipients(body: Any) -> dict[str, str | None]:
     wanted: dict[str, str | None] = {}
     for i, item in enumerate(items):
         raw, frequency = (item.get("email"), item.get("frequency")) if isinstance(item, Mapping) else (item, None)
-        email = normalize_email(raw)
-        problem = email_problem(email)
-        if problem:
-            raise ValidationError(problem, f"recipients[{i}].email")
+        email = email_address(raw, f"recipients[{i}].email")
         if frequency is not None and frequency not in CHOICES:
             raise ValidationError(f"frequency is one of {', '.join(CHOICES)}.", f"recipients[{i}].frequency")
         wanted[email] = frequency

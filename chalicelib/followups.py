@@ -88,8 +88,12 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     context = {
         "campaign": campaign,
         "category": category,
-        "body_text": personalize.render_text(templates["body"], variables, invitation.email),
-        "body_html": personalize.render_html(templates["body"], variables, invitation.email),
+        "body_text": personalize.render_text(
+            templates["body"], variables, invitation.email, f"options.ack.{category}.body"
+        ),
+        "body_html": personalize.render_html(
+            templates["body"], variables, invitation.email, f"options.ack.{category}.body"
+        ),
         "excerpt": variables["excerpt"],
         "themes": variables["themes"],
         "review_url": variables["review_url"] if category == "promoter" else "",
@@ -101,7 +105,9 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     return mail.build_message(
         sender=sender_for(campaign, settings),
         to=invitation.email,
-        subject=personalize.render_text(templates["subject"], variables, invitation.email),
+        subject=personalize.render_text(
+            templates["subject"], variables, invitation.email, f"options.ack.{category}.subject"
+        ),
         text=render("email/ack.txt", **context),
         html=render("email/ack.html", **context),
         reply_to=campaign.options.get("reply_to"),
@@ -144,7 +150,10 @@ def acknowledge_one(invitation_id: str, now: float, settings: Settings) -> str:
     reason = "unsubscribed" if invitation.unsubscribed_at else suppression.reason_for(invitation.email)
     if reason:
         return _finish(invitation, "skipped", reason)
-    message = render_ack(campaign, invitation, settings, now)
+    try:
+        message = render_ack(campaign, invitation, settings, now)
+    except Exception as exc:  # this acknowledgement alone cannot be built (a template, a header): it fails alone
+        return _finish(invitation, "failed", f"cannot build the message: {exc}")
     try:
         message_id = mail.get_mailer(settings).send(
             message, tags={"invitation": invitation.id, "campaign": campaign.id, "kind": "ack"}

@@ -127,13 +127,16 @@ def render_invitation(
 
     `sent_at` (epoch seconds) starts the unsubscribe link's lifetime; a preview passes a
     placeholder `token` that stands for every link.
+
+    Raises personalize.TemplateRefused (a template fails for this contact) or mail.MessageInvalid (a header
+    cannot carry its value): this message alone cannot be built.
     """
     if token:
         unsubscribe = f"{settings.base_url}/u/{token}"
     else:
         token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
     props = properties_of(invitation)
-    subject = personalize.render_text(campaign.subject, props, invitation.email)
+    subject = personalize.render_text(campaign.subject, props, invitation.email, "options.subject")
     if reminder:
         subject = f"Reminder: {subject}"
     context = {
@@ -141,8 +144,8 @@ def render_invitation(
         "subject": subject,
         "question": campaign.survey.first,
         "links": links(campaign, token, unsubscribe, settings),
-        "intro_text": personalize.render_text(campaign.intro, props, invitation.email),
-        "intro_html": personalize.render_html(campaign.intro, props, invitation.email),
+        "intro_text": personalize.render_text(campaign.intro, props, invitation.email, "options.intro"),
+        "intro_html": personalize.render_html(campaign.intro, props, invitation.email, "options.intro"),
         "reminder": reminder,
         "brand": campaign.options.get("brand_color") or "#1a56db",
         "logo": campaign.options.get("logo_url"),

@@ -314,6 +314,7 @@ SCHEMAS: dict[str, Any] = {
         }
         | {
             "skipped": {"type": "object", "properties": {"total": {"type": "integer"}, "reasons": {"type": "object"}}},
+            "failed_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
             "scanner": {"type": "object"},
             "response_rate": {"type": ["number", "null"]},
             "comment_rate": {"type": ["number", "null"]},
@@ -367,9 +368,24 @@ def document(base_url: str) -> dict:
                 ),
             },
             "/api/campaigns/{campaign_id}": {
-                "get": _op("A campaign and its stats", 200, campaign, 404, params=[CAMPAIGN_ID]),
+                "get": _op(
+                    "A campaign and its stats; `status_detail` when invitations failed",
+                    200,
+                    campaign,
+                    404,
+                    params=[CAMPAIGN_ID],
+                ),
                 "patch": _op(
-                    "Update a draft campaign", 200, campaign, 400, 404, 409, params=[CAMPAIGN_ID], body=json_body
+                    "Update a draft campaign; once it has gone out, correct only the options sender_name, "
+                    "reply_to, company, subject, intro, ack and follow_up_name (merged into the others; 409 names "
+                    "any other field)",
+                    200,
+                    campaign,
+                    400,
+                    404,
+                    409,
+                    params=[CAMPAIGN_ID],
+                    body=json_body,
                 ),
             },
             "/api/campaigns/{campaign_id}/recipients": {
@@ -672,7 +688,7 @@ def document(base_url: str) -> dict:
             },
             "/api/campaigns/{campaign_id}/skipped": {
                 "get": _op(
-                    "Recipients who were not sent the survey, with the reason",
+                    "Recipients who were not sent the survey, with their state (skipped or failed) and the reason",
                     200,
                     {
                         "type": "object",
@@ -681,6 +697,25 @@ def document(base_url: str) -> dict:
                     400,
                     404,
                     params=[CAMPAIGN_ID, LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": 500}}, CURSOR],
+                ),
+            },
+            "/api/campaigns/{campaign_id}/resend-failed": {
+                "post": _op(
+                    "Send the invitations that failed again (after correcting the options); up to 5,000 per "
+                    "call, `more` says when others remain",
+                    202,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "resent": {"type": "integer"},
+                            "more": {"type": "boolean"},
+                            "campaign": _ref("Campaign"),
+                        },
+                    },
+                    404,
+                    409,
+                    429,
+                    params=[CAMPAIGN_ID],
                 ),
             },
         },

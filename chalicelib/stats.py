@@ -31,6 +31,9 @@ def campaign_stats(campaign_id: str) -> dict:
         "suppressed": skipped.get("suppressed", 0),
         "skipped": {"total": sum(skipped.values()), "reasons": skipped},
         "failed": counts.get("failed", 0),
+        "failed_reasons": {
+            name.removeprefix("failed_"): n for name, n in sorted(counts.items()) if name.startswith("failed_")
+        },
         "reminders_sent": counts.get("reminders", 0),
         "scanner_clicks_filtered": counts.get("filtered", 0) + counts.get("trap_hits", 0),
         "scanner": {

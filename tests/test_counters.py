@@ -89,12 +89,18 @@ def test_each_event_counts_in_the_week_and_on_the_day_it_happened():
 
 def test_skips_and_failures_are_counted_with_their_reason():
     skipped = CountState(created_at=MON_W48, send_state="skipped", send_error="suppressed:unsubscribed")
-    failed = CountState(created_at=MON_W48, send_state="failed", send_error="SES MessageRejected")
+    failed = CountState(created_at=MON_W48, send_state="failed", send_error="rejected:SES MessageRejected")
+    older = CountState(created_at=MON_W48, send_state="failed", send_error="SES MessageRejected")
     assert counters.contribution(skipped, SURVEY, "UTC") == {
         "W#2026-W48": {"invited": 1, "skipped_suppressed": 1},
         "D#2026-11-23": {"invited": 1, "skipped_suppressed": 1},
     }
-    assert counters.contribution(failed, SURVEY, "UTC")["W#2026-W48"] == {"invited": 1, "failed": 1}
+    assert counters.contribution(failed, SURVEY, "UTC")["W#2026-W48"] == {
+        "invited": 1,
+        "failed": 1,
+        "failed_rejected": 1,
+    }
+    assert counters.contribution(older, SURVEY, "UTC")["W#2026-W48"] == {"invited": 1, "failed": 1, "failed_other": 1}
 
 
 def test_period_deltas_expand_to_every_segment_of_the_invitation():

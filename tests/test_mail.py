@@ -123,8 +123,8 @@ def test_a_permanent_failure_is_marked_and_not_retried(db, outbox, monkeypatch):
     sent = launch(outbox)
     invitation = invitation_of(sent, "ada@example.com")
     assert (invitation.send_state, invitation.send_pk) == ("failed", None)
-    assert "MessageRejected" in invitation.send_error
-    assert totals(sent.campaign.id) == {"invited": 1, "failed": 1}
+    assert invitation.send_error.startswith("rejected:") and "MessageRejected" in invitation.send_error
+    assert totals(sent.campaign.id) == {"invited": 1, "failed": 1, "failed_rejected": 1}
 
 
 def test_the_dispatcher_retries_due_invitations_and_each_is_sent_once(db, outbox, monkeypatch):

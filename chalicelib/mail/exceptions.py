@@ -13,3 +13,8 @@ class MailThrottled(MailError):
 
 class MailRejected(MailError):
     """Permanent for this message or address: mark it failed, never retry."""
+
+
+class MessageInvalid(MailRejected):
+    """The message cannot be built for this recipient (a header that cannot carry its value):
+    mark it failed with the reason; sending it again as it is would fail again."""
