@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
 	@echo "make test     install everything and run the test suite"
-	@echo "make lint     ruff check"
+	@echo "make lint     ruff check and the import contracts (lint-imports, pyproject.toml)"
 	@echo "make bench    print cost and speed figures (bench/)"
 	@echo "make cost     regenerate docs/cost.md from bench/results.json and the prices in infra/cost.py"
 	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
@@ -39,6 +39,7 @@ test: install browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench

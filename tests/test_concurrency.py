@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from chalicelib import counters, responses
-from chalicelib.campaigns import get_campaign
-from chalicelib.config import get_settings
-from chalicelib.signing import read_invitation_token
+from chalicelib.answers import responses
+from chalicelib.campaigns.campaigns import get_campaign
+from chalicelib.core import counters
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import read_invitation_token
 from tests.helpers import invitation_of, launch, totals
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import counting, reports
+from chalicelib.answers import counting
+from chalicelib.insight import reports
 from tests.conftest import admin_headers
 from tests.helpers import launch, submit
 

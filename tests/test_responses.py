@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from chalicelib import responses
-from chalicelib.config import get_settings
-from chalicelib.signing import read_invitation_token
+from chalicelib.answers import responses
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import read_invitation_token
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
 from tests.helpers import invitation_of, launch

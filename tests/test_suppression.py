@@ -8,9 +8,9 @@ import time
 import pytest
 
 import app as app_module
-from chalicelib import campaigns
-from chalicelib.jobs import find_job
+from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
+from chalicelib.runtime.jobs import find_job
 from tests.conftest import admin_headers, html_links, local_path, read_outbox
 from tests.helpers import create_campaign, drain, launch, people, sns_event
 
@@ -27,7 +27,7 @@ def _stats(client, campaign_id: str) -> dict:
 
 def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_link(db, outbox):
     sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"reminders": [3]})
-    from chalicelib.delivery import dispatch
+    from chalicelib.sending.delivery import dispatch
 
     later = time.time() + 4 * 86400
     dispatch(later, get_queue())

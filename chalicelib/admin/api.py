@@ -14,21 +14,16 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib import (
-    campaigns,
-    contacts,
-    digest_recipients,
-    imports,
-    invitations,
-    personalize,
-    ratelimit,
-    reports,
-    stats,
-)
-from chalicelib.auth import Caller
-from chalicelib.config import get_settings
-from chalicelib.errors import NotFound, ValidationError
+from chalicelib.admin import ratelimit
+from chalicelib.admin.auth import Caller
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.core import personalize
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.insight import digest_recipients, reports, stats
+from chalicelib.loop import followups
 from chalicelib.queue import get_queue
+from chalicelib.sending import imports, invitations, ledger
 from chalicelib.store import bind
 from chalicelib.store.models import Invitation, Member
 from chalicelib.store.transact import ConditionFailed, update
@@ -267,8 +262,6 @@ def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
 
 def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
-    from chalicelib import followups
-
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
     since = parse_time(query["since"], "since") if query.get("since") else 0
@@ -297,8 +290,6 @@ def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
 
 
 def get_response(response_id: str) -> tuple[int, dict]:
-    from chalicelib import followups, ledger
-
     bind()
     try:
         invitation = Invitation.get(response_id, consistent_read=True)
@@ -324,8 +315,6 @@ def get_response(response_id: str) -> tuple[int, dict]:
 
 
 def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[int, dict]:
-    from chalicelib import followups
-
     invitation = followups.set_loop_status(response_id, body, caller.name, now)
     campaign = campaigns.get_campaign(invitation.campaign_id)
     return 200, {"response": followups.response_json(invitation, campaign, get_settings())}
@@ -333,8 +322,6 @@ def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[i
 
 def loop_report(campaign_id: str, now: float) -> tuple[int, dict]:
     """Time to acknowledge, to contact and to close, and the cases past their target."""
-    from chalicelib import followups
-
     campaigns.get_view(campaign_id)
     bind()
     overdue = Invitation.open_cases.count(campaign_id, Invitation.case_due_at <= now)

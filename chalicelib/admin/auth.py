@@ -7,9 +7,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.config import get_settings, token_hash
-from chalicelib.errors import Unauthorized
-from chalicelib.signing import new_id
+from chalicelib.core.config import get_settings, token_hash
+from chalicelib.core.errors import Unauthorized
+from chalicelib.core.signing import new_id
 from chalicelib.store import bind
 from chalicelib.store.models import ApiToken
 

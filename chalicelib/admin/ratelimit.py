@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.errors import TooManyRequests
+from chalicelib.core.errors import TooManyRequests
 from chalicelib.store.models import RateWindow
 from chalicelib.store.transact import ConditionFailed, update
 

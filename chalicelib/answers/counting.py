@@ -18,42 +18,25 @@ edit, and cancels reminders.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from chalicelib import alerts, counters
-from chalicelib.campaigns import CampaignView, get_campaign
-from chalicelib.config import Settings, get_settings
+from chalicelib.campaigns.campaigns import CampaignView, get_campaign
+from chalicelib.core import alert_rules, counters
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.counters import plain
 from chalicelib.queue import get_queue
 from chalicelib.store import bind
+from chalicelib.store.count_pending import SHARDS
 from chalicelib.store.counts import add_op
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import TransactionConflict, update_op, write
 
-SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 ACK_PK = "ack"
 REMIND_PK = "remind"
-
-
-def shard(invitation_id: str) -> str:
-    """Spread pending invitations over a few index partitions, so a burst of answers has no hot key."""
-    return f"count#{hashlib.sha256(invitation_id.encode()).digest()[0] % SHARDS}"
-
-
-def changed(invitation_id: str) -> list[Action]:
-    """The actions every counted write adds to its own update."""
-    return [Invitation.rev.add(1), Invitation.count_pk.set(shard(invitation_id))]
-
-
-def plain(value: Any) -> dict:
-    if value is None:
-        return {}
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
 def state_of(invitation: Invitation) -> counters.CountState:
@@ -107,7 +90,7 @@ def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Setting
     version = int(invitation.answer_version or 0)
     if version > int(invitation.event_version or 0):
         kind = "response.updated" if invitation.event_version else "response.created"
-        alert = invitation.alerted_at is None and alerts.matches(
+        alert = invitation.alerted_at is None and alert_rules.matches(
             campaign.alert_rules,
             invitation.score,
             invitation.category,

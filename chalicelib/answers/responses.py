@@ -6,7 +6,7 @@ hands back the invitation as it was, and that decides the next step without a re
 scanner's activity is filtered, an edit is written under an optimistic lock on
 `answer_version`. The write touches the invitation and the keys-only `count-pending` index
 only; counters, the responses index and the acknowledgement schedule follow through
-chalicelib.counting, exactly once per change, within a minute.
+chalicelib.answers.counting, exactly once per change, within a minute.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import counting, metrics, nps
-from chalicelib.campaigns import CampaignView
-from chalicelib.config import Settings
-from chalicelib.signing import InvitationRef
-from chalicelib.store import table_name
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.core import metrics, nps
+from chalicelib.core.config import Settings
+from chalicelib.core.counters import plain
+from chalicelib.core.signing import InvitationRef
+from chalicelib.store import count_pending, table_name
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update, update_raw
 
@@ -102,7 +103,7 @@ def _answer_actions(
         Invitation.evidence.set(evidence),
         Invitation.updated_at.set(now),
         Invitation.answer_version.add(1),
-        *counting.changed(invitation_id),
+        *count_pending.changed(invitation_id),
     ]
 
 
@@ -127,7 +128,7 @@ def first_answer_write(
         ":evidence": {"S": submission.evidence},
         ":now": {"N": repr(now)},
         ":one": {"N": "1"},
-        ":shard": {"S": counting.shard(ref.invitation_id)},
+        ":shard": {"S": count_pending.shard(ref.invitation_id)},
         ":campaign": {"S": campaign.id},
         ":delivery": {"N": repr(now - settings.scanner_delivery_window)},
         ":trap": {"N": repr(now - settings.scanner_trap_window)},
@@ -188,7 +189,7 @@ def _serializer() -> Any:
 
 def _edit(invitation: Invitation, campaign: CampaignView, submission: Submission, now: float) -> Outcome:
     """Fields given replace earlier ones; fields left empty keep them."""
-    answers = {**counting.plain(invitation.answers), **submission.answers}
+    answers = {**plain(invitation.answers), **submission.answers}
     comment = submission.comment if submission.comment is not None else invitation.comment
     actions = _answer_actions(invitation.id, campaign, answers, comment, submission.evidence, now)
     update(Invitation, invitation.id, actions, Invitation.answer_version == invitation.answer_version)
@@ -206,7 +207,7 @@ def record_filtered(
         Invitation.filtered.add(1),
         Invitation.last_filtered_at.set(now),
         Invitation.filtered_answers.set({"answers": submission.answers, "reason": reason}),
-        *counting.changed(ref.invitation_id),
+        *count_pending.changed(ref.invitation_id),
     ]
     try:
         update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
@@ -218,7 +219,7 @@ def record_filtered(
 
 def record_trap(ref: InvitationRef, campaign: CampaignView, now: float) -> None:
     """A hidden link no person sees was fetched: mark the invitation, count a scanner click."""
-    actions = [Invitation.trap_at.set(now), Invitation.trap_hits.add(1), *counting.changed(ref.invitation_id)]
+    actions = [Invitation.trap_at.set(now), Invitation.trap_hits.add(1), *count_pending.changed(ref.invitation_id)]
     try:
         update(Invitation, ref.invitation_id, actions, Invitation.campaign_id == campaign.id)
     except ConditionFailed:

@@ -3,7 +3,7 @@
 A GET records nothing: email security scanners open every link in a message. The clicked
 score is preselected and counts only with evidence of a person: the Submit button, or the
 page's first pointer, touch or key gesture (which saves the preselected score at once).
-Scanner timing rules are in chalicelib.responses and docs/scanners.md.
+Scanner timing rules are in chalicelib.answers.responses and docs/scanners.md.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib import responses, suppression
-from chalicelib.campaigns import CampaignView, get_campaign
-from chalicelib.config import Settings, get_settings
-from chalicelib.render import render
-from chalicelib.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token
-from chalicelib.surveys import AnswerError, parse_comment
+from chalicelib.answers import responses
+from chalicelib.campaigns import suppression
+from chalicelib.campaigns.campaigns import CampaignView, get_campaign
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token
+from chalicelib.core.surveys import AnswerError, parse_comment
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
+from chalicelib.web.render import render
 
 CSRF_MAX_AGE = 2 * 86400
 

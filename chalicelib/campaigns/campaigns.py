@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib import alerts, personalize, themes, webhooks
-from chalicelib.config import campaign_cache_seconds, get_settings, store_location
-from chalicelib.contacts import email_problem, normalize_email
-from chalicelib.errors import Conflict, NotFound, ValidationError
-from chalicelib.signing import new_id
+from chalicelib.campaigns.contacts import email_problem, normalize_email
+from chalicelib.core import personalize, themes, webhook_spec
+from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
+from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
+from chalicelib.core.signing import new_id
+from chalicelib.core.surveys import Survey, parse_survey
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
 from chalicelib.store.transact import ConditionFailed, update
-from chalicelib.surveys import Survey, parse_survey
 
 __all__ = ["NotFound"]
 
@@ -86,14 +87,14 @@ class CampaignView:
 
     @property
     def alert_rules(self) -> list[dict]:
-        return list(self.options.get("alert_rules") or alerts.DEFAULT_RULES)
+        return list(self.options.get("alert_rules") or DEFAULT_RULES)
 
     @property
     def contact_within_hours(self) -> int:
         return int(self.options.get("contact_within_hours") or DEFAULT_CONTACT_HOURS)
 
     def webhooks_for(self, event: str) -> list[dict]:
-        return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhooks.EVENTS)]
+        return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhook_spec.EVENTS)]
 
     def to_json(self, reveal: bool = False) -> dict:
         """Secrets (webhook secrets, the Slack URL) are shown only when the caller has just set them."""
@@ -226,7 +227,7 @@ def parse_options(options: Any) -> dict[str, Any]:
         elif key == "themes":
             clean[key] = themes.parse_themes(value, path)
         elif key == "alert_rules":
-            clean[key] = alerts.parse_rules(value, path)
+            clean[key] = parse_rules(value, path)
         elif key == "alert_emails":
             clean[key] = _emails(value, path)
         elif key in ("slack_webhook_url", "review_url"):
@@ -282,11 +283,11 @@ def _webhooks(value: Any, path: str) -> list[dict]:
     for i, item in enumerate(value):
         if not isinstance(item, Mapping) or "url" not in item or set(item) - {"id", "url", "secret", "events"}:
             raise ValidationError("An endpoint is {url, events?, secret?}.", f"{path}[{i}]")
-        events = item.get("events", list(webhooks.EVENTS))
-        if not isinstance(events, list) or not events or set(events) - set(webhooks.EVENTS):
-            raise ValidationError(f"events are among {', '.join(webhooks.EVENTS)}.", f"{path}[{i}].events")
-        secret = item.get("secret") or webhooks.new_secret()
-        if not isinstance(secret, str) or not secret.startswith(webhooks.PREFIX) or len(secret) < 30:
+        events = item.get("events", list(webhook_spec.EVENTS))
+        if not isinstance(events, list) or not events or set(events) - set(webhook_spec.EVENTS):
+            raise ValidationError(f"events are among {', '.join(webhook_spec.EVENTS)}.", f"{path}[{i}].events")
+        secret = item.get("secret") or webhook_spec.new_secret()
+        if not isinstance(secret, str) or not secret.startswith(webhook_spec.PREFIX) or len(secret) < 30:
             raise ValidationError(
                 "A secret looks like whsec_ followed by base64 (omit it to get one).", f"{path}[{i}].secret"
             )

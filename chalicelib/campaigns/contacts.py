@@ -10,9 +10,10 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.signing import new_id
+from chalicelib.core.signing import new_id
 from chalicelib.store import bind
 from chalicelib.store.models import Contact
+from chalicelib.store.transact import ConditionFailed, update
 
 MAX_EMAIL = 254
 MAX_PROPERTIES = 50
@@ -129,8 +130,6 @@ def claim_survey(email: str, invitation_id: str, now: float, window_days: int) -
     Atomic, so two campaigns sending at the same moment cannot both ask the same person;
     the invitation that holds the reservation may claim it again (a retried send).
     """
-    from chalicelib.store.transact import ConditionFailed, update
-
     cutoff = now - window_days * 86400
     try:
         update(

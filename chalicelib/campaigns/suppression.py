@@ -12,9 +12,8 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import counting
-from chalicelib.contacts import email_hash, normalize_email
-from chalicelib.store import bind
+from chalicelib.campaigns.contacts import email_hash, normalize_email
+from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation, Suppression
 from chalicelib.store.transact import ConditionFailed, put_new, update
 
@@ -62,7 +61,7 @@ def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:
                 Invitation.unsubscribed_at.set(now),
                 Invitation.send_pk.remove(),
                 Invitation.send_due_at.remove(),
-                *counting.changed(invitation_id),
+                *count_pending.changed(invitation_id),
             ],
             Invitation.unsubscribed_at.does_not_exist(),
         )
@@ -100,7 +99,7 @@ def ses_notification(message: str | dict, now: float) -> list[str]:
                     field.set(now),
                     Invitation.send_pk.remove(),
                     Invitation.send_due_at.remove(),
-                    *counting.changed(invitation_id),
+                    *count_pending.changed(invitation_id),
                 ],
                 Invitation.id.exists() & field.does_not_exist(),
             )

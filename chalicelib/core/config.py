@@ -4,7 +4,7 @@ Chalice imports `app.py` to package it and its test client sets stage variables 
 during a call, so nothing here runs at import time. Reading a dozen variables costs
 microseconds; callers that build expensive objects from settings cache those objects
 keyed on the settings they used. On AWS the secrets come from SSM (`CLOSELOOP_SSM_PREFIX`,
-see chalicelib.secrets), cached in memory, unless the environment gives them.
+see chalicelib.core.secrets), cached in memory, unless the environment gives them.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from chalicelib import secrets
-from chalicelib.errors import ConfigError
+from chalicelib.core import secrets
+from chalicelib.core.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 N = TypeVar("N", int, float)
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 

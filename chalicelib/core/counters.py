@@ -3,7 +3,7 @@
 Counter items are keyed by campaign, period and segment (docs/data-model.md). Everything an
 invitation contributes (invited, sent, skipped, bounced, scanner activity, and its response)
 is derived from the invitation's own state, period by period. The counting applier
-(chalicelib.counting) moves the counters by `new - counted` for each invitation, exactly
+(chalicelib.answers.counting) moves the counters by `new - counted` for each invitation, exactly
 once per revision, so the counters always converge to the sum of every invitation's
 contribution however writes interleave, and a rebuild is the same computation.
 """
@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from chalicelib import nps
-from chalicelib.surveys import Survey
-from chalicelib.themes import detect
+from chalicelib.core import nps
+from chalicelib.core.surveys import Survey
+from chalicelib.core.themes import detect
 
 ALL_SEGMENT = "_"
 NO_VALUE = "(none)"
@@ -175,3 +175,9 @@ def add_into(total: dict[str, Counts], more: Mapping[str, Mapping[str, int]]) ->
         bucket = total.setdefault(key, {})
         for name, value in counts.items():
             bucket[name] = bucket.get(name, 0) + value
+
+
+def plain(value: Any) -> dict:
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.core.config import Settings, get_settings
 
 NAMESPACE = "Closeloop"
 ANSWERS_RECORDED = "AnswersRecorded"

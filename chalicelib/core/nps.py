@@ -2,7 +2,7 @@
 
 NPS with its adjusted-Wald interval and a test for a change between two periods, CSAT share
 with a Wilson interval, a mean with a Student t interval (CES and other scales), and rates.
-Everything is computed from the integers a counter item holds (see `chalicelib.counters`),
+Everything is computed from the integers a counter item holds (see `chalicelib.core.counters`),
 so the digest and the metrics API read one path: `from_counts`, `question_stats`, `rates`.
 
 Conventions: NPS values, margins and differences are in points (-100..100); shares and rates
@@ -488,7 +488,7 @@ class QuestionStats:
 
 
 def histogram(counts: Mapping[str, int], question_id: str) -> dict[int, int]:
-    """Answer counts per value from the counters `q.<id>.v<value>`, sorted by value (see `chalicelib.counters`)."""
+    """Answer counts per value from the counters `q.<id>.v<value>`, sorted by value (see `chalicelib.core.counters`)."""
     prefix = f"q.{question_id}.v"
     values: dict[int, int] = {}
     for name, count in counts.items():

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.errors import ValidationError
+from chalicelib.core.errors import ValidationError
 
 MAX_TEMPLATE = 2000
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import ConfigError
+from chalicelib.core.errors import ConfigError
 
 CACHE_SECONDS = 300
 RETRY_SECONDS = 30

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.errors import ValidationError
+from chalicelib.core.errors import ValidationError
 
 # Fixed scales; `rating` takes its number of points from the question.
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}

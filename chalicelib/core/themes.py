@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.errors import ValidationError
+from chalicelib.core.errors import ValidationError
 
 MAX_THEMES = 20
 MAX_KEYWORDS = 30

@@ -29,15 +29,19 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from chalicelib import counters, digest_recipients, ledger, mail, nps, reports, suppression
-from chalicelib.campaigns import CampaignView, view
-from chalicelib.config import Settings, get_settings
-from chalicelib.followups import excerpt
-from chalicelib.invitations import unsubscribe_headers
-from chalicelib.render import render
+from chalicelib import mail
+from chalicelib.campaigns import suppression
+from chalicelib.campaigns.campaigns import CampaignView, view
+from chalicelib.core import counters, nps
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.insight import digest_recipients, reports
+from chalicelib.loop.followups import excerpt
+from chalicelib.sending import ledger
+from chalicelib.sending.invitations import unsubscribe_headers
 from chalicelib.store import bind, raw_client, table_name
 from chalicelib.store.counts import read_between
 from chalicelib.store.models import Campaign, Invitation
+from chalicelib.web.render import render
 
 log = logging.getLogger(__name__)
 

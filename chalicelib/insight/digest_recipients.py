@@ -2,7 +2,7 @@
 
 An admin sets the list (`PUT /api/campaigns/{id}/digest-recipients`); every recipient gets
 weekly digests unless they choose daily, monthly or stop, through the signed link in each
-digest. The link names campaign and address and is HMAC-signed (chalicelib.signing), so it
+digest. The link names campaign and address and is HMAC-signed (chalicelib.core.signing), so it
 needs no login; a GET only shows the choice (scanners open every link), a form POST changes
 it (the signed link plus a CSRF token), and the RFC 8058 one-click POST stops the digest.
 A recipient who stopped stays stopped when an admin sends the list again, with or without them.
@@ -15,17 +15,17 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib import campaigns
-from chalicelib.config import get_settings
-from chalicelib.contacts import email_problem, normalize_email
-from chalicelib.errors import ValidationError
-from chalicelib.render import render
-from chalicelib.signing import check_csrf, csrf_token, sign, verify
+from chalicelib.answers.survey_pages import not_found, one_click
+from chalicelib.campaigns import campaigns
+from chalicelib.campaigns.contacts import email_problem, normalize_email
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.signing import check_csrf, csrf_token, sign, verify
 from chalicelib.store import bind
 from chalicelib.store.models import DigestSubscription
 from chalicelib.store.transact import ConditionFailed, update
-from chalicelib.survey_pages import not_found, one_click
 from chalicelib.web import Reply, html, parse_form
+from chalicelib.web.render import render
 
 FREQUENCIES = ("weekly", "daily", "monthly")
 STOPPED = "stopped"

@@ -2,7 +2,7 @@
 
 Every counter item should equal the sum of what its invitations contribute
 (`counters.contribution`, expanded to the invitation's segments), because the applier
-(chalicelib.counting) moves the counters by `contribution - counted` exactly once per change
+(chalicelib.answers.counting) moves the counters by `contribution - counted` exactly once per change
 and records `counted` on the invitation in the same transaction. Two kinds of drift can
 still happen, and they are repaired differently:
 
@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from chalicelib import counters, counting
-from chalicelib.campaigns import CampaignView, get_view, view
-from chalicelib.store import bind
+from chalicelib.answers import counting
+from chalicelib.campaigns.campaigns import CampaignView, get_view, view
+from chalicelib.core import counters
+from chalicelib.store import bind, count_pending
 from chalicelib.store.counts import add, read
 from chalicelib.store.models import Campaign, Invitation
 from chalicelib.store.transact import ConditionFailed, update
@@ -77,7 +78,7 @@ class Report:
 
 def _ints(periods: object) -> dict[str, counters.Counts]:
     """`counted` as stored (numbers may come back as floats) in whole numbers."""
-    return {p: {name: int(v) for name, v in counts.items()} for p, counts in counting.plain(periods).items()}
+    return {p: {name: int(v) for name, v in counts.items()} for p, counts in counters.plain(periods).items()}
 
 
 def stored_items(campaign_id: str) -> dict[str, counters.Counts]:
@@ -100,7 +101,7 @@ def check(campaign: CampaignView, log: Callable[[str], None]) -> Report:
     counted_sum: dict[str, counters.Counts] = {}
     for start in range(0, len(ids), BATCH):
         for invitation in Invitation.batch_get(ids[start : start + BATCH], consistent_read=True):
-            segments = counters.segment_keys(counting.plain(invitation.properties), campaign.segments)
+            segments = counters.segment_keys(counters.plain(invitation.properties), campaign.segments)
             counted = _ints(invitation.counted)
             now_counts = counting.contribution_of(invitation, campaign)
             if invitation.count_pk is not None:
@@ -131,7 +132,7 @@ def fix(report: Report) -> None:
     """Recount invitations counted by outdated rules (through the applier), then ADD the counter drift."""
     for invitation_id, rev in report.outdated:
         try:
-            update(Invitation, invitation_id, counting.changed(invitation_id), Invitation.rev == rev)
+            update(Invitation, invitation_id, count_pending.changed(invitation_id), Invitation.rev == rev)
         except ConditionFailed:
             continue  # it changed meanwhile, so the applier recounts it anyway
     apply_all()

@@ -1,8 +1,8 @@
 """A campaign's numbers as the metrics API and the digest report them, and the CSV export of its responses.
 
-Every number comes from counter items (chalicelib.counters), never from reading responses:
+Every number comes from counter items (chalicelib.core.counters), never from reading responses:
 weeks for trends and all-time figures, days for any since/until range. The statistics are
-those of chalicelib.nps, so the API, the digest and the tests share one path. The CSV export
+those of chalicelib.core.nps, so the API, the digest and the tests share one path. The CSV export
 is the one place that reads responses, a bounded page at a time.
 """
 
@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from chalicelib import counters, nps
-from chalicelib.campaigns import CampaignView
-from chalicelib.counting import plain
-from chalicelib.errors import ValidationError
-from chalicelib.stats import totals
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.core import counters, nps
+from chalicelib.core.counters import plain
+from chalicelib.core.errors import ValidationError
+from chalicelib.insight.stats import totals
 from chalicelib.store import bind
 from chalicelib.store.counts import read_keys
 from chalicelib.store.models import Invitation

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib import nps
-from chalicelib.counters import ALL_SEGMENT
+from chalicelib.core import nps
+from chalicelib.core.counters import ALL_SEGMENT
 from chalicelib.store.counts import read
 
 

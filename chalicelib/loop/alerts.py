@@ -1,63 +1,24 @@
-"""Who needs a personal call: alert rules, and the alert a CX team gets by email and in Slack.
+"""Who needs a personal call: the alert a CX team gets by email and in Slack.
 
-A rule is an object whose conditions must all hold: `{"category": "detractor"}` (the
-default), `{"max_score": 4}`, `{"theme": "pricing"}`, `{"property": "plan", "equals":
-"enterprise"}`. An answer matching any rule is alerted once, and opens a case with a target
-time to first personal contact.
+An answer matching any of its campaign's rules (chalicelib.core.alert_rules) is alerted
+once, and opens a case with a target time to first personal contact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.errors import ValidationError
-from chalicelib.themes import detect
-
-DEFAULT_RULES = ({"category": "detractor"},)
-RULE_KEYS = {"category", "max_score", "min_score", "theme", "property", "equals"}
-
-
-def parse_rules(value: Any, field: str = "options.alert_rules") -> list[dict]:
-    if not isinstance(value, list) or len(value) > 10:
-        raise ValidationError("alert_rules is a list of up to 10 rules.", field)
-    rules = []
-    for i, rule in enumerate(value):
-        path = f"{field}[{i}]"
-        if not isinstance(rule, Mapping) or not rule or set(rule) - RULE_KEYS:
-            raise ValidationError(f"A rule uses only {', '.join(sorted(RULE_KEYS))}.", path)
-        if "category" in rule and rule["category"] not in ("promoter", "passive", "detractor"):
-            raise ValidationError("category is promoter, passive or detractor.", f"{path}.category")
-        for key in ("max_score", "min_score"):
-            if key in rule and (not isinstance(rule[key], int) or isinstance(rule[key], bool)):
-                raise ValidationError(f"{key} is a whole number.", f"{path}.{key}")
-        if ("property" in rule) != ("equals" in rule):
-            raise ValidationError("property and equals go together.", path)
-        rules.append(dict(rule))
-    return rules
-
-
-def matches(
-    rules: Sequence[Mapping],
-    score: int | None,
-    category: str | None,
-    comment: str | None,
-    properties: Mapping[str, Any],
-    themes: Mapping[str, Sequence[str]],
-) -> bool:
-    """True when any rule holds for this answer."""
-    found = detect(comment, themes)
-    for rule in rules:
-        checks = [
-            "category" not in rule or rule["category"] == category,
-            "max_score" not in rule or (score is not None and score <= rule["max_score"]),
-            "min_score" not in rule or (score is not None and score >= rule["min_score"]),
-            "theme" not in rule or rule["theme"] in found,
-            "property" not in rule or str(properties.get(rule["property"], "")) == str(rule["equals"]),
-        ]
-        if all(checks):
-            return True
-    return False
+from chalicelib import mail
+from chalicelib.campaigns.campaigns import get_campaign
+from chalicelib.core.counters import plain
+from chalicelib.core.themes import detect
+from chalicelib.loop import webhooks
+from chalicelib.loop.followups import excerpt
+from chalicelib.sending import ledger
+from chalicelib.store.models import Invitation
+from chalicelib.web.render import render
 
 
 def slack_escape(text: str) -> str:
@@ -87,9 +48,6 @@ def slack_message(summary: Mapping[str, Any]) -> dict:
 
 def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
     """What the CX team and webhook receivers are told about one response."""
-    from chalicelib.counting import plain
-    from chalicelib.followups import excerpt
-
     properties = plain(invitation.properties)
     score = int(invitation.score) if invitation.score is not None else None
     label = (invitation.category or "answer").capitalize()
@@ -110,10 +68,6 @@ def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
 
 
 def webhook_payload(kind: str, version: int, invitation: Any, campaign: Any, settings: Any, now: float) -> dict:
-    from datetime import UTC, datetime
-
-    from chalicelib.counting import plain
-
     return {
         "type": kind,
         "timestamp": datetime.fromtimestamp(now, UTC).isoformat(),
@@ -136,11 +90,6 @@ def webhook_payload(kind: str, version: int, invitation: Any, campaign: Any, set
 
 def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict[str, int]:
     """Alert the CX team (email, Slack) and call the webhooks for one event, each destination once."""
-    from chalicelib import ledger, mail, webhooks
-    from chalicelib.campaigns import get_campaign
-    from chalicelib.render import render
-    from chalicelib.store.models import Invitation
-
     outcomes: dict[str, int] = {}
     try:
         invitation = Invitation.get(message["invitation_id"], consistent_read=True)

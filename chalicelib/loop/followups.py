@@ -16,15 +16,18 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from chalicelib import counting, mail, metrics, personalize, suppression, themes
-from chalicelib.campaigns import CampaignView, get_campaign
-from chalicelib.config import Settings
-from chalicelib.errors import NotFound, ValidationError
-from chalicelib.invitations import properties_of, sender_for, token_for, unsubscribe_headers
-from chalicelib.render import render
-from chalicelib.store import bind
+from chalicelib import mail
+from chalicelib.campaigns import suppression
+from chalicelib.campaigns.campaigns import CampaignView, get_campaign
+from chalicelib.core import metrics, personalize, themes
+from chalicelib.core.config import Settings
+from chalicelib.core.counters import plain
+from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.sending.invitations import properties_of, sender_for, token_for, unsubscribe_headers
+from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.web.render import render
 
 LEASE_SECONDS = 300
 MAX_ATTEMPTS = 6
@@ -178,7 +181,7 @@ def acknowledge_one(invitation_id: str, now: float, settings: Settings) -> str:
             Invitation.ack_error.remove(),
             *loop,
             _history("acknowledged", f"Acknowledgement sent: {message['Subject']}", "closeloop", now),
-            *counting.changed(invitation.id),
+            *count_pending.changed(invitation.id),
         ],
     )
     metrics.emit(metrics.ACKNOWLEDGEMENTS_SENT, settings=settings)
@@ -229,7 +232,7 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
         raw = update(
             Invitation,
             invitation_id,
-            [*actions, *counting.changed(invitation_id)],
+            [*actions, *count_pending.changed(invitation_id)],
             Invitation.answered_at.exists(),
         )
     except ConditionFailed:
@@ -244,7 +247,7 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
         "campaign_id": invitation.campaign_id,
         "email": invitation.email,
         "properties": properties_of(invitation),
-        "answers": counting.plain(invitation.answers),
+        "answers": plain(invitation.answers),
         "comment": invitation.comment,
         "score": invitation.score,
         "category": invitation.category,

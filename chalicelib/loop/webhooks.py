@@ -12,19 +12,14 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-PREFIX = "whsec_"
+from chalicelib.core.webhook_spec import PREFIX
+
 TIMEOUT_SECONDS = 5
-EVENTS = ("response.created", "response.updated")
-
-
-def new_secret() -> str:
-    return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def signature(secret: str, webhook_id: str, timestamp: int, body: str) -> str:

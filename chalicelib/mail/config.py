@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.errors import ConfigError
 from chalicelib.mail.base import MailBackend
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from chalicelib import campaigns, digest_recipients, imports
-from chalicelib.config import get_settings
-from chalicelib.errors import NotFound
+from chalicelib.campaigns import campaigns
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import NotFound
+from chalicelib.insight import digest_recipients
 from chalicelib.queue import get_queue
+from chalicelib.sending import imports
 
 DEMO_ID = "demo"
 DEMO = {

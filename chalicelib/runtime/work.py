@@ -15,10 +15,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from chalicelib import alerts, delivery, imports
-from chalicelib.config import Settings, get_settings
-from chalicelib.contacts import Recipient
+from chalicelib.campaigns.contacts import Recipient
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.loop import alerts
 from chalicelib.queue import WorkQueue, get_queue
+from chalicelib.sending import delivery, imports
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ A send claims its invitation with a lease (a conditional update), checks suppres
 survey fatigue, sends, then marks it sent. A crash between claim and mark leaves the lease
 to expire and a redelivered queue message to finish the job; the window for a duplicate is
 the few milliseconds between SES accepting a message and the mark. Work arrives as queue
-messages (chalicelib.work): `fanout` pages through a campaign's invitations and enqueues
+messages (chalicelib.runtime.work): `fanout` pages through a campaign's invitations and enqueues
 `send` batches of 50; the dispatcher turns due invitations (retries, reminders, recurring
 rounds) and due scheduled campaigns into messages.
 """
@@ -16,12 +16,23 @@ from collections import Counter as Tally
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chalicelib import campaigns, contacts, counting, ledger, mail, schedule, suppression
-from chalicelib.campaigns import CampaignView
-from chalicelib.config import Settings
-from chalicelib.invitations import REMIND_PK, SEND_PK, properties_of, render_invitation
+from chalicelib import mail
+from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.campaigns.contacts import Recipient
+from chalicelib.core import schedule
+from chalicelib.core.config import Settings
 from chalicelib.queue import WorkQueue
-from chalicelib.store import bind
+from chalicelib.sending import ledger
+from chalicelib.sending.invitations import (
+    REMIND_PK,
+    SEND_PK,
+    campaign_invitation_ids,
+    new_invitation,
+    properties_of,
+    render_invitation,
+)
+from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation, Member
 from chalicelib.store.transact import ConditionFailed, put_new, update
 
@@ -175,7 +186,7 @@ def _mark_sent(invitation: Invitation, campaign: CampaignView, message_id: str, 
             Invitation.send_lease_until.remove(),
             Invitation.send_error.remove(),
             *next_step,
-            *counting.changed(invitation.id),
+            *count_pending.changed(invitation.id),
         ],
     )
     if campaign.kind == "recurring":
@@ -184,9 +195,6 @@ def _mark_sent(invitation: Invitation, campaign: CampaignView, message_id: str, 
 
 def _next_round(invitation: Invitation, campaign: CampaignView, now: float, settings: Settings) -> None:
     """Recurring surveys ask again every N days, on a weekday morning in the contact's time zone."""
-    from chalicelib.contacts import Recipient
-    from chalicelib.invitations import new_invitation
-
     props = properties_of(invitation)
     due = schedule.weekday_morning(
         now + (campaign.interval_days or 90) * DAY, contact_timezone(props, campaign), invitation.email
@@ -227,7 +235,7 @@ def _finish(invitation: Invitation, state: str, reason: str) -> str:
         Invitation.send_pk.remove(),
         Invitation.send_due_at.remove(),
         Invitation.send_lease_until.remove(),
-        *counting.changed(invitation.id),
+        *count_pending.changed(invitation.id),
     ]
     if state == "skipped":
         actions.append(Invitation.skipped_campaign.set(invitation.campaign_id))
@@ -291,7 +299,7 @@ def remind_one(
             Invitation.reminders_sent.set(done + 1),
             Invitation.reminder_lease_until.remove(),
             *after,
-            *counting.changed(invitation.id),
+            *count_pending.changed(invitation.id),
         ],
     )
     return "reminded", done + 1
@@ -299,8 +307,6 @@ def remind_one(
 
 def fanout(campaign_id: str, cursor: dict | None, queue: WorkQueue) -> str:
     """Enqueue one page of a sending campaign's invitations in batches, then the next page."""
-    from chalicelib.invitations import campaign_invitation_ids
-
     campaign = campaigns.view(campaigns.load_campaign(campaign_id, consistent=True))
     if campaign.status != "sending":
         return f"stopped: campaign is {campaign.status}"

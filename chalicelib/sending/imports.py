@@ -14,12 +14,14 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib import campaigns, contacts, invitations, schedule
-from chalicelib.campaigns import CampaignView
-from chalicelib.config import Settings
-from chalicelib.errors import ValidationError
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.core import schedule
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.signing import new_id
 from chalicelib.queue import WorkQueue
-from chalicelib.signing import new_id
+from chalicelib.sending import invitations
 from chalicelib.store import bind
 from chalicelib.store.models import ImportJob, Member
 from chalicelib.store.transact import ConditionFailed, put_new, update

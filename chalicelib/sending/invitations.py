@@ -2,8 +2,8 @@
 
 An invitation id is derived from campaign, address and round, so importing the same
 recipient twice cannot create two invitations (a conditional put). The link a person
-receives is an HMAC-signed token (chalicelib.signing) naming the invitation: the id alone
-grants nothing. Sending lives in chalicelib.delivery.
+receives is an HMAC-signed token (chalicelib.core.signing) naming the invitation: the id alone
+grants nothing. Sending lives in chalicelib.sending.delivery.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import quote
 
-from chalicelib import counting, mail, personalize
-from chalicelib.campaigns import CampaignView
-from chalicelib.config import Settings
-from chalicelib.contacts import Recipient
-from chalicelib.render import render
-from chalicelib.signing import InvitationRef, invitation_token
-from chalicelib.store import bind
+from chalicelib import mail
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.campaigns.contacts import Recipient
+from chalicelib.core import counters, personalize
+from chalicelib.core.config import Settings
+from chalicelib.core.signing import InvitationRef, invitation_token
+from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import put_new
+from chalicelib.web.render import render
 
 DAY = 86400
 SEND_PK = "send"
@@ -57,7 +58,7 @@ def new_invitation(
         send_pk=SEND_PK if due_at is not None else None,
         send_due_at=due_at,
         rev=1,
-        count_pk=counting.shard(ident),
+        count_pk=count_pending.shard(ident),
     )
 
 
@@ -72,7 +73,7 @@ def create(invitation: Invitation) -> str:
 
 
 def properties_of(invitation: Invitation) -> dict:
-    return counting.plain(invitation.properties)
+    return counters.plain(invitation.properties)
 
 
 def token_for(invitation: Invitation, settings: Settings) -> str:

@@ -11,7 +11,7 @@ import os
 import threading
 from typing import Any
 
-from chalicelib.config import Settings, store_location
+from chalicelib.core.config import Settings, store_location
 from chalicelib.store.models import MODELS, Invitation
 
 _lock = threading.Lock()

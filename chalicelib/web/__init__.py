@@ -1,4 +1,8 @@
-"""HTTP replies that any adapter (Chalice, a test, a bench) can send as they are."""
+"""Web adapter: HTTP replies that any host (Chalice, a test, a bench) can send as they are, and
+(in submodules) Jinja2 rendering (`render`) and the local outbox pages (`outbox`).
+
+May use: core. Imports no feature.
+"""
 
 from __future__ import annotations
 

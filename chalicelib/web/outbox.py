@@ -9,9 +9,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from chalicelib.config import get_settings
-from chalicelib.render import render
+from chalicelib.core.config import get_settings
 from chalicelib.web import Reply, html
+from chalicelib.web.render import render
 
 _NAME = re.compile(r"^[0-9]+-[A-Za-z0-9._=-]+\.eml$")
 

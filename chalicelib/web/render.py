@@ -11,7 +11,7 @@ import hashlib
 import time
 from typing import Any
 
-from chalicelib.config import PROJECT_ROOT
+from chalicelib.core.config import PROJECT_ROOT, base_url
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -27,8 +27,6 @@ def asset(name: str) -> tuple[str, str]:
 
 
 def asset_url(name: str) -> str:
-    from chalicelib.config import base_url
-
     return f"{base_url()}/static/{name}?v={asset(name)[1]}"
 
 
