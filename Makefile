@@ -10,8 +10,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
 	@echo "make test     install everything and run the test suite"
-	@echo "make lint     ruff check"
 	@echo "make fuzz     schemathesis against the running API, many examples, random seed (FUZZ_SEED=n replays)"
+	@echo "make lint     ruff check and the import contracts (lint-imports, pyproject.toml)"
 	@echo "make bench    print cost and speed figures (bench/)"
 	@echo "make cost     regenerate docs/cost.md from bench/results.json and the prices in infra/cost.py"
 	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
@@ -44,6 +44,7 @@ fuzz: install
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench

@@ -8,25 +8,18 @@ from collections.abc import Callable
 from chalice import Chalice, Rate, Response
 from chalice.app import Request
 
-from chalicelib import (
-    api,
-    counting,
-    delivery,
-    digest,
-    digest_recipients,
-    followups,
-    openapi,
-    outbox,
-    render,
-    suppression,
-    survey_pages,
-    work,
-)
-from chalicelib.auth import authenticate
-from chalicelib.config import get_settings
-from chalicelib.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
+from chalicelib.admin import api, openapi
+from chalicelib.admin.auth import authenticate
+from chalicelib.answers import counting, survey_pages
+from chalicelib.campaigns import suppression
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
+from chalicelib.insight import digest, digest_recipients
+from chalicelib.loop import followups
 from chalicelib.queue import get_queue
-from chalicelib.web import Reply, parse_form, parse_json
+from chalicelib.runtime import work
+from chalicelib.sending import delivery
+from chalicelib.web import Reply, outbox, parse_form, parse_json, render
 
 app = Chalice(app_name="closeloop")
 FORM = ["application/x-www-form-urlencoded"]
@@ -300,7 +293,7 @@ def responses_csv(caller, campaign_id):
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)
 def work_queue(event):
-    """Fan-out, send batches, reminders and import chunks (chalicelib.work); a failure is redelivered."""
+    """Fan-out, send batches, reminders and import chunks (chalicelib.runtime.work); a failure is redelivered."""
     return [work.handle(record.to_dict()) for record in event]
 
 
@@ -324,11 +317,11 @@ def acknowledge(event):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def apply_counts(event):
-    """Move the counters by every change not yet counted, exactly once (chalicelib.counting)."""
+    """Move the counters by every change not yet counted, exactly once (chalicelib.answers.counting)."""
     return counting.apply_pending()
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def send_digests(event):
-    """Each recipient's digest at 08:00 in its campaign's time zone, once per period (chalicelib.digest)."""
+    """Each recipient's digest at 08:00 in its campaign's time zone, once per period (chalicelib.insight.digest)."""
     return digest.send_due(time.time())

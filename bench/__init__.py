@@ -84,8 +84,8 @@ class Launched:
 
 def drain(clock=time.time) -> int:
     """Deliver every queued work message to the work handler, with a chosen clock; returns invocations."""
-    from chalicelib import work
     from chalicelib.queue import get_queue
+    from chalicelib.runtime import work
 
     return get_queue().drain(lambda event, _context: [work.handle(r, clock) for r in event["Records"]])
 
@@ -97,9 +97,10 @@ def launch(count: int, sent_ago: float = 3600) -> Launched:
     work queue's handler fans out and sends. Tokens are read from the messages in the
     outbox, as a customer would click them.
     """
-    from chalicelib import campaigns, imports
-    from chalicelib.config import get_settings
+    from chalicelib.campaigns import campaigns
+    from chalicelib.core.config import get_settings
     from chalicelib.queue import get_queue
+    from chalicelib.sending import imports
 
     settings = get_settings()
     sent_at = time.time() - sent_ago

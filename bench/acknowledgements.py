@@ -52,11 +52,12 @@ def seed_acknowledged(campaign_id: str, count: int) -> None:
 
 
 def run() -> dict:
-    from chalicelib import followups, responses
-    from chalicelib.campaigns import get_view
-    from chalicelib.config import get_settings
-    from chalicelib.counting import apply_pending
-    from chalicelib.signing import read_invitation_token
+    from chalicelib.answers import responses
+    from chalicelib.answers.counting import apply_pending
+    from chalicelib.campaigns.campaigns import get_view
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.signing import read_invitation_token
+    from chalicelib.loop import followups
 
     started = time.perf_counter()
     with bench.dynamodb_local() as endpoint, bench.closeloop_tables(endpoint):

@@ -2,8 +2,8 @@
 
 A campaign with two segments and N invitations sent an hour ago, its sends already counted
 (the applier has run). For each invitation: the page is shown and the form submitted
-(`chalicelib.survey_pages.show` and `.submit`, with the csrf of the rendered page and
-`evidence=submit`); then the counting applier runs (`chalicelib.counting.apply_pending`),
+(`chalicelib.answers.survey_pages.show` and `.submit`, with the csrf of the rendered page and
+`evidence=submit`); then the counting applier runs (`chalicelib.answers.counting.apply_pending`),
 which moves the counters and sets the responses index entry and the acknowledgement
 schedule; then a second pass changes every score, and the applier runs again. Every request
 the botocore clients of the PynamoDB models make is counted, with the capacity DynamoDB
@@ -53,7 +53,7 @@ LABELS = {
 
 def apply_all() -> dict[str, int]:
     """Run the applier until nothing is pending; returns the totals and the number of passes."""
-    from chalicelib import counting
+    from chalicelib.answers import counting
 
     total = Counter()
     while True:
@@ -65,7 +65,7 @@ def apply_all() -> dict[str, int]:
 
 
 def pending_count() -> int:
-    from chalicelib import counting
+    from chalicelib.answers import counting
 
     return len(counting.pending_ids(100_000))
 
@@ -93,7 +93,8 @@ def index_count(index: str, key_name: str, key: str) -> int:
 
 
 def run(count: int = N) -> dict:
-    from chalicelib import campaigns, counting, survey_pages
+    from chalicelib.answers import counting, survey_pages
+    from chalicelib.campaigns import campaigns
     from chalicelib.store.counts import read
 
     started = time.perf_counter()

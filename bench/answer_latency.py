@@ -238,7 +238,7 @@ def measure(bare: Client, closeloop: Client, tokens: list[str], base_url: str, r
 
 def in_process(tokens: list[str]) -> dict[str, list[float]]:
     """Where a submit's time goes: the same calls in this process, DynamoDB round trips timed apart."""
-    from chalicelib import survey_pages
+    from chalicelib.answers import survey_pages
     from chalicelib.store import raw_client
 
     client = raw_client()

@@ -69,7 +69,7 @@ class Meter(RequestMeter):
 
 def counter_items(campaign_id: str, rng: random.Random) -> dict[str, Counter]:
     """Week and day items for RESPONSES answers over WEEKS weeks, as the applier would have counted them."""
-    from chalicelib import counters, nps
+    from chalicelib.core import counters, nps
 
     first = COVERED - timedelta(weeks=WEEKS - 1)
     days = [first + timedelta(days=n) for n in range(WEEKS * 7)]
@@ -131,7 +131,7 @@ def write_counters(campaign_id: str, items: dict[str, Counter]) -> None:
 
 def write_responses(campaign_id: str, rng: random.Random) -> None:
     """The newest REAL_RESPONSES answers as invitation items in the campaign-responses index, and open cases."""
-    from chalicelib import nps
+    from chalicelib.core import nps
     from chalicelib.store.models import Invitation
 
     zone = ZoneInfo(TIMEZONE)
@@ -171,8 +171,9 @@ def write_responses(campaign_id: str, rng: random.Random) -> None:
 
 
 def run() -> dict:
-    from chalicelib import campaigns, digest, digest_recipients
-    from chalicelib.config import get_settings
+    from chalicelib.campaigns import campaigns
+    from chalicelib.core.config import get_settings
+    from chalicelib.insight import digest, digest_recipients
 
     started = time.perf_counter()
     rng = random.Random(9)

@@ -4,9 +4,9 @@ Issue 3, done when: bench/ prints invitations processed per second of handler ti
 DynamoDB requests per invitation for 10,000 recipients.
 
 A fresh DynamoDB Local and tables, a campaign with two segments, then the admin API's path:
-import 10,000 recipients (`chalicelib.imports.start`: rows are validated at once, then written
+import 10,000 recipients (`chalicelib.sending.imports.start`: rows are validated at once, then written
 in chunks of 500 through the work queue), start sending (`campaigns.start_sending`: a fan-out
-message), and the work queue drained through `chalicelib.work.handle`, one message per
+message), and the work queue drained through `chalicelib.runtime.work.handle`, one message per
 invocation as deployed (batch size 1), with no pacing (CLOSELOOP_SEND_RATE=0) and the file
 mail backend. The counting applier (`counting.apply_pending`) runs until nothing is pending
 after the import and again after the send: it runs once a minute, and a campaign sent at
@@ -99,7 +99,7 @@ class Work:
 
     def handler(self, event: dict, _context) -> list[str]:
         """What the queue's event source calls, as `bench.drain` does, with progress lines."""
-        from chalicelib import work
+        from chalicelib.runtime import work
 
         out = []
         for record in event["Records"]:
@@ -134,9 +134,11 @@ def outbox_recipients(outbox) -> tuple[int, set[str]]:
 
 
 def run(count: int = N) -> dict:
-    from chalicelib import campaigns, counting, imports
-    from chalicelib.config import get_settings
+    from chalicelib.answers import counting
+    from chalicelib.campaigns import campaigns
+    from chalicelib.core.config import get_settings
     from chalicelib.queue import get_queue
+    from chalicelib.sending import imports
     from chalicelib.store.counts import read
     from chalicelib.store.models import ImportJob
 

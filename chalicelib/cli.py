@@ -1,4 +1,9 @@
-"""Operational commands: `python -m chalicelib.cli --help`."""
+"""Operational commands: `python -m chalicelib.cli --help`.
+
+Each command imports what it runs inside its function: a command is a fresh process, and
+`--help` or `create-tables` should not load the whole app (tests/test_architecture.py lists
+these lazy imports).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import time
 
 import click
 
-from chalicelib.config import get_settings
+from chalicelib.core.config import get_settings
 
 
 @click.group()
@@ -18,7 +23,7 @@ def cli() -> None:
 @cli.command("create-tables")
 def create_tables() -> None:
     """Create missing tables and indexes (idempotent)."""
-    from chalicelib.store.tables import create_tables as create
+    from chalicelib.store.tables import create_tables as create  # lazy, for cold start: only this command needs it
 
     settings = get_settings()
     where = settings.dynamodb_endpoint or f"AWS {settings.region}"
@@ -30,7 +35,7 @@ def create_tables() -> None:
 @click.option("--send/--no-send", default=True, help="Send the invitations now (into the outbox locally).")
 def seed_demo(send: bool) -> None:
     """Create the demo campaign and send its invitations; does nothing if it exists."""
-    from chalicelib.demo import seed
+    from chalicelib.runtime.demo import seed  # lazy, for cold start: only this command needs it
 
     result = seed(time.time(), send)
     if result is None:
@@ -43,7 +48,7 @@ def seed_demo(send: bool) -> None:
 @click.argument("name")
 def run_job(name: str) -> None:
     """Run one scheduled function once, now (e.g. dispatch_due, apply_counts)."""
-    from chalicelib.jobs import find_job
+    from chalicelib.runtime.jobs import find_job  # lazy, for cold start: only this command needs it
 
     try:
         job = find_job(name)
@@ -58,7 +63,7 @@ def run_job(name: str) -> None:
 @click.option("--name", required=True, help="Who the token is for, e.g. a CX lead's email.")
 def mint_token(name: str) -> None:
     """Create an admin API token; it is shown once and stored only as a hash."""
-    from chalicelib.auth import mint_token as mint
+    from chalicelib.admin.auth import mint_token as mint  # lazy, for cold start: only this command needs it
 
     click.echo(mint(name, time.time()))
 
@@ -68,7 +73,7 @@ def mint_token(name: str) -> None:
 @click.option("--fix", "repair", is_flag=True, help="Repair the differences found (safe while the app runs).")
 def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
     """Recompute counter items from the invitations and report every difference (exit code 1 when some remain)."""
-    from chalicelib.rebuild import rebuild
+    from chalicelib.insight.rebuild import rebuild  # lazy, for cold start: only this command needs it
 
     reports = rebuild(campaign_id, repair, click.echo)
     if any((r.differences or r.moved) and not r.fixed for r in reports):
@@ -81,8 +86,8 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
 @click.option("--so-far", is_flag=True, help="The period in progress (this week) instead of the last complete one.")
 def digest_preview(campaign_id: str, frequency: str, so_far: bool) -> None:
     """Print the text of a campaign's latest digest (the last complete period) without sending it."""
-    from chalicelib import campaigns, digest
-    from chalicelib.config import get_settings
+    from chalicelib.campaigns import campaigns  # lazy, for cold start: only this command needs it
+    from chalicelib.insight import digest  # lazy, for cold start: only this command needs it
 
     campaign = campaigns.get_view(campaign_id)
     now = time.time()

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from chalice.app import SQSEventConfig
 
-from chalicelib import metrics
-from chalicelib.jobs import scheduled_jobs
-from chalicelib.secrets import CACHE_SECONDS, PARAMETERS
+from chalicelib.core import metrics
+from chalicelib.core.secrets import CACHE_SECONDS, PARAMETERS
+from chalicelib.runtime.jobs import scheduled_jobs
 from infra.permissions import grants_for
 from infra.stages import Stage, load_stages
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-EMPTY = "-"  # SSM values cannot be empty: a lone "-" means "no entries" to chalicelib.secrets
+EMPTY = "-"  # SSM values cannot be empty: a lone "-" means "no entries" to chalicelib.core.secrets
 
 
 def initial_value(kind: str) -> str:

@@ -30,7 +30,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 from pynamodb.models import Model
 
-from chalicelib import metrics
+from chalicelib.core import metrics
 from chalicelib.store.models import MODELS
 from infra.permissions import PERMISSIONS, Grants, PermissionsError, grants_for, table_access
 from infra.stages import LOG_RETENTION_DAYS, Stage

@@ -93,8 +93,8 @@ def scheduler(stop_at: float | None = None) -> None:
     """Run each scheduled function every interval and drain the work queue through its real handler."""
     import importlib
 
-    from chalicelib.jobs import scheduled_jobs
     from chalicelib.queue import get_queue
+    from chalicelib.runtime.jobs import scheduled_jobs
 
     app_module = importlib.import_module("app")
     jobs = scheduled_jobs(app_module)
@@ -137,7 +137,7 @@ def main() -> None:
         ddb = dynamodb.start(port, dynamodb.LOCAL / "dynamodb", log=dynamodb.LOCAL / "dynamodb.log")
         children.append(ddb)
         dynamodb.wait_ready(port, ddb)
-        from chalicelib.demo import seed
+        from chalicelib.runtime.demo import seed
         from chalicelib.store.tables import create_tables
 
         create_tables(lambda line: print(f"tables: {line}", flush=True))

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_ENV = "TEST_AWS_CALLS_LOG"  # a file subprocesses append their uses to, one JSON line each
 API_HANDLER = "api_handler"  # the one function Chalice packages for every route
-ROUTE_DECORATORS = {"route", "api_route"}
+ROUTE_DECORATORS = {"route", "api_route", "middleware"}  # http middleware runs inside the API handler
 Need = tuple[str, ...]
 Sink = Callable[[str, Need], None]
 TRANSACT_ACTIONS = {
@@ -57,9 +57,9 @@ def entry_points() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """({app.py function: Lambda function}, {(chalicelib module, function): the one Lambda function calling it})."""
     tree = ast.parse((ROOT / "app.py").read_text())
     modules = {
-        alias.asname or alias.name: f"chalicelib.{alias.name}"
+        alias.asname or alias.name: f"{node.module}.{alias.name}"
         for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module == "chalicelib"
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chalicelib")
         for alias in node.names
     }
     handlers: dict[str, str] = {}
@@ -135,7 +135,7 @@ def install(sink: Sink) -> None:
         _done.append(True)
     import botocore.session
 
-    from chalicelib import config
+    from chalicelib.core import config
     from chalicelib.mail.file import FileMailBackend
     from chalicelib.queue.local import LocalWorkQueue
     from chalicelib.store.models import MODELS

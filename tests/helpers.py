@@ -10,9 +10,13 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import campaigns, counting, imports, stats, work
-from chalicelib.config import get_settings
+from chalicelib.answers import counting
+from chalicelib.campaigns import campaigns
+from chalicelib.core.config import get_settings
+from chalicelib.insight import stats
 from chalicelib.queue import get_queue
+from chalicelib.runtime import work
+from chalicelib.sending import imports
 from chalicelib.store.models import Invitation
 from tests.conftest import ROOT, html_links, local_path, read_outbox
 
@@ -73,7 +77,7 @@ def submit(client, path: str, fields: dict, csrf: str | None = None, headers: di
 
 
 def invitation_of(sent: Sent, email: str) -> Invitation:
-    from chalicelib.invitations import invitation_id
+    from chalicelib.sending.invitations import invitation_id
 
     return Invitation.get(invitation_id(sent.campaign.id, email), consistent_read=True)
 

@@ -10,12 +10,14 @@ from collections import Counter
 import pytest
 
 from bench.acknowledgements import seed_acknowledged
-from chalicelib import followups, mail, responses
-from chalicelib.config import get_settings
-from chalicelib.counting import apply_pending
+from chalicelib import mail
+from chalicelib.answers import responses
+from chalicelib.answers.counting import apply_pending
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import read_invitation_token
+from chalicelib.loop import followups
 from chalicelib.mail import config as mail_config
 from chalicelib.mail.file import FileMailBackend
-from chalicelib.signing import read_invitation_token
 from chalicelib.store import raw_client
 from chalicelib.store.models import Invitation
 from tests.conftest import read_outbox
@@ -207,7 +209,7 @@ def test_no_acknowledgement_for_the_unsubscribed_and_a_bounce_is_not_retried(db,
     sent = launch(outbox, [{"email": "gone@example.com"}, {"email": "bounce@example.com"}], sent_ago=5 * HOUR)
     for email in ("gone@example.com", "bounce@example.com"):
         _answer(sent, email, 8, at=time.time() - 3 * HOUR)
-    from chalicelib import suppression
+    from chalicelib.campaigns import suppression
 
     suppression.unsubscribe(invitation_of(sent, "gone@example.com").id, sent.campaign.id, time.time())
     apply_pending()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.jobs import find_job
+from chalicelib.runtime.jobs import find_job
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import NPS_SURVEY, drain
 
@@ -84,7 +84,7 @@ def test_the_api_needs_a_valid_bearer_token(client, headers):
 def test_minted_tokens_work_and_are_stored_hashed(client):
     import time
 
-    from chalicelib.auth import mint_token
+    from chalicelib.admin.auth import mint_token
     from chalicelib.store.models import ApiToken
 
     token = mint_token("cx@example.com", time.time())

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from chalicelib import webhooks
-from chalicelib.counting import apply_pending
-from chalicelib.delivery import dispatch
+from chalicelib.answers.counting import apply_pending
+from chalicelib.loop import webhooks
 from chalicelib.queue import get_queue
+from chalicelib.sending.delivery import dispatch
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import drain, invitation_of, launch, submit
 from tests.receiver import Receiver
@@ -61,8 +61,8 @@ def test_a_detractor_alerts_the_team_by_email_and_slack_once(client, outbox, rec
     assert slack["json"]["blocks"][0]["text"]["type"] == "mrkdwn"
     # the applier runs again, the queue redelivers the event: nothing is sent twice
     apply_pending()
-    from chalicelib import alerts
-    from chalicelib.config import get_settings
+    from chalicelib.core.config import get_settings
+    from chalicelib.loop import alerts
 
     invitation = invitation_of(sent, "upset@example.com")
     again = alerts.deliver_event(

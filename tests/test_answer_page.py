@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib import counters
+from chalicelib.core import counters
 from tests.helpers import csrf_of, invitation_of, launch, open_page, submit, totals
 
 

@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from chalicelib import followups, stats
-from chalicelib.config import get_settings
+from chalicelib.core.config import get_settings
+from chalicelib.insight import stats
+from chalicelib.loop import followups
 from chalicelib.store.models import Invitation
 from localdev import dynamodb
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app

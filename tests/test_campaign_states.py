@@ -6,9 +6,9 @@ import json
 import time
 from datetime import UTC, datetime
 
-from chalicelib import campaigns
-from chalicelib.delivery import dispatch
+from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
+from chalicelib.sending.delivery import dispatch
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import NPS_SURVEY, create_campaign, drain, people
 
@@ -40,7 +40,7 @@ def test_pause_stops_sending_and_resume_finishes_without_duplicates(client, outb
     queue = get_queue()
     campaigns.start_sending(campaign.id, time.time(), None, queue)
     [fanout] = queue.receive()
-    from chalicelib import work
+    from chalicelib.runtime import work
 
     work.handle(fanout)
     queue.delete(fanout["receiptHandle"])

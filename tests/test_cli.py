@@ -41,6 +41,6 @@ def test_mint_token_prints_a_token_the_api_accepts(db):
     result = cli("mint-token", "--name", "cx@example.com", env=db)
     token = result.stdout.strip()
     assert result.returncode == 0 and token.startswith("cl_") and len(token) > 30
-    from chalicelib.auth import authenticate
+    from chalicelib.admin.auth import authenticate
 
     assert authenticate({"Authorization": f"Bearer {token}"}).name == "cx@example.com"

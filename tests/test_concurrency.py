@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from chalicelib import counters, responses, survey_pages
-from chalicelib.campaigns import get_campaign
-from chalicelib.config import get_settings
-from chalicelib.signing import read_invitation_token
+from chalicelib.answers import responses, survey_pages
+from chalicelib.campaigns.campaigns import get_campaign
+from chalicelib.core import counters
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import read_invitation_token
 from tests.helpers import csrf_of, invitation_of, launch, totals
 
 

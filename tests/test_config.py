@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.config import get_settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ConfigError
 
 
 @pytest.mark.parametrize(

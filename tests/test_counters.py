@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib import counters
-from chalicelib.counters import CountState
-from chalicelib.surveys import parse_survey
+from chalicelib.core import counters
+from chalicelib.core.counters import CountState
+from chalicelib.core.surveys import parse_survey
 
 SURVEY = parse_survey(
     {

@@ -12,12 +12,14 @@ import time
 
 import pytest
 
-from chalicelib import campaigns, contacts, invitations, personalize
-from chalicelib.config import get_settings
-from chalicelib.delivery import dispatch
-from chalicelib.errors import ValidationError
-from chalicelib.jobs import find_job
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.core import personalize
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ValidationError
 from chalicelib.queue import get_queue
+from chalicelib.runtime.jobs import find_job
+from chalicelib.sending import invitations
+from chalicelib.sending.delivery import dispatch
 from chalicelib.store.models import Campaign, Invitation
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import NPS_SURVEY, drain, launch, totals

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import campaigns, digest, nps, reports
-from chalicelib.config import get_settings
+from chalicelib.campaigns import campaigns
+from chalicelib.core import nps
+from chalicelib.core.config import get_settings
+from chalicelib.insight import digest, reports
 
 PARIS = ZoneInfo("Europe/Paris")
 W47 = digest.Period("weekly", date(2026, 11, 16), date(2026, 11, 22))

@@ -4,7 +4,7 @@ Invitations are imported and sent each week with an injected clock (the work que
 drained at that time), answers recorded with `responses.record` at a time in the past, and
 the applier run, exactly as production does it minute by minute. The campaign is in New
 York, so its weeks run from Monday 00:00 there. Expected values are computed here from the
-seed with chalicelib.nps; the headline's arithmetic is also written out by hand in
+seed with chalicelib.core.nps; the headline's arithmetic is also written out by hand in
 tests/test_digest.py (the same 40-12-12 week against 12-10-14).
 """
 
@@ -20,11 +20,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from chalice.test import Client
 
-from chalicelib import campaigns, counting, digest, followups, imports, nps, responses
-from chalicelib.config import get_settings
-from chalicelib.invitations import invitation_id
+from chalicelib.answers import counting, responses
+from chalicelib.campaigns import campaigns
+from chalicelib.core import nps
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import InvitationRef
+from chalicelib.insight import digest
+from chalicelib.loop import followups
 from chalicelib.queue import get_queue
-from chalicelib.signing import InvitationRef
+from chalicelib.sending import imports
+from chalicelib.sending.invitations import invitation_id
 from tests.conftest import ROOT, admin_headers, local_settings, read_outbox
 from tests.helpers import drain
 

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import counting, digest, digest_recipients, ledger, suppression
-from chalicelib.jobs import scheduled_jobs
+from chalicelib.answers import counting
+from chalicelib.campaigns import suppression
+from chalicelib.insight import digest, digest_recipients
 from chalicelib.mail import config as mail_config
 from chalicelib.mail.exceptions import MailError
 from chalicelib.mail.file import FileMailBackend
+from chalicelib.runtime.jobs import scheduled_jobs
+from chalicelib.sending import ledger
 from chalicelib.store.models import DigestSubscription
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import FORM_HEADERS, cli, create_campaign, csrf_of, launch, submit

@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import campaigns, digest_recipients, imports, suppression
-from chalicelib.config import get_settings
-from chalicelib.invitations import invitation_id
+from chalicelib.campaigns import campaigns, suppression
+from chalicelib.core.config import get_settings
+from chalicelib.insight import digest_recipients
 from chalicelib.queue import get_queue
+from chalicelib.sending import imports
+from chalicelib.sending.invitations import invitation_id
 from chalicelib.store.models import Campaign, ImportJob
 from tests.conftest import ROOT, html_links, local_path, read_outbox
 from tests.helpers import NPS_SURVEY, create_campaign, drain, invitations_of, people, sns_event, sqs_record, submit

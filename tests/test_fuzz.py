@@ -35,7 +35,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import seed as hypothesis_seed
 
-from chalicelib import openapi
+from chalicelib.admin import openapi
 from localdev import dynamodb
 from tests.browser_support import start_app
 from tests.conftest import ADMIN_TOKEN, local_settings
@@ -47,8 +47,8 @@ SEED = int(os.environ.get("FUZZ_SEED") or (random.randrange(2**32) if os.environ
 @pytest.fixture(scope="module")
 def base_url(dynamodb_endpoint, tmp_path_factory) -> Iterator[str]:
     """`chalice local` on a free port, serving the seeded tables."""
-    from chalicelib import demo, work
     from chalicelib.queue import get_queue
+    from chalicelib.runtime import demo, work
     from chalicelib.store.tables import create_tables, delete_tables
 
     scratch = tmp_path_factory.mktemp("fuzz")

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from chalicelib import counting, stats, survey_pages
+from chalicelib.answers import counting, survey_pages
+from chalicelib.insight import stats
 from chalicelib.web import Reply
 from tests.helpers import csrf_of, invitation_of, launch, totals
 

@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from chalicelib import campaigns, imports, invitations, suppression
-from chalicelib.contacts import Recipient
-from chalicelib.jobs import find_job
+from chalicelib.campaigns import campaigns, suppression
+from chalicelib.campaigns.contacts import Recipient
 from chalicelib.queue import get_queue
+from chalicelib.runtime.jobs import find_job
+from chalicelib.sending import imports, invitations
 from chalicelib.store.models import ImportJob, Invitation
 from tests.conftest import admin_headers
 from tests.helpers import create_campaign, drain, people
@@ -152,7 +153,7 @@ def test_a_chunk_delivered_twice_is_written_and_counted_once(db, outbox):
     queue = get_queue()
     records = queue.receive(limit=10)
     assert len(records) == 3
-    from chalicelib import work
+    from chalicelib.runtime import work
 
     for record in records:
         work.handle(record)
@@ -189,7 +190,7 @@ def test_bulk_calls_beyond_the_rate_answer_429_with_retry_after(client):
 
 
 def settings():
-    from chalicelib.config import get_settings
+    from chalicelib.core.config import get_settings
 
     return get_settings()
 

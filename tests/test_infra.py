@@ -18,7 +18,7 @@ from chalice.app import ScheduledEventConfig
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib import metrics, secrets
+from chalicelib.core import metrics, secrets
 from chalicelib.store.models import MODELS
 from infra import cost, secure_parameter
 from infra.app import synthesize

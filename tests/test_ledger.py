@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib import ledger
+from chalicelib.sending import ledger
 
 
 def test_a_key_is_claimed_once_until_its_lease_runs_out(db):

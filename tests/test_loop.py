@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib import followups
-from chalicelib.config import get_settings
-from chalicelib.counting import apply_pending
+from chalicelib.answers.counting import apply_pending
+from chalicelib.core.config import get_settings
+from chalicelib.loop import followups
 from tests.conftest import admin_headers
 from tests.helpers import invitation_of, launch, submit
 
@@ -47,7 +47,7 @@ def test_a_detractor_case_is_opened_worked_and_measured(client, outbox, monkeypa
     assert report["mean_hours_to_acknowledge"] is not None and report["mean_hours_to_contact"] is not None
     assert report["cases_overdue"] == 0
     # 49 hours on, the two cases nobody called are past their 48-hour target
-    from chalicelib import api
+    from chalicelib.admin import api
 
     assert api.loop_report(sent.campaign.id, time.time() + 49 * HOUR)[1]["loop"]["cases_overdue"] == 2
 

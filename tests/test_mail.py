@@ -130,8 +130,8 @@ def test_a_permanent_failure_is_marked_and_not_retried(db, outbox, monkeypatch):
 def test_the_dispatcher_retries_due_invitations_and_each_is_sent_once(db, outbox, monkeypatch):
     import time
 
-    from chalicelib.delivery import dispatch
     from chalicelib.queue import get_queue
+    from chalicelib.sending.delivery import dispatch
     from tests.helpers import drain
 
     working = mail_config._build

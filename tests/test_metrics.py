@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib import survey_pages
+from chalicelib.answers import survey_pages
 from tests.helpers import csrf_of, launch
 
 

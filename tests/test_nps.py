@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import nps
+from chalicelib.core import nps
 
 # --- NPS summary ----------------------------------------------------------------------------
 

@@ -8,9 +8,12 @@ import json
 
 import pytest
 
-from chalicelib import campaigns, outbound, webhooks
-from chalicelib.counting import apply_pending
+from chalicelib.answers.counting import apply_pending
+from chalicelib.campaigns import campaigns
+from chalicelib.core import webhook_spec
+from chalicelib.loop import webhooks
 from chalicelib.store.models import Campaign
+from chalicelib.web import outbound
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import NPS_SURVEY, drain, invitation_of, launch, submit
 from tests.receiver import Receiver
@@ -243,7 +246,7 @@ def test_webhook_secrets_are_decoded_strictly(client, secret):
 
 def test_a_sixteen_byte_secret_is_accepted_and_signs():
     secret = "whsec_" + base64.b64encode(b"sixteen bytes!!!").decode()
-    assert webhooks.secret_key(secret) == b"sixteen bytes!!!"
+    assert webhook_spec.secret_key(secret) == b"sixteen bytes!!!"
     signed = webhooks.signature(secret, "id", 1, "{}")
     assert webhooks.verify(secret, {"webhook-id": "id", "webhook-timestamp": "1", "webhook-signature": signed}, "{}")
 

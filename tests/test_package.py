@@ -33,9 +33,9 @@ import app
 import chalicelib
 import jinja2
 import pynamodb
-from chalicelib.campaigns import get_campaign
-from chalicelib.config import get_settings
-from chalicelib.invitations import invitation_id, render_invitation
+from chalicelib.campaigns.campaigns import get_campaign
+from chalicelib.core.config import get_settings
+from chalicelib.sending.invitations import invitation_id, render_invitation
 from chalicelib.store.models import Invitation
 
 campaign_id, page, email = sys.argv[1:4]

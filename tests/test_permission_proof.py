@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from chalicelib import campaigns
+from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
 from infra.permissions import PERMISSIONS, Grants
 from tests.aws_calls import current_function, entry_points
@@ -63,5 +63,5 @@ def test_every_queue_topic_and_schedule_handler_is_its_own_function_and_tests_ou
         "send_digests": "send_digests",
     }
     assert handlers["create_campaign"] == "api_handler"
-    assert callees[("chalicelib.work", "handle")] == "work_queue"
+    assert callees[("chalicelib.runtime.work", "handle")] == "work_queue"
     assert current_function() is None

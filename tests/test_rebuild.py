@@ -10,11 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import campaigns, counting, imports, nps, rebuild, responses, stats, suppression
-from chalicelib.config import get_settings
-from chalicelib.invitations import invitation_id
+from chalicelib.answers import counting, responses
+from chalicelib.campaigns import campaigns, suppression
+from chalicelib.core import nps
+from chalicelib.core.config import get_settings
+from chalicelib.core.counters import plain
+from chalicelib.core.signing import InvitationRef
+from chalicelib.insight import rebuild, stats
 from chalicelib.queue import get_queue
-from chalicelib.signing import InvitationRef
+from chalicelib.sending import imports
+from chalicelib.sending.invitations import invitation_id
 from chalicelib.store.counts import add, read
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
@@ -178,7 +183,7 @@ def test_rebuild_reports_every_difference_and_fix_repairs_them_for_good(db):
     add(campaign.id, [week], {"promoters": 2})
     # an outdated contribution: an invitation counted before keyword themes were counted
     detractor = Invitation.get(invitation_id(campaign.id, emails[1]))
-    counted = counting.plain(detractor.counted)
+    counted = plain(detractor.counted)
     old = {period: {k: v for k, v in c.items() if not k.startswith("theme.")} for period, c in counted.items()}
     update(Invitation, detractor.id, [Invitation.counted.set(old)])
     for key in [k for k in read(campaign.id) if k.startswith(("W#", "D#"))]:

@@ -7,9 +7,9 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from chalicelib import campaigns
-from chalicelib.delivery import dispatch
+from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
+from chalicelib.sending.delivery import dispatch
 from chalicelib.store.models import Invitation
 from tests.conftest import admin_headers, read_outbox
 from tests.helpers import create_campaign, drain, invitation_of, launch, submit, totals

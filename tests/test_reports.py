@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import counting, reports
-from chalicelib.config import get_settings
+from chalicelib.answers import counting
+from chalicelib.core.config import get_settings
+from chalicelib.insight import reports
 from tests.conftest import admin_headers
 from tests.helpers import launch, submit
 

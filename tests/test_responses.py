@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from chalicelib import counting, responses
-from chalicelib.config import get_settings
-from chalicelib.signing import read_invitation_token
+from chalicelib.answers import responses
+from chalicelib.core.config import get_settings
+from chalicelib.core.signing import read_invitation_token
+from chalicelib.store import count_pending
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
 from tests.helpers import invitation_of, launch
@@ -66,7 +67,7 @@ def pynamodb_actions(invitation_id, campaign, answers, comment, now) -> list:
         Invitation.updated_at.set(now),
         Invitation.answered_at.set(now),
         Invitation.answer_version.add(1),
-        *counting.changed(invitation_id),
+        *count_pending.changed(invitation_id),
     ]
 
 

@@ -9,11 +9,11 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
-from chalicelib import secrets
-from chalicelib.auth import authenticate
-from chalicelib.config import get_settings, token_hash
-from chalicelib.errors import ConfigError
-from chalicelib.signing import InvitationRef, invitation_token, read_invitation_token
+from chalicelib.admin.auth import authenticate
+from chalicelib.core import secrets
+from chalicelib.core.config import get_settings, token_hash
+from chalicelib.core.errors import ConfigError
+from chalicelib.core.signing import InvitationRef, invitation_token, read_invitation_token
 
 _prefixes = itertools.count()
 

@@ -11,12 +11,13 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 import app as app_module
-from chalicelib import campaigns, delivery
+from chalicelib.campaigns import campaigns
 from chalicelib.mail import config as mail_config
 from chalicelib.mail.ses import SesMailBackend
 from chalicelib.queue import get_queue
 from chalicelib.queue.local import LocalWorkQueue
 from chalicelib.queue.sqs import SqsWorkQueue
+from chalicelib.sending import delivery
 from tests.conftest import read_outbox
 from tests.helpers import create_campaign, drain, invitations_of, people, sqs_record, totals
 
@@ -105,7 +106,7 @@ def test_a_crash_between_claim_and_send_is_finished_by_the_redelivery(db, outbox
 
 
 def db_settings():
-    from chalicelib.config import get_settings
+    from chalicelib.core.config import get_settings
 
     return get_settings()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.signing import (
+from chalicelib.core.signing import (
     InvitationRef,
     check_csrf,
     csrf_token,

@@ -8,10 +8,11 @@ import time
 import pytest
 
 import app as app_module
-from chalicelib import campaigns, counting
-from chalicelib.config import get_settings
-from chalicelib.jobs import find_job
+from chalicelib.answers import counting
+from chalicelib.campaigns import campaigns
+from chalicelib.core.config import get_settings
 from chalicelib.queue import get_queue
+from chalicelib.runtime.jobs import find_job
 from tests.conftest import admin_headers, html_links, local_path, read_outbox
 from tests.helpers import create_campaign, drain, launch, people, sns_event
 
@@ -28,7 +29,7 @@ def _stats(client, campaign_id: str) -> dict:
 
 def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_link(db, outbox):
     sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}], options={"reminders": [3]})
-    from chalicelib.delivery import dispatch
+    from chalicelib.sending.delivery import dispatch
 
     later = time.time() + 4 * 86400
     dispatch(later, get_queue())
@@ -171,9 +172,10 @@ DAY = 86400
 
 def test_an_unsubscribe_link_sent_late_works_a_year_later_after_a_key_rotation(db, outbox, monkeypatch):
     """An acknowledgement 179 days after the invitation, opened a year later, once a new key signs: it unsubscribes."""
-    from chalicelib import responses, suppression, survey_pages
-    from chalicelib.followups import acknowledge_due
-    from chalicelib.signing import read_invitation_token
+    from chalicelib.answers import responses, survey_pages
+    from chalicelib.campaigns import suppression
+    from chalicelib.core.signing import read_invitation_token
+    from chalicelib.loop.followups import acknowledge_due
 
     sent = launch(outbox, [{"email": "ada@example.com"}])
     settings = get_settings()
@@ -205,9 +207,9 @@ def test_an_unsubscribe_link_sent_late_works_a_year_later_after_a_key_rotation(d
 
 
 def test_the_acknowledgement_link_unsubscribes_for_400_days_and_no_longer(db, outbox, monkeypatch):
-    from chalicelib import survey_pages
-    from chalicelib.followups import render_ack
-    from chalicelib.signing import UNSUBSCRIBE_DAYS
+    from chalicelib.answers import survey_pages
+    from chalicelib.core.signing import UNSUBSCRIBE_DAYS
+    from chalicelib.loop.followups import render_ack
     from tests.helpers import invitation_of
 
     sent = launch(outbox)
@@ -222,8 +224,8 @@ def test_the_acknowledgement_link_unsubscribes_for_400_days_and_no_longer(db, ou
 
 def test_an_unsubscribe_link_sent_before_unsubscribe_tokens_keeps_working_until_its_own_expiry(db, outbox):
     """Messages already in inboxes carry the survey token in their /u/ link: honoured as before."""
-    from chalicelib import survey_pages
-    from chalicelib.invitations import token_for
+    from chalicelib.answers import survey_pages
+    from chalicelib.sending.invitations import token_for
     from tests.helpers import invitation_of
 
     sent = launch(outbox)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import nps
-from chalicelib.errors import ValidationError
-from chalicelib.surveys import AnswerError, parse_comment, parse_survey
+from chalicelib.core import nps
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.surveys import AnswerError, parse_comment, parse_survey
 
 SURVEY = parse_survey(
     {

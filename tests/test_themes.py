@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import ValidationError
-from chalicelib.themes import detect, parse_themes
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.themes import detect, parse_themes
 
 THEMES = {"pricing": ["price", "expensive", "cost"], "support": ["support", "help desk"], "bugs": ["bug", "crash"]}
 

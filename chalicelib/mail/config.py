@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.errors import ConfigError
 from chalicelib.mail.base import MailBackend
 
 
@@ -18,13 +18,13 @@ def get_mailer(settings: Settings | None = None) -> MailBackend:
 @functools.lru_cache(maxsize=8)
 def _build(kind: str, outbox: Path, region: str, configuration_set: str | None) -> MailBackend:
     if kind == "file":
-        from chalicelib.mail.file import FileMailBackend
+        from chalicelib.mail.file import FileMailBackend  # lazy, for cold start: only the configured backend loads
 
         return FileMailBackend(outbox)
     if kind == "ses":
         import boto3
 
-        from chalicelib.mail.ses import SesMailBackend
+        from chalicelib.mail.ses import SesMailBackend  # lazy, for cold start: boto3's client only where it runs
 
         return SesMailBackend(boto3.client("sesv2", region_name=region), configuration_set)
     raise ConfigError(f"CLOSELOOP_MAIL_BACKEND must be 'file' or 'ses', not {kind!r}")

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from chalicelib.core.headers import header_problem
 from chalicelib.mail.exceptions import MessageInvalid
-
-_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "closeloop.localhost"
-
-
-def header_problem(text: str) -> str | None:
-    """What makes `text` unfit for a mail header, or None: a line break (which could start a header
-    of its own, e.g. `Bcc:`) or another control character. The same test serves entry and send."""
-    for char in text:
-        if char in _LINE_BREAKS:
-            return f"a line break (U+{ord(char):04X})"
-        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
-            return f"a control character (U+{ord(char):04X})"
-    return None
 
 
 def build_message(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.errors import ConfigError
 from chalicelib.queue.base import WorkQueue
 
 
@@ -18,7 +18,7 @@ def get_queue(settings: Settings | None = None) -> WorkQueue:
 @functools.lru_cache(maxsize=8)
 def _build(kind: str, directory: Path, url: str | None, region: str) -> WorkQueue:
     if kind == "local":
-        from chalicelib.queue.local import LocalWorkQueue
+        from chalicelib.queue.local import LocalWorkQueue  # lazy, for cold start: only the configured backend loads
 
         return LocalWorkQueue(directory)
     if kind == "sqs":
@@ -26,7 +26,7 @@ def _build(kind: str, directory: Path, url: str | None, region: str) -> WorkQueu
             raise ConfigError("CLOSELOOP_WORK_QUEUE_URL is not set (the SQS work queue's URL).")
         import boto3
 
-        from chalicelib.queue.sqs import SqsWorkQueue
+        from chalicelib.queue.sqs import SqsWorkQueue  # lazy, for cold start: boto3's client only where it runs
 
         return SqsWorkQueue(boto3.client("sqs", region_name=region), url)
     raise ConfigError(f"CLOSELOOP_QUEUE_BACKEND must be 'local' or 'sqs', not {kind!r}")

@@ -8,33 +8,10 @@ and drops cached connections.
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
-from chalicelib.config import Settings, store_location
-from chalicelib.store.models import MODELS, Invitation
-
-_lock = threading.Lock()
-_bound: tuple | None = None
-
-
-def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
-    """Point every model at the tables the settings name; returns (table prefix, endpoint, region)."""
-    global _bound
-    prefix, endpoint, region = (
-        (settings.table_prefix, settings.dynamodb_endpoint, settings.region) if settings else store_location()
-    )
-    key = (prefix, endpoint, region, os.environ.get("AWS_ACCESS_KEY_ID"))
-    if key != _bound:
-        with _lock:
-            for model in MODELS:
-                model.Meta.table_name = prefix + model.TABLE
-                model.Meta.host = endpoint
-                model.Meta.region = region
-                model._connection = None
-            _bound = key
-    return prefix, endpoint, region
+from chalicelib.core.config import Settings, store_location
+from chalicelib.store.models import Invitation, bind
 
 
 def table_name(model: type, settings: Settings | None = None) -> str:

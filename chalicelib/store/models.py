@@ -8,6 +8,9 @@ so conditions and sort keys compare them directly and TTL can use them.
 
 from __future__ import annotations
 
+import os
+import threading
+
 from pynamodb import models
 from pynamodb.attributes import (
     JSONAttribute,
@@ -21,14 +24,14 @@ from pynamodb.attributes import (
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.core.config import Settings, store_location
+
 
 class Model(models.Model):
     """PynamoDB's model, bound to the settings' tables before each use; a warm process compares a tuple."""
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
-        from chalicelib.store import bind  # the package imports this module
-
         bind()
         return super()._get_connection()
 
@@ -426,3 +429,25 @@ MODELS: tuple[type[Model], ...] = (
     Delivery,
     DigestSubscription,
 )
+
+
+_lock = threading.Lock()
+_bound: tuple | None = None
+
+
+def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
+    """Point every model at the tables the settings name; returns (table prefix, endpoint, region)."""
+    global _bound
+    prefix, endpoint, region = (
+        (settings.table_prefix, settings.dynamodb_endpoint, settings.region) if settings else store_location()
+    )
+    key = (prefix, endpoint, region, os.environ.get("AWS_ACCESS_KEY_ID"))
+    if key != _bound:
+        with _lock:
+            for model in MODELS:
+                model.Meta.table_name = prefix + model.TABLE
+                model.Meta.host = endpoint
+                model.Meta.region = region
+                model._connection = None
+            _bound = key
+    return prefix, endpoint, region

@@ -17,7 +17,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib.store import bind
+from chalicelib.store import bind, raw_client
+from chalicelib.store.models import Invitation
 
 
 class TransactionConflict(Exception):
@@ -82,8 +83,6 @@ def update_raw(params: dict) -> dict | None:
     the parameters asked for (raw), if any; ConditionFailed as `update`."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.store import raw_client
-
     try:
         return raw_client().update_item(**params).get("Attributes")
     except ClientError as exc:
@@ -124,8 +123,6 @@ def write(updates: Sequence[dict], attempts: int = 6) -> None:
     that is retried with jittered backoff, since nothing about the data was wrong.
     """
     bind()
-    from chalicelib.store.models import Invitation
-
     connection = Invitation._get_connection().connection
     for attempt in range(attempts):
         try:

@@ -1,0 +1,414 @@
+"""Admin API use cases: each takes parsed input and returns (status, JSON body).
+
+Routes in app.py authenticate, then call one of these. Errors are raised as CloseloopError
+subclasses and become JSON with a message and the field at fault.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from chalicelib import mail
+from chalicelib.admin import ratelimit
+from chalicelib.admin.auth import Caller
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.core import personalize
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import NotFound, PayloadTooLarge, ValidationError
+from chalicelib.core.signing import sign, verify
+from chalicelib.insight import digest_recipients, reports, stats
+from chalicelib.loop import followups
+from chalicelib.queue import get_queue
+from chalicelib.sending import delivery, imports, invitations, ledger
+from chalicelib.store import bind
+from chalicelib.store.models import Invitation, Member
+from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.web import parse_json
+
+PAGE_SIZE = 50
+CURSOR = "cursor"
+CSV_PAGE = 500
+MAX_CSV_PAGE = 1000
+# Lambda takes request payloads of up to 6 MB; imports (100,000 rows) are the only bodies that large.
+MAX_IMPORT_BYTES = 6 * 1024 * 1024
+# A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
+PAST_GRACE_SECONDS = 60
+
+
+def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """A campaign, optionally with recipients (JSON) and `"send": true` to start at once."""
+    fields = campaigns.parse_campaign(body)
+    send = body.get("send", False)
+    if not isinstance(send, bool):
+        raise ValidationError("send is true or false.", "send")
+    at = _future(parse_time(body.get("at"), "at"), body["at"], now, fields["timezone"]) if "at" in body else None
+    rows = imports.parse_json(body["recipients"]) if "recipients" in body else []
+    if rows:
+        ratelimit.check(caller.key, "import", now)
+    campaign = campaigns.create_campaign(fields, now)
+    result: dict[str, Any] = {}
+    if rows:
+        result["recipients"] = imports.start(campaign, rows, "recipients", now, get_settings(), get_queue())
+    if send or at is not None:
+        campaigns.start_sending(campaign.id, now, at, get_queue())
+    return 201, {"campaign": campaigns.get_view(campaign.id).to_json(reveal=True), **result}
+
+
+def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
+    found, cursor = campaigns.list_campaigns(limit, _decode(query.get("cursor")))
+    return 200, {"campaigns": [c.to_json() for c in found], "next_cursor": _encode(cursor)}
+
+
+def get_campaign(campaign_id: str) -> tuple[int, dict]:
+    """The campaign and its stats; `status_detail` says when invitations failed and how to resend them."""
+    counts = stats.campaign_stats(campaign_id)
+    body = {"campaign": campaigns.get_view(campaign_id).to_json(), "stats": counts}
+    if counts["failed"]:
+        body["status_detail"] = (
+            f"{counts['failed']} invitation(s) failed ({', '.join(sorted(counts['failed_reasons']))}): see "
+            f"GET /api/campaigns/{campaign_id}/skipped, correct the options, then POST "
+            f"/api/campaigns/{campaign_id}/resend-failed."
+        )
+    return 200, body
+
+
+def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
+    fields = campaigns.parse_campaign(body, partial=True)
+    for ignored in ("recipients", "send", "at"):
+        if ignored in body:
+            raise ValidationError(f"{ignored} cannot be changed here; use the recipients or send endpoints.", ignored)
+    return 200, {"campaign": campaigns.update_campaign(campaign_id, fields, now).to_json(reveal="options" in fields)}
+
+
+def import_recipients(
+    campaign_id: str, content_type: str, raw: bytes | None, now: float, caller: Caller
+) -> tuple[int, dict]:
+    """JSON `{"recipients": [...]}`, a `text/csv` body, or a CSV uploaded as multipart form data."""
+    campaign = campaigns.get_view(campaign_id)
+    if campaign.status == "cancelled":
+        raise ValidationError("This campaign is cancelled.", "status")
+    if len(raw or b"") > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file.")
+    ratelimit.check(caller.key, "import", now)
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        rows, path = imports.parse_json(_json(raw).get("recipients")), "recipients"
+    elif kind == "text/csv":
+        rows, path = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type))), "row"
+    elif kind == "multipart/form-data":
+        rows, path = imports.parse_csv(_uploaded_csv(content_type, raw)), "row"
+    else:
+        raise ValidationError(
+            "Send application/json, text/csv, or multipart/form-data with a CSV file.", "Content-Type"
+        )
+    report = imports.start(campaign, rows, path, now, get_settings(), get_queue())
+    return (201 if report["status"] == "done" else 202), {"import": report}
+
+
+def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
+    report = imports.status(import_id)
+    if report["campaign_id"] != campaign_id:
+        raise NotFound(f"No import {import_id!r} in this campaign.", "import_id")
+    return 200, {"import": report}
+
+
+def send_campaign(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """Send now, or at a given time (`{"at": "2026-12-01T09:00:00+01:00"}`); a time in the past is a 400."""
+    if not isinstance(body, dict) or set(body) - {"at"}:
+        raise ValidationError('Send {} to send now, or {"at": "2026-12-01T09:00:00+01:00"}.')
+    ratelimit.check(caller.key, "send", now)
+    at = None
+    if body.get("at") is not None:
+        at = _future(parse_time(body["at"], "at"), body["at"], now, campaigns.get_view(campaign_id).timezone)
+    state = campaigns.start_sending(campaign_id, now, at, get_queue())
+    return 202, {"campaign": campaigns.get_view(campaign_id).to_json(), "status": state}
+
+
+def change_state(campaign_id: str, action: str, now: float) -> tuple[int, dict]:
+    if action == "pause":
+        campaigns.pause(campaign_id, now)
+    elif action == "resume":
+        campaigns.resume(campaign_id, now, get_queue())
+    else:
+        campaigns.cancel(campaign_id, now)
+    return 200, {"campaign": campaigns.get_view(campaign_id).to_json()}
+
+
+def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """The invitation as a given recipient would get it; nothing is sent or stored."""
+    ratelimit.check(caller.key, "preview", now)
+    campaign = campaigns.get_view(campaign_id)
+    if not isinstance(body, dict):
+        raise ValidationError("Send {email} and, optionally, {properties}.")
+    email = contacts.email_address(body.get("email"), "email")
+    props = body.get("properties")
+    if props is None:
+        try:
+            props = invitations.properties_of(Invitation.get(invitations.invitation_id(campaign_id, email)))
+        except Invitation.DoesNotExist:
+            props = {}
+    bad = contacts.properties_problem(props)
+    if bad:
+        raise ValidationError(bad[1], f"properties{bad[0]}")
+    settings = get_settings()
+    fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
+    try:
+        message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
+    except mail.MessageInvalid as exc:  # options stored before they were checked: say what to correct
+        raise ValidationError(f"{exc} Correct the campaign's options.", "options") from None
+    return 200, {
+        "subject": str(message["Subject"]),
+        "from": str(message["From"]),
+        "reply_to": message["Reply-To"],
+        "text": message.get_body(("plain",)).get_content(),
+        "html": message.get_body(("html",)).get_content(),
+        "variables": sorted(personalize.variables(props, email)),
+    }
+
+
+def campaign_stats(campaign_id: str) -> tuple[int, dict]:
+    campaigns.load_campaign(campaign_id)
+    return 200, {"stats": stats.campaign_stats(campaign_id)}
+
+
+def skipped(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
+    """Recipients who were not sent the survey, and why: skipped (`state` "skipped") or failed ("failed")."""
+    campaigns.load_campaign(campaign_id)
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 500)
+    bind()
+    page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query.get("cursor")))
+    rows = [{"email": i.email, "state": i.send_state, "reason": i.send_error, "invitation_id": i.id} for i in page]
+    return 200, {"skipped": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+def resend_failed(campaign_id: str, now: float, caller: Caller) -> tuple[int, dict]:
+    """The invitations that failed go back to pending and are sent again (after the options are corrected)."""
+    ratelimit.check(caller.key, "send", now)
+    resent, more = delivery.resend_failed(campaign_id, get_queue())
+    return 202, {"resent": resent, "more": more, "campaign": campaigns.get_view(campaign_id).to_json()}
+
+
+def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
+    """Stop asking this contact in a recurring campaign; unsent rounds are cancelled."""
+    campaign = campaigns.get_view(campaign_id)
+    if campaign.kind != "recurring":
+        raise ValidationError("Only recurring campaigns have members to remove.", "kind")
+    address = contacts.email_address(email, "email")
+    try:
+        update(Member, campaign_id, [Member.removed_at.set(now)], Member.email.exists(), range_key=address)
+    except ConditionFailed:
+        raise NotFound(f"{address} is not a member of this campaign.", "email") from None
+    cancelled = 0
+    for key in Invitation.by_email.query(address):
+        try:
+            update(
+                Invitation,
+                key.id,
+                [
+                    Invitation.send_state.set("skipped"),
+                    Invitation.send_error.set("removed"),
+                    Invitation.send_pk.remove(),
+                    Invitation.send_due_at.remove(),
+                    Invitation.skipped_campaign.set(campaign_id),
+                ],
+                (Invitation.campaign_id == campaign_id) & (Invitation.send_state == "pending"),
+            )
+        except ConditionFailed:
+            continue
+        cancelled += 1
+    return 200, {"removed": address, "unsent_rounds_cancelled": cancelled}
+
+
+def parse_time(value: Any, field: str) -> float:
+    if not isinstance(value, str):
+        raise ValidationError("A time is an ISO 8601 string with an offset, e.g. 2026-12-01T09:00:00+01:00.", field)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{value!r} is not an ISO 8601 time.", field) from None
+    if moment.tzinfo is None:
+        raise ValidationError("Give the time with its offset (e.g. +01:00 or Z), so it is not ambiguous.", field)
+    return moment.timestamp()
+
+
+def _future(at: float, given: str, now: float, timezone: str) -> float:
+    """`at` unless it is more than PAST_GRACE_SECONDS ago: then a ValidationError showing it in the campaign's zone."""
+    if at >= now - PAST_GRACE_SECONDS:
+        return at
+    zone = ZoneInfo(timezone)
+    shown = datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M")
+    current = datetime.fromtimestamp(now, zone).strftime("%Y-%m-%d %H:%M")
+    raise ValidationError(
+        f"{given} is in the past: {shown} in the campaign's time zone {timezone}, where it is now {current}. "
+        "Give a later time, or leave out at to send now.",
+        "at",
+    )
+
+
+def _int(raw: str | None, default: int, field: str, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(f"{field} is a whole number from {low} to {high}.", field)
+    return int(raw)
+
+
+def _encode(cursor: dict | None) -> str | None:
+    """A page's last key, signed: DynamoDB is only ever given a key it handed out itself."""
+    if not cursor:
+        return None
+    payload = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    return f"{payload}.{sign(CURSOR, payload, get_settings().require_signing_secrets())}"
+
+
+def _decode(raw: str | None) -> dict | None:
+    if not raw:
+        return None
+    payload, _, signature = raw.rpartition(".")
+    if not signature.isascii() or not verify(CURSOR, payload, signature, get_settings().require_signing_secrets()):
+        raise ValidationError("That cursor is not one this API gave out.", "cursor")
+    return json.loads(base64.urlsafe_b64decode(payload.encode()))
+
+
+def _json(raw: bytes | None) -> dict:
+    value = parse_json(raw, MAX_IMPORT_BYTES)
+    if not isinstance(value, dict):
+        raise ValidationError("Send a JSON object.")
+    return value
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type (`text/csv; charset=windows-1252`), if any."""
+    message = Message()
+    message["Content-Type"] = content_type
+    return message.get_content_charset()
+
+
+def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
+    """The `file` part's text, decoded by its own charset parameter when it has one."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + (raw or b"")
+    )
+    for part in message.iter_parts() if message.is_multipart() else []:
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True) or b""
+            return imports.decode_csv(payload, part.get_content_charset())
+    raise ValidationError("Upload the CSV as a form field named `file`.", "file")
+
+
+def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
+    """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
+    campaign = campaigns.get_view(campaign_id)
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
+    since = parse_time(query["since"], "since") if query.get("since") else 0
+    until = parse_time(query["until"], "until") if query.get("until") else 10**11
+    condition = None
+    for field in ("category", "loop_status"):
+        if query.get(field):
+            clause = getattr(Invitation, field) == query[field]
+            condition = clause if condition is None else condition & clause
+    prop = followups.parse_property_filter(query.get("property"))
+    if prop:
+        clause = Invitation.properties[prop[0]] == prop[1]
+        condition = clause if condition is None else condition & clause
+    bind()
+    page = Invitation.responses.query(
+        campaign_id,
+        Invitation.answered_at.between(since, until),
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=_decode(query.get("cursor")),
+    )
+    settings = get_settings()
+    rows = [followups.response_json(i, campaign, settings) for i in page]
+    return 200, {"responses": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+def get_response(response_id: str) -> tuple[int, dict]:
+    bind()
+    try:
+        invitation = Invitation.get(response_id, consistent_read=True)
+    except Invitation.DoesNotExist:
+        raise NotFound(f"No response {response_id!r}.", "response_id") from None
+    if invitation.answered_at is None:
+        raise NotFound(f"No response {response_id!r}.", "response_id")
+    campaign = campaigns.get_campaign(invitation.campaign_id)
+    body = followups.response_json(invitation, campaign, get_settings())
+    keys = []
+    for version in range(1, int(invitation.event_version or 0) + 1):
+        event_id = f"{invitation.id}.{version}"
+        keys += [f"alert#{event_id}#slack"] + [
+            f"alert#{event_id}#email#{a}" for a in (campaign.options.get("alert_emails") or [] if campaign else [])
+        ]
+        keys += [f"webhook#{w['id']}#{event_id}" for w in (campaign.options.get("webhooks") or [] if campaign else [])]
+    found = {d.key: d for d in ledger.Delivery.batch_get(keys)} if keys else {}
+    body["deliveries"] = [
+        {"key": key, "state": d.state, "attempts": int(d.attempts or 0), "last_error": d.last_error}
+        for key, d in sorted(found.items())
+    ]
+    return 200, {"response": body}
+
+
+def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[int, dict]:
+    invitation = followups.set_loop_status(response_id, body, caller.name, now)
+    campaign = campaigns.get_campaign(invitation.campaign_id)
+    return 200, {"response": followups.response_json(invitation, campaign, get_settings())}
+
+
+def loop_report(campaign_id: str, now: float) -> tuple[int, dict]:
+    """Time to acknowledge, to contact and to close, and the cases past their target."""
+    campaigns.get_view(campaign_id)
+    bind()
+    overdue = Invitation.open_cases.count(campaign_id, Invitation.case_due_at <= now)
+    return 200, {"loop": followups.loop_report(stats.totals(campaign_id), overdue)}
+
+
+def list_digest_recipients(campaign_id: str) -> tuple[int, dict]:
+    campaigns.load_campaign(campaign_id)
+    return 200, {"recipients": [digest_recipients.to_json(s) for s in digest_recipients.subscriptions(campaign_id)]}
+
+
+def set_digest_recipients(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
+    """The digest's recipients become exactly this list (a recipient's own stop is kept)."""
+    return 200, {"recipients": digest_recipients.set_recipients(campaign_id, body, now)}
+
+
+def metrics(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
+    """NPS, CSAT, CES with intervals and rates for a segment, all time or from `since` to `until`."""
+    model = campaigns.load_campaign(campaign_id)
+    campaign = campaigns.view(model)
+    segment = reports.parse_segment(campaign, query.get("segment"))
+    since, until = reports.parse_day(query.get("since"), "since"), reports.parse_day(query.get("until"), "until")
+    return 200, reports.metrics_for(campaign, model.created_at, segment, since, until, now)
+
+
+def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
+    campaign = campaigns.get_view(campaign_id)
+    segment = reports.parse_segment(campaign, query.get("segment"))
+    weeks = _int(query.get("weeks"), 12, "weeks", 1, reports.MAX_WEEKS)
+    return 200, reports.trend_for(campaign, segment, weeks, reports.parse_day(query.get("until"), "until"), now)
+
+
+def responses_csv(campaign_id: str, query: dict[str, str]) -> tuple[int, str, dict]:
+    """One page of responses as CSV; a `Link: <...>; rel="next"` header names the next page."""
+    campaign = campaigns.get_view(campaign_id)
+    limit = _int(query.get("limit"), CSV_PAGE, "limit", 1, MAX_CSV_PAGE)
+    text, cursor = reports.export_page(campaign, _decode(query.get("cursor")), limit)
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
+    }
+    if cursor:
+        url = f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv"
+        headers["Link"] = f'<{url}?limit={limit}&cursor={quote(_encode(cursor) or "")}>; rel="next"'
+    return 200, text, headers

@@ -1,0 +1,56 @@
+"""Bearer tokens for the admin API, stored and configured only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.core.config import get_settings, token_hash
+from chalicelib.core.errors import Unauthorized
+from chalicelib.core.signing import new_id
+from chalicelib.store import bind
+from chalicelib.store.models import ApiToken
+
+CACHE_SECONDS = 60
+_cache: dict[tuple[str, str], tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    key: str  # the token's hash: what rate limits are counted against
+
+
+def authenticate(headers: Mapping[str, str]) -> Caller:
+    """Who is calling; Unauthorized when the token is missing or unknown."""
+    header = headers.get("authorization") or headers.get("Authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an admin token as 'Authorization: Bearer <token>'.", "Authorization")
+    digest = token_hash(token.strip())
+    settings = get_settings()
+    if digest in settings.admin_token_hashes:
+        return Caller("configured token", digest)
+    key = (settings.table_prefix, digest)
+    hit = _cache.get(key)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return Caller(hit[1], digest)
+    bind(settings)
+    try:
+        name = ApiToken.get(digest).name
+    except ApiToken.DoesNotExist:
+        raise Unauthorized("That admin token is not valid.", "Authorization") from None
+    with _lock:
+        _cache[key] = (time.monotonic(), name)
+    return Caller(name, digest)
+
+
+def mint_token(name: str, now: float, role: str = "admin") -> str:
+    """A new token, shown once; only its hash is kept."""
+    bind()
+    token = f"cl_{new_id(24)}"
+    ApiToken(token_hash(token), name=name, role=role, created_at=now).save()
+    return token

@@ -1,0 +1,583 @@
+"""Campaigns: a survey, who is asked and when, how the invitation reads, and its state.
+
+States: draft -> scheduled -> sending -> sent, with paused and cancelled. `sending` means
+the fan-out is still enqueueing batches; `sent` that every invitation has been handed to the
+queue (batches may still be going out, so a sent campaign can still be paused; resuming goes
+through the campaign again and skips what was sent). Only a draft can be edited, so a survey
+never changes under answers already given; once it has gone out, the options that say how the
+email reads and who it is from (CORRECTABLE_OPTIONS) can still be corrected, so invitations
+that failed can be sent again (chalicelib.sending.delivery.resend_failed).
+
+The survey definition is read on every answer, so `get_campaign()` keeps it in memory for
+`CLOSELOOP_CAMPAIGN_CACHE_SECONDS` across warm invocations; sending reads it fresh.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.campaigns.contacts import email_address
+from chalicelib.core import personalize, themes, webhook_spec
+from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
+from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
+from chalicelib.core.headers import header_problem
+from chalicelib.core.signing import new_id
+from chalicelib.core.surveys import Survey, parse_survey
+from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
+from chalicelib.store import bind
+from chalicelib.store.models import Campaign, ImportJob
+from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.web import outbound
+
+__all__ = ["NotFound"]
+
+MAX_SEGMENTS = 5
+MAX_REMINDERS = 3
+_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+TEMPLATE_OPTIONS = {"subject": 200, "intro": 1000}
+TEXT_OPTIONS = {"company": 100, "sender_name": 100}
+DEFAULT_SUBJECT = "A quick question"
+DEFAULT_INTRO = "We read every answer, and we will reply to yours."
+KINDS = ("one_off", "recurring")
+DEFAULT_CONTACT_HOURS = 48
+ACK_CATEGORIES = ("promoter", "passive", "detractor", "neutral")
+ACTIVE = ("sending", "sent")
+SCHEDULED_PK = "scheduled"
+# what an admin may still correct once a campaign has gone out: how the email reads and who it is from
+CORRECTABLE_OPTIONS = ("sender_name", "reply_to", "company", "subject", "intro", "ack", "follow_up_name")
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """What pages and emails need of a campaign, immutable so it can be cached and shared."""
+
+    id: str
+    name: str
+    status: str
+    survey: Survey
+    segments: tuple[str, ...]
+    timezone: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "one_off"
+    interval_days: int | None = None
+    send_at: float | None = None
+
+    @property
+    def company(self) -> str:
+        return self.options.get("company") or ""
+
+    @property
+    def subject(self) -> str:
+        if self.options.get("subject"):
+            return self.options["subject"]
+        return f"{DEFAULT_SUBJECT} from {self.company}" if self.company else DEFAULT_SUBJECT
+
+    @property
+    def intro(self) -> str:
+        return self.options.get("intro") or DEFAULT_INTRO
+
+    @property
+    def reminders(self) -> list[int]:
+        return list(self.options.get("reminders") or [])
+
+    @property
+    def themes(self) -> dict[str, list[str]]:
+        return dict(self.options.get("themes") or {})
+
+    @property
+    def alert_rules(self) -> list[dict]:
+        return list(self.options.get("alert_rules") or DEFAULT_RULES)
+
+    @property
+    def contact_within_hours(self) -> int:
+        return int(self.options.get("contact_within_hours") or DEFAULT_CONTACT_HOURS)
+
+    def webhooks_for(self, event: str) -> list[dict]:
+        return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhook_spec.EVENTS)]
+
+    def to_json(self, reveal: bool = False) -> dict:
+        """Secrets (webhook secrets, the Slack URL) are shown only when the caller has just set them."""
+        options = dict(self.options)
+        if not reveal:
+            if "slack_webhook_url" in options:
+                options["slack_webhook_url"] = options["slack_webhook_url"][:30] + "…"
+            if "webhooks" in options:
+                options["webhooks"] = [{**w, "secret": w["secret"][:10] + "…"} for w in options["webhooks"]]
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "kind": self.kind,
+            "interval_days": self.interval_days,
+            "send_at": self.send_at,
+            "survey": self.survey.to_json(),
+            "segments": list(self.segments),
+            "timezone": self.timezone,
+            "options": options,
+        }
+
+
+def view(campaign: Campaign) -> CampaignView:
+    return CampaignView(
+        id=campaign.id,
+        name=campaign.name,
+        status=campaign.status,
+        survey=parse_survey(campaign.survey),
+        segments=tuple(campaign.segments or ()),
+        timezone=campaign.timezone,
+        options=dict(campaign.options or {}),
+        kind=campaign.kind or "one_off",
+        interval_days=int(campaign.interval_days) if campaign.interval_days else None,
+        send_at=campaign.send_at,
+    )
+
+
+def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
+    """The fields of a campaign, validated; a ValidationError names the field at fault.
+
+    With `partial`, only the fields present are parsed (an update of a draft).
+    """
+    if not isinstance(body, Mapping):
+        raise ValidationError("Send a JSON object describing the campaign.")
+    known = {"name", "survey", "segments", "timezone", "options", "kind", "interval_days", "recipients", "send", "at"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValidationError(f"Unknown field {unknown[0]!r}.", unknown[0])
+    fields: dict[str, Any] = {}
+    if not partial or "name" in body:
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValidationError("A campaign needs a name of 1 to 200 characters.", "name")
+        fields["name"] = header_text(name.strip(), "name")  # digests and alerts carry it in their subject
+    if not partial or "survey" in body:
+        fields["survey"] = parse_survey(body.get("survey"))
+    if not partial or "segments" in body:
+        fields["segments"] = _segments(body.get("segments", []))
+    if not partial or "timezone" in body:
+        fields["timezone"] = _timezone(body.get("timezone", "UTC"), "timezone")
+    if not partial or "options" in body:
+        fields["options"] = parse_options(body.get("options", {}))
+    if not partial or "kind" in body or "interval_days" in body:
+        fields.update(_kind(body))
+    return fields
+
+
+def _segments(segments: Any) -> list[str]:
+    if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS:
+        raise ValidationError(f"segments is a list of at most {MAX_SEGMENTS} property names.", "segments")
+    for i, seg in enumerate(segments):
+        if not isinstance(seg, str) or not _SEGMENT.match(seg):
+            raise ValidationError("A segment is a property name: letters, digits, _ . or -.", f"segments[{i}]")
+    return list(dict.fromkeys(segments))
+
+
+def _timezone(value: Any, field_name: str) -> str:
+    try:
+        ZoneInfo(value) if isinstance(value, str) and value else ZoneInfo("")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"Unknown time zone {value!r}: use an IANA name such as Europe/Paris.", field_name
+        ) from None
+    return value
+
+
+def _kind(body: Mapping) -> dict[str, Any]:
+    kind = body.get("kind", "one_off")
+    if kind not in KINDS:
+        raise ValidationError(f"kind is one of {', '.join(KINDS)}.", "kind")
+    interval = body.get("interval_days")
+    if kind == "recurring":
+        if not isinstance(interval, int) or isinstance(interval, bool) or not 7 <= interval <= 730:
+            raise ValidationError(
+                "A recurring campaign asks again every 7 to 730 days (interval_days).", "interval_days"
+            )
+    elif interval is not None:
+        raise ValidationError("interval_days applies to recurring campaigns only.", "interval_days")
+    return {"kind": kind, "interval_days": interval}
+
+
+def parse_options(options: Any) -> dict[str, Any]:
+    if not isinstance(options, Mapping):
+        raise ValidationError("options is an object.", "options")
+    clean: dict[str, Any] = {}
+    for key, value in options.items():
+        path = f"options.{key}"
+        if key in TEMPLATE_OPTIONS or key in TEXT_OPTIONS:
+            limit = TEMPLATE_OPTIONS.get(key) or TEXT_OPTIONS[key]
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValidationError(f"{key} is text of at most {limit} characters.", path)
+            text = value.strip() if key in TEMPLATE_OPTIONS else header_text(value.strip(), path)
+            clean[key] = (
+                personalize.check_template(text, path, header=key == "subject") if key in TEMPLATE_OPTIONS else text
+            )
+        elif key == "reply_to":
+            clean[key] = email_address(value, path)
+        elif key == "brand_color":
+            if not isinstance(value, str) or not _COLOUR.match(value):
+                raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
+            clean[key] = value.lower()
+        elif key == "logo_url":
+            if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or '"' in value:
+                raise ValidationError("logo_url is an https:// address of at most 500 characters.", path)
+            clean[key] = value
+        elif key == "reminders":
+            clean[key] = _reminders(value, path)
+        elif key == "themes":
+            clean[key] = themes.parse_themes(value, path)
+        elif key == "alert_rules":
+            clean[key] = parse_rules(value, path)
+        elif key == "alert_emails":
+            clean[key] = _emails(value, path)
+        elif key in ("slack_webhook_url", "review_url"):
+            clean[key] = _url(value, path, called=key == "slack_webhook_url")
+        elif key == "webhooks":
+            clean[key] = _webhooks(value, path)
+        elif key == "ack":
+            clean[key] = _ack_templates(value, path)
+        elif key == "follow_up_name":
+            if not isinstance(value, str) or not value.strip() or len(value) > 100:
+                raise ValidationError(
+                    "follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path
+                )
+            clean[key] = header_text(value.strip(), path)
+        elif key == "contact_within_hours":
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
+                raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
+            clean[key] = value
+        else:
+            raise ValidationError(f"Unknown option {key!r}.", path)
+    return clean
+
+
+def header_text(value: str, path: str) -> str:
+    """Text that may reach a mail header (a sender name, a company, a name in a subject): refused when it
+    holds a line break or control character, which could add a header of its own."""
+    problem = header_problem(value)
+    if problem:
+        raise ValidationError(f"This text goes into email headers, so it cannot hold {problem}.", path)
+    return value
+
+
+def _emails(value: Any, path: str) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 10:
+        raise ValidationError("Give 1 to 10 email addresses.", path)
+    return [email_address(item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+
+def _url(value: Any, path: str, called: bool = False) -> str:
+    """An https URL (chalicelib.web.outbound); one we call (webhooks, Slack) must also point at public addresses only.
+
+    A review link is only shown to customers, so only its form is checked."""
+    if not isinstance(value, str) or len(value) > 500:
+        raise ValidationError("An https:// URL of at most 500 characters.", path)
+    local = get_settings().is_local
+    try:
+        if called:
+            outbound.check(value, local=local)
+        else:
+            outbound.parse(value, local=local)
+    except outbound.Refused as exc:
+        raise ValidationError(str(exc), path) from None
+    return value
+
+
+def _webhooks(value: Any, path: str) -> list[dict]:
+    if not isinstance(value, list) or len(value) > 5:
+        raise ValidationError("webhooks is a list of up to 5 endpoints.", path)
+    endpoints = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping) or "url" not in item or set(item) - {"id", "url", "secret", "events"}:
+            raise ValidationError("An endpoint is {url, events?, secret?}.", f"{path}[{i}]")
+        events = item.get("events", list(EVENTS))
+        if not isinstance(events, list) or not events or set(events) - set(EVENTS):
+            raise ValidationError(f"events are among {', '.join(EVENTS)}.", f"{path}[{i}].events")
+        secret = item.get("secret") or new_secret()
+        try:
+            secret_key(secret)
+        except ValueError as exc:
+            raise ValidationError(str(exc), f"{path}[{i}].secret") from None
+        endpoints.append(
+            {
+                "id": item.get("id") or new_id(6),
+                "url": _url(item["url"], f"{path}[{i}].url", called=True),
+                "secret": secret,
+                "events": events,
+            }
+        )
+    return endpoints
+
+
+def _ack_templates(value: Any, path: str) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping) or set(value) - set(ACK_CATEGORIES):
+        raise ValidationError(f"ack maps {', '.join(ACK_CATEGORIES)} to {{subject, body}}.", path)
+    clean: dict[str, dict[str, str]] = {}
+    for category, template in value.items():
+        if not isinstance(template, Mapping) or not set(template) <= {"subject", "body"} or not template:
+            raise ValidationError("Each acknowledgement is {subject, body}.", f"{path}.{category}")
+        clean[category] = {
+            part: personalize.check_template(str(text), f"{path}.{category}.{part}", header=part == "subject")
+            for part, text in template.items()
+        }
+    return clean
+
+
+def _reminders(value: Any, path: str) -> list[int]:
+    ok = isinstance(value, list) and len(value) <= MAX_REMINDERS
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60 for v in value)
+    if not ok or value != sorted(set(value)):
+        raise ValidationError(
+            f"reminders lists up to {MAX_REMINDERS} delays in days after the invitation, increasing, e.g. [3, 7].",
+            path,
+        )
+    return value
+
+
+def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | None = None) -> CampaignView:
+    bind()
+    campaign = Campaign(
+        campaign_id or new_id(8),
+        name=fields["name"],
+        survey=fields["survey"].to_json(),
+        segments=fields["segments"],
+        timezone=fields["timezone"],
+        options=fields["options"],
+        kind=fields.get("kind", "one_off"),
+        interval_days=fields.get("interval_days"),
+        created_at=now,
+        updated_at=now,
+    )
+    campaign.save(condition=Campaign.id.does_not_exist())
+    return view(campaign)
+
+
+def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
+    load_campaign(campaign_id)
+    columns = {
+        "name": Campaign.name,
+        "segments": Campaign.segments,
+        "timezone": Campaign.timezone,
+        "options": Campaign.options,
+        "kind": Campaign.kind,
+        "interval_days": Campaign.interval_days,
+    }
+    actions = [Campaign.updated_at.set(now)]
+    for key, value in fields.items():
+        if key == "survey":
+            actions.append(Campaign.survey.set(value.to_json()))
+        elif value is None:
+            actions.append(columns[key].remove())
+        else:
+            actions.append(columns[key].set(value))
+    _transition(campaign_id, actions, Campaign.status == "draft", "Only a draft campaign can be edited.")
+    forget(campaign_id)
+    return get_view(campaign_id)
+
+
+def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
+    """A draft takes any change; a campaign that has gone out only corrections of CORRECTABLE_OPTIONS,
+    merged into its options (the others are kept). Conflict (409) names what cannot change any more."""
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status == "draft":
+        return update_draft(campaign_id, fields, now)
+    options = fields.get("options", {})
+    locked = sorted(set(fields) - {"options"}) + [
+        f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS))
+    ]
+    if locked:
+        raise Conflict(
+            f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
+            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.",
+            "status",
+        )
+    _transition(
+        campaign_id,
+        [Campaign.options.set({**(campaign.options or {}), **options}), Campaign.updated_at.set(now)],
+        (Campaign.status == campaign.status) & (Campaign.updated_at == campaign.updated_at),
+        "The campaign changed meanwhile; send the correction again.",
+    )
+    return get_view(campaign_id)
+
+
+def load_campaign(campaign_id: str, consistent: bool = False) -> Campaign:
+    bind()
+    try:
+        return Campaign.get(campaign_id, consistent_read=consistent)
+    except Campaign.DoesNotExist:
+        raise NotFound(f"No campaign {campaign_id!r}.", "campaign_id") from None
+
+
+def get_view(campaign_id: str) -> CampaignView:
+    return view(load_campaign(campaign_id, consistent=True))
+
+
+def list_campaigns(limit: int, cursor: dict | None) -> tuple[list[CampaignView], dict | None]:
+    """Newest first, paged (a Query on the all-campaigns index)."""
+    bind()
+    page = Campaign.all_campaigns.query("campaign", scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
+    return [view(c) for c in page], page.last_evaluated_key
+
+
+_cache: dict[tuple[str, str], tuple[float, CampaignView]] = {}
+_cache_lock = threading.Lock()
+
+
+def get_campaign(campaign_id: str) -> CampaignView | None:
+    """The campaign, from memory when fresh; None when it does not exist."""
+    prefix, _, _ = bind()
+    key = (prefix, campaign_id)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit and now - hit[0] < campaign_cache_seconds():
+        return hit[1]
+    try:
+        found = view(Campaign.get(campaign_id))
+    except Campaign.DoesNotExist:
+        return None
+    with _cache_lock:
+        _cache[key] = (now, found)
+    return found
+
+
+def forget(campaign_id: str) -> None:
+    """Drop a cached copy after a change made in this process."""
+    prefix = store_location()[0]
+    with _cache_lock:
+        _cache.pop((prefix, campaign_id), None)
+
+
+def _transition(campaign_id: str, actions: list, condition, refusal: str) -> None:
+    try:
+        update(Campaign, campaign_id, actions, Campaign.id.exists() & condition)
+    except ConditionFailed as failed:
+        if failed.old is None:
+            raise NotFound(f"No campaign {campaign_id!r}.", "campaign_id") from None
+        status = failed.old.get("status", {}).get("S", "?")
+        raise Conflict(f"{refusal} This campaign is {status}.", "status") from None
+    finally:
+        forget(campaign_id)
+
+
+def imports_running(campaign_id: str) -> bool:
+    bind()
+    return any(True for _ in ImportJob.running.query(campaign_id, limit=1))
+
+
+def start_sending(campaign_id: str, now: float, at: float | None, queue: Any) -> str:
+    """Send now (the fan-out starts), or at `at`; waits for running imports before starting."""
+    if (at is not None and at > now) or imports_running(campaign_id):
+        _transition(
+            campaign_id,
+            [
+                Campaign.status.set("scheduled"),
+                Campaign.send_at.set(max(at or now, now)),
+                Campaign.sched_pk.set(SCHEDULED_PK),
+                Campaign.updated_at.set(now),
+            ],
+            Campaign.status == "draft",
+            "Only a draft campaign can be sent.",
+        )
+        return "scheduled"
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("sending"),
+            Campaign.send_at.set(now),
+            Campaign.sent_at.set(now),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == "draft",
+        "Only a draft campaign can be sent.",
+    )
+    queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
+    return "sending"
+
+
+def start_due(now: float, queue: Any) -> int:
+    """Scheduled campaigns whose time has come (and whose imports are done) start sending."""
+    bind()
+    started = 0
+    for key in Campaign.scheduled.query(SCHEDULED_PK, Campaign.send_at <= now):
+        if imports_running(key.id):
+            continue
+        try:
+            _transition(
+                key.id,
+                [
+                    Campaign.status.set("sending"),
+                    Campaign.sched_pk.remove(),
+                    Campaign.sent_at.set(now),
+                    Campaign.updated_at.set(now),
+                ],
+                Campaign.status == "scheduled",
+                "",
+            )
+        except Conflict:
+            continue
+        queue.send([{"kind": "fanout", "campaign_id": key.id}])
+        started += 1
+    return started
+
+
+def finish_sending(campaign_id: str, now: float) -> None:
+    try:
+        _transition(
+            campaign_id, [Campaign.status.set("sent"), Campaign.updated_at.set(now)], Campaign.status == "sending", ""
+        )
+    except Conflict:
+        return
+
+
+def pause(campaign_id: str, now: float) -> str:
+    """Stops what has not gone out yet: queued batches, reminders, recurring rounds."""
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status not in ("scheduled", "sending", "sent"):
+        raise Conflict(
+            f"Only a scheduled, sending or sent campaign can be paused. This campaign is {campaign.status}.", "status"
+        )
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("paused"),
+            Campaign.paused_from.set(campaign.status),
+            Campaign.sched_pk.remove(),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == campaign.status,
+        "The campaign changed meanwhile.",
+    )
+    return "paused"
+
+
+def resume(campaign_id: str, now: float, queue: Any) -> str:
+    campaign = load_campaign(campaign_id, consistent=True)
+    if campaign.status != "paused":
+        raise Conflict(f"Only a paused campaign can be resumed. This campaign is {campaign.status}.", "status")
+    back = campaign.paused_from or "sending"
+    refan = back in ("sending", "sent") and campaign.kind != "recurring"
+    back = "sending" if refan else back
+    actions = [Campaign.status.set(back), Campaign.paused_from.remove(), Campaign.updated_at.set(now)]
+    if back == "scheduled":
+        actions.append(Campaign.sched_pk.set(SCHEDULED_PK))
+    _transition(campaign_id, actions, Campaign.status == "paused", "The campaign changed meanwhile.")
+    if refan:  # batches skipped while paused went back to pending: go through the campaign again
+        queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
+    return back
+
+
+def cancel(campaign_id: str, now: float) -> str:
+    _transition(
+        campaign_id,
+        [Campaign.status.set("cancelled"), Campaign.sched_pk.remove(), Campaign.updated_at.set(now)],
+        Campaign.status.is_in("draft", "scheduled", "sending", "paused")
+        | ((Campaign.status == "sent") & (Campaign.kind == "recurring")),
+        "A sent one-off or cancelled campaign cannot be cancelled.",
+    )
+    return "cancelled"

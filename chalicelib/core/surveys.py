@@ -1,0 +1,284 @@
+"""Surveys are ordered lists of typed questions; each type parses and explains its answers.
+
+Pure functions and value objects: a survey definition is validated once when a campaign is
+created, and answers are parsed from form fields (lists of strings) on every submit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.core.errors import ValidationError
+
+# Fixed scales; `rating` takes its number of points from the question.
+SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+CHOICE_TYPES = ("single_choice", "multi_choice")
+QUESTION_TYPES = ("nps", "csat", "ces", "rating", "single_choice", "multi_choice", "text")
+DEFAULT_LABELS = {
+    "nps": ("Not at all likely", "Extremely likely"),
+    "csat": ("Very unsatisfied", "Very satisfied"),
+    "ces": ("Very difficult", "Very easy"),
+    "rating": ("Poor", "Excellent"),
+}
+MAX_RATING_POINTS = 10
+MAX_OPTIONS = 20
+MAX_QUESTIONS = 20
+MAX_TEXT = 2000
+MAX_COMMENT = 5000
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class AnswerError(ValueError):
+    """An answer a customer can fix, with the sentence that tells them how."""
+
+    def __init__(self, question_id: str, message: str) -> None:
+        super().__init__(message)
+        self.question_id = question_id
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: str
+    required: bool = False
+    options: tuple[str, ...] = ()
+    points: int = 0
+    low_label: str = ""
+    high_label: str = ""
+    min_choices: int = 0
+    max_choices: int = 0
+
+    @property
+    def field_name(self) -> str:
+        return f"q_{self.id}"
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        if self.type in SCALES:
+            return SCALES[self.type]
+        if self.type == "rating":
+            return (1, self.points)
+        return None
+
+    @property
+    def is_scale(self) -> bool:
+        return self.bounds is not None
+
+    def scale_values(self) -> list[int]:
+        low, high = self.bounds or (0, -1)
+        return list(range(low, high + 1))
+
+    def one_click_values(self) -> list[str]:
+        """Answers a person can give with one click in the email itself."""
+        if self.is_scale:
+            return [str(v) for v in self.scale_values()]
+        if self.type == "single_choice":
+            return list(self.options)
+        return []
+
+    def parse(self, raw: list[str]) -> Any:
+        """The typed answer from form values, None when left empty; AnswerError explains a bad one."""
+        values = [v.strip() for v in raw if v is not None and v.strip()]
+        if not values:
+            if self.required:
+                raise AnswerError(self.id, self._missing_message())
+            return None
+        if self.is_scale:
+            return self._parse_scale(values)
+        if self.type == "single_choice":
+            return self._parse_choice(values)
+        if self.type == "multi_choice":
+            return self._parse_choices(values)
+        text = " ".join(values) if len(values) > 1 else values[0]
+        if len(text) > MAX_TEXT:
+            raise AnswerError(self.id, f"Please keep this under {MAX_TEXT} characters (it has {len(text)}).")
+        return text
+
+    def _missing_message(self) -> str:
+        if self.is_scale:
+            low, high = self.bounds
+            return f"Please choose a score from {low} to {high}."
+        if self.type in CHOICE_TYPES:
+            return "Please choose an answer."
+        return "Please answer this question."
+
+    def _parse_scale(self, values: list[str]) -> int:
+        low, high = self.bounds
+        if len(values) > 1:
+            raise AnswerError(self.id, f"Choose one score from {low} to {high}, not several.")
+        try:
+            number = int(values[0])
+        except ValueError:
+            raise AnswerError(
+                self.id, f"“{values[0][:20]}” is not a whole number: choose a score from {low} to {high}."
+            ) from None
+        if not low <= number <= high:
+            raise AnswerError(self.id, f"{number} is outside the scale: choose a score from {low} to {high}.")
+        return number
+
+    def _parse_choice(self, values: list[str]) -> str:
+        if len(values) > 1:
+            raise AnswerError(self.id, "Choose one answer, not several.")
+        if values[0] not in self.options:
+            raise AnswerError(self.id, f"“{values[0][:40]}” is not one of the choices.")
+        return values[0]
+
+    def _parse_choices(self, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in self.options]
+        if unknown:
+            raise AnswerError(self.id, f"“{unknown[0][:40]}” is not one of the choices.")
+        chosen = [o for o in self.options if o in set(values)]
+        if self.min_choices and len(chosen) < self.min_choices:
+            raise AnswerError(self.id, f"Please choose at least {self.min_choices}.")
+        if self.max_choices and len(chosen) > self.max_choices:
+            raise AnswerError(self.id, f"Please choose at most {self.max_choices} (you chose {len(chosen)}).")
+        return chosen
+
+    def to_json(self) -> dict:
+        data: dict[str, Any] = {"id": self.id, "type": self.type, "text": self.text, "required": self.required}
+        if self.options:
+            data["options"] = list(self.options)
+        if self.type == "rating":
+            data["points"] = self.points
+        if self.is_scale:
+            data["low_label"], data["high_label"] = self.low_label, self.high_label
+        if self.type == "multi_choice":
+            data["min_choices"], data["max_choices"] = self.min_choices, self.max_choices
+        return data
+
+
+@dataclass(frozen=True)
+class Survey:
+    questions: tuple[Question, ...]
+    _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({q.id: q for q in self.questions})
+
+    @property
+    def first(self) -> Question:
+        return self.questions[0]
+
+    @property
+    def nps_question(self) -> Question | None:
+        return next((q for q in self.questions if q.type == "nps"), None)
+
+    def question(self, question_id: str) -> Question | None:
+        return self._by_id.get(question_id)
+
+    def parse_answers(
+        self, form: Mapping[str, list[str]], only_first: bool = False
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Answers given and errors found; `only_first` parses the headline question alone."""
+        answers: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for question in self.questions[:1] if only_first else self.questions:
+            try:
+                value = question.parse(form.get(question.field_name, []))
+            except AnswerError as exc:
+                errors[question.id] = exc.message
+                continue
+            if value is not None:
+                answers[question.id] = value
+        return answers, errors
+
+    def to_json(self) -> dict:
+        return {"questions": [q.to_json() for q in self.questions]}
+
+
+def parse_comment(raw: list[str]) -> str | None:
+    text = "\n".join(v for v in raw if v).strip()
+    if len(text) > MAX_COMMENT:
+        raise AnswerError("comment", f"Please keep your comment under {MAX_COMMENT} characters (it has {len(text)}).")
+    return text or None
+
+
+def parse_survey(data: Any, path: str = "survey") -> Survey:
+    """A validated survey, or a ValidationError naming the field at fault."""
+    if not isinstance(data, Mapping):
+        raise ValidationError("A survey is an object with a list of questions.", path)
+    items = data.get("questions")
+    if not isinstance(items, list) or not items:
+        raise ValidationError("A survey needs at least one question.", f"{path}.questions")
+    if len(items) > MAX_QUESTIONS:
+        raise ValidationError(f"A survey has at most {MAX_QUESTIONS} questions.", f"{path}.questions")
+    questions = [_parse_question(item, f"{path}.questions[{i}]", first=i == 0) for i, item in enumerate(items)]
+    seen: set[str] = set()
+    for i, q in enumerate(questions):
+        if q.id in seen:
+            raise ValidationError(f"Question id “{q.id}” is used twice.", f"{path}.questions[{i}].id")
+        seen.add(q.id)
+    if questions[0].type in ("text", "multi_choice"):
+        raise ValidationError(
+            "The first question is answered in the email itself: make it a scale or a single choice.",
+            f"{path}.questions[0].type",
+        )
+    return Survey(tuple(questions))
+
+
+def _parse_question(item: Any, path: str, first: bool) -> Question:
+    if not isinstance(item, Mapping):
+        raise ValidationError("Each question is an object.", path)
+    qtype = item.get("type")
+    if qtype not in QUESTION_TYPES:
+        raise ValidationError(
+            f"Unknown question type {qtype!r}: use one of {', '.join(QUESTION_TYPES)}.", f"{path}.type"
+        )
+    qid = item.get("id")
+    if not isinstance(qid, str) or not _ID.match(qid):
+        raise ValidationError(
+            "A question id is 1-32 lower-case letters, digits or underscores, starting with a letter.", f"{path}.id"
+        )
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("Every question needs its text.", f"{path}.text")
+    points = 0
+    if qtype == "rating":
+        points = item.get("points", 5)
+        if not isinstance(points, int) or isinstance(points, bool) or not 2 <= points <= MAX_RATING_POINTS:
+            raise ValidationError(f"A rating has 2 to {MAX_RATING_POINTS} points.", f"{path}.points")
+    options: tuple[str, ...] = ()
+    if qtype in CHOICE_TYPES:
+        raw = item.get("options")
+        if (
+            not isinstance(raw, list)
+            or not 2 <= len(raw) <= MAX_OPTIONS
+            or not all(isinstance(o, str) and o.strip() for o in raw)
+        ):
+            raise ValidationError(f"A choice question needs 2 to {MAX_OPTIONS} non-empty options.", f"{path}.options")
+        options = tuple(o.strip() for o in raw)
+        if len(set(options)) != len(options):
+            raise ValidationError("Options must differ from each other.", f"{path}.options")
+    min_choices, max_choices = _choice_limits(item, qtype, len(options), path)
+    low, high = DEFAULT_LABELS.get("rating" if qtype == "rating" else qtype, ("", ""))
+    return Question(
+        id=qid,
+        type=qtype,
+        text=text.strip(),
+        required=first or bool(item.get("required", False)),
+        options=options,
+        points=points,
+        low_label=str(item.get("low_label") or low),
+        high_label=str(item.get("high_label") or high),
+        min_choices=min_choices,
+        max_choices=max_choices,
+    )
+
+
+def _choice_limits(item: Mapping, qtype: str, n_options: int, path: str) -> tuple[int, int]:
+    if qtype != "multi_choice":
+        return 0, 0
+    limits = []
+    for key, default in (("min_choices", 0), ("max_choices", 0)):
+        value = item.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= n_options:
+            raise ValidationError(f"{key} is a whole number from 0 to {n_options}.", f"{path}.{key}")
+        limits.append(value)
+    if limits[1] and limits[0] > limits[1]:
+        raise ValidationError("min_choices cannot exceed max_choices.", f"{path}.min_choices")
+    return limits[0], limits[1]

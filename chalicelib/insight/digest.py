@@ -1,0 +1,620 @@
+"""The digest: each recipient's summary of a campaign, at 08:00 in the campaign's time zone, exactly once.
+
+When. Chalice schedules run in UTC, so `send_digests` runs every hour and decides per
+campaign, in its time zone: a digest is due from 08:00 on its day (Monday for weekly, every
+day for daily, the 1st for monthly) and covers the ISO week, day or month before. The runs
+until 11:59 send whatever an earlier run could not (a crash, SES throttling), so a failed
+run costs an hour, not the digest. docs/digest.md explains the choice.
+
+What. NPS with its adjusted-Wald margin, the change since the previous period in words
+(significant or not), sent, responses, response and comment rates with their changes, a
+12-week trend as HTML table bars, loud warnings when answers stop or the response rate falls
+significantly, NPS by segment with the weakest flagged and small segments marked, top
+themes, the latest detractor comments and the detractors still waiting for a personal
+contact. `gather` reads (counter items, one bounded page of comments, the open cases);
+`build` is a pure function of what it read, so tests call it with plain numbers.
+
+Once. Each (campaign, recipient, period) is claimed in the ledger before sending and marked
+done after: a schedule that fires twice sends nothing twice, and a run that dies midway
+leaves a lease that expires, so a later run sends what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter as Tally
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from chalicelib import mail
+from chalicelib.campaigns import suppression
+from chalicelib.campaigns.campaigns import CampaignView, view
+from chalicelib.core import counters, nps
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.insight import digest_recipients, reports
+from chalicelib.loop.followups import excerpt
+from chalicelib.sending import ledger
+from chalicelib.sending.invitations import unsubscribe_headers
+from chalicelib.store import bind, raw_client, table_name
+from chalicelib.store.counts import read_between
+from chalicelib.store.models import Campaign, Invitation
+from chalicelib.web.render import render
+
+log = logging.getLogger(__name__)
+
+SEND_HOUR = 8
+CATCH_UP_HOURS = 4  # 08:00-11:59 local
+SMALL_SEGMENT = 30
+TREND_WEEKS = 12
+SHOWN_COMMENTS = 5
+COMMENT_PAGE = 100
+COMMENT_PAGES = 2
+SHOWN_CASES = 10
+CASES_COUNTED = 1000
+SHOWN_THEMES = 5
+EXCERPT = 300
+REPORTED_STATES = ("sending", "sent", "paused")
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a digest covers, in the campaign's time zone."""
+
+    frequency: str
+    first: date
+    last: date
+
+    @property
+    def key(self) -> str:
+        """The ledger's name of the period: `W#2026-W47`, `D#2026-11-22` or `M#2026-10`."""
+        if self.frequency == "weekly":
+            return reports.week_of(self.first)
+        if self.frequency == "daily":
+            return f"D#{self.first.isoformat()}"
+        return f"M#{self.first:%Y-%m}"
+
+    @property
+    def previous(self) -> Period:
+        if self.frequency == "weekly":
+            return Period(self.frequency, self.first - timedelta(weeks=1), self.last - timedelta(weeks=1))
+        if self.frequency == "daily":
+            return Period(self.frequency, self.first - timedelta(days=1), self.last - timedelta(days=1))
+        last = self.first - timedelta(days=1)
+        return Period(self.frequency, last.replace(day=1), last)
+
+    @property
+    def days(self) -> list[str]:
+        return reports.day_periods(self.first, self.last)
+
+    @property
+    def short(self) -> str:
+        """ "week 47", "Sun 22 Nov", "October 2026"."""
+        if self.frequency == "weekly":
+            return f"week {self.first.isocalendar()[1]}"
+        if self.frequency == "daily":
+            return f"{self.first:%a} {self.first.day} {self.first:%b}"
+        return f"{self.first:%B %Y}"
+
+    @property
+    def name(self) -> str:
+        """ "week 47 (16 to 22 November 2026)", "Sunday 22 November 2026", "October 2026"."""
+        if self.frequency == "weekly":
+            first = f"{self.first.day}" if self.first.month == self.last.month else f"{self.first.day} {self.first:%B}"
+            return f"{self.short} ({first} to {self.last.day} {self.last:%B %Y})"
+        if self.frequency == "daily":
+            return f"{self.first:%A} {self.first.day} {self.first:%B %Y}"
+        return self.short
+
+    def epochs(self, timezone: str) -> tuple[float, float]:
+        """[start, end) of the period as epoch seconds: local midnight to local midnight."""
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(self.first, time(0), zone)
+        end = datetime.combine(self.last + timedelta(days=1), time(0), zone)
+        return start.timestamp(), end.timestamp()
+
+
+def due_period(frequency: str, local: datetime) -> Period | None:
+    """The period a digest sent at local time `local` covers, or None when it is not due then."""
+    if not SEND_HOUR <= local.hour < SEND_HOUR + CATCH_UP_HOURS:
+        return None
+    today = local.date()
+    if frequency == "daily":
+        return Period("daily", today - timedelta(days=1), today - timedelta(days=1))
+    if frequency == "weekly" and today.weekday() == 0:
+        return Period("weekly", today - timedelta(weeks=1), today - timedelta(days=1))
+    if frequency == "monthly" and today.day == 1:
+        last = today - timedelta(days=1)
+        return Period("monthly", last.replace(day=1), last)
+    return None
+
+
+def latest_period(frequency: str, now: float, timezone: str, so_far: bool = False) -> Period:
+    """The last complete period of a frequency at `now` (yesterday, last ISO week, last month), or
+    with `so_far` the one in progress (today, this week, this month), for previews."""
+    today = datetime.fromtimestamp(now, ZoneInfo(timezone)).date()
+    if so_far:
+        today += {"daily": timedelta(days=1), "weekly": timedelta(weeks=1), "monthly": timedelta(days=31)}[frequency]
+    day = {"daily": today, "weekly": reports.monday_of(today), "monthly": today.replace(day=1)}[frequency]
+    period = due_period(frequency, datetime.combine(day, time(SEND_HOUR), ZoneInfo(timezone)))
+    assert period is not None  # 08:00 on the digest's own day is always due
+    return period
+
+
+# --- What the digest reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A detractor's comment, or an open case: the response as the digest lists it."""
+
+    invitation_id: str
+    email: str
+    score: int | None
+    comment: str
+    answered_at: float
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything `build` needs: counts per segment for the period and the one before, the trend, lists."""
+
+    current: dict[str, dict[str, int]]
+    previous: dict[str, dict[str, int]]
+    trend: list[reports.TrendPoint]
+    comments: list[Answer]
+    cases: list[Answer]
+    cases_total: int
+    cases_capped: bool
+    at: float
+
+
+def gather(campaign: CampaignView, period: Period, now: float) -> Inputs:
+    """Counter items (one Query of 12 weeks, one of the days for daily and monthly digests), one or two
+    pages of the period's newest responses for detractor comments, one page of open cases."""
+    mondays = reports.week_mondays(period.last, TREND_WEEKS)
+    weeks = read_between(campaign.id, reports.week_of(mondays[0]), reports.week_of(mondays[-1]) + "~")
+    if period.frequency == "weekly":
+        current = reports.by_segment(weeks, [period.key])
+        previous = reports.by_segment(weeks, [period.previous.key])
+    else:
+        before = period.previous
+        days = read_between(campaign.id, f"D#{before.first.isoformat()}", f"D#{period.last.isoformat()}~")
+        current = reports.by_segment(days, period.days)
+        previous = reports.by_segment(days, before.days)
+    cases, total, capped = open_cases(campaign.id, now)
+    return Inputs(
+        current=current,
+        previous=previous,
+        trend=reports.trend(weeks, mondays, counters.ALL_SEGMENT),
+        comments=detractor_comments(campaign.id, *period.epochs(campaign.timezone)),
+        cases=cases,
+        cases_total=total,
+        cases_capped=capped,
+        at=now,
+    )
+
+
+def _answer(invitation: Invitation) -> Answer:
+    return Answer(
+        invitation_id=invitation.id,
+        email=invitation.email,
+        score=int(invitation.score) if invitation.score is not None else None,
+        comment=excerpt(invitation.comment, EXCERPT),
+        answered_at=float(invitation.answered_at or 0),
+    )
+
+
+def detractor_comments(campaign_id: str, start: float, end: float) -> list[Answer]:
+    """The newest detractor comments of the period: at most COMMENT_PAGES pages of COMMENT_PAGE responses
+    read from the campaign-responses index, newest first, so a campaign of any size costs the same."""
+    bind()
+    params: dict = {
+        "TableName": table_name(Invitation),
+        "IndexName": "campaign-responses",
+        "KeyConditionExpression": "responded_campaign = :c AND answered_at BETWEEN :start AND :end",
+        "FilterExpression": "category = :d AND attribute_exists(#comment)",
+        "ExpressionAttributeNames": {"#comment": "comment"},
+        "ExpressionAttributeValues": {
+            ":c": {"S": campaign_id},
+            ":start": {"N": repr(start)},
+            ":end": {"N": repr(end - 0.001)},
+            ":d": {"S": nps.DETRACTOR},
+        },
+        "ScanIndexForward": False,
+        "Limit": COMMENT_PAGE,
+    }
+    found: list[Answer] = []
+    for _ in range(COMMENT_PAGES):
+        page = raw_client().query(**params)
+        found += [_answer(Invitation.from_raw_data(item)) for item in page.get("Items", [])]
+        if len(found) >= SHOWN_COMMENTS or "LastEvaluatedKey" not in page:
+            break
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return found[:SHOWN_COMMENTS]
+
+
+def open_cases(campaign_id: str, now: float) -> tuple[list[Answer], int, bool]:
+    """(the oldest overdue cases, how many are overdue, whether the count stopped at CASES_COUNTED)."""
+    bind()
+    shown = [
+        _answer(i) for i in Invitation.open_cases.query(campaign_id, Invitation.case_due_at <= now, limit=SHOWN_CASES)
+    ]
+    if len(shown) < SHOWN_CASES:
+        return shown, len(shown), False
+    page = raw_client().query(
+        TableName=table_name(Invitation),
+        IndexName="open-cases",
+        KeyConditionExpression="case_campaign = :c AND case_due_at <= :now",
+        ExpressionAttributeValues={":c": {"S": campaign_id}, ":now": {"N": repr(now)}},
+        Select="COUNT",
+        Limit=CASES_COUNTED,
+    )
+    return shown, int(page["Count"]), "LastEvaluatedKey" in page
+
+
+# --- Building: pure ---------------------------------------------------------------------------
+
+
+def signed(value: float) -> str:
+    """Whole NPS points with their sign: "+44", "-6", "0"."""
+    points = nps.whole_points(value)
+    return f"{points:+d}" if points else "0"
+
+
+def percent(share: float) -> str:
+    return f"{nps.whole_points(100 * share)}%"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word if n == 1 else word + 's'}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the numbers: label, value now, and its change since the previous period in words."""
+
+    label: str
+    value: str
+    change: str
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    key: str  # the counter segment, "plan=pro"
+    value: str
+    n: int
+    score: float | None
+    margin: float
+    small: bool
+    weakest: bool = False
+
+    @property
+    def text(self) -> str:
+        if self.small:
+            return f"too small to judge ({plural(self.n, 'answer')}; fewer than {SMALL_SEGMENT})"
+        assert self.score is not None
+        return f"NPS {signed(self.score)} ± {nps.whole_points(self.margin)} ({plural(self.n, 'answer')})"
+
+
+@dataclass(frozen=True)
+class SegmentGroup:
+    name: str
+    rows: list[SegmentRow]
+    verdict: str
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    label: str
+    n: int
+    score: float | None
+    margin: float
+
+    @property
+    def text(self) -> str:
+        if self.score is None:
+            return "no answers"
+        return f"{signed(self.score)} ± {nps.whole_points(self.margin)} ({plural(self.n, 'answer')})"
+
+    @property
+    def negative(self) -> int:
+        """Bar width in percent of the left (negative) half; at least 1 so a small score still shows."""
+        return max(1, -nps.whole_points(self.score)) if self.score is not None and self.score < -0.5 else 0
+
+    @property
+    def positive(self) -> int:
+        return max(1, nps.whole_points(self.score)) if self.score is not None and self.score >= 0.5 else 0
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    count: int
+    share: float | None
+    previous: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    campaign: CampaignView
+    period: Period
+    nps: nps.NpsStats | None
+    headline: str
+    change: str
+    figures: list[Figure]
+    warnings: list[str]
+    trend: list[TrendRow]
+    segments: list[SegmentGroup]
+    themes: list[Theme]
+    comments: list[Answer]
+    cases: list[Answer]
+    cases_total: int
+    cases_capped: bool
+    at: float
+
+    @property
+    def subject(self) -> str:
+        """Warnings come first, so a falling response rate shows in the inbox list."""
+        flag = "Warning: " if self.warnings else ""
+        what = self.headline if self.nps is not None else f"{self.figures[1].value} responses"
+        return f"{flag}{self.campaign.name}, {self.period.short}: {what}"
+
+    @property
+    def interval(self) -> str:
+        """The 95% interval in words; the ± margin above is its half-width (adjusted Wald, Rocks 2016)."""
+        if self.nps is None or not self.nps.summary.n:
+            return ""
+        low, high, n = self.nps.interval.low, self.nps.interval.high, self.nps.summary.n
+        return f"95% interval {signed(low)} to {signed(high)}, from {plural(n, 'answer')}"
+
+    def waited(self, case: Answer) -> str:
+        return plural(int((self.at - case.answered_at) // 3600), "hour")
+
+
+def _count_figure(label: str, now: int, before: int, since: str) -> Figure:
+    if now == before:
+        change = f"same as {since}"
+    else:
+        change = f"{'up' if now > before else 'down'} {abs(now - before):,} on {since} ({before:,})"
+    return Figure(label, f"{now:,}", change)
+
+
+def _rate_figure(label: str, now: nps.Proportion, before: nps.Proportion, since: str, base: str) -> Figure:
+    value = percent(now.share) if now.share is not None else f"none (no {base})"
+    if now.share is None or before.share is None:
+        return Figure(label, value, f"nothing to compare with {since}")
+    test = nps.compare_proportions(now, before)
+    points = nps.whole_points(100 * (now.share - before.share))
+    movement = f"{'up' if points > 0 else 'down'} {plural(abs(points), 'point')}" if points else "unchanged"
+    was = f"{movement} on {since} ({percent(before.share)})"
+    if test.p_value is None:
+        return Figure(label, value, was)
+    verdict = (
+        f"a real {'rise' if points > 0 else 'drop'} ({nps.format_p(test.p_value)})"
+        if test.significant
+        else "within the noise"
+    )
+    return Figure(label, value, f"{was}, {verdict}")
+
+
+def _warnings(current: Mapping[str, int], previous: Mapping[str, int], period: Period, trend_answers: int) -> list[str]:
+    """Loud, because customers who stop answering may have stopped caring, or left.
+
+    * Answers stopped: none in the period although invitations went out, or although the
+      12 weeks before had some. Other tools pause their digest when feedback stops; ours says so.
+    * The response rate fell, significantly by the two-proportion z test (nps.compare_proportions).
+    """
+    sent, responses = current.get("sent", 0), current.get("responses", 0)
+    since = period.previous.short
+    out = []
+    if responses == 0 and sent:
+        out.append(
+            f"No answers in {period.short}, although {plural(sent, 'invitation')} went out. "
+            "Check that invitations arrive and that the survey page works: silence is not satisfaction."
+        )
+    elif responses == 0 and (previous.get("responses", 0) or trend_answers):
+        out.append(
+            f"No answers in {period.short} ({previous.get('responses', 0):,} in {since}), and no invitations "
+            "went out. Feedback has stopped: customers who stop answering may have left already."
+        )
+    rates = nps.compare_proportions(nps.rates(current).response_rate, nps.rates(previous).response_rate)
+    if rates.significant and rates.difference is not None and rates.difference < 0 and responses:
+        assert rates.p_value is not None
+        out.append(
+            f"The response rate fell from {percent(rates.previous.share or 0)} in {since} to "
+            f"{percent(rates.current.share or 0)} in {period.short}: a real drop ({nps.format_p(rates.p_value)}), "
+            "not chance. Customers who stop answering may have stopped caring, or left."
+        )
+    return out
+
+
+def _segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, int]]) -> list[SegmentGroup]:
+    """NPS per value of each segment property; the weakest judgeable value is compared with the rest."""
+    everyone = current.get(counters.ALL_SEGMENT, {})
+    groups = []
+    for name in campaign.segments:
+        rows = []
+        for segment, counts in current.items():
+            parts = reports.segment_parts(segment)
+            if parts is None or parts[0] != name:
+                continue
+            stats = nps.from_counts(counts)
+            if stats.summary.n == 0:
+                continue
+            n = stats.summary.n
+            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, stats.interval.margin, n < SMALL_SEGMENT))
+        judged = [r for r in rows if not r.small]
+        verdict = f"Every {name} with answers has fewer than {SMALL_SEGMENT}: too few to compare."
+        if len(judged) == 1:
+            verdict = f"Only {judged[0].value} has {SMALL_SEGMENT} answers or more: nothing to compare it with."
+        elif len(judged) > 1:
+            weakest = min(judged, key=lambda r: (r.score, -r.n))
+            counts = current[weakest.key]
+            rest = {k: everyone.get(k, 0) - counts.get(k, 0) for k in ("promoters", "passives", "detractors")}
+            test = nps.compare(nps.from_counts(counts).summary, nps.from_counts(rest).summary)
+            assert weakest.score is not None and test.previous.nps is not None and test.p_value is not None
+            p_text = nps.format_p(test.p_value)
+            gap = f"a real gap ({p_text})" if test.significant else f"but the gap is within the noise ({p_text})"
+            verdict = (
+                f"Weakest {name}: {weakest.value}, NPS {signed(weakest.score)} against "
+                f"{signed(test.previous.nps)} for everyone else, {gap}."
+            )
+            rows = [replace(r, weakest=r is weakest) for r in rows]
+        rows.sort(key=lambda r: (-r.n, r.value))
+        if rows:
+            groups.append(SegmentGroup(name, rows, verdict))
+    return groups
+
+
+def _themes(current: Mapping[str, int], previous: Mapping[str, int]) -> list[Theme]:
+    comments = current.get("comments", 0)
+    found = [
+        Theme(name[6:], count, nps.rate(count, comments), previous.get(name, 0))
+        for name, count in current.items()
+        if name.startswith("theme.") and count > 0
+    ]
+    return sorted(found, key=lambda t: (-t.count, t.name))[:SHOWN_THEMES]
+
+
+def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
+    """The digest's numbers and sentences, from what `gather` read (pure: tests give plain counts)."""
+    current = inputs.current.get(counters.ALL_SEGMENT, {})
+    previous = inputs.previous.get(counters.ALL_SEGMENT, {})
+    since = period.previous.short
+    stats = nps.from_counts(current) if campaign.survey.nps_question else None
+    headline, change = "", ""
+    if stats is not None:
+        s, margin = stats.summary, nps.whole_points(stats.interval.margin)
+        headline = "no answers, so no NPS" if s.nps is None else f"NPS {signed(s.nps)} ± {margin}"
+        before = nps.from_counts(previous).summary
+        change = nps.describe_change(nps.compare(s, before), since=since)
+    now_rates, before_rates = nps.rates(current), nps.rates(previous)
+    figures = [
+        _count_figure("Invitations sent", current.get("sent", 0), previous.get("sent", 0), since),
+        _count_figure("Responses", current.get("responses", 0), previous.get("responses", 0), since),
+        _rate_figure("Response rate", now_rates.response_rate, before_rates.response_rate, since, "invitations"),
+        _rate_figure("Comment rate", now_rates.comment_rate, before_rates.comment_rate, since, "responses"),
+    ]
+    trend = [
+        TrendRow(
+            f"W{p.week[-2:]} ({p.starts.day} {p.starts:%b})",
+            p.stats.summary.n,
+            p.stats.summary.nps,
+            p.stats.interval.margin,
+        )
+        for p in inputs.trend
+    ]
+    trend_answers = sum(p.counts.get("responses", 0) for p in inputs.trend[:-1])
+    return Digest(
+        campaign=campaign,
+        period=period,
+        nps=stats,
+        headline=headline,
+        change=change,
+        figures=figures,
+        warnings=_warnings(current, previous, period, trend_answers),
+        trend=trend,
+        segments=_segment_groups(campaign, inputs.current),
+        themes=_themes(current, previous),
+        comments=inputs.comments,
+        cases=inputs.cases,
+        cases_total=inputs.cases_total,
+        cases_capped=inputs.cases_capped,
+        at=inputs.at,
+    )
+
+
+# --- Rendering and sending --------------------------------------------------------------------
+
+
+def response_link(settings: Settings, invitation_id: str) -> str:
+    return f"{settings.base_url}/api/responses/{invitation_id}"
+
+
+def render_message(digest: Digest, email: str, settings: Settings) -> EmailMessage:
+    """The digest for one recipient: HTML (table bars, no images or script) and plain text, with the
+    RFC 8058 headers; their link opens the recipient's preferences, and a one-click POST stops it."""
+    preferences = digest_recipients.link(digest.campaign.id, email)
+    zone = ZoneInfo(digest.campaign.timezone)
+    context = {
+        "d": digest,
+        "preferences": preferences,
+        "small_segment": SMALL_SEGMENT,
+        "link": lambda invitation_id: response_link(settings, invitation_id),
+        "when": lambda epoch: datetime.fromtimestamp(epoch, zone).strftime("%a %d %b %H:%M"),
+    }
+    return mail.build_message(
+        sender=settings.sender,
+        to=email,
+        subject=digest.subject,
+        text=render("email/digest.txt", **context),
+        html=render("email/digest.html", **context),
+        headers=unsubscribe_headers(preferences),
+    )
+
+
+def reported_campaigns() -> Iterator[CampaignView]:
+    """Campaigns that can have news: sending, sent or paused (a Query on the all-campaigns index, paged)."""
+    bind()
+    for campaign in Campaign.all_campaigns.query("campaign", filter_condition=Campaign.status.is_in(*REPORTED_STATES)):
+        yield view(campaign)
+
+
+def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
+    """Send every digest due at `now` in its campaign's time zone, each (recipient, period) once.
+
+    Returns how many were sent, already claimed (sent, or being sent by an overlapping run),
+    left for a retry or failed. A digest is built once per campaign and period, and only when a
+    recipient still needs it. A mail error marks the claim for a retry (the next hourly run
+    takes it); any other error is logged and the claim released the same way, so one campaign
+    cannot stop the others. A run that dies leaves its claim to expire after a lease.
+    """
+    settings = settings or get_settings()
+    outcome: Tally = Tally()
+    for campaign in reported_campaigns():
+        local = datetime.fromtimestamp(now, ZoneInfo(campaign.timezone))
+        due = {f: p for f in digest_recipients.FREQUENCIES if (p := due_period(f, local)) is not None}
+        if not due:
+            continue
+        built: dict[str, Digest] = {}
+        for subscription in digest_recipients.subscriptions(campaign.id):
+            period = due.get(subscription.frequency)
+            if period is not None:
+                outcome[_send_one(campaign, period, subscription.email, built, now, settings)] += 1
+    return dict(outcome)
+
+
+def _send_one(
+    campaign: CampaignView, period: Period, email: str, built: dict[str, Digest], now: float, settings: Settings
+) -> str:
+    key = f"digest#{campaign.id}#{email}#{period.key}"
+    delivery = ledger.claim(key, now)
+    if delivery is None:
+        return "already_claimed"
+    reason = suppression.reason_for(email)
+    if reason:  # a digest that bounced or was marked as spam: mailing it again hurts every sender's reputation
+        ledger.failed(delivery, now, f"suppressed: {reason}", permanent=True)
+        return "suppressed"
+    try:
+        if period.key not in built:
+            built[period.key] = build(campaign, period, gather(campaign, period, now))
+        mail.get_mailer(settings).send(render_message(built[period.key], email, settings), tags={"digest": campaign.id})
+    except mail.MailError as exc:
+        return ledger.failed(delivery, now, str(exc), permanent=isinstance(exc, mail.MailRejected))
+    except Exception as exc:
+        log.exception("digest %s could not be built or sent", key)
+        ledger.failed(delivery, now, f"{type(exc).__name__}: {exc}")
+        return "error"
+    ledger.done(key, now)
+    return "sent"
+
+
+def preview(campaign: CampaignView, period: Period, now: float) -> Digest:
+    """The digest of a period, built now without sending (the CLI's `digest-preview`, tests, the bench)."""
+    return build(campaign, period, gather(campaign, period, now))

@@ -1,0 +1,398 @@
+"""A campaign's numbers as the metrics API and the digest report them, and the CSV export of its responses.
+
+Every number comes from counter items (chalicelib.core.counters), never from reading responses:
+weeks for trends and all-time figures, days for any since/until range. The statistics are
+those of chalicelib.core.nps, so the API, the digest and the tests share one path. The CSV export
+is the one place that reads responses, a bounded page at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.core import counters, nps
+from chalicelib.core.counters import plain
+from chalicelib.core.errors import ValidationError
+from chalicelib.insight.stats import totals
+from chalicelib.store import bind
+from chalicelib.store.counts import read_keys
+from chalicelib.store.models import Invitation
+
+MAX_DAYS = 731
+MAX_WEEKS = 104
+BOM = "\ufeff"  # U+FEFF, encoded EF BB BF: the mark by which Excel recognises a UTF-8 CSV
+MAX_CSV_BYTES = 5_000_000  # under Lambda's 6 MB response limit (API Gateway buffers the whole body)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- Counter keys -----------------------------------------------------------------------------
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """("W#2026-W47", "plan=pro") from the counter key "W#2026-W47#plan=pro"."""
+    kind, period, segment = key.split("#", 2)
+    return f"{kind}#{period}", segment
+
+
+def segment_parts(segment: str) -> tuple[str, str] | None:
+    """("plan", "pro") for the segment key "plan=pro"; None for everyone ("_")."""
+    if segment == counters.ALL_SEGMENT:
+        return None
+    name, _, quoted = segment.partition("=")
+    return name, unquote(quoted)
+
+
+def parse_segment(campaign: CampaignView, raw: str | None) -> str:
+    """The counter segment named by `?segment=plan=pro` (a segment property of the campaign and a value)."""
+    if raw is None or raw in ("", counters.ALL_SEGMENT):
+        return counters.ALL_SEGMENT
+    name, sep, value = raw.partition("=")
+    if not sep or name not in campaign.segments:
+        known = ", ".join(campaign.segments) or "none"
+        raise ValidationError(
+            f"segment is property=value for a segment property of this campaign ({known}).", "segment"
+        )
+    return counters.segment_key(name, value)
+
+
+def add_counts(total: dict[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    for name, value in more.items():
+        total[name] = total.get(name, 0) + value
+    return total
+
+
+def sum_items(items: Mapping[str, Mapping[str, int]], periods: Iterable[str], segment: str) -> dict[str, int]:
+    """The counts of one segment summed over the given periods (missing items count nothing)."""
+    total: dict[str, int] = {}
+    for period in periods:
+        add_counts(total, items.get(counters.counter_key(period, segment), {}))
+    return total
+
+
+def by_segment(items: Mapping[str, Mapping[str, int]], periods: Iterable[str]) -> dict[str, dict[str, int]]:
+    """{segment: counts summed over `periods`} for every segment present."""
+    wanted = set(periods)
+    out: dict[str, dict[str, int]] = {}
+    for key, counts in items.items():
+        period, segment = split_key(key)
+        if period in wanted:
+            add_counts(out.setdefault(segment, {}), counts)
+    return out
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+def local_date(epoch: float, timezone: str) -> date:
+    return datetime.fromtimestamp(epoch, ZoneInfo(timezone)).date()
+
+
+def week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"W#{year}-W{week:02d}"
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_mondays(last_day: date, weeks: int) -> list[date]:
+    """The Mondays of `weeks` ISO weeks ending with the week of `last_day`, oldest first."""
+    last = monday_of(last_day)
+    return [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def day_periods(first: date, last: date) -> list[str]:
+    return [f"D#{(first + timedelta(days=n)).isoformat()}" for n in range((last - first).days + 1)]
+
+
+def parse_day(raw: str | None, field: str) -> date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(f"{field} is a day such as 2026-09-01.", field) from None
+
+
+# --- Metrics ----------------------------------------------------------------------------------
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def proportion_json(p: nps.Proportion) -> dict:
+    return {
+        "successes": p.successes,
+        "n": p.n,
+        "share": _round(p.share),
+        "low": _round(p.low),
+        "high": _round(p.high),
+        "interval": "wilson-95",
+    }
+
+
+def nps_json(stats: nps.NpsStats, question_id: str) -> dict:
+    s, i = stats.summary, stats.interval
+    return {
+        "question_id": question_id,
+        "n": s.n,
+        "promoters": s.promoters,
+        "passives": s.passives,
+        "detractors": s.detractors,
+        "score": _round(s.nps, 2),
+        "interval": {
+            "method": "adjusted-wald-95",
+            "centre": _round(i.centre, 2),
+            "margin": _round(i.margin, 2),
+            "low": _round(i.low, 2),
+            "high": _round(i.high, 2),
+        },
+        "wald": {"se": _round(stats.wald_se, 6), "margin": _round(stats.wald_margin, 2)},
+    }
+
+
+def mean_json(m: nps.MeanInterval) -> dict:
+    return {
+        "n": m.n,
+        "mean": _round(m.mean),
+        "sd": _round(m.sd),
+        "margin": _round(m.margin),
+        "low": _round(m.low),
+        "high": _round(m.high),
+        "interval": "student-t-95",
+    }
+
+
+def metrics(campaign: CampaignView, counts: Mapping[str, int]) -> dict:
+    """NPS, CSAT, CES, other scales, choices and rates with their intervals, from one sum of counter items."""
+    survey = campaign.survey
+    nps_question = survey.nps_question
+    out: dict[str, Any] = {
+        "nps": nps_json(nps.from_counts(counts), nps_question.id) if nps_question else None,
+        "csat": [],
+        "ces": [],
+        "scales": [],
+        "choices": [],
+    }
+    for question in survey.questions:
+        if question.is_scale and question.type != "nps":
+            stats = nps.question_stats(counts, question.id, question.type)
+            entry = {"question_id": question.id, "type": question.type, "histogram": stats.histogram}
+            entry["mean"] = mean_json(stats.mean)
+            if question.type == "csat":
+                entry["satisfied"] = proportion_json(stats.csat) if stats.csat else None
+            out[{"csat": "csat", "ces": "ces"}.get(question.type, "scales")].append(entry)
+        elif question.type in ("single_choice", "multi_choice"):
+            answered = counts.get(f"q.{question.id}.n", 0)
+            options = [
+                {"option": option, **proportion_json(nps.proportion(counts.get(f"q.{question.id}.o{i}", 0), answered))}
+                for i, option in enumerate(question.options)
+            ]
+            out["choices"].append(
+                {"question_id": question.id, "type": question.type, "n": answered, "options": options}
+            )
+    rates = nps.rates(counts)
+    out["rates"] = {
+        "sent": counts.get("sent", 0),
+        "responses": counts.get("responses", 0),
+        "comments": counts.get("comments", 0),
+        "response_rate": proportion_json(rates.response_rate),
+        "comment_rate": proportion_json(rates.comment_rate),
+    }
+    return out
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week: str  # "2026-W47"
+    starts: date
+    counts: dict[str, int]
+
+    @property
+    def stats(self) -> nps.NpsStats:
+        return nps.from_counts(self.counts)
+
+    def to_json(self) -> dict:
+        stats = self.stats
+        rates = nps.rates(self.counts)
+        return {
+            "week": self.week,
+            "starts": self.starts.isoformat(),
+            "n": stats.summary.n,
+            "nps": _round(stats.summary.nps, 2),
+            "margin": _round(stats.interval.margin, 2),
+            "low": _round(stats.interval.low, 2),
+            "high": _round(stats.interval.high, 2),
+            "sent": self.counts.get("sent", 0),
+            "responses": self.counts.get("responses", 0),
+            "response_rate": _round(rates.response_rate.share),
+            "comment_rate": _round(rates.comment_rate.share),
+        }
+
+
+def trend(items: Mapping[str, Mapping[str, int]], mondays: list[date], segment: str) -> list[TrendPoint]:
+    """One point per ISO week (oldest first) for one segment, from week counter items."""
+    points = []
+    for monday in mondays:
+        period = week_of(monday)
+        points.append(TrendPoint(period[2:], monday, dict(items.get(counters.counter_key(period, segment), {}))))
+    return points
+
+
+# --- CSV export -------------------------------------------------------------------------------
+
+CSV_FIXED = ("response_id", "email", "answered_at", "updated_at", "score", "category", "comment")
+
+
+def neutralise(value: Any) -> str:
+    """A cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a leading quote.
+
+    The defence OWASP recommends ("CSV Injection", https://owasp.org/www-community/attacks/CSV_Injection).
+    """
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def iso(epoch: float | None) -> str:
+    return "" if epoch is None else datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="seconds")
+
+
+def _answer_cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def csv_page(campaign: CampaignView, invitations: list[Invitation], max_bytes: int) -> tuple[str, int]:
+    """(CSV text with its header, rows written): one response a row, every answer and property.
+
+    Property columns are the campaign's segment properties, then every other property present
+    in this page; each page is a complete CSV. Rows stop before `max_bytes` (API Gateway buffers
+    responses, 10 MB at most), and at least one row is always written so paging moves on.
+    """
+    questions = [q.id for q in campaign.survey.questions]
+    seen = {name for inv in invitations for name in plain(inv.properties)}
+    props = [*campaign.segments, *sorted(seen - set(campaign.segments))]
+    header = [*CSV_FIXED, *(f"q.{q}" for q in questions), *(f"property.{p}" for p in props), "loop_status"]
+    lines = [_csv_line(header)]
+    size, written = len(lines[0].encode()), 0
+    for invitation in invitations:
+        answers, properties = plain(invitation.answers), plain(invitation.properties)
+        line = _csv_line(
+            [
+                invitation.id,
+                invitation.email,
+                iso(invitation.answered_at),
+                iso(invitation.updated_at),
+                _answer_cell(invitation.score),
+                invitation.category,
+                invitation.comment,
+                *(_answer_cell(answers.get(q)) for q in questions),
+                *(properties.get(p) for p in props),
+                invitation.loop_status,
+            ]
+        )
+        size += len(line.encode())
+        if written and size > max_bytes:
+            break
+        lines.append(line)
+        written += 1
+    return "".join(lines), written
+
+
+def _csv_line(cells: list[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([neutralise(cell) for cell in cells])
+    return out.getvalue()
+
+
+# --- Reads for the metrics API ----------------------------------------------------------------
+
+
+def segment_json(segment: str) -> dict:
+    parts = segment_parts(segment)
+    return {"key": segment, "property": parts[0], "value": parts[1]} if parts else {"key": segment}
+
+
+def metrics_for(
+    campaign: CampaignView, created_at: float, segment: str, since: date | None, until: date | None, now: float
+) -> dict:
+    """Metrics of one segment: all time from the week items, or from since to until (days in the
+    campaign's time zone, both included) from the day items; the answer says what was summed."""
+    if since is None and until is None:
+        counts = totals(campaign.id, segment)
+        period: dict[str, Any] = {"granularity": "week", "summed": "every week since the campaign began"}
+    else:
+        until = until or local_date(now, campaign.timezone)
+        since = since or local_date(created_at, campaign.timezone)
+        if since > until:
+            raise ValidationError("since is after until.", "since")
+        days = day_periods(since, until)
+        if len(days) > MAX_DAYS:
+            raise ValidationError(f"At most {MAX_DAYS} days; leave out since and until for all time.", "since")
+        items = read_keys(campaign.id, [counters.counter_key(day, segment) for day in days])
+        counts = sum_items(items, days, segment)
+        period = {
+            "granularity": "day",
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "timezone": campaign.timezone,
+            "days_summed": len(days),
+            "days_with_counts": len(items),
+            "summed": f"day counters {days[0][2:]} to {days[-1][2:]} in {campaign.timezone}",
+        }
+    return {"campaign_id": campaign.id, "segment": segment_json(segment), "period": period, **metrics(campaign, counts)}
+
+
+def trend_for(campaign: CampaignView, segment: str, weeks: int, until: date | None, now: float) -> dict:
+    """One point per ISO week, oldest first, ending with the week of `until` (default: this week)."""
+    mondays = week_mondays(until or local_date(now, campaign.timezone), weeks)
+    items = read_keys(campaign.id, [counters.counter_key(week_of(m), segment) for m in mondays])
+    return {
+        "campaign_id": campaign.id,
+        "segment": segment_json(segment),
+        "timezone": campaign.timezone,
+        "weeks": [point.to_json() for point in trend(items, mondays, segment)],
+    }
+
+
+def export_page(campaign: CampaignView, cursor: dict | None, limit: int) -> tuple[str, dict | None]:
+    """One page of the CSV export, oldest response first, and the cursor of the next page (None at the end).
+
+    Reads at most `limit` responses from the campaign-responses index, so memory and time stay
+    bounded however large the campaign; the caller follows the cursor for the rest. The first
+    page starts with a byte-order mark: without it Excel, opening the file by double-click,
+    reads UTF-8 as the Windows code page and shows accented or Hebrew text as mojibake. Later
+    pages have none, so pages appended to the first make one file.
+    """
+    bind()
+    page = Invitation.responses.query(
+        campaign.id, limit=limit, page_size=min(limit, 200), last_evaluated_key=cursor, scan_index_forward=True
+    )
+    invitations = list(page)
+    text, written = csv_page(campaign, invitations, MAX_CSV_BYTES)
+    if cursor is None:
+        text = BOM + text
+    more = written < len(invitations) or page.last_evaluated_key is not None
+    return text, _key_of(invitations[written - 1]) if more and written else None
+
+
+def _key_of(invitation: Invitation) -> dict:
+    """The campaign-responses index position just after this response (an ExclusiveStartKey)."""
+    return {
+        "id": {"S": invitation.id},
+        "responded_campaign": {"S": invitation.responded_campaign},
+        "answered_at": {"N": repr(invitation.answered_at)},
+    }

@@ -1,0 +1,48 @@
+"""A campaign's numbers, from its counter items only (never its responses)."""
+
+from __future__ import annotations
+
+from chalicelib.core import nps
+from chalicelib.core.counters import ALL_SEGMENT
+from chalicelib.store.counts import read
+
+
+def totals(campaign_id: str, segment: str = ALL_SEGMENT) -> dict[str, int]:
+    """All weeks of one segment summed: one Query on the campaign's counter items."""
+    summed: dict[str, int] = {}
+    for key, counts in read(campaign_id, "W#").items():
+        if key.split("#", 2)[2] != segment:
+            continue
+        for name, value in counts.items():
+            summed[name] = summed.get(name, 0) + value
+    return {name: value for name, value in summed.items() if value}
+
+
+def campaign_stats(campaign_id: str) -> dict:
+    counts = totals(campaign_id)
+    skipped = {name.removeprefix("skipped_"): n for name, n in sorted(counts.items()) if name.startswith("skipped_")}
+    sent, responded = counts.get("sent", 0), counts.get("responses", 0)
+    return {
+        "invited": counts.get("invited", 0),
+        "sent": sent,
+        "bounced": counts.get("bounced", 0),
+        "complained": counts.get("complained", 0),
+        "unsubscribed": counts.get("unsubscribed", 0),
+        "suppressed": skipped.get("suppressed", 0),
+        "skipped": {"total": sum(skipped.values()), "reasons": skipped},
+        "failed": counts.get("failed", 0),
+        "failed_reasons": {
+            name.removeprefix("failed_"): n for name, n in sorted(counts.items()) if name.startswith("failed_")
+        },
+        "reminders_sent": counts.get("reminders", 0),
+        "scanner_clicks_filtered": counts.get("filtered", 0) + counts.get("trap_hits", 0),
+        "scanner": {
+            "answers_held": counts.get("filtered", 0),
+            "awaiting_confirmation": counts.get("held", 0),
+            "trap_hits": counts.get("trap_hits", 0),
+        },
+        "responded": responded,
+        "response_rate": nps.rate(responded, sent),
+        "comments": counts.get("comments", 0),
+        "comment_rate": nps.rate(counts.get("comments", 0), responded),
+    }

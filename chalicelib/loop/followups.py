@@ -1,0 +1,322 @@
+"""Closing the loop: every answer acknowledged exactly once, and each response's loop worked to the end.
+
+The acknowledgement goes out a quiet period after the last edit (`CLOSELOOP_ACK_DELAY`), so a
+customer still typing is not interrupted and a changed score gets the reply that fits the
+final answer. The job reads only responses due now (the sparse `ack-due` index) and, for
+each: claims it with a lease (a conditional update), sends, marks it sent. Two overlapping
+runs cannot both claim; a crash or an SES error between claim and send leaves it due again
+once the lease runs out or after a backoff; a permanent failure is marked and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter as Tally
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+from chalicelib import mail
+from chalicelib.campaigns import suppression
+from chalicelib.campaigns.campaigns import CampaignView, get_campaign
+from chalicelib.core import metrics, personalize, themes
+from chalicelib.core.config import Settings
+from chalicelib.core.counters import plain
+from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.sending.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
+from chalicelib.store import bind, count_pending
+from chalicelib.store.models import Invitation
+from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.web.render import render
+
+LEASE_SECONDS = 300
+MAX_ATTEMPTS = 6
+EXCERPT = 200
+LOOP_STATUSES = ("acknowledged", "contacted", "resolved")
+DEFAULT_ACK = {
+    "promoter": {
+        "subject": "Thank you{% if first_name %}, {{ first_name }}{% endif %}!",
+        "body": "Thank you for your {{ score }} out of 10. It means a lot to everyone here.",
+    },
+    "passive": {
+        "subject": "Thank you for your feedback",
+        "body": "Thank you for your answer. We read it, and we want to earn a higher score from you.",
+    },
+    "detractor": {
+        "subject": "We read your feedback",
+        "body": "Thank you for telling us honestly. We are sorry we fell short.",
+    },
+    "neutral": {
+        "subject": "Thank you for your feedback",
+        "body": "Thank you for your answer. We read every one.",
+    },
+}
+
+
+def excerpt(comment: str | None, limit: int = EXCERPT) -> str:
+    """The customer's own words, trimmed at a word boundary: proof that a person read them."""
+    text = " ".join((comment or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.-")
+    return f"{cut}…"
+
+
+def about(found: list[str]) -> str:
+    """['pricing', 'support', 'bugs'] -> 'pricing, support and bugs'."""
+    words = [t.replace("_", " ").replace("-", " ") for t in found]
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
+    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes named.
+
+    `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
+    """
+    category = invitation.category or "neutral"
+    templates = {**DEFAULT_ACK[category], **(campaign.options.get("ack") or {}).get(category, {})}
+    props = properties_of(invitation)
+    found = themes.detect(invitation.comment, campaign.themes)
+    variables = {
+        **props,
+        "score": invitation.score,
+        "category": category,
+        "excerpt": excerpt(invitation.comment),
+        "themes": about(found),
+        "company": campaign.company,
+        "review_url": campaign.options.get("review_url", ""),
+        "follow_up_name": campaign.options.get("follow_up_name", ""),
+    }
+    unsubscribe = unsubscribe_url(invitation, sent_at, settings)
+    context = {
+        "campaign": campaign,
+        "category": category,
+        "body_text": personalize.render_text(
+            templates["body"], variables, invitation.email, f"options.ack.{category}.body"
+        ),
+        "body_html": personalize.render_html(
+            templates["body"], variables, invitation.email, f"options.ack.{category}.body"
+        ),
+        "excerpt": variables["excerpt"],
+        "themes": variables["themes"],
+        "review_url": variables["review_url"] if category == "promoter" else "",
+        "follow_up": (variables["follow_up_name"] or "Someone from our team") if category == "detractor" else "",
+        "within_hours": campaign.contact_within_hours,
+        "unsubscribe": unsubscribe,
+        "brand": campaign.options.get("brand_color") or "#1a56db",
+    }
+    return mail.build_message(
+        sender=sender_for(campaign, settings),
+        to=invitation.email,
+        subject=personalize.render_text(
+            templates["subject"], variables, invitation.email, f"options.ack.{category}.subject"
+        ),
+        text=render("email/ack.txt", **context),
+        html=render("email/ack.html", **context),
+        reply_to=campaign.options.get("reply_to"),
+        headers=unsubscribe_headers(unsubscribe),
+    )
+
+
+def acknowledge_due(now: float, settings: Settings, limit: int = 500) -> Tally:
+    """Acknowledge what is due now: a Query on the sparse ack-due index, never a Scan."""
+    bind(settings)
+    outcomes: Tally = Tally()
+    for key in Invitation.ack_due.query("ack", Invitation.ack_due_at <= now, limit=limit):
+        outcomes[acknowledge_one(key.id, now, settings)] += 1
+    return outcomes
+
+
+def acknowledge_one(invitation_id: str, now: float, settings: Settings) -> str:
+    try:
+        raw = update(
+            Invitation,
+            invitation_id,
+            [
+                Invitation.ack_state.set("sending"),
+                Invitation.ack_lease_until.set(now + LEASE_SECONDS),
+                Invitation.ack_attempts.add(1),
+            ],
+            (
+                (Invitation.ack_state == "due")
+                & (Invitation.ack_due_at <= now)
+                & (Invitation.updated_at <= now - settings.ack_delay)
+            )
+            | ((Invitation.ack_state == "sending") & (Invitation.ack_lease_until < now)),
+        )
+    except ConditionFailed:
+        return "busy"
+    invitation = Invitation.from_raw_data(raw)
+    campaign = get_campaign(invitation.campaign_id)
+    if campaign is None:
+        return _finish(invitation, "failed", "campaign deleted")
+    reason = "unsubscribed" if invitation.unsubscribed_at else suppression.reason_for(invitation.email)
+    if reason:
+        return _finish(invitation, "skipped", reason)
+    try:
+        message = render_ack(campaign, invitation, settings, now)
+    except Exception as exc:  # this acknowledgement alone cannot be built (a template, a header): it fails alone
+        return _finish(invitation, "failed", f"cannot build the message: {exc}")
+    try:
+        message_id = mail.get_mailer(settings).send(
+            message, tags={"invitation": invitation.id, "campaign": campaign.id, "kind": "ack"}
+        )
+    except mail.MailRejected as exc:
+        return _finish(invitation, "failed", str(exc))
+    except mail.MailError as exc:
+        if int(invitation.ack_attempts) >= MAX_ATTEMPTS:
+            return _finish(invitation, "failed", f"gave up after {invitation.ack_attempts} attempts: {exc}")
+        update(
+            Invitation,
+            invitation.id,
+            [
+                Invitation.ack_state.set("due"),
+                Invitation.ack_due_at.set(now + min(3600, 60 * 2 ** int(invitation.ack_attempts))),
+                Invitation.ack_error.set(str(exc)[:500]),
+                Invitation.ack_lease_until.remove(),
+            ],
+        )
+        return "retry"
+    loop = [Invitation.loop_status.set("acknowledged")] if invitation.loop_status in (None, "new") else []
+    update(
+        Invitation,
+        invitation.id,
+        [
+            Invitation.ack_state.set("sent"),
+            Invitation.ack_sent_at.set(now),
+            Invitation.ack_message_id.set(message_id),
+            Invitation.ack_subject.set(str(message["Subject"])[:300]),
+            Invitation.ack_pk.remove(),
+            Invitation.ack_due_at.remove(),
+            Invitation.ack_lease_until.remove(),
+            Invitation.ack_error.remove(),
+            *loop,
+            _history("acknowledged", f"Acknowledgement sent: {message['Subject']}", "closeloop", now),
+            *count_pending.changed(invitation.id),
+        ],
+    )
+    metrics.emit(metrics.ACKNOWLEDGEMENTS_SENT, settings=settings)
+    return "sent"
+
+
+def _finish(invitation: Invitation, state: str, reason: str) -> str:
+    """Skipped (unsubscribed) or failed for good (a bounced address): marked, reported, not retried."""
+    update(
+        Invitation,
+        invitation.id,
+        [
+            Invitation.ack_state.set(state),
+            Invitation.ack_error.set(reason[:500]),
+            Invitation.ack_pk.remove(),
+            Invitation.ack_due_at.remove(),
+            Invitation.ack_lease_until.remove(),
+        ],
+    )
+    return state
+
+
+def _history(status: str, note: str, by: str, now: float) -> Any:
+    entry = {"at": now, "status": status, "note": note[:2000], "by": by[:200]}
+    return Invitation.loop_history.set((Invitation.loop_history | []).append([entry]))
+
+
+def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invitation:
+    """A CX lead records what happened: contacted (the case's clock stops), resolved, with a note."""
+    if not isinstance(body, Mapping):
+        raise ValidationError("Send {status, note}.")
+    status = body.get("status")
+    if status not in LOOP_STATUSES:
+        raise ValidationError(f"status is one of {', '.join(LOOP_STATUSES)}.", "status")
+    note = body.get("note", "")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise ValidationError("note is text of at most 2,000 characters.", "note")
+    actions: list = [Invitation.loop_status.set(status), _history(status, note.strip(), by, now)]
+    if status in ("contacted", "resolved"):
+        actions += [
+            Invitation.contacted_at.set(Invitation.contacted_at | now),
+            Invitation.case_campaign.remove(),
+            Invitation.case_due_at.remove(),
+        ]
+    if status == "resolved":
+        actions.append(Invitation.resolved_at.set(Invitation.resolved_at | now))
+    try:
+        raw = update(
+            Invitation,
+            invitation_id,
+            [*actions, *count_pending.changed(invitation_id)],
+            Invitation.answered_at.exists(),
+        )
+    except ConditionFailed:
+        raise NotFound(f"No response {invitation_id!r}.", "response_id") from None
+    return Invitation.from_raw_data(raw)
+
+
+def response_json(invitation: Invitation, campaign: CampaignView | None, settings: Settings) -> dict:
+    """One response as the admin API shows it, with its acknowledgement and its loop history."""
+    return {
+        "id": invitation.id,
+        "campaign_id": invitation.campaign_id,
+        "email": invitation.email,
+        "properties": properties_of(invitation),
+        "answers": plain(invitation.answers),
+        "comment": invitation.comment,
+        "score": invitation.score,
+        "category": invitation.category,
+        "themes": themes.detect(invitation.comment, campaign.themes) if campaign else [],
+        "answered_at": invitation.answered_at,
+        "updated_at": invitation.updated_at,
+        "evidence": invitation.evidence,
+        "acknowledgement": {
+            "state": invitation.ack_state,
+            "due_at": invitation.ack_due_at,
+            "sent_at": invitation.ack_sent_at,
+            "subject": invitation.ack_subject,
+            "attempts": int(invitation.ack_attempts or 0),
+            "error": invitation.ack_error,
+        },
+        "loop": {
+            "status": invitation.loop_status,
+            "contacted_at": invitation.contacted_at,
+            "resolved_at": invitation.resolved_at,
+            "case_due_at": invitation.case_due_at,
+            "alerted_at": invitation.alerted_at,
+            "history": [_plain_entry(e) for e in invitation.loop_history or []],
+        },
+        "link": f"{settings.base_url}/api/responses/{invitation.id}",
+    }
+
+
+def _plain_entry(entry: Any) -> dict:
+    return entry.as_dict() if hasattr(entry, "as_dict") else dict(entry)
+
+
+_PROPERTY_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]{0,63}):(.{1,200})$")
+
+
+def parse_property_filter(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    found = _PROPERTY_FILTER.match(raw)
+    if not found:
+        raise ValidationError("property filters look like plan:pro.", "property")
+    return found.group(1), found.group(2)
+
+
+def loop_report(counts: Mapping[str, int], overdue: int) -> dict:
+    """Time to acknowledge, to contact and to close, from the counters (means, in hours)."""
+
+    def mean_hours(name: str) -> float | None:
+        n = counts.get(f"loop.{name}.n", 0)
+        return round(counts.get(f"loop.{name}.seconds", 0) / n / 3600, 2) if n else None
+
+    return {
+        "responses": counts.get("responses", 0),
+        "acknowledged": counts.get("loop.ack.n", 0),
+        "mean_hours_to_acknowledge": mean_hours("ack"),
+        "cases_opened": counts.get("cases.opened", 0),
+        "contacted": counts.get("loop.contact.n", 0),
+        "mean_hours_to_contact": mean_hours("contact"),
+        "resolved": counts.get("loop.close.n", 0),
+        "mean_hours_to_close": mean_hours("close"),
+        "cases_overdue": overdue,
+    }

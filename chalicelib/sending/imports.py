@@ -1,0 +1,325 @@
+"""Importing recipients: JSON rows or a CSV file, every row validated and every rejection explained.
+
+Validation and duplicate merging happen at once, in memory, so the answer reports every
+rejected row exactly. Writing contacts and invitations happens in chunks of 500: inline for
+small imports, through the work queue for large ones (100,000 rows never meet a Lambda
+timeout). Each chunk is counted once even when the queue delivers it twice, and a campaign
+does not start sending while one of its imports is still running.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.core import schedule
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.core.signing import new_id
+from chalicelib.queue import WorkQueue
+from chalicelib.sending import invitations
+from chalicelib.store import bind
+from chalicelib.store.models import ImportJob, Member
+from chalicelib.store.transact import ConditionFailed, put_new, update
+
+CHUNK = 500
+MAX_ROWS = 100_000
+MAX_CELL = 500
+
+
+def decode_csv(raw: bytes, charset: str | None) -> str:
+    """The text of an uploaded CSV file. Raises ValidationError (field `file`) when it cannot be read.
+
+    As the WHATWG Encoding Standard decodes a document: a byte-order mark decides (UTF-8, or
+    UTF-16 little- or big-endian as Excel's "Unicode text" writes it); else the declared
+    `charset`; else UTF-8 when the bytes are valid UTF-8, else Windows-1252, the code page of
+    Excel's "CSV" on a Western Windows. A declared Latin-1 or ASCII is read as Windows-1252 too,
+    as browsers do. docs/sending.md says why no charset detector guesses the rest.
+    """
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            return _decode(raw[len(bom) :], codec, f"The file starts with the byte-order mark of {codec}")
+    if charset:
+        try:
+            codec = codecs.lookup(charset).name
+        except LookupError:
+            raise ValidationError(f"The charset “{charset[:40]}” is not one we know; send UTF-8.", "file") from None
+        if codec in _READ_AS_1252:
+            return _windows_1252(raw)
+        return _decode(raw, codec, f"The file is declared {charset[:40]}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _windows_1252(raw)
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_READ_AS_1252 = {"iso8859-1", "ascii", "cp1252"}
+_UNDEFINED_1252 = re.compile(b"([\\x81\\x8d\\x8f\\x90\\x9d]+)")
+
+
+def _decode(raw: bytes, codec: str, declared: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{declared}, but byte {exc.start + 1} is not {codec} text; save the file as CSV UTF-8.", "file"
+        ) from None
+
+
+def _windows_1252(raw: bytes) -> str:
+    """Never fails: the five bytes Windows-1252 leaves undefined are C1 controls, as in WHATWG's windows-1252."""
+    chunks = _UNDEFINED_1252.split(raw)
+    return "".join(chunk.decode("latin-1" if i % 2 else "cp1252") for i, chunk in enumerate(chunks))
+
+
+def parse_csv(text: str) -> list[tuple[int, Any]]:
+    """Rows as (spreadsheet row number, {email, properties}); the header row is row 1.
+
+    The delimiter is Excel's `sep=` first line when there is one, else the one of , ; TAB |
+    that the stdlib Sniffer finds and the header uses, else the one that splits the header into
+    the most columns (none: a one-column file). An email column is required (`Email`,
+    `E-mail`, `Email Address`, any case); every other column becomes a property named after its
+    header (lower case, spaces and dashes as `_`: `First Name` is `first_name`); empty cells
+    are left out. A header that cannot be used is refused once, here, naming its columns.
+    Rows with more cells than the header are passed on as they are, so the validation reports
+    them like any other bad row.
+    """
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file")
+    declared = _SEP_LINE.match(text)
+    if declared:
+        delimiter, text = declared.group(1), text[declared.end() :]
+    else:
+        delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise ValidationError(f"The CSV header cannot be read: {exc}.", "file") from None
+    names, email_at = _columns(header, delimiter)
+    rows: list[tuple[int, Any]] = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ValidationError(f"At most {MAX_ROWS:,} rows per import; split the file.", "file")
+            if len(cells) > len(names):
+                rows.append((number, f"has {len(cells)} cells but the header has {len(names)}"))
+                continue
+            props = {
+                names[i]: cell.strip() for i, cell in enumerate(cells) if i != email_at and names[i] and cell.strip()
+            }
+            rows.append((number, {"email": cells[email_at] if email_at < len(cells) else "", "properties": props}))
+    except csv.Error as exc:
+        raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
+    return rows
+
+
+DELIMITERS = ",;\t|"
+EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address", "e_mail_address"})
+_SEP_LINE = re.compile(r'"?sep=([^"\r\n])"?[ \t]*\r?\n', re.IGNORECASE)
+_SNIFF_CHARS = 16_384
+
+
+def _delimiter(text: str) -> str:
+    """Sniffed from the first lines, but only a delimiter the header uses: values may contain others."""
+    header = text.split("\n", 1)[0]
+    sample = text[:_SNIFF_CHARS]
+    sample = sample.rsplit("\n", 1)[0] if "\n" in sample else sample
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # a one-column file, or lines too unlike each other
+        sniffed = ""
+    if sniffed and sniffed in header:
+        return sniffed
+    return max(DELIMITERS, key=lambda d: len(next(csv.reader([header], delimiter=d), [])))
+
+
+def property_name(header: str) -> str:
+    """`First Name` -> `first_name`: lower case, runs of spaces and dashes as one `_`."""
+    return re.sub(r"[\s-]+", "_", header.strip().lower())
+
+
+def _columns(header: list[str], delimiter: str) -> tuple[list[str], int]:
+    """(property name of each column, "" to skip it; index of the email column), or ValidationError."""
+    names = [property_name(h) for h in header]
+    emails = [i for i, name in enumerate(names) if name in EMAIL_HEADERS]
+    shown = "TAB" if delimiter == "\t" else delimiter
+    if not emails:
+        found = ", ".join(f"“{h.strip()[:40]}”" for h in header[:10] if h.strip()) or "nothing"
+        raise ValidationError(
+            f"The CSV header needs an email column (`email`, `E-mail` or `Email Address`); "
+            f"read with `{shown}` between columns, it has {found}.",
+            "file",
+        )
+    problems = []
+    if len(emails) > 1:
+        problems.append(f"columns {' and '.join(str(i + 1) for i in emails)} are each an email column; keep one")
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name or i in emails:
+            continue
+        if name in first:
+            problems.append(f"columns {first[name] + 1} and {i + 1} both become the property `{name}`")
+        elif contacts.properties_problem({name: None}):
+            problems.append(
+                f"column {i + 1}, “{header[i].strip()[:40]}”, cannot be a property name: "
+                "use letters a-z, digits, spaces, _ . or -, starting with a letter, at most 64 characters"
+            )
+        first.setdefault(name, i)
+    if problems:
+        raise ValidationError(f"The CSV header cannot be used: {'; '.join(problems)}.", "file")
+    return names, emails[0]
+
+
+def parse_json(items: Any) -> list[tuple[int, Any]]:
+    if not isinstance(items, list):
+        raise ValidationError("recipients is a list of {email, properties} objects.", "recipients")
+    if len(items) > MAX_ROWS:
+        raise ValidationError(f"At most {MAX_ROWS:,} recipients per import.", "recipients")
+    return list(enumerate(items))
+
+
+def validate(rows: Iterable[tuple[int, Any]], path: str) -> contacts.RecipientBatch:
+    """Recipients merged by address; rows that are not objects (bad CSV rows) rejected with their reason."""
+    good, bad = [], []
+    for number, item in rows:
+        if isinstance(item, str):
+            bad.append(contacts.Rejection(number, f"{path}[{number}]", f"Row {number} {item}."))
+        else:
+            good.append((number, item))
+    batch = contacts.parse_recipients(good, path)
+    batch.rejected = sorted(bad + batch.rejected, key=lambda r: r.row)
+    return batch
+
+
+def start(
+    campaign: CampaignView, rows: list[tuple[int, Any]], path: str, now: float, settings: Settings, queue: WorkQueue
+) -> dict:
+    """Validate every row, then write in chunks: inline when small, through the queue when large."""
+    batch = validate(rows, path)
+    chunks = [batch.recipients[i : i + CHUNK] for i in range(0, len(batch.recipients), CHUNK)]
+    bind()
+    job = ImportJob(
+        new_id(),
+        campaign_id=campaign.id,
+        running_campaign=campaign.id if chunks else None,
+        status="running" if chunks else "done",
+        rows=len(rows),
+        accepted=len(batch.recipients),
+        duplicates=batch.duplicates,
+        rejected=len(batch.rejected),
+        chunks_total=len(chunks),
+        created_at=now,
+        finished_at=None if chunks else now,
+    )
+    job.save()
+    if len(chunks) == 1:
+        process_chunk(job.id, 0, chunks[0], now, settings, queue)
+    elif chunks:
+        queue.send(
+            [
+                {
+                    "kind": "import",
+                    "import_id": job.id,
+                    "chunk": i,
+                    "recipients": [{"email": r.email, "properties": r.properties} for r in chunk],
+                }
+                for i, chunk in enumerate(chunks)
+            ]
+        )
+    report = status(job.id)
+    report["rejected_rows"] = [r.to_json() for r in batch.rejected]
+    return report
+
+
+def process_chunk(
+    import_id: str, index: int, recipients: list[contacts.Recipient], now: float, settings: Settings, queue: WorkQueue
+) -> str:
+    """Write contacts and invitations for one chunk; idempotent, counted once."""
+    job = ImportJob.get(import_id, consistent_read=True)
+    if job.done_chunks and index in job.done_chunks:
+        return "already done"
+    campaign = campaigns.get_view(job.campaign_id)
+    recurring = campaign.kind == "recurring"
+    active = campaign.status in campaigns.ACTIVE
+    invited, already, created = 0, 0, []
+    for recipient in recipients:
+        contacts.upsert(recipient, now)
+        due = None
+        if recurring:
+            _enrol(campaign.id, recipient.email, now)
+            if active:
+                zone = schedule.valid_timezone(recipient.properties.get("timezone")) or campaign.timezone
+                due = schedule.weekday_morning(now, zone, recipient.email)
+        invitation = invitations.new_invitation(campaign, recipient, now, settings, due_at=due, import_id=import_id)
+        outcome = invitations.create(invitation)
+        if outcome == "existing":
+            already += 1
+            continue
+        invited += 1
+        created.append(invitation.id)
+    if active and not recurring and created:
+        queue.send(
+            [
+                {"kind": "send", "campaign_id": campaign.id, "ids": created[i : i + 50]}
+                for i in range(0, len(created), 50)
+            ]
+        )
+    try:
+        raw = update(
+            ImportJob,
+            import_id,
+            [
+                ImportJob.done_chunks.add({index}),
+                ImportJob.chunks_done.add(1),
+                ImportJob.invited.add(invited),
+                ImportJob.already_invited.add(already),
+            ],
+            ImportJob.done_chunks.does_not_exist() | ~ImportJob.done_chunks.contains(index),
+        )
+    except ConditionFailed:
+        return "already done"
+    if int(raw["chunks_done"]["N"]) >= int(raw["chunks_total"]["N"]):
+        update(
+            ImportJob,
+            import_id,
+            [ImportJob.status.set("done"), ImportJob.finished_at.set(now), ImportJob.running_campaign.remove()],
+        )
+    return f"{invited} invited, {already} already invited"
+
+
+def _enrol(campaign_id: str, email: str, now: float) -> None:
+    """Recurring campaigns keep a member list: asked again every N days until removed."""
+    if put_new(Member(campaign_id, email, added_at=now)) is not None:
+        update(Member, campaign_id, [Member.removed_at.remove()], range_key=email)
+
+
+def status(import_id: str) -> dict:
+    """An import's progress; NotFound when there is no such import."""
+    bind()
+    try:
+        job = ImportJob.get(import_id, consistent_read=True)
+    except ImportJob.DoesNotExist:
+        raise NotFound(f"No import {import_id!r}.", "import_id") from None
+    return {
+        "id": job.id,
+        "campaign_id": job.campaign_id,
+        "status": job.status,
+        "rows": job.rows,
+        "accepted": job.accepted,
+        "duplicates_merged": job.duplicates,
+        "rejected": job.rejected,
+        "invited": job.invited,
+        "already_invited": job.already_invited,
+        "chunks": {"done": job.chunks_done, "total": job.chunks_total},
+    }

@@ -1,0 +1,170 @@
+"""Invitations: one per recipient per campaign and round, and the email that carries them.
+
+An invitation id is derived from campaign, address and round, so importing the same
+recipient twice cannot create two invitations (a conditional put). The link a person
+receives is an HMAC-signed token (chalicelib.core.signing) naming the invitation: the id alone
+grants nothing. Sending lives in chalicelib.sending.delivery.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from urllib.parse import quote
+
+from chalicelib import mail
+from chalicelib.campaigns.campaigns import CampaignView
+from chalicelib.campaigns.contacts import Recipient
+from chalicelib.core import counters, personalize
+from chalicelib.core.config import Settings
+from chalicelib.core.signing import InvitationRef, invitation_token, unsubscribe_token
+from chalicelib.store import bind, count_pending
+from chalicelib.store.models import Invitation
+from chalicelib.store.transact import put_new
+from chalicelib.web.render import render
+
+DAY = 86400
+SEND_PK = "send"
+REMIND_PK = "remind"
+
+
+def invitation_id(campaign_id: str, email: str, round_: int = 0) -> str:
+    digest = hashlib.sha256(f"{campaign_id}|{email}|{round_}".encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_invitation(
+    campaign: CampaignView,
+    recipient: Recipient,
+    now: float,
+    settings: Settings,
+    round_: int = 0,
+    due_at: float | None = None,
+    import_id: str | None = None,
+) -> Invitation:
+    ident = invitation_id(campaign.id, recipient.email, round_)
+    return Invitation(
+        ident,
+        campaign_id=campaign.id,
+        email=recipient.email,
+        properties=recipient.properties,
+        created_at=now,
+        expires_at=int(now + settings.invitation_ttl_days * DAY),
+        round=round_,
+        import_id=import_id,
+        send_pk=SEND_PK if due_at is not None else None,
+        send_due_at=due_at,
+        rev=1,
+        count_pk=count_pending.shard(ident),
+    )
+
+
+def create(invitation: Invitation) -> str:
+    """'created', 'mine' (created earlier by the same import: a redelivered chunk) or 'existing'."""
+    existing = put_new(invitation)
+    if existing is None:
+        return "created"
+    if invitation.import_id and existing.get("import_id", {}).get("S") == invitation.import_id:
+        return "mine"
+    return "existing"
+
+
+def properties_of(invitation: Invitation) -> dict:
+    return counters.plain(invitation.properties)
+
+
+def token_for(invitation: Invitation, settings: Settings) -> str:
+    ref = InvitationRef(invitation.campaign_id, invitation.id, int(invitation.expires_at))
+    return invitation_token(ref, settings.require_signing_secrets())
+
+
+def unsubscribe_url(invitation: Invitation, sent_at: float, settings: Settings) -> str:
+    """The /u/ link of a message sent at `sent_at` (epoch seconds); it outlives the survey link."""
+    token = unsubscribe_token(invitation.campaign_id, invitation.id, sent_at, settings.require_signing_secrets())
+    return f"{settings.base_url}/u/{token}"
+
+
+@dataclass(frozen=True)
+class Links:
+    page: str
+    trap: str
+    unsubscribe: str
+    answers: list[tuple[str, str]]
+
+
+def links(campaign: CampaignView, token: str, unsubscribe: str, settings: Settings) -> Links:
+    page = f"{settings.base_url}/s/{token}"
+    values = campaign.survey.first.one_click_values()
+    return Links(
+        page=page,
+        trap=f"{page}/t",
+        unsubscribe=unsubscribe,
+        answers=[(v, f"{page}?a={quote(v)}") for v in values],
+    )
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe, which Gmail and Yahoo require of bulk senders."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def sender_for(campaign: CampaignView, settings: Settings) -> str:
+    name, address = parseaddr(settings.sender)
+    return formataddr((campaign.options.get("sender_name") or name, address))
+
+
+def render_invitation(
+    campaign: CampaignView,
+    invitation: Invitation,
+    settings: Settings,
+    sent_at: float,
+    reminder: int = 0,
+    token: str | None = None,
+) -> EmailMessage:
+    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties.
+
+    `sent_at` (epoch seconds) starts the unsubscribe link's lifetime; a preview passes a
+    placeholder `token` that stands for every link.
+
+    Raises personalize.TemplateRefused (a template fails for this contact) or mail.MessageInvalid (a header
+    cannot carry its value): this message alone cannot be built.
+    """
+    if token:
+        unsubscribe = f"{settings.base_url}/u/{token}"
+    else:
+        token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
+    props = properties_of(invitation)
+    subject = personalize.render_text(campaign.subject, props, invitation.email, "options.subject")
+    if reminder:
+        subject = f"Reminder: {subject}"
+    context = {
+        "campaign": campaign,
+        "subject": subject,
+        "question": campaign.survey.first,
+        "links": links(campaign, token, unsubscribe, settings),
+        "intro_text": personalize.render_text(campaign.intro, props, invitation.email, "options.intro"),
+        "intro_html": personalize.render_html(campaign.intro, props, invitation.email, "options.intro"),
+        "reminder": reminder,
+        "brand": campaign.options.get("brand_color") or "#1a56db",
+        "logo": campaign.options.get("logo_url"),
+    }
+    return mail.build_message(
+        sender=sender_for(campaign, settings),
+        to=invitation.email,
+        subject=subject,
+        text=render("email/invitation.txt", **context),
+        html=render("email/invitation.html", **context),
+        reply_to=campaign.options.get("reply_to"),
+        headers=unsubscribe_headers(context["links"].unsubscribe),
+    )
+
+
+def campaign_invitation_ids(campaign_id: str, cursor: dict | None, limit: int) -> tuple[list[str], dict | None]:
+    """One page of a campaign's invitation ids (keys-only index) and the cursor of the next page."""
+    bind()
+    page = Invitation.by_campaign.query(campaign_id, limit=limit, last_evaluated_key=cursor)
+    ids = [item.id for item in page]
+    return ids, page.last_evaluated_key

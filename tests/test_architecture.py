@@ -1,0 +1,122 @@
+"""The package layout holds: the import contracts pass, fail on an upward import or a cycle, and no
+module imports another inside a function except the lazy imports listed here (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+# Imports inside a function that are kept on purpose, for cold start; each carries a comment
+# saying so on its line. (file, imported module)
+LAZY_IMPORTS = {
+    # a CLI command is a fresh process: each loads only what it runs
+    ("chalicelib/cli.py", "chalicelib.store.tables"),
+    ("chalicelib/cli.py", "chalicelib.runtime.demo"),
+    ("chalicelib/cli.py", "chalicelib.runtime.jobs"),
+    ("chalicelib/cli.py", "chalicelib.admin.auth"),
+    ("chalicelib/cli.py", "chalicelib.insight.rebuild"),
+    ("chalicelib/cli.py", "chalicelib.campaigns"),
+    ("chalicelib/cli.py", "chalicelib.insight"),
+    # only the configured backend loads; the AWS ones bring boto3's clients
+    ("chalicelib/mail/config.py", "chalicelib.mail.file"),
+    ("chalicelib/mail/config.py", "chalicelib.mail.ses"),
+    ("chalicelib/queue/config.py", "chalicelib.queue.local"),
+    ("chalicelib/queue/config.py", "chalicelib.queue.sqs"),
+}
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """lint-imports on the tree at `root`, which must come first on the path (the suite's PYTHONPATH names ours)."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def copy_of_tree(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "chalicelib", tmp_path / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def add_import(module: Path, line: str) -> None:
+    text = module.read_text()
+    head, sep, rest = text.partition("\nfrom chalicelib")
+    module.write_text(f"{head}\n{line}{sep}{rest}")
+
+
+def test_the_contracts_hold():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 kept, 0 broken" in result.stdout
+
+
+def test_an_upward_import_breaks_the_layers(tmp_path):
+    tree = copy_of_tree(tmp_path)
+    add_import(tree / "chalicelib/sending/delivery.py", "from chalicelib.insight import reports")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "then the features in one order, then core BROKEN" in result.stdout
+    assert "chalicelib.sending.delivery -> chalicelib.insight.reports" in result.stdout
+
+
+def test_core_importing_an_adapter_breaks_its_contract(tmp_path):
+    tree = copy_of_tree(tmp_path)
+    add_import(tree / "chalicelib/core/nps.py", "from chalicelib.store import bind")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "core imports no feature and no adapter BROKEN" in result.stdout
+
+
+def test_a_cycle_inside_a_package_breaks_the_acyclic_contract(tmp_path):
+    tree = copy_of_tree(tmp_path)
+    # alerts already imports webhooks; webhooks importing alerts closes a circle within loop
+    add_import(tree / "chalicelib/loop/webhooks.py", "from chalicelib.loop import alerts")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "no cycles between the modules or packages of any package BROKEN" in result.stdout
+
+
+def python_files() -> list[Path]:
+    return [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.ImportFrom):
+        return [node.module or ""]
+    return [alias.name for alias in node.names]
+
+
+def test_no_module_imports_another_inside_a_function_but_the_listed_lazy_ones():
+    found = set()
+    for path in python_files():
+        lines = path.read_text().splitlines()
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                for module in imported_modules(node):
+                    if module.split(".")[0] not in ("chalicelib", "app"):
+                        continue  # third-party libraries loaded late for cold start (jinja2, boto3) cannot cycle
+                    where = (str(path.relative_to(ROOT)), module)
+                    found.add(where)
+                    assert where in LAZY_IMPORTS, f"{where[0]}:{node.lineno} imports {module} inside a function"
+                    assert "cold start" in lines[node.lineno - 1], f"{where[0]}:{node.lineno} does not say why"
+    assert found == LAZY_IMPORTS, f"listed but gone: {sorted(LAZY_IMPORTS - found)}"
+
+
+def test_app_stays_on_top():
+    """import-linter cannot take app.py as a root, so this checks that nothing in chalicelib imports it."""
+    for path in python_files()[1:]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                assert "app" not in [m.split(".")[0] for m in imported_modules(node)], path
