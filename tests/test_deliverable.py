@@ -213,6 +213,10 @@ def test_an_intro_may_hold_line_breaks(client):
         "{{ 'x' | center(10**9) }}",
         "{{ 1 / 0 }}",
         "{% for i in x %}",
+        "{{ ''.__class__ }}",
+        "{{ self }}",
+        "{{ lipsum(10000) }}",
+        "{{ namespace(a=1) }}",
     ],
 )
 def test_a_template_beyond_the_limits_is_refused_at_entry_with_the_field(client, template):

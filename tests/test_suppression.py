@@ -43,6 +43,9 @@ def test_every_email_carries_the_one_click_unsubscribe_headers_and_a_visible_lin
         assert url in html_links(message)
         assert f"Unsubscribe: {url}" in message.get_body(("plain",)).get_content()
     assert sum(1 for m in messages if str(m["Subject"]).startswith("Reminder: ")) == 2
+    for raw in sorted(outbox.glob("*.eml")):  # as mailbox providers read it: the plain <URL>, never RFC 2047-encoded
+        header = re.search(rb"^List-Unsubscribe: (.*)$", raw.read_bytes(), re.MULTILINE).group(1)
+        assert header.startswith(b"<http://127.0.0.1:8000/u/") and header.endswith(b">") and b"=?" not in header
     assert sent.campaign.id
 
 

@@ -137,6 +137,11 @@ def _environment() -> Any:
     return environment
 
 
+# Jinja's own globals and the template's self-reference: not contact properties, so a
+# template naming them would render nothing useful (or fail) for every contact.
+_UNAVAILABLE_NAMES = frozenset({"self", "lipsum", "namespace", "cycler", "joiner", "dict"})
+
+
 def _refuse_costly_statements(text: str) -> None:
     """Statements that could compound a value's growth or a loop's count are refused before compiling."""
     from jinja2 import nodes
@@ -145,6 +150,10 @@ def _refuse_costly_statements(text: str) -> None:
         name = type(node).__name__
         if name in _REFUSED:
             raise _Limit(f"{_REFUSED[name]} is not available in these texts")
+        if isinstance(node, nodes.Name) and node.name in _UNAVAILABLE_NAMES:
+            raise _Limit(f"`{node.name}` is not available in these texts")
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            raise _Limit(f"`{node.attr}` is not available in these texts")
         if isinstance(node, nodes.For):
             if node.recursive:
                 raise _Limit("recursive loops are not available in these texts")

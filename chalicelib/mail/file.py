@@ -10,6 +10,7 @@ from pathlib import Path
 
 from chalicelib.mail.base import MailBackend
 from chalicelib.mail.exceptions import MailError
+from chalicelib.mail.message import wire_bytes
 
 
 class FileMailBackend(MailBackend):
@@ -24,7 +25,7 @@ class FileMailBackend(MailBackend):
         name = f"{time.time_ns()}-{message_id.split('@')[0]}.eml"
         partial = self.outbox / f".{name}.part"
         try:
-            partial.write_bytes(message.as_bytes())
+            partial.write_bytes(wire_bytes(message))
             os.replace(partial, self.outbox / name)
         except OSError as exc:
             raise MailError(f"cannot write to the outbox {self.outbox}: {exc}") from exc

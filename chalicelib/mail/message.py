@@ -51,3 +51,11 @@ def build_message(
     except (ValueError, TypeError, MessageError) as exc:  # header defects are ValueErrors
         raise MessageInvalid(f"The message cannot be built: {exc}") from exc
     return message
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes out. Headers are folded at RFC 5322's 998-character limit, not the
+    policy's 78: a header with nowhere to fold (`List-Unsubscribe: <https://...>`, a URL near 100
+    characters) would otherwise be RFC 2047-encoded, which mailbox providers do not decode there,
+    so one-click unsubscribe would break. Bodies keep the transfer encoding chosen when built."""
+    return message.as_bytes(policy=message.policy.clone(max_line_length=998))

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.mail.base import MailBackend
 from chalicelib.mail.exceptions import MailError, MailRejected, MailThrottled
+from chalicelib.mail.message import wire_bytes
 
 THROTTLED = {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
 PERMANENT = {
@@ -33,7 +34,7 @@ class SesMailBackend(MailBackend):
         params: dict[str, Any] = {
             "FromEmailAddress": message["From"],
             "Destination": {"ToAddresses": [message["To"]]},
-            "Content": {"Raw": {"Data": message.as_bytes()}},
+            "Content": {"Raw": {"Data": wire_bytes(message)}},
         }
         if tags:
             params["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
