@@ -66,14 +66,17 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
     return out
 
 
-def _op(summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None) -> dict:
+def _op(
+    summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None, optional: bool = False
+) -> dict:
+    """An operation; a body is required unless `optional` (an empty body is read as {})."""
     if body:
         errors = (*errors, 413, 415)
     op: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema, *errors)}
     if params:
         op["parameters"] = list(params)
     if body:
-        op["requestBody"] = {"required": True, **body}
+        op["requestBody"] = {"required": not optional, **body}
     return op
 
 
@@ -367,6 +370,7 @@ def document(base_url: str) -> dict:
                     409,
                     params=[CAMPAIGN_ID],
                     body=json_body,
+                    optional=True,
                 ),
             },
             "/api/campaigns/{campaign_id}/recipients": {
@@ -445,6 +449,7 @@ def document(base_url: str) -> dict:
                             "properties": {"at": {"type": "string", "format": "date-time"}},
                         }
                     ),
+                    optional=True,
                 ),
             },
             **{
