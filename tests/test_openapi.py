@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from app import app
+from tests.conftest import admin_headers
+from tests.helpers import NPS_SURVEY
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -41,3 +44,21 @@ def test_every_schema_reference_resolves(client):
     text = str(document)
     for name in re.findall(r"#/components/schemas/(\w+)", text):
         assert name in document["components"]["schemas"], name
+
+
+def test_every_documented_option_is_parsed_and_an_undocumented_one_is_refused(client, db):
+    """The options the document declares are the ones the API parses: a bad value of each is refused
+    naming that option, never as an unknown one."""
+    declared = client.http.get("/api/openapi.json").json_body["components"]["schemas"]["Options"]["properties"]
+    assert {"subject", "reply_to", "webhooks", "slack_webhook_url", "ack", "contact_within_hours"} <= set(declared)
+
+    def create(options: dict) -> dict:
+        body = {"name": "Options", "survey": NPS_SURVEY, "options": options}
+        response = client.http.post("/api/campaigns", headers=admin_headers(), body=json.dumps(body))
+        assert response.status_code == 400
+        return response.json_body["error"]
+
+    for name in declared:
+        error = create({name: 12345})
+        assert error["field"] == f"options.{name}" and not error["message"].startswith("Unknown option"), error
+    assert create({"colour": "#123456"}) == {"message": "Unknown option 'colour'.", "field": "options.colour"}

@@ -1,8 +1,18 @@
-"""The admin API described as OpenAPI 3; a test checks every route of app.py against it."""
+"""The admin API described as OpenAPI 3; a test checks every route of app.py against it.
+
+Request bodies are not described here but where they are validated: the campaign body, its survey,
+options and recipients are declared once beside their parsers (campaigns.CAMPAIGN_SCHEMA,
+surveys.SURVEY_SCHEMA, campaigns.OPTIONS, contacts.RECIPIENT_SCHEMA), which read their field names,
+enums and limits from those declarations; this module publishes them, naming each declaration that
+appears inside another as a component.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from chalicelib.campaigns import campaigns, contacts
+from chalicelib.core import surveys
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 CAMPAIGN_ID = {
@@ -56,14 +66,17 @@ def _responses(ok: int, schema: dict, *errors: int) -> dict:
     return out
 
 
-def _op(summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None) -> dict:
+def _op(
+    summary: str, ok: int, schema: dict, *errors: int, params=(), body: dict | None = None, optional: bool = False
+) -> dict:
+    """An operation; a body is required unless `optional` (an empty body is read as {})."""
     if body:
         errors = (*errors, 413, 415)
     op: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema, *errors)}
     if params:
         op["parameters"] = list(params)
     if body:
-        op["requestBody"] = {"required": True, **body}
+        op["requestBody"] = {"required": not optional, **body}
     return op
 
 
@@ -83,55 +96,10 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
-    "Question": {
-        "type": "object",
-        "required": ["id", "type", "text"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
-            "type": {"enum": ["nps", "csat", "ces", "rating", "single_choice", "multi_choice", "text"]},
-            "text": {"type": "string"},
-            "required": {"type": "boolean"},
-            "options": {"type": "array", "items": {"type": "string"}},
-            "points": {"type": "integer", "minimum": 2, "maximum": 10},
-            "low_label": {"type": "string"},
-            "high_label": {"type": "string"},
-            "min_choices": {"type": "integer"},
-            "max_choices": {"type": "integer"},
-        },
-    },
-    "Options": {
-        "type": "object",
-        "properties": {
-            "subject": {"type": "string", "description": "Jinja template, e.g. {{ first_name | default('there') }}"},
-            "intro": {"type": "string", "description": "Jinja template with the contact's properties"},
-            "company": {"type": "string"},
-            "sender_name": {"type": "string"},
-            "reply_to": {"type": "string", "format": "email"},
-            "brand_color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
-            "logo_url": {"type": "string", "format": "uri"},
-            "reminders": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
-        },
-    },
-    "Recipient": {
-        "description": "{email, properties}; a row that is not, or has a bad address or property, is reported "
-        "in rejected_rows and the others are imported",
-        "properties": {"email": {"description": "the address"}, "properties": {"description": "names to values"}},
-    },
-    "CampaignInput": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "survey": {"type": "object", "properties": {"questions": {"type": "array", "items": _ref("Question")}}},
-            "segments": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-            "timezone": {"type": "string", "example": "Europe/Paris"},
-            "kind": {"enum": ["one_off", "recurring"]},
-            "interval_days": {"type": "integer", "minimum": 7, "maximum": 730},
-            "options": _ref("Options"),
-            "recipients": {"type": "array", "items": _ref("Recipient")},
-            "send": {"type": "boolean"},
-            "at": {"type": "string", "format": "date-time"},
-        },
-    },
+    "Question": surveys.QUESTION_SCHEMA,
+    "Options": campaigns.OPTIONS_SCHEMA,
+    "Recipient": contacts.RECIPIENT_SCHEMA,
+    "CampaignInput": campaigns.CAMPAIGN_SCHEMA,
     "Campaign": {
         "type": "object",
         "properties": {
@@ -323,6 +291,22 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+def _named(node: Any, names: dict[int, str]) -> Any:
+    """The schema with every declaration that is a component of its own replaced by a reference to it."""
+    if id(node) in names:
+        return _ref(names[id(node)])
+    if isinstance(node, dict):
+        return {key: _named(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_named(value, names) for value in node]
+    return node
+
+
+def _components() -> dict[str, Any]:
+    names = {id(schema): name for name, schema in SCHEMAS.items()}
+    return {name: {key: _named(value, names) for key, value in schema.items()} for name, schema in SCHEMAS.items()}
+
+
 def document(base_url: str) -> dict:
     campaign = {"type": "object", "properties": {"campaign": _ref("Campaign")}}
     with_import = {"type": "object", "properties": {"import": _ref("Import")}}
@@ -339,7 +323,7 @@ def document(base_url: str) -> dict:
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _components()},
         "paths": {
             "/api/openapi.json": {
                 "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}
@@ -386,6 +370,7 @@ def document(base_url: str) -> dict:
                     409,
                     params=[CAMPAIGN_ID],
                     body=json_body,
+                    optional=True,
                 ),
             },
             "/api/campaigns/{campaign_id}/recipients": {
@@ -464,6 +449,7 @@ def document(base_url: str) -> dict:
                             "properties": {"at": {"type": "string", "format": "date-time"}},
                         }
                     ),
+                    optional=True,
                 ),
             },
             **{

@@ -17,19 +17,20 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.campaigns.contacts import email_address
+from chalicelib.campaigns.contacts import RECIPIENT_SCHEMA, email_address
 from chalicelib.core import personalize, themes, webhook_spec
 from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
 from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.signing import new_id
-from chalicelib.core.surveys import Survey, parse_survey
+from chalicelib.core.surveys import SURVEY_SCHEMA, Survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
@@ -42,8 +43,6 @@ MAX_SEGMENTS = 5
 MAX_REMINDERS = 3
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-TEMPLATE_OPTIONS = {"subject": 200, "intro": 1000}
-TEXT_OPTIONS = {"company": 100, "sender_name": 100}
 DEFAULT_SUBJECT = "A quick question"
 DEFAULT_INTRO = "We read every answer, and we will reply to yours."
 KINDS = ("one_off", "recurring")
@@ -147,8 +146,7 @@ def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
     """
     if not isinstance(body, Mapping):
         raise ValidationError("Send a JSON object describing the campaign.")
-    known = {"name", "survey", "segments", "timezone", "options", "kind", "interval_days", "recipients", "send", "at"}
-    unknown = sorted(set(body) - known)
+    unknown = sorted(set(body) - CAMPAIGN_SCHEMA["properties"].keys())
     if unknown:
         raise ValidationError(f"Unknown field {unknown[0]!r}.", unknown[0])
     fields: dict[str, Any] = {}
@@ -205,55 +203,16 @@ def _kind(body: Mapping) -> dict[str, Any]:
 
 
 def parse_options(options: Any) -> dict[str, Any]:
+    """Campaign options, each parsed by its entry in OPTIONS; a ValidationError names `options.<key>`."""
     if not isinstance(options, Mapping):
         raise ValidationError("options is an object.", "options")
     clean: dict[str, Any] = {}
     for key, value in options.items():
         path = f"options.{key}"
-        if key in TEMPLATE_OPTIONS or key in TEXT_OPTIONS:
-            limit = TEMPLATE_OPTIONS.get(key) or TEXT_OPTIONS[key]
-            if not isinstance(value, str) or len(value) > limit:
-                raise ValidationError(f"{key} is text of at most {limit} characters.", path)
-            text = value.strip() if key in TEMPLATE_OPTIONS else header_text(value.strip(), path)
-            clean[key] = (
-                personalize.check_template(text, path, header=key == "subject") if key in TEMPLATE_OPTIONS else text
-            )
-        elif key == "reply_to":
-            clean[key] = email_address(value, path)
-        elif key == "brand_color":
-            if not isinstance(value, str) or not _COLOUR.match(value):
-                raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
-            clean[key] = value.lower()
-        elif key == "logo_url":
-            if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or '"' in value:
-                raise ValidationError("logo_url is an https:// address of at most 500 characters.", path)
-            clean[key] = value
-        elif key == "reminders":
-            clean[key] = _reminders(value, path)
-        elif key == "themes":
-            clean[key] = themes.parse_themes(value, path)
-        elif key == "alert_rules":
-            clean[key] = parse_rules(value, path)
-        elif key == "alert_emails":
-            clean[key] = _emails(value, path)
-        elif key in ("slack_webhook_url", "review_url"):
-            clean[key] = _url(value, path, called=key == "slack_webhook_url")
-        elif key == "webhooks":
-            clean[key] = _webhooks(value, path)
-        elif key == "ack":
-            clean[key] = _ack_templates(value, path)
-        elif key == "follow_up_name":
-            if not isinstance(value, str) or not value.strip() or len(value) > 100:
-                raise ValidationError(
-                    "follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path
-                )
-            clean[key] = header_text(value.strip(), path)
-        elif key == "contact_within_hours":
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
-                raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
-            clean[key] = value
-        else:
+        option = OPTIONS.get(key)
+        if option is None:
             raise ValidationError(f"Unknown option {key!r}.", path)
+        clean[key] = option.parse(value, path)
     return clean
 
 
@@ -338,6 +297,155 @@ def _reminders(value: Any, path: str) -> list[int]:
             path,
         )
     return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One campaign option, declared once: the JSON Schema chalicelib.admin.openapi publishes, and the
+    parser that enforces it with our messages. The schema says no more than the parser enforces (a
+    template that compiles, an address SES takes, a URL to a public host stay in the parser)."""
+
+    schema: dict[str, Any]
+    parse: Callable[[Any, str], Any]
+
+
+def _text(limit: int, template: bool, description: str = "") -> Option:
+    """Text of at most `limit` characters: a Jinja template (checked to compile), or plain text that may
+    reach a mail header (checked for line breaks)."""
+
+    def parse(value: Any, path: str) -> str:
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValidationError(f"{path.removeprefix('options.')} is text of at most {limit} characters.", path)
+        if template:
+            return personalize.check_template(value.strip(), path, header=path == "options.subject")
+        return header_text(value.strip(), path)
+
+    schema = {"type": "string", "maxLength": limit} | ({"description": description} if description else {})
+    return Option(schema, parse)
+
+
+def _brand_color(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not _COLOUR.match(value):
+        raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
+    return value.lower()
+
+
+def _logo_url(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or '"' in value:
+        raise ValidationError("logo_url is an https:// address of at most 500 characters.", path)
+    return value
+
+
+def _follow_up_name(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise ValidationError("follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path)
+    return header_text(value.strip(), path)
+
+
+def _contact_within_hours(value: Any, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
+        raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
+    return value
+
+
+_HTTPS = {"type": "string", "maxLength": 500, "description": "an https:// URL"}
+OPTIONS: dict[str, Option] = {
+    "subject": _text(200, True, "Jinja template, e.g. {{ first_name | default('there') }}"),
+    "intro": _text(1000, True, "Jinja template with the contact's properties"),
+    "company": _text(100, False),
+    "sender_name": _text(100, False),
+    "reply_to": Option({"type": "string", "format": "email"}, email_address),
+    "brand_color": Option({"type": "string", "pattern": _COLOUR.pattern}, _brand_color),
+    "logo_url": Option({"type": "string", "maxLength": 500, "pattern": '^https://[^"]*$'}, _logo_url),
+    "reminders": Option(
+        {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": 60},
+            "maxItems": MAX_REMINDERS,
+            "uniqueItems": True,
+            "description": "days after the invitation, increasing",
+        },
+        _reminders,
+    ),
+    "themes": Option(
+        {"type": "object", "description": "theme name to the keywords that tag a comment with it"},
+        themes.parse_themes,
+    ),
+    "alert_rules": Option(
+        {"type": "array", "maxItems": 10, "items": {"type": "object", "minProperties": 1}}, parse_rules
+    ),
+    "alert_emails": Option(
+        {"type": "array", "minItems": 1, "maxItems": 10, "items": {"type": "string", "format": "email"}},
+        _emails,
+    ),
+    "slack_webhook_url": Option(
+        {**_HTTPS, "description": "a Slack incoming-webhook URL, called for alerts"},
+        partial(_url, called=True),
+    ),
+    "review_url": Option({**_HTTPS, "description": "a public review page shown to promoters"}, _url),
+    "webhooks": Option(
+        {
+            "type": "array",
+            "maxItems": 5,
+            "items": {
+                "type": "object",
+                "required": ["url"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {},
+                    "url": _HTTPS,
+                    "secret": {"description": "generated when absent"},
+                    "events": {"type": "array", "minItems": 1, "items": {"enum": list(EVENTS)}},
+                },
+            },
+        },
+        _webhooks,
+    ),
+    "ack": Option(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "acknowledgement templates per category",
+            "properties": {
+                category: {"type": "object", "minProperties": 1, "properties": {"subject": {}, "body": {}}}
+                for category in ACK_CATEGORIES
+            },
+        },
+        _ack_templates,
+    ),
+    "follow_up_name": Option({"type": "string", "minLength": 1, "maxLength": 100}, _follow_up_name),
+    "contact_within_hours": Option({"type": "integer", "minimum": 1, "maximum": 720}, _contact_within_hours),
+}
+OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {key: option.schema for key, option in OPTIONS.items()},
+}
+
+
+# The body of POST /api/campaigns and PATCH /api/campaigns/{id}, declared once: parse_campaign refuses
+# any other field, and chalicelib.admin.openapi publishes it. recipients, send and at are read by
+# chalicelib.admin.api on create.
+CAMPAIGN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "survey": SURVEY_SCHEMA,
+        "segments": {
+            "type": "array",
+            "items": {"type": "string", "pattern": _SEGMENT.pattern},
+            "maxItems": MAX_SEGMENTS,
+        },
+        "timezone": {"type": "string", "example": "Europe/Paris"},
+        "kind": {"enum": list(KINDS)},
+        "interval_days": {"type": "integer", "minimum": 7, "maximum": 730},
+        "options": OPTIONS_SCHEMA,
+        "recipients": {"type": "array", "items": RECIPIENT_SCHEMA},
+        "send": {"type": "boolean"},
+        "at": {"type": "string", "format": "date-time"},
+    },
+}
 
 
 def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | None = None) -> CampaignView:

@@ -20,6 +20,12 @@ from chalicelib.store.transact import ConditionFailed, update
 MAX_PROPERTIES = 50
 MAX_PROPERTY_VALUE = 500
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+# One recipient of a request (parse_recipients): a bad row is reported, not refused, so nothing is typed here.
+RECIPIENT_SCHEMA: dict[str, Any] = {
+    "description": "{email, properties}; a row that is not, or has a bad address or property, is reported "
+    "in rejected_rows and the others are imported",
+    "properties": {"email": {"description": "the address"}, "properties": {"description": "names to values"}},
+}
 
 
 @dataclass

@@ -30,6 +30,31 @@ MAX_TEXT = 2000
 MAX_COMMENT = 5000
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
+# The request shape of a survey, declared once: parse_survey reads its limits, enums and patterns from
+# here and chalicelib.admin.openapi publishes it. It says no more than parse_survey enforces; what JSON
+# Schema cannot say (unique ids, which keys apply to which type, the first question) stays in code.
+QUESTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "text"],
+    "properties": {
+        "id": {"type": "string", "pattern": _ID.pattern},
+        "type": {"enum": list(QUESTION_TYPES)},
+        "text": {"type": "string"},
+        "required": {"type": "boolean"},
+        "options": {"type": "array", "items": {"type": "string"}, "description": f"2 to {MAX_OPTIONS}, choices only"},
+        "points": {"type": "integer", "minimum": 2, "maximum": MAX_RATING_POINTS},
+        "low_label": {"type": "string"},
+        "high_label": {"type": "string"},
+        "min_choices": {"type": "integer"},
+        "max_choices": {"type": "integer"},
+    },
+}
+SURVEY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["questions"],
+    "properties": {"questions": {"type": "array", "minItems": 1, "maxItems": MAX_QUESTIONS, "items": QUESTION_SCHEMA}},
+}
+
 
 class AnswerError(ValueError):
     """An answer a customer can fix, with the sentence that tells them how."""
