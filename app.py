@@ -91,6 +91,13 @@ def _body() -> object:
     return parse_json(app.current_request.raw_body)
 
 
+def _no_body() -> None:
+    """An action that takes no input still refuses a body it cannot read, so a broken request never
+    runs an action that cannot be undone (cancel): nothing, or the JSON object `{}`."""
+    if (app.current_request.raw_body or b"").strip() and _body() != {}:
+        raise ValidationError("This action takes no input: send no body, or {}.", "body")
+
+
 def _query() -> dict:
     query = dict(app.current_request.query_params or {})
     for name, value in query.items():
@@ -213,16 +220,19 @@ def send_campaign(caller, campaign_id):
 
 @api_route("/api/campaigns/{campaign_id}/pause", methods=["POST"])
 def pause_campaign(caller, campaign_id):
+    _no_body()
     return api.change_state(campaign_id, "pause", time.time())
 
 
 @api_route("/api/campaigns/{campaign_id}/resume", methods=["POST"])
 def resume_campaign(caller, campaign_id):
+    _no_body()
     return api.change_state(campaign_id, "resume", time.time())
 
 
 @api_route("/api/campaigns/{campaign_id}/cancel", methods=["POST"])
 def cancel_campaign(caller, campaign_id):
+    _no_body()
     return api.change_state(campaign_id, "cancel", time.time())
 
 
@@ -243,6 +253,7 @@ def skipped_recipients(caller, campaign_id):
 
 @api_route("/api/campaigns/{campaign_id}/resend-failed", methods=["POST"])
 def resend_failed(caller, campaign_id):
+    _no_body()
     return api.resend_failed(campaign_id, time.time(), caller)
 
 

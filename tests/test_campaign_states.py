@@ -129,3 +129,22 @@ def test_campaigns_are_listed_newest_first_with_a_cursor(client):
     assert [c["id"] for c in second.json_body["campaigns"]] == ids[:1]
     bad = client.http.get("/api/campaigns?cursor=%%%", headers=admin_headers())
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "cursor"
+
+
+def test_an_action_that_takes_no_input_refuses_a_body_it_cannot_read(client, outbox):
+    campaign = create_campaign(people(2))
+    for action, body in (
+        ("cancel", "{not json"),
+        ("pause", "[1]"),
+        ("resume", '{"now": true}'),
+        ("resend-failed", "junk"),
+    ):
+        response = client.http.post(f"/api/campaigns/{campaign.id}/{action}", body=body, headers=admin_headers())
+        assert response.status_code == 400, action
+        assert response.json_body["error"]["message"]
+    assert _status(client, campaign.id) == "draft"  # nothing was cancelled
+    for body in ("", "{}", " {} "):
+        assert (
+            client.http.post(f"/api/campaigns/{campaign.id}/cancel", body=body, headers=admin_headers()).status_code
+            == 200
+        )
