@@ -143,8 +143,6 @@ def test_an_action_that_takes_no_input_refuses_a_body_it_cannot_read(client, out
         assert response.status_code == 400, action
         assert response.json_body["error"]["message"]
     assert _status(client, campaign.id) == "draft"  # nothing was cancelled
-    for body in ("", "{}", " {} "):
-        assert (
-            client.http.post(f"/api/campaigns/{campaign.id}/cancel", body=body, headers=admin_headers()).status_code
-            == 200
-        )
+    for body in ("", "{}", " {} "):  # no body, or an empty object: the action runs (a second cancel is a 409)
+        response = client.http.post(f"/api/campaigns/{campaign.id}/cancel", body=body, headers=admin_headers())
+        assert response.status_code == (200 if body == "" else 409)
