@@ -67,7 +67,7 @@ PERMISSIONS: dict[str, Grants] = {
             "api-tokens": ("GetItem",),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),
-            "digest-subscriptions": ("GetItem", "PutItem", "UpdateItem", "Query"),
+            "digest-subscriptions": ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
         },
         read_secrets=True,
         send_to_work_queue=True,
