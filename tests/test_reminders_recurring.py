@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
 from chalicelib.sending.delivery import dispatch
-from chalicelib.store.models import Invitation
+from chalicelib.store.models import Invitation, Member
 from tests.conftest import admin_headers, read_outbox
-from tests.helpers import create_campaign, drain, invitation_of, launch, submit, totals
+from tests.helpers import NPS_SURVEY, create_campaign, drain, invitation_of, launch, submit, totals
 
 DAY = 86400
 
@@ -104,3 +104,22 @@ def test_removing_a_member_stops_the_next_rounds(client, outbox, monkeypatch):
     again = client.http.delete(f"/api/campaigns/{campaign.id}/members/nobody@example.com", headers=admin_headers())
     assert again.status_code == 404
     assert json.loads(again.body)["error"]["field"] == "email"
+
+
+def test_recipients_imported_into_a_recurring_campaign_become_members_inline_and_in_chunks(client, outbox):
+    """Small imports add members in the API's own request; large ones in queue chunks; re-imports restore them."""
+    response = client.http.post(
+        "/api/campaigns",
+        body=json.dumps({"name": "Q", "survey": NPS_SURVEY, "kind": "recurring", "interval_days": 90}),
+        headers=admin_headers(),
+    )
+    campaign_id = response.json_body["campaign"]["id"]
+    small = {"recipients": [{"email": "ada@example.com"}]}
+    path = f"/api/campaigns/{campaign_id}/recipients"
+    assert client.http.post(path, body=json.dumps(small), headers=admin_headers()).status_code == 201
+    many = {"recipients": [{"email": f"p{i}@example.com"} for i in range(501)]}
+    for _ in range(2):  # the second import finds every member already there
+        assert client.http.post(path, body=json.dumps(many), headers=admin_headers()).status_code == 202
+        drain()
+    members = {m.email for m in Member.query(campaign_id)}
+    assert len(members) == 502 and "ada@example.com" in members and "p500@example.com" in members
