@@ -36,6 +36,7 @@ run: install
 	$(PY) -m localdev run
 
 test: install browser
+	$(PY) -m localdev install-test-tools
 	$(PY) -m pytest -q
 
 # Many more generated requests than `make test`; the seed is printed so a failure can be replayed.

@@ -1,4 +1,4 @@
-"""Local development: `python -m localdev run|install|env`."""
+"""Local development: `python -m localdev run|install|install-test-tools|env`."""
 
 from __future__ import annotations
 
@@ -15,13 +15,17 @@ def main(argv: list[str]) -> None:
         from localdev.dynamodb import install
 
         print(f"DynamoDB Local: {install()}")
+    elif command == "install-test-tools":
+        from localdev.pagecheck import install as install_checkers
+
+        print(f"page checkers: {install_checkers()}")
     elif command == "env":
         from localdev.run import local_env
 
         for key, value in local_env().items():
             print(f"export {key}={value}")
     else:
-        raise SystemExit(f"unknown command {command!r}: use run, install or env")
+        raise SystemExit(f"unknown command {command!r}: use run, install, install-test-tools or env")
 
 
 main(sys.argv[1:])
