@@ -352,3 +352,53 @@ def test_a_person_who_answers_twenty_seconds_after_a_scanner_confirms_once_and_i
     assert scanner_counts["scanner"]["trap_hits"] == 1
     assert scanner_counts["scanner_clicks_filtered"] >= 1
     assert invitation_of(sent, EMAIL).unsubscribed_at is None
+
+
+def test_every_page_a_customer_meets_passes_axe_and_the_nu_checker_at_phone_width(
+    app_url, outbox, new_page, tmp_path, expected_errors
+):
+    """WCAG 2.1 AA (axe-core) and valid HTML (W3C Nu) on each page a link in our emails opens, at 360 px."""
+    from chalicelib.insight import digest_recipients
+    from localdev.pagecheck import axe_violations, nu_errors
+
+    sent = launch(outbox)
+    survey = answer_page(sent, app_url)
+    token = survey.rsplit("/", 1)[1]
+    unsubscribe = next(link for link in html_links(read_outbox(outbox)[0]) if "/u/" in link)
+    page = new_page(viewport={"width": 360, "height": 740})
+    seen: dict[str, str] = {}
+    problems: dict[str, list] = {}
+
+    def check(name: str) -> None:
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways"
+        seen[name] = page.content()
+        found = axe_violations(page)
+        if found:
+            problems[name] = found
+
+    page.goto(survey + "?a=3")
+    check("survey page")
+    page.get_by_role("textbox", name=COMMENT_LABEL).fill("Too slow.")
+    page.get_by_role("button", name="Submit").click()
+    expect_thanks(page)
+    check("thanks page")
+    page.goto(f"{app_url}/s/{token}/t")
+    check("scanner trap")
+    expected_errors.append(r"status of 404 \(Not Found\) \(http://[^ ]+/s/not-a-token\)$")
+    page.goto(f"{app_url}/s/not-a-token")
+    check("not found")
+    page.goto(unsubscribe)
+    check("unsubscribe page")
+    page.get_by_role("button").first.click()
+    page.wait_for_load_state()
+    check("unsubscribed page")
+    page.goto(digest_recipients.link(sent.campaign.id, "lead@example.com").replace("http://127.0.0.1:8000", app_url))
+    check("digest preferences")
+    page.goto(f"{app_url}/dev/outbox")
+    check("local outbox")
+    page.get_by_role("link", name=str(sent.messages[0]["Subject"])).first.click()
+    page.wait_for_load_state()
+    check("outbox message")
+
+    assert problems == {}, "axe-core found WCAG 2.1 AA violations"
+    assert nu_errors(seen, tmp_path / "nu") == [], "the W3C Nu checker found errors"
