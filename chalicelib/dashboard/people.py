@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from chalicelib.campaigns.contacts import email_address
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.store.models import DashboardUser
+from chalicelib.store.transact import put_new
 
 ROLES = ("admin", "viewer")
 MAX_NAME = 120
@@ -59,10 +60,8 @@ def add_person(raw_email: object, raw_name: object, raw_role: object, now: float
     """A new user. Raises ValidationError (field email, name or role) or Conflict when the address has one."""
     email, name, role = email_address(raw_email), parse_name(raw_name), parse_role(raw_role)
     user = DashboardUser("team", email, name=name, role=role, created_at=now, updated_at=now)
-    try:
-        user.save(DashboardUser.email.does_not_exist())
-    except DashboardUser.PutError:
-        raise Conflict(f"{email} can already sign in.", "email") from None
+    if put_new(user) is not None:
+        raise Conflict(f"{email} can already sign in.", "email")
     return _person(user)
 
 
