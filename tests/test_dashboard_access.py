@@ -227,10 +227,14 @@ def test_a_session_ends_after_12_hours_idle_and_7_days_at_most(db):
     assert sessions.check_session(cookie, start + 7 * 24 * HOUR + 1) is None
 
 
-def test_an_idle_session_sends_the_browser_to_sign_in(client):
+def test_an_idle_session_sends_the_browser_to_sign_in_and_a_request_keeps_one_alive(client):
     add_admin()
     stale = session_headers("admin", LEAD, now=time.time() - 13 * HOUR)
     assert client.http.get("/dashboard/people", headers=stale).status_code == 303
+    quiet = session_headers("admin", LEAD, now=time.time() - 11 * HOUR)
+    assert client.http.get("/dashboard/people", headers=quiet).status_code == 200
+    cookie = quiet["Cookie"]
+    assert sessions.check_session(cookie, time.time() + 11 * HOUR) is not None  # idle counts from the last request
 
 
 def test_sign_out_ends_the_session_on_the_server(client):
