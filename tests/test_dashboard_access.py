@@ -182,6 +182,7 @@ def test_sign_in_requests_are_limited_per_address_and_per_client(client, outbox)
         assert ask_for_link(client, LEAD).status_code == 200
     limited = ask_for_link(client, LEAD)
     assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert "Too many sign-in links were asked for" in limited.body.decode()
     assert len(read_outbox(outbox)) == 5
     now = time.time()
     for n in range(30):

@@ -22,7 +22,7 @@ from chalicelib.admin import ratelimit
 from chalicelib.campaigns.contacts import email_address
 from chalicelib.core import signing
 from chalicelib.core.config import Settings, get_settings
-from chalicelib.core.errors import Forbidden, Gone, ValidationError
+from chalicelib.core.errors import Forbidden, Gone, TooManyRequests, ValidationError
 from chalicelib.dashboard.people import Person, get_person
 from chalicelib.store.models import DashboardSession, SignInLink
 from chalicelib.store.transact import ConditionFailed, update
@@ -85,11 +85,19 @@ def request_link(raw_email: object, next_path: object, client: str, now: float) 
 
     The caller shows the same page whether or not a link was sent, so nobody learns who may sign in.
     Raises ValidationError (field email) for something that is not an address, TooManyRequests (429)
-    past RATE limits per address and per client (`client`: e.g. the source IP).
+    past the limits per address and per client (ratelimit.LIMITS) (`client`: e.g. the source IP).
     """
     email = email_address(raw_email)
-    ratelimit.check(_hash(email), "sign-in-address", now)
-    ratelimit.check(_hash(client), "sign-in-client", now)
+    try:
+        ratelimit.check(_hash(email), "sign-in-address", now)
+        ratelimit.check(_hash(client), "sign-in-client", now)
+    except TooManyRequests as exc:
+        minutes = -(-exc.retry_after // 60)
+        raise TooManyRequests(
+            f"Too many sign-in links were asked for, for this address or from this network: "
+            f"try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            exc.retry_after,
+        ) from None
     person = get_person(email)
     if person is None:
         return email
