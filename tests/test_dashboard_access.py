@@ -10,6 +10,8 @@ import pytest
 from chalicelib.admin.auth import authenticate
 from chalicelib.core.errors import Gone, TooManyRequests, Unauthorized
 from chalicelib.dashboard import people, sessions
+from chalicelib.mail import MailThrottled
+from chalicelib.mail.file import FileMailBackend
 from localdev import run
 from tests.conftest import local_path, read_outbox
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers, sign_in_link
@@ -164,6 +166,18 @@ def test_an_unknown_address_gets_the_same_page_and_no_email(client, outbox):
         "stranger@closeloop-test.example", "X"
     )
     assert [str(m["To"]) for m in read_outbox(outbox)] == [LEAD]
+
+
+def test_a_link_the_mail_service_refuses_shows_the_same_page_and_is_logged(client, outbox, monkeypatch, caplog):
+    add_admin()
+
+    def throttled(self, message, tags=None):
+        raise MailThrottled("Maximum sending rate exceeded.")
+
+    monkeypatch.setattr(FileMailBackend, "send", throttled)  # SES refusing, which cannot happen locally
+    sent = ask_for_link(client, LEAD)
+    assert sent.status_code == 200 and "Check your inbox" in sent.body.decode()
+    assert "sign-in link not sent: Maximum sending rate exceeded." in caplog.text
 
 
 def test_the_sign_in_form_refuses_a_missing_csrf_token_and_explains_a_bad_address(client, outbox):

@@ -12,6 +12,7 @@ id: it needs no storage and is worthless without the cookie's id.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ ABSOLUTE_SECONDS = 7 * 86400
 TOUCH_SECONDS = 300  # last_seen is written at most this often, not on every request
 FORM_MAX_AGE = 86400  # how long a sign-in form's CSRF token stays good
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,19 @@ def request_link(raw_email: object, next_path: object, client: str, now: float) 
     ).save()
     settings = get_settings()
     context = {"person": person, "link": f"{settings.base_url}{SIGN_IN}/{token}", "minutes": LINK_SECONDS // 60}
-    mail.get_mailer(settings).send(
-        mail.build_message(
-            sender=settings.sender,
-            to=email,
-            subject="Your Closeloop sign-in link",
-            text=render("email/sign_in.txt", **context),
-            html=render("email/sign_in.html", **context),
-        ),
-        tags={"purpose": "dashboard-sign-in"},
-    )
+    try:
+        mail.get_mailer(settings).send(
+            mail.build_message(
+                sender=settings.sender,
+                to=email,
+                subject="Your Closeloop sign-in link",
+                text=render("email/sign_in.txt", **context),
+                html=render("email/sign_in.html", **context),
+            ),
+            tags={"purpose": "dashboard-sign-in"},
+        )
+    except mail.MailError as exc:  # the page stays the same (no enumeration); the operator sees why in the log
+        logger.warning("dashboard sign-in link not sent: %s", exc)
     return email
 
 
