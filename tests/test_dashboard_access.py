@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.admin.auth import authenticate
-from chalicelib.core.errors import Gone, TooManyRequests, Unauthorized
+from chalicelib.core.errors import Conflict, Gone, TooManyRequests, Unauthorized
 from chalicelib.dashboard import people, sessions
 from chalicelib.mail import MailThrottled
 from chalicelib.mail.file import FileMailBackend
@@ -355,13 +355,31 @@ def test_an_admin_adds_promotes_and_removes_people_but_never_the_last_admin(clie
     assert client.http.get("/dashboard/people", headers=admin).status_code == 303  # removed: signed out
 
 
-def test_a_demoted_admin_is_a_viewer_from_the_next_click(client):
-    add_admin()
+def test_a_demoted_admin_is_a_viewer_from_the_next_click_and_a_removed_viewer_is_signed_out(client):
+    admin = session_headers("admin", LEAD)
     other = session_headers("admin", "ana@closeloop-test.example")
-    csrf = csrf_of(signed_in_page(client, other)[1])
-    people.set_role("ana@closeloop-test.example", "viewer", time.time())
-    refused = post(client, "/dashboard/tokens", {"csrf": csrf, "name": "CRM"}, other)
+    csrf, theirs = csrf_of(signed_in_page(client, admin)[1]), csrf_of(signed_in_page(client, other)[1])
+    demoted = post(
+        client, "/dashboard/people/role", {"csrf": csrf, "email": "ana@closeloop-test.example", "role": "viewer"}, admin
+    )
+    assert demoted.status_code == 303
+    assert people.get_person("ana@closeloop-test.example").role == "viewer"
+    refused = post(client, "/dashboard/tokens", {"csrf": theirs, "name": "CRM"}, other)
     assert refused.status_code == 403
+    removed = post(client, "/dashboard/people/remove", {"csrf": csrf, "email": "ana@closeloop-test.example"}, admin)
+    assert removed.status_code == 303 and people.get_person("ana@closeloop-test.example") is None
+    assert client.http.get("/dashboard/people", headers=other).status_code == 303
+
+
+def test_two_admins_cannot_leave_the_team_without_one(db):
+    add_admin()
+    people.add_person("ana@closeloop-test.example", "Ana", "admin", time.time())
+    assert people.set_role(LEAD, "viewer", time.time()).role == "viewer"
+    with pytest.raises(Conflict, match=r"ana@closeloop-test\.example is the last admin"):
+        people.remove_person("ana@closeloop-test.example")
+    with pytest.raises(Conflict, match="is the last admin"):
+        people.set_role("ana@closeloop-test.example", "viewer", time.time())
+    assert [p.role for p in people.list_people()] == ["admin", "viewer"]
 
 
 # --- API tokens -------------------------------------------------------------------------------
