@@ -71,9 +71,17 @@ def test_a_lead_signs_in_on_a_phone_after_a_scanner_opened_the_link(app_url, out
     phone.wait_for_url(f"{app_url}/dashboard/people")
     phone.get_by_role("heading", name="People").wait_for()
     checked(phone, "people", pages)
+    phone.get_by_role("link", name="API tokens").click()
+    phone.get_by_label("Name").fill("CRM sync")
+    phone.get_by_role("button", name="Make a token").click()
+    phone.get_by_text("Copy it now: it is not shown again.").wait_for()
+    checked(phone, "tokens, one just made", pages)
     phone.goto(link)
     assert "already been used" in phone.content()
     checked(phone, "used link", pages)
+    phone.goto(f"{app_url}/dashboard/people")
+    phone.get_by_role("button", name="Sign out").click()
+    phone.get_by_text("You are signed out.").wait_for()
     assert nu_errors(pages, tmp_path / "nu") == []
 
 
@@ -83,3 +91,4 @@ def test_browser_sign_in_helper_signs_in(app_url, outbox, phone):
     phone.goto(f"{app_url}/dashboard/tokens")
     assert phone.get_by_role("heading", name="API tokens").is_visible()
     assert phone.get_by_role("button", name="Make a token").count() == 0  # a viewer
+    assert axe_violations(phone) == []
