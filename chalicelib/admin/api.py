@@ -435,7 +435,7 @@ RESPONSE_FILTERS: list[dict[str, Any]] = [
         "name": "loop_status",
         "in": "query",
         "schema": {"type": "string"},
-        "description": "; ".join(followups.LOOP_STATUSES),
+        "description": ", ".join(followups.LOOP_STATUSES),
     },
     {"name": "since", "in": "query", "schema": {"type": "string"}, "description": f"answered at or after: {_TIME}"},
     {"name": "until", "in": "query", "schema": {"type": "string"}, "description": f"answered at or before: {_TIME}"},

@@ -242,7 +242,7 @@ def _paths() -> dict[str, Any]:
         },
         **{
             f"/api/campaigns/{{campaign_id}}/{action}": {
-                "post": _op(summary, 200, api.CAMPAIGN_JSON, 404, 409, params=[CAMPAIGN_ID])
+                "post": _op(summary, 200, api.CAMPAIGN_JSON, 400, 404, 409, params=[CAMPAIGN_ID])
             }
             for action, summary in (
                 ("pause", "Pause a scheduled or sending campaign"),
@@ -399,6 +399,7 @@ def _paths() -> dict[str, Any]:
                 "call, `more` says when others remain",
                 202,
                 api.RESENT_JSON,
+                400,
                 404,
                 409,
                 429,
