@@ -204,8 +204,8 @@ PREVIEW_BODY: dict[str, Any] = {
     "properties": {
         "email": {"type": "string", "format": "email"},
         "properties": {
-            "type": "object",
-            "description": "names to values; absent: those of the invitation sent to this address, if any",
+            "type": ["object", "null"],
+            "description": "names to values; absent or null: those of the invitation sent to this address, if any",
         },
     },
 }

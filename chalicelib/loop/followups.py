@@ -369,10 +369,15 @@ def _plain_entry(entry: Any) -> dict:
 PROPERTY_FILTER: dict[str, Any] = {
     "name": "property",
     "in": "query",
-    "schema": {"type": "string", "pattern": r"^([A-Za-z_][A-Za-z0-9_.-]{0,63}):(.{1,200})$", "example": "plan:pro"},
-    "description": "name:value of a contact property",
+    "schema": {
+        "anyOf": [
+            {"type": "string", "pattern": r"^([A-Za-z_][A-Za-z0-9_.-]{0,63}):(.{1,200})$", "example": "plan:pro"},
+            {"const": ""},
+        ]
+    },
+    "description": "name:value of a contact property; empty or absent: every response",
 }
-_PROPERTY_FILTER = re.compile(PROPERTY_FILTER["schema"]["pattern"])
+_PROPERTY_FILTER = re.compile(PROPERTY_FILTER["schema"]["anyOf"][0]["pattern"])
 
 
 def parse_property_filter(raw: str | None) -> tuple[str, str] | None:
