@@ -76,9 +76,22 @@ def client(db):
     from chalice.test import Client
 
     from app import app
+    from tests import openapi_check
 
     with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
+        test_client.http.request = _checked(test_client.http.request, openapi_check.check)
         yield test_client
+
+
+def _checked(request, check):
+    """The test client's request, with every admin API answer checked against the OpenAPI document."""
+
+    def checked_request(method, path, headers=None, body=b""):
+        response = request(method, path, headers=headers, body=body)
+        check(method, path, response.status_code, response.headers, response.body)
+        return response
+
+    return checked_request
 
 
 def admin_headers() -> dict[str, str]:

@@ -42,6 +42,29 @@ MAX_IMPORT_BYTES = 6 * 1024 * 1024
 # A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
 PAST_GRACE_SECONDS = 60
 
+# The query parameters, bodies and answers of the use cases below are declared once, beside them: the
+# parsers read names and limits from these declarations, and chalicelib.admin.openapi publishes them.
+PAGE_LIMIT: dict[str, Any] = {
+    "name": "limit",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": PAGE_SIZE},
+}
+PAGE_CURSOR: dict[str, Any] = {
+    "name": "cursor",
+    "in": "query",
+    "schema": {"type": "string"},
+    "description": "next_cursor of the previous page",
+}
+_NEXT_CURSOR = {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
+
+
+def _envelope(optional: dict | None = None, **properties: dict) -> dict[str, Any]:
+    """An object with these properties, all present, and the `optional` ones."""
+    return {"type": "object", "required": list(properties), "properties": properties | (optional or {})}
+
+
+CREATED_JSON = _envelope({"recipients": imports.IMPORT_JSON}, campaign=campaigns.CAMPAIGN_JSON)
+
 
 def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
     """A campaign, optionally with recipients (JSON) and `"send": true` to start at once."""
@@ -62,10 +85,21 @@ def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
     return 201, {"campaign": campaigns.get_view(campaign.id).to_json(reveal=True), **result}
 
 
+CAMPAIGNS_JSON = _envelope(campaigns={"type": "array", "items": campaigns.CAMPAIGN_JSON}, next_cursor=_NEXT_CURSOR)
+
+
 def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
-    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
-    found, cursor = campaigns.list_campaigns(limit, _decode(query.get("cursor")))
+    limit = _int(query, PAGE_LIMIT)
+    found, cursor = campaigns.list_campaigns(limit, _decode(query, PAGE_CURSOR))
     return 200, {"campaigns": [c.to_json() for c in found], "next_cursor": _encode(cursor)}
+
+
+CAMPAIGN_JSON = _envelope(campaign=campaigns.CAMPAIGN_JSON)
+CAMPAIGN_WITH_STATS_JSON = _envelope(
+    {"status_detail": {"type": "string", "description": "when invitations failed: what to do"}},
+    campaign=campaigns.CAMPAIGN_JSON,
+    stats=stats.STATS_JSON,
+)
 
 
 def get_campaign(campaign_id: str) -> tuple[int, dict]:
@@ -89,6 +123,9 @@ def update_campaign(campaign_id: str, body: Any, now: float) -> tuple[int, dict]
     return 200, {"campaign": campaigns.update_campaign(campaign_id, fields, now).to_json(reveal="options" in fields)}
 
 
+IMPORT_JSON = _envelope(**{"import": imports.IMPORT_JSON})
+
+
 def import_recipients(
     campaign_id: str, content_type: str, raw: bytes | None, now: float, caller: Caller
 ) -> tuple[int, dict]:
@@ -101,7 +138,8 @@ def import_recipients(
     ratelimit.check(caller.key, "import", now)
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind == "application/json":
-        rows, path = imports.parse_json(_json(raw).get("recipients")), "recipients"
+        path = next(iter(imports.RECIPIENTS_BODY["properties"]))
+        rows = imports.parse_json(_json(raw).get(path))
     elif kind == "text/csv":
         rows, path = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type))), "row"
     elif kind == "multipart/form-data":
@@ -121,9 +159,26 @@ def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
     return 200, {"import": report}
 
 
+SEND_BODY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with its offset, in the future; absent: now",
+            "example": "2026-12-01T09:00:00+01:00",
+        }
+    },
+}
+SENT_JSON = _envelope(
+    campaign=campaigns.CAMPAIGN_JSON, status={"enum": ["scheduled", "sending"], "description": "what happened"}
+)
+
+
 def send_campaign(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
     """Send now, or at a given time (`{"at": "2026-12-01T09:00:00+01:00"}`); a time in the past is a 400."""
-    if not isinstance(body, dict) or set(body) - {"at"}:
+    if not isinstance(body, dict) or set(body) - SEND_BODY["properties"].keys():
         raise ValidationError('Send {} to send now, or {"at": "2026-12-01T09:00:00+01:00"}.')
     ratelimit.check(caller.key, "send", now)
     at = None
@@ -141,6 +196,27 @@ def change_state(campaign_id: str, action: str, now: float) -> tuple[int, dict]:
     else:
         campaigns.cancel(campaign_id, now)
     return 200, {"campaign": campaigns.get_view(campaign_id).to_json()}
+
+
+PREVIEW_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["email"],
+    "properties": {
+        "email": {"type": "string", "format": "email"},
+        "properties": {
+            "type": ["object", "null"],
+            "description": "names to values; absent or null: those of the invitation sent to this address, if any",
+        },
+    },
+}
+PREVIEW_JSON = _envelope(
+    subject={"type": "string"},
+    **{"from": {"type": "string"}},
+    reply_to={"type": ["string", "null"]},
+    text={"type": "string"},
+    html={"type": "string"},
+    variables={"type": "array", "items": {"type": "string"}, "description": "what templates may use"},
+)
 
 
 def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[int, dict]:
@@ -175,19 +251,47 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
     }
 
 
+STATS_JSON = _envelope(stats=stats.STATS_JSON)
+
+
 def campaign_stats(campaign_id: str) -> tuple[int, dict]:
     campaigns.load_campaign(campaign_id)
     return 200, {"stats": stats.campaign_stats(campaign_id)}
 
 
+SKIPPED_LIMIT = PAGE_LIMIT | {"schema": PAGE_LIMIT["schema"] | {"maximum": 500}}
+SKIPPED_JSON = _envelope(
+    skipped={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "email": {"type": "string"},
+                "state": {"enum": ["skipped", "failed"]},
+                "reason": {"type": ["string", "null"], "example": "suppressed"},
+                "invitation_id": {"type": "string"},
+            },
+        },
+    },
+    next_cursor=_NEXT_CURSOR,
+)
+
+
 def skipped(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     """Recipients who were not sent the survey, and why: skipped (`state` "skipped") or failed ("failed")."""
     campaigns.load_campaign(campaign_id)
-    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 500)
+    limit = _int(query, SKIPPED_LIMIT)
     bind()
-    page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query.get("cursor")))
+    page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query, PAGE_CURSOR))
     rows = [{"email": i.email, "state": i.send_state, "reason": i.send_error, "invitation_id": i.id} for i in page]
     return 200, {"skipped": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+RESENT_JSON = _envelope(
+    resent={"type": "integer"},
+    more={"type": "boolean", "description": "others remain: call again"},
+    campaign=campaigns.CAMPAIGN_JSON,
+)
 
 
 def resend_failed(campaign_id: str, now: float, caller: Caller) -> tuple[int, dict]:
@@ -195,6 +299,12 @@ def resend_failed(campaign_id: str, now: float, caller: Caller) -> tuple[int, di
     ratelimit.check(caller.key, "send", now)
     resent, more = delivery.resend_failed(campaign_id, get_queue())
     return 202, {"resent": resent, "more": more, "campaign": campaigns.get_view(campaign_id).to_json()}
+
+
+REMOVED_JSON = _envelope(
+    removed={"type": "string", "description": "the address"},
+    unsent_rounds_cancelled={"type": "integer"},
+)
 
 
 def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
@@ -254,11 +364,15 @@ def _future(at: float, given: str, now: float, timezone: str) -> float:
     )
 
 
-def _int(raw: str | None, default: int, field: str, low: int, high: int) -> int:
+def _int(query: dict[str, str], param: dict[str, Any]) -> int:
+    """The whole number `param` declares, within its minimum and maximum; its default when absent."""
+    name, schema = param["name"], param["schema"]
+    raw = query.get(name)
     if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError(f"{field} is a whole number from {low} to {high}.", field)
+        return schema["default"]
+    low, high = schema["minimum"], schema["maximum"]
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} is a whole number from {low} to {high}.", name)
     return int(raw)
 
 
@@ -270,12 +384,13 @@ def _encode(cursor: dict | None) -> str | None:
     return f"{payload}.{sign(CURSOR, payload, get_settings().require_signing_secrets())}"
 
 
-def _decode(raw: str | None) -> dict | None:
+def _decode(query: dict[str, str], param: dict[str, Any]) -> dict | None:
+    raw = query.get(param["name"])
     if not raw:
         return None
     payload, _, signature = raw.rpartition(".")
     if not signature.isascii() or not verify(CURSOR, payload, signature, get_settings().require_signing_secrets()):
-        raise ValidationError("That cursor is not one this API gave out.", "cursor")
+        raise ValidationError("That cursor is not one this API gave out.", param["name"])
     return json.loads(base64.urlsafe_b64decode(payload.encode()))
 
 
@@ -293,30 +408,55 @@ def _charset(content_type: str) -> str | None:
     return message.get_content_charset()
 
 
+UPLOAD_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "the CSV file"}},
+}
+
+
 def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
-    """The `file` part's text, decoded by its own charset parameter when it has one."""
+    """The `file` part's text (UPLOAD_BODY), decoded by its own charset parameter when it has one."""
+    name = next(iter(UPLOAD_BODY["properties"]))
     message = BytesParser(policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + (raw or b"")
     )
     for part in message.iter_parts() if message.is_multipart() else []:
-        if part.get_param("name", header="content-disposition") == "file":
+        if part.get_param("name", header="content-disposition") == name:
             payload = part.get_payload(decode=True) or b""
             return imports.decode_csv(payload, part.get_content_charset())
-    raise ValidationError("Upload the CSV as a form field named `file`.", "file")
+    raise ValidationError(f"Upload the CSV as a form field named `{name}`.", name)
+
+
+_TIME = "an ISO 8601 time with its offset, e.g. 2026-12-01T09:00:00+01:00"
+RESPONSE_FILTERS: list[dict[str, Any]] = [
+    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "promoter, passive or detractor"},
+    {
+        "name": "loop_status",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": ", ".join(followups.LOOP_STATUSES),
+    },
+    {"name": "since", "in": "query", "schema": {"type": "string"}, "description": f"answered at or after: {_TIME}"},
+    {"name": "until", "in": "query", "schema": {"type": "string"}, "description": f"answered at or before: {_TIME}"},
+    followups.PROPERTY_FILTER,
+]
+RESPONSES_JSON = _envelope(responses={"type": "array", "items": followups.RESPONSE_JSON}, next_cursor=_NEXT_CURSOR)
 
 
 def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
     campaign = campaigns.get_view(campaign_id)
-    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
-    since = parse_time(query["since"], "since") if query.get("since") else 0
-    until = parse_time(query["until"], "until") if query.get("until") else 10**11
+    limit = _int(query, PAGE_LIMIT)
+    category, loop_status, since, until, prop = (query.get(param["name"]) for param in RESPONSE_FILTERS)
+    since = parse_time(since, "since") if since else 0
+    until = parse_time(until, "until") if until else 10**11
     condition = None
-    for field in ("category", "loop_status"):
-        if query.get(field):
-            clause = getattr(Invitation, field) == query[field]
+    for attribute, wanted in ((Invitation.category, category), (Invitation.loop_status, loop_status)):
+        if wanted:
+            clause = attribute == wanted
             condition = clause if condition is None else condition & clause
-    prop = followups.parse_property_filter(query.get("property"))
+    prop = followups.parse_property_filter(prop)
     if prop:
         clause = Invitation.properties[prop[0]] == prop[1]
         condition = clause if condition is None else condition & clause
@@ -327,11 +467,38 @@ def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
         filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=_decode(query.get("cursor")),
+        last_evaluated_key=_decode(query, PAGE_CURSOR),
     )
     settings = get_settings()
     rows = [followups.response_json(i, campaign, settings) for i in page]
     return 200, {"responses": rows, "next_cursor": _encode(page.last_evaluated_key)}
+
+
+RESPONSE_JSON = _envelope(response=followups.RESPONSE_JSON)
+RESPONSE_WITH_DELIVERIES_JSON = _envelope(
+    response={
+        "allOf": [
+            followups.RESPONSE_JSON,
+            {
+                "properties": {
+                    "deliveries": {
+                        "type": "array",
+                        "description": "each alert and webhook of each version of the answer",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "key": {"type": "string", "example": "webhook#w1#i123.1"},
+                                "state": {"type": ["string", "null"]},
+                                "attempts": {"type": "integer"},
+                                "last_error": {"type": ["string", "null"]},
+                            },
+                        },
+                    }
+                }
+            },
+        ]
+    }
+)
 
 
 def get_response(response_id: str) -> tuple[int, dict]:
@@ -365,12 +532,18 @@ def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[i
     return 200, {"response": followups.response_json(invitation, campaign, get_settings())}
 
 
+LOOP_JSON = _envelope(loop=followups.LOOP_REPORT_JSON)
+
+
 def loop_report(campaign_id: str, now: float) -> tuple[int, dict]:
     """Time to acknowledge, to contact and to close, and the cases past their target."""
     campaigns.get_view(campaign_id)
     bind()
     overdue = Invitation.open_cases.count(campaign_id, Invitation.case_due_at <= now)
     return 200, {"loop": followups.loop_report(stats.totals(campaign_id), overdue)}
+
+
+DIGEST_RECIPIENTS_JSON = _envelope(recipients={"type": "array", "items": digest_recipients.RECIPIENT_JSON})
 
 
 def list_digest_recipients(campaign_id: str) -> tuple[int, dict]:
@@ -383,27 +556,53 @@ def set_digest_recipients(campaign_id: str, body: Any, now: float) -> tuple[int,
     return 200, {"recipients": digest_recipients.set_recipients(campaign_id, body, now)}
 
 
+METRICS_QUERY: list[dict[str, Any]] = [
+    reports.day_parameter("since", "first day (default: the day the campaign was created)"),
+    reports.day_parameter("until", "last day, included (default: today)"),
+    reports.SEGMENT,
+]
+
+
 def metrics(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
     """NPS, CSAT, CES with intervals and rates for a segment, all time or from `since` to `until`."""
     model = campaigns.load_campaign(campaign_id)
     campaign = campaigns.view(model)
-    segment = reports.parse_segment(campaign, query.get("segment"))
-    since, until = reports.parse_day(query.get("since"), "since"), reports.parse_day(query.get("until"), "until")
+    since_param, until_param, segment_param = METRICS_QUERY
+    segment = reports.parse_segment(campaign, query.get(segment_param["name"]))
+    since = reports.parse_day(query.get(since_param["name"]), since_param["name"])
+    until = reports.parse_day(query.get(until_param["name"]), until_param["name"])
     return 200, reports.metrics_for(campaign, model.created_at, segment, since, until, now)
+
+
+TREND_QUERY: list[dict[str, Any]] = [
+    {
+        "name": "weeks",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": reports.MAX_WEEKS, "default": 12},
+    },
+    reports.day_parameter("until", "a day of the last week shown (default: today)"),
+    reports.SEGMENT,
+]
 
 
 def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
     campaign = campaigns.get_view(campaign_id)
-    segment = reports.parse_segment(campaign, query.get("segment"))
-    weeks = _int(query.get("weeks"), 12, "weeks", 1, reports.MAX_WEEKS)
-    return 200, reports.trend_for(campaign, segment, weeks, reports.parse_day(query.get("until"), "until"), now)
+    weeks_param, until_param, segment_param = TREND_QUERY
+    segment = reports.parse_segment(campaign, query.get(segment_param["name"]))
+    weeks = _int(query, weeks_param)
+    until = reports.parse_day(query.get(until_param["name"]), until_param["name"])
+    return 200, reports.trend_for(campaign, segment, weeks, until, now)
+
+
+CSV_LIMIT = PAGE_LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_CSV_PAGE, "default": CSV_PAGE}}
+CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page"}
 
 
 def responses_csv(campaign_id: str, query: dict[str, str]) -> tuple[int, str, dict]:
     """One page of responses as CSV; a `Link: <...>; rel="next"` header names the next page."""
     campaign = campaigns.get_view(campaign_id)
-    limit = _int(query.get("limit"), CSV_PAGE, "limit", 1, MAX_CSV_PAGE)
-    text, cursor = reports.export_page(campaign, _decode(query.get("cursor")), limit)
+    limit = _int(query, CSV_LIMIT)
+    text, cursor = reports.export_page(campaign, _decode(query, CSV_CURSOR), limit)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',

@@ -447,6 +447,25 @@ CAMPAIGN_SCHEMA: dict[str, Any] = {
     },
 }
 
+# What CampaignView.to_json returns, declared once for chalicelib.admin.openapi. Secrets in options are
+# shortened with "…" unless the caller has just set them.
+CAMPAIGN_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name", "status", "kind", "survey", "segments", "timezone", "options"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "status": {"enum": ["draft", "scheduled", "sending", "sent", "paused", "cancelled"]},
+        "kind": {"enum": list(KINDS)},
+        "interval_days": {"type": ["integer", "null"], "description": "days between rounds of a recurring campaign"},
+        "send_at": {"type": ["number", "null"], "description": "when it is scheduled to go out, epoch seconds"},
+        "survey": SURVEY_SCHEMA,
+        "segments": {"type": "array", "items": {"type": "string"}},
+        "timezone": {"type": "string", "example": "Europe/Paris"},
+        "options": OPTIONS_SCHEMA,
+    },
+}
+
 
 def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | None = None) -> CampaignView:
     bind()

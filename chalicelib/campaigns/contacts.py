@@ -34,6 +34,18 @@ class Recipient:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+# What Rejection.to_json returns: one row of an import's rejected_rows.
+REJECTION_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["row", "field", "message"],
+    "properties": {
+        "row": {"type": "integer", "description": "the row's number: 1 is the first line after a CSV's header"},
+        "field": {"type": "string", "example": "row[3].email"},
+        "message": {"type": "string"},
+    },
+}
+
+
 @dataclass
 class Rejection:
     row: int

@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+# What to_json returns, declared once: chalicelib.admin.openapi publishes it as every error response.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {
+                "message": {"type": "string", "description": "what is wrong and how to correct it"},
+                "field": {
+                    "type": "string",
+                    "description": "the field at fault, as a path into the body or a parameter's name",
+                    "example": "survey.questions[0].type",
+                },
+            },
+        }
+    },
+}
+
 
 class CloseloopError(Exception):
     status = 500

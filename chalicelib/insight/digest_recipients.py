@@ -45,6 +45,51 @@ LABELS = {
 # --- The list, as the admin API manages it ------------------------------------------------------
 
 
+# What to_json returns, declared once for chalicelib.admin.openapi.
+RECIPIENT_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["email", "frequency"],
+    "properties": {
+        "email": {"type": "string", "format": "email"},
+        "frequency": {"enum": list(CHOICES)},
+        "stopped_by": {
+            "enum": ["recipient", "admin", None],
+            "description": "`recipient` when they stopped it through the link in a digest: kept by later PUTs",
+        },
+        "created_at": {"type": ["number", "null"], "description": "epoch seconds"},
+        "updated_at": {"type": ["number", "null"], "description": "epoch seconds"},
+    },
+}
+# The body of PUT /api/campaigns/{id}/digest-recipients, declared once: parse_recipients reads its limit
+# and frequencies from it, and chalicelib.admin.openapi publishes it.
+RECIPIENTS_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["recipients"],
+    "properties": {
+        "recipients": {
+            "type": "array",
+            "maxItems": MAX_RECIPIENTS,
+            "items": {
+                "oneOf": [
+                    {"type": "string", "format": "email"},
+                    {
+                        "type": "object",
+                        "required": ["email"],
+                        "properties": {
+                            "email": {"type": "string", "format": "email"},
+                            "frequency": {
+                                "enum": [*CHOICES, None],
+                                "description": "null or absent: as it is (weekly if new)",
+                            },
+                        },
+                    },
+                ]
+            },
+        }
+    },
+}
+
+
 def to_json(subscription: DigestSubscription) -> dict:
     return {
         "email": subscription.email,
@@ -63,18 +108,22 @@ def subscriptions(campaign_id: str) -> list[DigestSubscription]:
 
 def parse_recipients(body: Any) -> dict[str, str | None]:
     """{email: frequency or None (keep as it is)} from `{"recipients": ["a@x", {"email", "frequency"}]}`."""
+    declared = RECIPIENTS_BODY["properties"]["recipients"]
+    limit, choices = declared["maxItems"], declared["items"]["oneOf"][1]["properties"]["frequency"]["enum"]
     items = body.get("recipients") if isinstance(body, Mapping) else None
-    if not isinstance(items, list) or len(items) > MAX_RECIPIENTS:
+    if not isinstance(items, list) or len(items) > limit:
         raise ValidationError(
-            f'Send {{"recipients": [...]}}: up to {MAX_RECIPIENTS} addresses or {{email, frequency}} objects.',
+            f'Send {{"recipients": [...]}}: up to {limit} addresses or {{email, frequency}} objects.',
             "recipients",
         )
     wanted: dict[str, str | None] = {}
     for i, item in enumerate(items):
         raw, frequency = (item.get("email"), item.get("frequency")) if isinstance(item, Mapping) else (item, None)
         email = email_address(raw, f"recipients[{i}].email")
-        if frequency is not None and frequency not in CHOICES:
-            raise ValidationError(f"frequency is one of {', '.join(CHOICES)}.", f"recipients[{i}].frequency")
+        if frequency not in choices:
+            raise ValidationError(
+                f"frequency is one of {', '.join(c for c in choices if c)}.", f"recipients[{i}].frequency"
+            )
         wanted[email] = frequency
     return wanted
 

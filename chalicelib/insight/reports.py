@@ -50,6 +50,16 @@ def segment_parts(segment: str) -> tuple[str, str] | None:
     return name, unquote(quoted)
 
 
+# The `segment` query parameter of the metrics and the trend, declared once: parse_segment reads it, and
+# chalicelib.admin.openapi publishes it.
+SEGMENT: dict[str, Any] = {
+    "name": "segment",
+    "in": "query",
+    "schema": {"type": "string", "example": "plan=pro"},
+    "description": "property=value of one of the campaign's segment properties; everyone when absent",
+}
+
+
 def parse_segment(campaign: CampaignView, raw: str | None) -> str:
     """The counter segment named by `?segment=plan=pro` (a segment property of the campaign and a value)."""
     if raw is None or raw in ("", counters.ALL_SEGMENT):
@@ -58,7 +68,7 @@ def parse_segment(campaign: CampaignView, raw: str | None) -> str:
     if not sep or name not in campaign.segments:
         known = ", ".join(campaign.segments) or "none"
         raise ValidationError(
-            f"segment is property=value for a segment property of this campaign ({known}).", "segment"
+            f"segment is property=value for a segment property of this campaign ({known}).", SEGMENT["name"]
         )
     return counters.segment_key(name, value)
 
@@ -114,6 +124,12 @@ def day_periods(first: date, last: date) -> list[str]:
     return [f"D#{(first + timedelta(days=n)).isoformat()}" for n in range((last - first).days + 1)]
 
 
+def day_parameter(name: str, description: str) -> dict[str, Any]:
+    """A query parameter parse_day reads: a day, YYYY-MM-DD; left empty it means the default, as when absent."""
+    schema = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
 def parse_day(raw: str | None, field: str) -> date | None:
     if raw is None or raw == "":
         return None
@@ -128,6 +144,157 @@ def parse_day(raw: str | None, field: str) -> date | None:
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
+
+
+# What proportion_json, mean_json, nps_json, metrics, TrendPoint.to_json, metrics_for and trend_for
+# return, declared once for chalicelib.admin.openapi.
+_SHARE = {"type": ["number", "null"], "description": "a fraction, 0 to 1; null without answers"}
+PROPORTION_JSON: dict[str, Any] = {
+    "type": "object",
+    "description": "A share with its Wilson 95% interval; null values when there are no answers",
+    "properties": {
+        "successes": {"type": "integer"},
+        "n": {"type": "integer"},
+        "share": _SHARE,
+        "low": _SHARE,
+        "high": _SHARE,
+        "interval": {"const": "wilson-95"},
+    },
+}
+MEAN_JSON: dict[str, Any] = {
+    "type": "object",
+    "description": "A mean with its Student t 95% interval; null values when there are too few answers",
+    "properties": {k: {"type": ["number", "null"]} for k in ("mean", "sd", "margin", "low", "high")}
+    | {"n": {"type": "integer"}, "interval": {"const": "student-t-95"}},
+}
+_POINTS = {"type": ["number", "null"], "description": "NPS points, -100 to 100"}
+NPS_JSON: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "null when the survey has no NPS question",
+    "properties": {
+        "question_id": {"type": "string"},
+        "n": {"type": "integer"},
+        "promoters": {"type": "integer"},
+        "passives": {"type": "integer"},
+        "detractors": {"type": "integer"},
+        "score": {"type": ["number", "null"], "description": "NPS in points, -100 to 100; null without answers"},
+        "interval": {
+            "type": "object",
+            "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width",
+            "properties": {k: _POINTS for k in ("centre", "margin", "low", "high")}
+            | {"method": {"const": "adjusted-wald-95"}},
+        },
+        "wald": {
+            "type": "object",
+            "description": "Plain Wald standard error (a fraction) and 95% margin (points), for comparison",
+            "properties": {"se": {"type": ["number", "null"]}, "margin": {"type": ["number", "null"]}},
+        },
+    },
+}
+_HISTOGRAM = {
+    "type": "object",
+    "description": "answer to how many gave it",
+    "additionalProperties": {"type": "integer"},
+}
+_SCALE = {
+    "type": "object",
+    "properties": {
+        "question_id": {"type": "string"},
+        "type": {"type": "string"},
+        "histogram": _HISTOGRAM,
+        "mean": MEAN_JSON,
+    },
+}
+SEGMENT_JSON: dict[str, Any] = {
+    "type": "object",
+    "description": "`_` is everyone",
+    "properties": {"key": {"type": "string"}, "property": {"type": "string"}, "value": {"type": "string"}},
+}
+METRICS_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "campaign_id": {"type": "string"},
+        "segment": SEGMENT_JSON,
+        "period": {
+            "type": "object",
+            "description": "What was summed: every week (no since/until) or the days from since to until, "
+            "in the campaign's time zone",
+            "properties": {
+                "granularity": {"enum": ["week", "day"]},
+                "since": {"type": "string", "format": "date"},
+                "until": {"type": "string", "format": "date"},
+                "timezone": {"type": "string"},
+                "days_summed": {"type": "integer"},
+                "days_with_counts": {"type": "integer"},
+                "summed": {"type": "string"},
+            },
+        },
+        "nps": NPS_JSON,
+        "csat": {
+            "type": "array",
+            "description": "Per CSAT question: share of 4-5 answers with a Wilson interval, and the mean",
+            "items": _SCALE
+            | {"properties": _SCALE["properties"] | {"satisfied": PROPORTION_JSON | {"type": ["object", "null"]}}},
+        },
+        "ces": {"type": "array", "description": "Per CES question: mean with a Student t interval", "items": _SCALE},
+        "scales": {
+            "type": "array",
+            "description": "Per other scale question: mean with a Student t interval",
+            "items": _SCALE,
+        },
+        "choices": {
+            "type": "array",
+            "description": "Per choice question: the share of answers that picked each option",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "question_id": {"type": "string"},
+                    "type": {"enum": ["single_choice", "multi_choice"]},
+                    "n": {"type": "integer"},
+                    "options": {
+                        "type": "array",
+                        "items": {"allOf": [PROPORTION_JSON, {"properties": {"option": {"type": "string"}}}]},
+                    },
+                },
+            },
+        },
+        "rates": {
+            "type": "object",
+            "properties": {
+                "sent": {"type": "integer"},
+                "responses": {"type": "integer"},
+                "comments": {"type": "integer"},
+                "response_rate": PROPORTION_JSON,
+                "comment_rate": PROPORTION_JSON,
+            },
+        },
+    },
+}
+TREND_WEEK_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "week": {"type": "string", "example": "2026-W47"},
+        "starts": {"type": "string", "format": "date"},
+        "n": {"type": "integer"},
+        "nps": _POINTS,
+        "margin": _POINTS,
+        "low": _POINTS,
+        "high": _POINTS,
+        "sent": {"type": "integer"},
+        "responses": {"type": "integer"},
+        "response_rate": _SHARE,
+        "comment_rate": _SHARE,
+    },
+}
+TREND_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "campaign_id": {"type": "string"},
+        "timezone": {"type": "string"},
+        "segment": SEGMENT_JSON,
+        "weeks": {"type": "array", "description": "oldest first", "items": TREND_WEEK_JSON},
+    },
+}
 
 
 def proportion_json(p: nps.Proportion) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.core import nps
 from chalicelib.core.counters import ALL_SEGMENT
 from chalicelib.store.counts import read
@@ -16,6 +18,36 @@ def totals(campaign_id: str, segment: str = ALL_SEGMENT) -> dict[str, int]:
         for name, value in counts.items():
             summed[name] = summed.get(name, 0) + value
     return {name: value for name, value in summed.items() if value}
+
+
+_COUNT = {"type": "integer"}
+_BY_REASON = {"type": "object", "additionalProperties": _COUNT, "description": "reason to how many"}
+# What campaign_stats returns, declared once for chalicelib.admin.openapi.
+STATS_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "invited": _COUNT,
+        "sent": _COUNT,
+        "bounced": _COUNT,
+        "complained": _COUNT,
+        "unsubscribed": _COUNT,
+        "suppressed": _COUNT,
+        "skipped": {"type": "object", "properties": {"total": _COUNT, "reasons": _BY_REASON}},
+        "failed": _COUNT,
+        "failed_reasons": _BY_REASON,
+        "reminders_sent": _COUNT,
+        "scanner_clicks_filtered": _COUNT,
+        "scanner": {
+            "type": "object",
+            "description": "link scanners' clicks: answers held back, held awaiting a person, trap hits",
+            "properties": {"answers_held": _COUNT, "awaiting_confirmation": _COUNT, "trap_hits": _COUNT},
+        },
+        "responded": _COUNT,
+        "response_rate": {"type": ["number", "null"], "description": "responded / sent, a fraction"},
+        "comments": _COUNT,
+        "comment_rate": {"type": ["number", "null"], "description": "comments / responded, a fraction"},
+    },
+}
 
 
 def campaign_stats(campaign_id: str) -> dict:

@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib import mail
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import metrics, personalize, themes
+from chalicelib.core import metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
@@ -220,16 +220,32 @@ def _history(status: str, note: str, by: str, now: float) -> Any:
     return Invitation.loop_history.set((Invitation.loop_history | []).append([entry]))
 
 
+# The body of POST /api/responses/{id}/loop, declared once: set_loop_status reads its statuses and the
+# note's limit from it, and chalicelib.admin.openapi publishes it.
+LOOP_UPDATE_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {
+            "enum": list(LOOP_STATUSES),
+            "description": "contacted and resolved stop the case's clock",
+        },
+        "note": {"type": "string", "maxLength": 2000, "description": "what was said or done"},
+    },
+}
+
+
 def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invitation:
     """A CX lead records what happened: contacted (the case's clock stops), resolved, with a note."""
+    fields = LOOP_UPDATE_BODY["properties"]
     if not isinstance(body, Mapping):
         raise ValidationError("Send {status, note}.")
     status = body.get("status")
-    if status not in LOOP_STATUSES:
-        raise ValidationError(f"status is one of {', '.join(LOOP_STATUSES)}.", "status")
-    note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > 2000:
-        raise ValidationError("note is text of at most 2,000 characters.", "note")
+    if status not in fields["status"]["enum"]:
+        raise ValidationError(f"status is one of {', '.join(fields['status']['enum'])}.", "status")
+    note, limit = body.get("note", ""), fields["note"]["maxLength"]
+    if not isinstance(note, str) or len(note) > limit:
+        raise ValidationError(f"note is text of at most {limit:,} characters.", "note")
     actions: list = [Invitation.loop_status.set(status), _history(status, note.strip(), by, now)]
     if status in ("contacted", "resolved"):
         actions += [
@@ -249,6 +265,64 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
     except ConditionFailed:
         raise NotFound(f"No response {invitation_id!r}.", "response_id") from None
     return Invitation.from_raw_data(raw)
+
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_TIME_OR_NULL = {"type": ["number", "null"], "description": "epoch seconds"}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+# What response_json returns, declared once for chalicelib.admin.openapi.
+RESPONSE_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "campaign_id", "email", "answers", "acknowledgement", "loop", "link"],
+    "properties": {
+        "id": {"type": "string"},
+        "campaign_id": {"type": "string"},
+        "email": {"type": "string"},
+        "properties": {"type": "object", "description": "the contact's properties when invited"},
+        "answers": {"type": "object", "description": "question id to answer"},
+        "comment": _TEXT_OR_NULL,
+        "score": {"type": ["integer", "null"], "description": "the NPS answer, 0 to 10"},
+        "category": {"enum": [*nps.CATEGORIES, None]},
+        "themes": {"type": "array", "items": {"type": "string"}, "description": "the comment's themes"},
+        "answered_at": _TIME_OR_NULL,
+        "updated_at": _TIME_OR_NULL,
+        "evidence": {**_TEXT_OR_NULL, "description": "what showed a person answered, not a link scanner"},
+        "acknowledgement": {
+            "type": "object",
+            "properties": {
+                "state": _TEXT_OR_NULL,
+                "due_at": _TIME_OR_NULL,
+                "sent_at": _TIME_OR_NULL,
+                "subject": _TEXT_OR_NULL,
+                "attempts": {"type": "integer"},
+                "error": _TEXT_OR_NULL,
+            },
+        },
+        "loop": {
+            "type": "object",
+            "properties": {
+                "status": {"enum": [*LOOP_STATUSES, None]},
+                "contacted_at": _TIME_OR_NULL,
+                "resolved_at": _TIME_OR_NULL,
+                "case_due_at": {**_NUMBER_OR_NULL, "description": "when the case is overdue, epoch seconds"},
+                "alerted_at": _TIME_OR_NULL,
+                "history": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "at": {"type": "number"},
+                            "status": {"enum": list(LOOP_STATUSES)},
+                            "note": {"type": "string"},
+                            "by": {"type": "string", "description": "the token's name"},
+                        },
+                    },
+                },
+            },
+        },
+        "link": {"type": "string", "description": "this response in the admin API"},
+    },
+}
 
 
 def response_json(invitation: Invitation, campaign: CampaignView | None, settings: Settings) -> dict:
@@ -290,7 +364,20 @@ def _plain_entry(entry: Any) -> dict:
     return entry.as_dict() if hasattr(entry, "as_dict") else dict(entry)
 
 
-_PROPERTY_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]{0,63}):(.{1,200})$")
+# The `property` query parameter of GET /api/campaigns/{id}/responses, declared once: parse_property_filter
+# matches its pattern, and chalicelib.admin.openapi publishes it.
+PROPERTY_FILTER: dict[str, Any] = {
+    "name": "property",
+    "in": "query",
+    "schema": {
+        "anyOf": [
+            {"type": "string", "pattern": r"^([A-Za-z_][A-Za-z0-9_.-]{0,63}):(.{1,200})$", "example": "plan:pro"},
+            {"const": ""},
+        ]
+    },
+    "description": "name:value of a contact property; empty or absent: every response",
+}
+_PROPERTY_FILTER = re.compile(PROPERTY_FILTER["schema"]["anyOf"][0]["pattern"])
 
 
 def parse_property_filter(raw: str | None) -> tuple[str, str] | None:
@@ -298,8 +385,26 @@ def parse_property_filter(raw: str | None) -> tuple[str, str] | None:
         return None
     found = _PROPERTY_FILTER.match(raw)
     if not found:
-        raise ValidationError("property filters look like plan:pro.", "property")
+        raise ValidationError("property filters look like plan:pro.", PROPERTY_FILTER["name"])
     return found.group(1), found.group(2)
+
+
+_HOURS = {"type": ["number", "null"], "description": "mean in hours; null before the first"}
+# What loop_report returns, declared once for chalicelib.admin.openapi.
+LOOP_REPORT_JSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "responses": {"type": "integer"},
+        "acknowledged": {"type": "integer"},
+        "mean_hours_to_acknowledge": _HOURS,
+        "cases_opened": {"type": "integer"},
+        "contacted": {"type": "integer"},
+        "mean_hours_to_contact": _HOURS,
+        "resolved": {"type": "integer"},
+        "mean_hours_to_close": _HOURS,
+        "cases_overdue": {"type": "integer", "description": "open cases past their target time"},
+    },
+}
 
 
 def loop_report(counts: Mapping[str, int], overdue: int) -> dict:

@@ -181,11 +181,23 @@ def _columns(header: list[str], delimiter: str) -> tuple[list[str], int]:
     return names, emails[0]
 
 
+# The JSON body of POST /api/campaigns/{id}/recipients, declared once: parse_json reads its limit, and
+# chalicelib.admin.openapi publishes it.
+RECIPIENTS_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["recipients"],
+    "properties": {"recipients": {"type": "array", "maxItems": MAX_ROWS, "items": contacts.RECIPIENT_SCHEMA}},
+}
+
+
 def parse_json(items: Any) -> list[tuple[int, Any]]:
+    """The rows of a JSON import, numbered from 0; a ValidationError on `recipients` when it is not a list
+    or longer than RECIPIENTS_BODY allows."""
+    limit = RECIPIENTS_BODY["properties"]["recipients"]["maxItems"]
     if not isinstance(items, list):
         raise ValidationError("recipients is a list of {email, properties} objects.", "recipients")
-    if len(items) > MAX_ROWS:
-        raise ValidationError(f"At most {MAX_ROWS:,} recipients per import.", "recipients")
+    if len(items) > limit:
+        raise ValidationError(f"At most {limit:,} recipients per import.", "recipients")
     return list(enumerate(items))
 
 
@@ -302,6 +314,34 @@ def _enrol(campaign_id: str, email: str, now: float) -> None:
     """Recurring campaigns keep a member list: asked again every N days until removed."""
     if put_new(Member(campaign_id, email, added_at=now)) is not None:
         update(Member, campaign_id, [Member.removed_at.remove()], range_key=email)
+
+
+# What status returns (and start, with rejected_rows), declared once for chalicelib.admin.openapi.
+IMPORT_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "campaign_id", "status", "rows", "accepted", "rejected"],
+    "properties": {
+        "id": {"type": "string"},
+        "campaign_id": {"type": "string"},
+        "status": {"enum": ["running", "done"]},
+        "rows": {"type": "integer"},
+        "accepted": {"type": "integer"},
+        "duplicates_merged": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "invited": {"type": ["integer", "null"]},
+        "already_invited": {"type": ["integer", "null"]},
+        "chunks": {
+            "type": "object",
+            "description": "chunks of 500 recipients written so far, of all",
+            "properties": {"done": {"type": ["integer", "null"]}, "total": {"type": ["integer", "null"]}},
+        },
+        "rejected_rows": {
+            "type": "array",
+            "description": "every rejected row; only in the answer to the import itself",
+            "items": contacts.REJECTION_JSON,
+        },
+    },
+}
 
 
 def status(import_id: str) -> dict:
