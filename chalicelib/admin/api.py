@@ -13,7 +13,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from chalicelib import mail
@@ -25,7 +25,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import NotFound, PayloadTooLarge, ValidationError
 from chalicelib.core.signing import sign, verify
 from chalicelib.insight import digest_recipients, reports, stats
-from chalicelib.loop import followups
+from chalicelib.loop import casework, followups
 from chalicelib.queue import get_queue
 from chalicelib.sending import delivery, imports, invitations, ledger
 from chalicelib.store import bind
@@ -305,33 +305,31 @@ def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
     raise ValidationError("Upload the CSV as a form field named `file`.", "file")
 
 
+def response_filter(campaign: campaigns.CampaignView, query: dict[str, str]) -> casework.ResponseFilter:
+    """The filters of a responses list or export: category, loop_status, since, until (ISO times),
+    property (plan:pro), theme and q (a phrase of the comment, whatever its case)."""
+    return casework.ResponseFilter(
+        category=query.get("category") or None,
+        loop_status=query.get("loop_status") or None,
+        since=parse_time(query["since"], "since") if query.get("since") else None,
+        until=parse_time(query["until"], "until") if query.get("until") else None,
+        prop=followups.parse_property_filter(query.get("property")),
+        theme=query.get("theme") or None,
+        text=query.get("q") or None,
+    ).check(campaign)
+
+
 def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
-    """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
+    """A campaign's responses, newest first, filtered (see response_filter); a page may hold fewer
+    than `limit` while `next_cursor` is set, when a theme or search reads past many that do not match."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
-    since = parse_time(query["since"], "since") if query.get("since") else 0
-    until = parse_time(query["until"], "until") if query.get("until") else 10**11
-    condition = None
-    for field in ("category", "loop_status"):
-        if query.get(field):
-            clause = getattr(Invitation, field) == query[field]
-            condition = clause if condition is None else condition & clause
-    prop = followups.parse_property_filter(query.get("property"))
-    if prop:
-        clause = Invitation.properties[prop[0]] == prop[1]
-        condition = clause if condition is None else condition & clause
-    bind()
-    page = Invitation.responses.query(
-        campaign_id,
-        Invitation.answered_at.between(since, until),
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=_decode(query.get("cursor")),
+    found, cursor = casework.find_responses(
+        campaign, response_filter(campaign, query), _decode(query.get("cursor")), limit
     )
     settings = get_settings()
-    rows = [followups.response_json(i, campaign, settings) for i in page]
-    return 200, {"responses": rows, "next_cursor": _encode(page.last_evaluated_key)}
+    rows = [followups.response_json(i, campaign, settings) for i in found]
+    return 200, {"responses": rows, "next_cursor": _encode(cursor)}
 
 
 def get_response(response_id: str) -> tuple[int, dict]:
@@ -399,16 +397,20 @@ def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dic
     return 200, reports.trend_for(campaign, segment, weeks, reports.parse_day(query.get("until"), "until"), now)
 
 
-def responses_csv(campaign_id: str, query: dict[str, str]) -> tuple[int, str, dict]:
-    """One page of responses as CSV; a `Link: <...>; rel="next"` header names the next page."""
+def responses_csv(campaign_id: str, query: dict[str, str], path: str | None = None) -> tuple[int, str, dict]:
+    """One page of responses as CSV, filtered as list_responses is; a `Link: <...>; rel="next"` header
+    names the next page, at `path` (default: this API's CSV path) with the same filters."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query.get("limit"), CSV_PAGE, "limit", 1, MAX_CSV_PAGE)
-    text, cursor = reports.export_page(campaign, _decode(query.get("cursor")), limit)
+    wanted = response_filter(campaign, query)
+    text, cursor = reports.export_page(campaign, _decode(query.get("cursor")), limit, wanted)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
     }
     if cursor:
-        url = f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv"
-        headers["Link"] = f'<{url}?limit={limit}&cursor={quote(_encode(cursor) or "")}>; rel="next"'
+        url = get_settings().base_url + (path or f"/api/campaigns/{campaign_id}/responses.csv")
+        kept = {k: v for k, v in query.items() if k not in ("limit", "cursor") and v}
+        following = urlencode({**kept, "limit": limit, "cursor": _encode(cursor) or ""})
+        headers["Link"] = f'<{url}?{following}>; rel="next"'
     return 200, text, headers

@@ -30,6 +30,7 @@ CURSOR = {
     "description": "next_cursor of the previous page",
 }
 LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+RESPONSE_FILTERS = ("category", "loop_status", "since", "until", "property", "theme", "q")
 SEGMENT = {
     "name": "segment",
     "in": "query",
@@ -495,8 +496,9 @@ def document(base_url: str) -> dict:
             },
             "/api/campaigns/{campaign_id}/responses": {
                 "get": _op(
-                    "Responses, newest first: filter by category, loop_status, since/until (ISO 8601) and "
-                    "property (name:value); paged with limit and cursor",
+                    "Responses, newest first: filter by category, loop_status, since/until (ISO 8601), "
+                    "property (name:value), theme and q (a phrase of the comment, any case); paged with limit "
+                    "and cursor (a page may hold fewer than limit while next_cursor is set)",
                     200,
                     {
                         "type": "object",
@@ -508,10 +510,7 @@ def document(base_url: str) -> dict:
                     400,
                     404,
                     params=[CAMPAIGN_ID, LIMIT, CURSOR]
-                    + [
-                        {"name": n, "in": "query", "schema": {"type": "string"}}
-                        for n in ("category", "loop_status", "since", "until", "property")
-                    ],
+                    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in RESPONSE_FILTERS],
                 ),
             },
             "/api/campaigns/{campaign_id}/loop": {
@@ -645,7 +644,8 @@ def document(base_url: str) -> dict:
                     "comment, every question, every property, loop status. Paged: each page is a complete CSV "
                     "(its property columns are the segment properties, then those present in the page); a `Link: "
                     '<...>; rel="next"` header gives the next page until the last. Cells starting with = + - @ tab '
-                    "or carriage return are prefixed with ' so spreadsheets do not run them as formulas.",
+                    "or carriage return are prefixed with ' so spreadsheets do not run them as formulas. Takes the "
+                    "filters of the responses list; the Link keeps them.",
                     200,
                     {"type": "string"},
                     400,
@@ -654,7 +654,8 @@ def document(base_url: str) -> dict:
                         CAMPAIGN_ID,
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                         CURSOR | {"description": "from the Link header of the previous page"},
-                    ],
+                    ]
+                    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in RESPONSE_FILTERS],
                 )
                 | {
                     "responses": _responses(200, {"type": "string"}, 400, 404)
