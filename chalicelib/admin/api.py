@@ -397,9 +397,12 @@ def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dic
     return 200, reports.trend_for(campaign, segment, weeks, reports.parse_day(query.get("until"), "until"), now)
 
 
-def responses_csv(campaign_id: str, query: dict[str, str], path: str | None = None) -> tuple[int, str, dict]:
+def responses_csv(
+    campaign_id: str, query: dict[str, str], link: tuple[str, dict[str, str]] | None = None
+) -> tuple[int, str, dict]:
     """One page of responses as CSV, filtered as list_responses is; a `Link: <...>; rel="next"` header
-    names the next page, at `path` (default: this API's CSV path) with the same filters."""
+    names the next page: `link` is (the URL, the query it keeps), by default this API's CSV URL and the
+    same filters; limit and cursor are added."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query.get("limit"), CSV_PAGE, "limit", 1, MAX_CSV_PAGE)
     wanted = response_filter(campaign, query)
@@ -409,8 +412,8 @@ def responses_csv(campaign_id: str, query: dict[str, str], path: str | None = No
         "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
     }
     if cursor:
-        url = get_settings().base_url + (path or f"/api/campaigns/{campaign_id}/responses.csv")
-        kept = {k: v for k, v in query.items() if k not in ("limit", "cursor") and v}
-        following = urlencode({**kept, "limit": limit, "cursor": _encode(cursor) or ""})
-        headers["Link"] = f'<{url}?{following}>; rel="next"'
+        url, kept = link or (f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv", query)
+        following = {k: v for k, v in kept.items() if k not in ("limit", "cursor") and v}
+        following |= {"limit": str(limit), "cursor": _encode(cursor) or ""}
+        headers["Link"] = f'<{url}?{urlencode(following)}>; rel="next"'
     return 200, text, headers
