@@ -26,6 +26,13 @@ class RateDrop:
     previous: str
     change: nps.ProportionChange
 
+    @property
+    def words(self) -> str:
+        """ "41% in week 2026-W46, 28% in week 2026-W47 (p < 0.001)"."""
+        before, now = self.change.previous.share or 0, self.change.current.share or 0
+        p = nps.format_p(self.change.p_value or 0)
+        return f"{100 * before:.0f}% in week {self.previous}, {100 * now:.0f}% in week {self.week} ({p})"
+
 
 def falling_response_rate(campaign: CampaignView, now: float) -> RateDrop | None:
     """The drop of the last complete week against the week before, or None when the rate did not
