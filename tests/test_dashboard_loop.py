@@ -136,7 +136,7 @@ def test_a_bad_filter_is_shown_next_to_its_field_keeping_what_was_typed(client, 
     bad_day = client.http.get(f"{base}&since=yesterday&q=price", headers=session_headers())
     body = html(bad_day)
     assert bad_day.status_code == 400
-    assert 'id="f-since" name="since" value="yesterday" aria-invalid="true"' in body
+    assert 'type="text" id="f-since" name="since" value="yesterday" aria-invalid="true"' in body
     assert 'id="f-since-error">since is a day such as 2026-09-01.' in body
     assert 'name="q" value="price"' in body
     no_value = html(client.http.get(f"{base}&property=plan", headers=session_headers()))

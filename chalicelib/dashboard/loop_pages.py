@@ -126,6 +126,7 @@ def responses(ctx: Ctx) -> Response:
         first_page=f"/dashboard/responses?{urlencode(kept)}",
         next_page=f"/dashboard/responses?{urlencode({**kept, 'cursor': next_cursor})}" if next_cursor else "",
         export=f"/dashboard/export.csv?{urlencode(kept)}",
+        day_inputs={name: "date" if _is_day(form[name]) else "text" for name in ("since", "until")},
         categories=casework.CATEGORIES,
         loop_states=casework.LOOP_STATES,
         zone_time=zone_time,
@@ -233,6 +234,16 @@ def api_query(campaign: CampaignView, form: dict[str, str]) -> dict[str, str]:
             raise ValidationError(f"Give the value of {form['property']} to keep.", "value")
         query["property"] = f"{form['property']}:{form['value']}"
     return query
+
+
+def _is_day(value: str) -> bool:
+    """Empty or a day: what an <input type="date"> may hold (anything else is shown as text, as typed)."""
+    if not value:
+        return True
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
 
 
 def _chosen(sent: list[CampaignView], wanted: str) -> CampaignView | None:
