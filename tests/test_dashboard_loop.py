@@ -137,7 +137,7 @@ def test_a_bad_filter_is_shown_next_to_its_field_keeping_what_was_typed(client, 
     body = html(bad_day)
     assert bad_day.status_code == 400
     assert 'type="text" id="f-since" name="since" value="yesterday" aria-invalid="true"' in body
-    assert 'id="f-since-error">since is a day such as 2026-09-01.' in body
+    assert 'id="f-since-error">Answered from is a day such as 2026-09-01.' in body
     assert 'name="q" value="price"' in body
     no_value = html(client.http.get(f"{base}&property=plan", headers=session_headers()))
     assert 'id="f-value-error">Give the value of plan to keep.' in no_value

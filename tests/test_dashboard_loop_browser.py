@@ -152,7 +152,7 @@ def test_a_lead_works_a_fresh_detractor_through_the_loop_and_exports(app_url, ou
     assert [(r["email"], r["category"], r["loop_status"]) for r in rows] == [(CUSTOMER, "detractor", "contacted")]
 
     page.goto(f"{app_url}/dashboard/responses?campaign={sent.campaign.id}&since=yesterday")
-    expect(page.locator("#f-since-error")).to_have_text("since is a day such as 2026-09-01.")
+    expect(page.locator("#f-since-error")).to_have_text("Answered from is a day such as 2026-09-01.")
     checked.check("responses-error")
 
     assert nu_errors(checked.html, tmp_path / "nu") == []

@@ -23,7 +23,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.dashboard.web import Ctx, page, redirect, view
-from chalicelib.insight import falling, reports
+from chalicelib.insight import falling
 from chalicelib.loop import casework, followups
 
 routes = Blueprint(__name__)
@@ -223,10 +223,13 @@ def api_query(campaign: CampaignView, form: dict[str, str]) -> dict[str, str]:
     property and its value become `name:value`; a day that is not one raises ValidationError on its field."""
     zone = ZoneInfo(campaign.timezone)
     query = {name: form[name] for name in ("category", "loop_status", "theme", "q") if form.get(name)}
-    for field, at in (("since", time(0)), ("until", time(23, 59, 59))):
-        day: date | None = reports.parse_day(form.get(field), field)
-        if day:
-            query[field] = datetime.combine(day, at, zone).isoformat()
+    for field, at, label in (("since", time(0), "Answered from"), ("until", time(23, 59, 59), "Answered until")):
+        if not _is_day(form.get(field, "")):
+            raise ValidationError(f"{label} is a day such as 2026-09-01.", field)
+        if form.get(field):
+            query[field] = datetime.combine(date.fromisoformat(form[field]), at, zone).isoformat()
+    if query.get("since") and query.get("until") and form["since"] > form["until"]:
+        raise ValidationError("Answered from is after Answered until.", "since")
     if form.get("property") or form.get("value"):
         if form.get("property") not in campaign.segments:
             raise ValidationError("Choose one of the campaign's segment properties.", "property")
