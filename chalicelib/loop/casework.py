@@ -124,11 +124,12 @@ def find_responses(
     found: list[Invitation] = []
     for page in pages:
         items = [Invitation.from_raw_data(raw) for raw in page.get("Items", [])]
-        for invitation in items:
+        for at, invitation in enumerate(items):
             if wanted.keeps(invitation, campaign):
                 found.append(invitation)
                 if len(found) >= limit:
-                    more = invitation is not items[-1] or pages.last_evaluated_key is not None
+                    rest = any(wanted.keeps(later, campaign) for later in items[at + 1 :])
+                    more = rest or pages.last_evaluated_key is not None
                     return found, index_key(invitation) if more else None
         if pages.total_scanned_count >= MAX_EXAMINED:
             break
