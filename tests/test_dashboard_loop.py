@@ -143,6 +143,9 @@ def test_a_bad_filter_is_shown_next_to_its_field_keeping_what_was_typed(client, 
     assert 'id="f-value-error">Give the value of plan to keep.' in no_value
     unknown_theme = html(client.http.get(f"{base}&theme=shipping", headers=session_headers()))
     assert 'id="f-theme-error">theme is one of this campaign' in unknown_theme
+    forged = client.http.get(f"{base}&cursor=e30.forged", headers=session_headers())
+    assert forged.status_code == 400
+    assert '<p class="notice bad" role="alert">That cursor is not one this API gave out.</p>' in html(forged)
 
 
 def test_responses_page_through_with_the_filters_kept(client, answered, monkeypatch):

@@ -257,10 +257,11 @@ def _chosen(sent: list[CampaignView], wanted: str) -> CampaignView | None:
 
 
 def _field_error(error: CloseloopError | None) -> dict | None:
-    """The error as the templates show it, on the form field it concerns (`since` for the API's `cursor`)."""
+    """The error as the templates show it, on the form field it concerns (the API's `status` is `action`);
+    one that no field shows (a cursor from elsewhere) stands above the form."""
     if error is None:
         return None
-    field = {"status": "action", "cursor": "since"}.get(error.field or "", error.field or "")
+    field = {"status": "action"}.get(error.field or "", error.field or "")
     return {"field": field, "message": error.message}
 
 
