@@ -289,3 +289,24 @@ def test_open_the_response_in_an_alert_leads_through_sign_in_to_its_page(client,
 def test_an_unknown_response_is_a_404_page(client, answered):
     response = client.http.get("/dashboard/responses/nope", headers=session_headers())
     assert response.status_code == 404 and "No response" in html(response)
+
+
+def test_no_input_makes_the_loop_pages_fail(client, answered):
+    headers = session_headers()
+    campaign = answered.campaign.id
+    for path in (
+        f"/dashboard/responses?campaign={campaign}&category=%FF",
+        f"/dashboard/responses?campaign={campaign}&q=" + "x" * 201,
+        f"/dashboard/responses?campaign={campaign}&since=2026-13-01",
+        f"/dashboard/responses?campaign={campaign}&since=2026-11-02&until=2026-11-01",
+        f"/dashboard/responses?campaign={campaign}&property=plan:pro&value=x",
+        f"/dashboard/responses?campaign={campaign}&loop_status=lost",
+        "/dashboard/responses?campaign=nope",
+        "/dashboard/export.csv",
+        f"/dashboard/export.csv?campaign={campaign}&limit=0",
+        f"/dashboard/export.csv?campaign={campaign}&cursor=forged",
+        "/dashboard/responses/%00",
+    ):
+        response = client.http.get(path, headers=headers)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+        assert response.headers["Content-Type"].startswith("text/html"), path
