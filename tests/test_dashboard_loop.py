@@ -16,7 +16,7 @@ from chalicelib.core import counters
 from chalicelib.core.config import get_settings
 from chalicelib.dashboard import loop_pages
 from chalicelib.insight import reports
-from chalicelib.loop import followups
+from chalicelib.loop import casework, followups
 from chalicelib.store.counts import add
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
@@ -310,3 +310,20 @@ def test_no_input_makes_the_loop_pages_fail(client, answered):
         response = client.http.get(path, headers=headers)
         assert 400 <= response.status_code < 500, (path, response.status_code)
         assert response.headers["Content-Type"].startswith("text/html"), path
+
+
+def test_a_rare_search_reads_a_bounded_slice_per_page_and_the_next_link_goes_on(client, answered, monkeypatch):
+    monkeypatch.setattr(casework, "READ_PAGE", 2)
+    monkeypatch.setattr(casework, "MAX_EXAMINED", 2)  # as 2,000 of many thousands, at a small scale
+    headers = session_headers()
+    path = f"/dashboard/responses?campaign={answered.campaign.id}&q=never"
+    found, pages = [], 0
+    while path:
+        body = html(client.http.get(path, headers=headers))
+        found += rows_of(body)
+        pages += 1
+        following = body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0] if 'rel="next"' in body else ""
+        path = following.replace("&amp;", "&")
+        if pages == 1:
+            assert "No response on this page matches these filters." in body and path  # read 2, none matched
+    assert found == ["angry@example.com"] and pages == 3
