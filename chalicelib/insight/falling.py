@@ -28,7 +28,7 @@ class RateDrop:
 
     @property
     def words(self) -> str:
-        """ "41% in week 2026-W46, 28% in week 2026-W47 (p < 0.001)"."""
+        """The drop in words: "41% in week 2026-W46, 28% in week 2026-W47 (p < 0.001)"."""
         before, now = self.change.previous.share or 0, self.change.current.share or 0
         p = nps.format_p(self.change.p_value or 0)
         return f"{100 * before:.0f}% in week {self.previous}, {100 * now:.0f}% in week {self.week} ({p})"
