@@ -327,3 +327,11 @@ def test_a_rare_search_reads_a_bounded_slice_per_page_and_the_next_link_goes_on(
         if pages == 1:
             assert "No response on this page matches these filters." in body and path  # read 2, none matched
     assert found == ["angry@example.com"] and pages == 3
+
+
+def test_before_any_campaign_has_sent_the_pages_say_so(client):
+    headers = session_headers("viewer")
+    queue = html(client.http.get("/dashboard", headers=headers))
+    assert "across 0 campaigns" in queue and "No case is past its target time." in queue
+    listed = client.http.get("/dashboard/responses", headers=headers)
+    assert listed.status_code == 200 and "No campaign has sent its survey yet" in html(listed)
