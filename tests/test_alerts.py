@@ -54,10 +54,13 @@ def test_a_detractor_alerts_the_team_by_email_and_slack_once(client, outbox, rec
     assert alert["Reply-To"] == "upset@example.com"
     text = alert.get_body(("plain",)).get_content()
     assert "Too <expensive> & slow" in text and "plan: enterprise" in text and "Themes:    pricing" in text
-    assert f"/api/responses/{invitation_of(sent, 'upset@example.com').id}" in text
+    page = f"http://127.0.0.1:8000/dashboard/responses/{invitation_of(sent, 'upset@example.com').id}"
+    assert f"Open the response: {page}" in text
     assert "&lt;expensive&gt; &amp; slow" in alert.get_body(("html",)).get_content()
+    assert f'<a href="{page}">Open the response</a>' in alert.get_body(("html",)).get_content()
     [slack] = receiver.on("/slack")
     assert "Too &lt;expensive&gt; &amp; slow" in slack["json"]["text"]
+    assert f"<{page}|Open the response>" in slack["json"]["text"]
     assert slack["json"]["blocks"][0]["text"]["type"] == "mrkdwn"
     # the applier runs again, the queue redelivers the event: nothing is sent twice
     apply_pending()

@@ -284,11 +284,11 @@ def test_themes_comments_and_open_cases_with_links_and_escaped_text(env):
     text, html = text_of(built), html_of(built)
     assert "  pricing: 4 (67% of comments), 1 in week 46" in text
     assert '2/10 from bob@example.com, Sat 21 Nov 10:00: "Too expensive <script>alert("x")</script>"' in text
-    assert "http://127.0.0.1:8000/api/responses/inv1" in text
+    assert "http://127.0.0.1:8000/dashboard/responses/inv1" in text
     assert "Detractors still waiting for a personal contact: 1" in text
     assert 'eve@example.com (0/10), waiting 85 hours: "Never again"' in text
     assert "<script>" not in html and "Too expensive &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert 'href="http://127.0.0.1:8000/api/responses/inv2"' in html and 'href="mailto:eve%40example.com"' in html
+    assert 'href="http://127.0.0.1:8000/dashboard/responses/inv2"' in html and 'href="mailto:eve%40example.com"' in html
 
 
 def test_every_digest_carries_the_one_click_headers_and_a_preferences_link(env):

@@ -86,3 +86,32 @@ def test_responses_are_listed_with_filters_and_paging(client, outbox):
     one = client.http.get(f"/api/responses/{everything[0]['id']}", headers=admin_headers()).json_body["response"]
     assert one["comment"] == "c5" and one["acknowledgement"]["state"] == "due"
     assert client.http.get("/api/responses/nope", headers=admin_headers()).status_code == 404
+
+
+def test_responses_are_found_by_theme_and_words_and_exported_with_the_same_filters(client, outbox):
+    comments = ["Too EXPENSIVE", "support was slow", "price is fine, support great", "love it"]
+    people = [{"email": f"t{i}@example.com"} for i in range(len(comments))]
+    sent = launch(outbox, people, options={"themes": {"pricing": ["price", "expensive"], "support": ["support"]}})
+    for person, comment in zip(people, comments, strict=True):
+        submit(client, sent.pages[person["email"]], {"q_nps": "5", "comment": comment})
+    apply_pending()
+    base = f"/api/campaigns/{sent.campaign.id}/responses"
+
+    def emails(query):
+        response = client.http.get(f"{base}?{query}", headers=admin_headers())
+        assert response.status_code == 200, response.json_body
+        return sorted(r["email"] for r in response.json_body["responses"])
+
+    assert emails("theme=pricing") == ["t0@example.com", "t2@example.com"]
+    assert emails("q=Support") == ["t1@example.com", "t2@example.com"]  # whatever the case
+    assert emails("theme=support&q=slow") == ["t1@example.com"]
+    for query, field in (("theme=shipping", "theme"), ("category=angry", "category"), ("loop_status=x", "loop_status")):
+        refused = client.http.get(f"{base}?{query}", headers=admin_headers())
+        assert refused.status_code == 400 and refused.json_body["error"]["field"] == field
+    first = client.http.get(f"{base}.csv?theme=support&limit=1", headers=admin_headers())
+    link = first.headers["Link"].split(">")[0].removeprefix("<").removeprefix(get_settings().base_url)
+    assert "theme=support" in link
+    second = client.http.get(link, headers=admin_headers())
+    rows = [line.split(",")[1] for page in (first, second) for line in page.body.decode().splitlines()[1:]]
+    assert rows == ["t1@example.com", "t2@example.com"]
+    assert "Link" not in second.headers

@@ -13,7 +13,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from chalicelib import mail
@@ -25,7 +25,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import NotFound, PayloadTooLarge, ValidationError
 from chalicelib.core.signing import sign, verify
 from chalicelib.insight import digest_recipients, reports, stats
-from chalicelib.loop import followups
+from chalicelib.loop import casework, followups
 from chalicelib.queue import get_queue
 from chalicelib.sending import delivery, imports, invitations, ledger
 from chalicelib.store import bind
@@ -430,48 +430,47 @@ def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
 
 _TIME = "an ISO 8601 time with its offset, e.g. 2026-12-01T09:00:00+01:00"
 RESPONSE_FILTERS: list[dict[str, Any]] = [
-    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "promoter, passive or detractor"},
-    {
-        "name": "loop_status",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": ", ".join(followups.LOOP_STATUSES),
-    },
+    {"name": "category", "in": "query", "schema": {"type": "string", "enum": list(casework.CATEGORIES)}},
+    {"name": "loop_status", "in": "query", "schema": {"type": "string", "enum": list(casework.LOOP_STATES)}},
     {"name": "since", "in": "query", "schema": {"type": "string"}, "description": f"answered at or after: {_TIME}"},
     {"name": "until", "in": "query", "schema": {"type": "string"}, "description": f"answered at or before: {_TIME}"},
     followups.PROPERTY_FILTER,
+    {"name": "theme", "in": "query", "schema": {"type": "string"}, "description": "one of the campaign's themes"},
+    {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": casework.MAX_SEARCH},
+        "description": "a phrase of the comment, whatever its case",
+    },
 ]
 RESPONSES_JSON = _envelope(responses={"type": "array", "items": followups.RESPONSE_JSON}, next_cursor=_NEXT_CURSOR)
 
 
+def response_filter(campaign: campaigns.CampaignView, query: dict[str, str]) -> casework.ResponseFilter:
+    """The filters of a responses list or export: category, loop_status, since, until (ISO times),
+    property (plan:pro), theme and q (a phrase of the comment, whatever its case)."""
+    return casework.ResponseFilter(
+        category=query.get("category") or None,
+        loop_status=query.get("loop_status") or None,
+        since=parse_time(query["since"], "since") if query.get("since") else None,
+        until=parse_time(query["until"], "until") if query.get("until") else None,
+        prop=followups.parse_property_filter(query.get("property")),
+        theme=query.get("theme") or None,
+        text=query.get("q") or None,
+    ).check(campaign)
+
+
 def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
-    """A campaign's responses, newest first, filtered by category, loop status, dates and a property."""
+    """A campaign's responses, newest first, filtered (see response_filter); a page may hold fewer
+    than `limit` while `next_cursor` is set, when a theme or search reads past many that do not match."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query, PAGE_LIMIT)
-    category, loop_status, since, until, prop = (query.get(param["name"]) for param in RESPONSE_FILTERS)
-    since = parse_time(since, "since") if since else 0
-    until = parse_time(until, "until") if until else 10**11
-    condition = None
-    for attribute, wanted in ((Invitation.category, category), (Invitation.loop_status, loop_status)):
-        if wanted:
-            clause = attribute == wanted
-            condition = clause if condition is None else condition & clause
-    prop = followups.parse_property_filter(prop)
-    if prop:
-        clause = Invitation.properties[prop[0]] == prop[1]
-        condition = clause if condition is None else condition & clause
-    bind()
-    page = Invitation.responses.query(
-        campaign_id,
-        Invitation.answered_at.between(since, until),
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=_decode(query, PAGE_CURSOR),
+    found, cursor = casework.find_responses(
+        campaign, response_filter(campaign, query), _decode(query, PAGE_CURSOR), limit
     )
     settings = get_settings()
-    rows = [followups.response_json(i, campaign, settings) for i in page]
-    return 200, {"responses": rows, "next_cursor": _encode(page.last_evaluated_key)}
+    rows = [followups.response_json(i, campaign, settings) for i in found]
+    return 200, {"responses": rows, "next_cursor": _encode(cursor)}
 
 
 RESPONSE_JSON = _envelope(response=followups.RESPONSE_JSON)
@@ -598,16 +597,23 @@ CSV_LIMIT = PAGE_LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum":
 CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page"}
 
 
-def responses_csv(campaign_id: str, query: dict[str, str]) -> tuple[int, str, dict]:
-    """One page of responses as CSV; a `Link: <...>; rel="next"` header names the next page."""
+def responses_csv(
+    campaign_id: str, query: dict[str, str], link: tuple[str, dict[str, str]] | None = None
+) -> tuple[int, str, dict]:
+    """One page of responses as CSV, filtered as list_responses is; a `Link: <...>; rel="next"` header
+    names the next page: `link` is (the URL, the query it keeps), by default this API's CSV URL and the
+    same filters; limit and cursor are added."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query, CSV_LIMIT)
-    text, cursor = reports.export_page(campaign, _decode(query, CSV_CURSOR), limit)
+    wanted = response_filter(campaign, query)
+    text, cursor = reports.export_page(campaign, _decode(query, CSV_CURSOR), limit, wanted)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
     }
     if cursor:
-        url = f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv"
-        headers["Link"] = f'<{url}?limit={limit}&cursor={quote(_encode(cursor) or "")}>; rel="next"'
+        url, kept = link or (f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv", query)
+        following = {k: v for k, v in kept.items() if k not in ("limit", "cursor") and v}
+        following |= {"limit": str(limit), "cursor": _encode(cursor) or ""}
+        headers["Link"] = f'<{url}?{urlencode(following)}>; rel="next"'
     return 200, text, headers

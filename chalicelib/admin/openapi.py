@@ -274,8 +274,9 @@ def _paths() -> dict[str, Any]:
         },
         "/api/campaigns/{campaign_id}/responses": {
             "get": _op(
-                "Responses, newest first: filter by category, loop_status, since/until (ISO 8601) and "
-                "property (name:value); paged with limit and cursor",
+                "Responses, newest first: filter by category, loop_status, since/until (ISO 8601), "
+                "property (name:value), theme and q (a phrase of the comment, any case); paged with limit "
+                "and cursor (a page may hold fewer than limit while next_cursor is set)",
                 200,
                 api.RESPONSES_JSON,
                 400,
@@ -360,12 +361,13 @@ def _paths() -> dict[str, Any]:
                 "comment, every question, every property, loop status. Paged: each page is a complete CSV "
                 "(its property columns are the segment properties, then those present in the page); a `Link: "
                 '<...>; rel="next"` header gives the next page until the last. Cells starting with = + - @ tab '
-                "or carriage return are prefixed with ' so spreadsheets do not run them as formulas.",
+                "or carriage return are prefixed with ' so spreadsheets do not run them as formulas. Takes the "
+                "filters of the responses list; the Link keeps them.",
                 200,
                 {"type": "string"},
                 400,
                 404,
-                params=[CAMPAIGN_ID, api.CSV_LIMIT, api.CSV_CURSOR],
+                params=[CAMPAIGN_ID, api.CSV_LIMIT, api.CSV_CURSOR, *api.RESPONSE_FILTERS],
             )
             | {
                 "responses": _responses(200, {"type": "string"}, 400, 404)

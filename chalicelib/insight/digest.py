@@ -35,7 +35,7 @@ from chalicelib.campaigns.campaigns import CampaignView, view
 from chalicelib.core import counters, nps
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.insight import digest_recipients, reports
-from chalicelib.loop.followups import excerpt
+from chalicelib.loop.followups import excerpt, response_page
 from chalicelib.sending import ledger
 from chalicelib.sending.invitations import unsubscribe_headers
 from chalicelib.store import bind, raw_client, table_name
@@ -534,7 +534,7 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
 
 
 def response_link(settings: Settings, invitation_id: str) -> str:
-    return f"{settings.base_url}/api/responses/{invitation_id}"
+    return response_page(settings, invitation_id)
 
 
 def render_message(digest: Digest, email: str, settings: Settings) -> EmailMessage:

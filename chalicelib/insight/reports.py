@@ -22,7 +22,7 @@ from chalicelib.core import counters, nps
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import ValidationError
 from chalicelib.insight.stats import totals
-from chalicelib.store import bind
+from chalicelib.loop import casework
 from chalicelib.store.counts import read_keys
 from chalicelib.store.models import Invitation
 
@@ -535,31 +535,24 @@ def trend_for(campaign: CampaignView, segment: str, weeks: int, until: date | No
     }
 
 
-def export_page(campaign: CampaignView, cursor: dict | None, limit: int) -> tuple[str, dict | None]:
+def export_page(
+    campaign: CampaignView, cursor: dict | None, limit: int, wanted: casework.ResponseFilter | None = None
+) -> tuple[str, dict | None]:
     """One page of the CSV export, oldest response first, and the cursor of the next page (None at the end).
 
-    Reads at most `limit` responses from the campaign-responses index, so memory and time stay
-    bounded however large the campaign; the caller follows the cursor for the rest. The first
+    Reads at most `limit` matching responses (casework.find_responses: at most MAX_EXAMINED read) from
+    the campaign-responses index, so memory and time stay bounded however large the campaign; the
+    caller follows the cursor for the rest, with the same filter. The first
     page starts with a byte-order mark: without it Excel, opening the file by double-click,
     reads UTF-8 as the Windows code page and shows accented or Hebrew text as mojibake. Later
     pages have none, so pages appended to the first make one file.
     """
-    bind()
-    page = Invitation.responses.query(
-        campaign.id, limit=limit, page_size=min(limit, 200), last_evaluated_key=cursor, scan_index_forward=True
+    invitations, after = casework.find_responses(
+        campaign, wanted or casework.ResponseFilter(), cursor, limit, newest_first=False
     )
-    invitations = list(page)
     text, written = csv_page(campaign, invitations, MAX_CSV_BYTES)
     if cursor is None:
         text = BOM + text
-    more = written < len(invitations) or page.last_evaluated_key is not None
-    return text, _key_of(invitations[written - 1]) if more and written else None
-
-
-def _key_of(invitation: Invitation) -> dict:
-    """The campaign-responses index position just after this response (an ExclusiveStartKey)."""
-    return {
-        "id": {"S": invitation.id},
-        "responded_campaign": {"S": invitation.responded_campaign},
-        "answered_at": {"N": repr(invitation.answered_at)},
-    }
+    if written < len(invitations):
+        return text, casework.index_key(invitations[written - 1])
+    return text, after

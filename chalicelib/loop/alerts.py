@@ -15,7 +15,7 @@ from chalicelib.campaigns.campaigns import get_campaign
 from chalicelib.core.counters import plain
 from chalicelib.core.themes import detect
 from chalicelib.loop import webhooks
-from chalicelib.loop.followups import excerpt
+from chalicelib.loop.followups import excerpt, response_page
 from chalicelib.sending import ledger
 from chalicelib.store.models import Invitation
 from chalicelib.web import outbound
@@ -63,7 +63,7 @@ def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
         "themes": detect(invitation.comment, campaign.themes),
         "properties": properties,
         "campaign": campaign.name,
-        "link": f"{settings.base_url}/api/responses/{invitation.id}",
+        "link": response_page(settings, invitation.id),
         "contact_by": invitation.case_due_at,
     }
 

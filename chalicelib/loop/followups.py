@@ -360,6 +360,14 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
     }
 
 
+def response_page(settings: Settings, invitation_id: str) -> str:
+    """The response's dashboard page: where "Open the response" in an alert, a digest or Slack leads.
+
+    A CX lead without a session is signed in first and brought back here.
+    """
+    return f"{settings.base_url}/dashboard/responses/{invitation_id}"
+
+
 def _plain_entry(entry: Any) -> dict:
     return entry.as_dict() if hasattr(entry, "as_dict") else dict(entry)
 
