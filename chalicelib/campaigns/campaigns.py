@@ -35,7 +35,6 @@ from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
 from chalicelib.store.transact import ConditionFailed, update
-from chalicelib.web import outbound
 
 __all__ = ["NotFound"]
 
@@ -237,6 +236,8 @@ def _url(value: Any, path: str, called: bool = False) -> str:
     A review link is only shown to customers, so only its form is checked."""
     if not isinstance(value, str) or len(value) > 500:
         raise ValidationError("An https:// URL of at most 500 characters.", path)
+    from chalicelib.web import outbound  # cold start: only parsing a campaign checks URLs, not the answer path
+
     local = get_settings().is_local
     try:
         if called:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 
 PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
 CATEGORIES = (PROMOTER, PASSIVE, DETRACTOR)
@@ -440,6 +439,8 @@ def t_critical(df: int, confidence: float = 0.95) -> float:
     d = ((94.5 / (b + c) - 3) / b + 1) * math.sqrt(a * math.pi / 2) * df
     y = (d * p) ** (2 / df)
     if y > 0.05 + a:
+        from statistics import NormalDist  # cold start: statistics and fractions, for df > 2 only
+
         x = NormalDist().inv_cdf(0.5 * p)
         y = x * x
         if df < 5:
