@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.campaigns.contacts import RECIPIENT_SCHEMA, email_address
 from chalicelib.core import personalize, themes, webhook_spec
@@ -177,6 +176,8 @@ def _segments(segments: Any) -> list[str]:
 
 
 def _timezone(value: Any, field_name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # cold start: only parsing a campaign checks its zone
+
     try:
         ZoneInfo(value) if isinstance(value, str) and value else ZoneInfo("")
     except (ZoneInfoNotFoundError, ValueError):
