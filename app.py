@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice, Rate, Response
 from chalice.app import Request
 
-from chalicelib.admin import api, openapi
-from chalicelib.admin.auth import authenticate
-from chalicelib.answers import counting, survey_pages
+from chalicelib.answers import survey_pages
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.dashboard import access, loop_pages
-from chalicelib.insight import digest, digest_recipients
-from chalicelib.loop import followups
 from chalicelib.queue import get_queue
-from chalicelib.runtime import work
-from chalicelib.sending import delivery
-from chalicelib.web import Reply, outbox, parse_form, parse_json, render
+from chalicelib.web import Reply, parse_form, parse_json, render
+
+
+class _OnFirstUse:
+    """A module imported when a handler first reads from it, so that a cold Lambda loads only what
+    its first request needs (docs/architecture.md, Cold start). Not importlib.util.LazyLoader: before
+    Python 3.12.3 it can run a module twice when two threads touch it at once, as `chalice local` does."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+api = _OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, off the answer path
+auth = _OnFirstUse("chalicelib.admin.auth")  # cold start: tokens and rate limits, admin routes only
+openapi = _OnFirstUse("chalicelib.admin.openapi")  # cold start: the API document, built on request
+counting = _OnFirstUse("chalicelib.answers.counting")  # cold start: the counting schedule's own Lambda
+digest = _OnFirstUse("chalicelib.insight.digest")  # cold start: the hourly digest schedule only
+digest_recipients = _OnFirstUse("chalicelib.insight.digest_recipients")  # cold start: digest links only
+followups = _OnFirstUse("chalicelib.loop.followups")  # cold start: the acknowledge schedule only
+work = _OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lambda only
+delivery = _OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
+outbox = _OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 
 app = Chalice(app_name="closeloop")
 FORM = ["application/x-www-form-urlencoded"]
@@ -75,7 +95,7 @@ def api_route(path: str, **kwargs):
     def register(view):
         def guarded(**params):
             try:
-                caller = authenticate(app.current_request.headers)
+                caller = auth.authenticate(app.current_request.headers)
                 return _json(*view(caller, **_checked_path(params)))
             except TooManyRequests as exc:
                 return _json(exc.status, exc.to_json(), {"Retry-After": str(exc.retry_after)})

@@ -1,6 +1,7 @@
 """`python -m bench` (or `make bench`): every bench in turn, each printing its own titled block.
 
-answer_cost, invitations and acknowledgements also merge their figures into bench/results.json (bench.results).
+answer_cost, invitations, acknowledgements and import_time also merge their figures into bench/results.json
+(bench.results).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ and `python -m bench.<name>` both leave it up to date. Shape:
                 lambda_invocations, api_requests, _units},
      "invitation": {dynamodb_read_requests, dynamodb_write_requests, read_units, write_units,
                     lambda_invocations, sqs_requests, ses_messages, _units},
-     "acknowledgement": {the same keys, per due acknowledgement}}
+     "acknowledgement": {the same keys, per due acknowledgement},
+     "cold_import": {boto3_median_ms, boto3_p99_ms, app_median_ms, app_p99_ms, ratio_median,
+                     ceiling, _units}}
 
 Keys starting with `_` are notes, not figures.
 """
@@ -26,7 +28,7 @@ WRITE_UNITS_NOTE = (
     "not DynamoDB Local's figure, which counts a transaction's items once per table and index, and leaves out"
     " failed conditional writes"
 )
-ORDER = ("generated", "answer", "invitation", "acknowledgement")
+ORDER = ("generated", "answer", "invitation", "acknowledgement", "cold_import")
 
 
 def figure(value: float) -> float:

@@ -25,6 +25,19 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.campaigns"),
     ("chalicelib/cli.py", "chalicelib.insight"),
     ("chalicelib/cli.py", "chalicelib.dashboard"),
+    # only parsing a campaign checks its URLs; loading one for an answer page does not
+    ("chalicelib/campaigns/campaigns.py", "chalicelib.web"),
+    # app.py's handlers other than the answer pages load their modules on first use (_OnFirstUse)
+    ("app.py", "chalicelib.admin.api"),
+    ("app.py", "chalicelib.admin.auth"),
+    ("app.py", "chalicelib.admin.openapi"),
+    ("app.py", "chalicelib.answers.counting"),
+    ("app.py", "chalicelib.insight.digest"),
+    ("app.py", "chalicelib.insight.digest_recipients"),
+    ("app.py", "chalicelib.loop.followups"),
+    ("app.py", "chalicelib.runtime.work"),
+    ("app.py", "chalicelib.sending.delivery"),
+    ("app.py", "chalicelib.web.outbox"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),
@@ -99,6 +112,12 @@ def test_no_module_imports_another_inside_a_function_but_the_listed_lazy_ones():
     found = set()
     for path in python_files():
         lines = path.read_text().splitlines()
+        for call in ast.walk(ast.parse(path.read_text())):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "_OnFirstUse":
+                where = (str(path.relative_to(ROOT)), call.args[0].value)
+                found.add(where)
+                assert where in LAZY_IMPORTS, f"{where[0]}:{call.lineno} loads {where[1]} on first use, unlisted"
+                assert "cold start" in lines[call.lineno - 1], f"{where[0]}:{call.lineno} does not say why"
         for function in ast.walk(ast.parse(path.read_text())):
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -121,3 +140,36 @@ def test_app_stays_on_top():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 assert "app" not in [m.split(".")[0] for m in imported_modules(node)], path
+
+
+def test_importing_app_leaves_what_the_answer_pages_do_not_use_unloaded():
+    """A cold Lambda imports app.py before its first request; the admin API, the schedules, the
+    templates, the CSV import, outbound calls and boto3's clients load when first used."""
+    never = [module for file, module in LAZY_IMPORTS if file == "app.py"]
+    never += ["chalicelib.web.outbound", "chalicelib.sending.imports", "jinja2", "email_validator", "boto3"]
+    never += ["chalicelib.core.nps", "email.policy", "statistics", "zoneinfo"]
+    code = f"import sys, app; print([m for m in {never!r} if m in sys.modules])"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # not the suite's AWS call recorder
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_aws_clients_of_a_cold_process_share_one_botocore_session_without_boto3():
+    """The models' DynamoDB client and the SQS, SES and SSM clients load the service data once, each
+    client is built once, and boto3 (its own session and ~40 ms of imports) never loads."""
+    code = """
+import sys, app
+from chalicelib.core import aws
+from chalicelib.store.models import Campaign, Invitation
+dynamodb = Campaign._get_connection().connection.client
+assert Invitation._get_connection().connection.client is dynamodb
+others = [aws.client(service, "us-east-1") for service in ("sqs", "sesv2", "ssm")]
+assert [aws.client(service, "us-east-1") for service in ("sqs", "sesv2", "ssm")] == others
+print(len({id(client._loader) for client in [dynamodb, *others]}), "boto3" in sys.modules)
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False"]

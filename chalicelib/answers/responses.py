@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.campaigns.campaigns import CampaignView
-from chalicelib.core import metrics, nps
+from chalicelib.core import metrics
 from chalicelib.core.config import Settings
-from chalicelib.core.counters import plain
+from chalicelib.core.counters import category, plain
 from chalicelib.core.signing import InvitationRef, new_id, sign, verify
 from chalicelib.store import count_pending, table_name
 from chalicelib.store.models import Invitation
@@ -84,7 +84,7 @@ def headline(campaign: CampaignView, answers: dict[str, Any]) -> tuple[int | Non
     """The score shown in lists and digests, and its NPS category when the survey has NPS."""
     question = campaign.survey.nps_question
     if question and question.id in answers:
-        return answers[question.id], nps.category(answers[question.id])
+        return answers[question.id], category(answers[question.id])
     first = campaign.survey.first
     value = answers.get(first.id)
     return (value if first.is_scale else None), None

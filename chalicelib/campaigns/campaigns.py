@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.campaigns.contacts import RECIPIENT_SCHEMA, email_address
 from chalicelib.core import personalize, themes, webhook_spec
@@ -35,7 +34,6 @@ from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
 from chalicelib.store.transact import ConditionFailed, update
-from chalicelib.web import outbound
 
 __all__ = ["NotFound"]
 
@@ -178,6 +176,8 @@ def _segments(segments: Any) -> list[str]:
 
 
 def _timezone(value: Any, field_name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # cold start: only parsing a campaign checks its zone
+
     try:
         ZoneInfo(value) if isinstance(value, str) and value else ZoneInfo("")
     except (ZoneInfoNotFoundError, ValueError):
@@ -237,6 +237,8 @@ def _url(value: Any, path: str, called: bool = False) -> str:
     A review link is only shown to customers, so only its form is checked."""
     if not isinstance(value, str) or len(value) > 500:
         raise ValidationError("An https:// URL of at most 500 characters.", path)
+    from chalicelib.web import outbound  # cold start: only parsing a campaign checks URLs, not the answer path
+
     local = get_settings().is_local
     try:
         if called:

@@ -12,30 +12,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from chalicelib.core import nps
 from chalicelib.core.surveys import Survey
 from chalicelib.core.themes import detect
 
 ALL_SEGMENT = "_"
 NO_VALUE = "(none)"
-CATEGORY_COUNTERS = {nps.PROMOTER: "promoters", nps.PASSIVE: "passives", nps.DETRACTOR: "detractors"}
+PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
+CATEGORIES = (PROMOTER, PASSIVE, DETRACTOR)
+CATEGORY_COUNTERS = {PROMOTER: "promoters", PASSIVE: "passives", DETRACTOR: "detractors"}
 Counts = dict[str, int]
+
+
+def category(score: int) -> str:
+    """Derived from the 0-10 score, never entered (Reichheld 2003, The One Number You Need to Grow)."""
+    if not 0 <= score <= 10:
+        raise ValueError(f"an NPS score is 0 to 10, not {score}")
+    if score >= 9:
+        return PROMOTER
+    if score >= 7:
+        return PASSIVE
+    return DETRACTOR
+
+
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo  # cold start: zoneinfo reads sysconfig on import; recording an answer needs no zone
+
+    return ZoneInfo(name)
 
 
 def week_period(epoch: float, timezone: str) -> str:
     """The ISO week in the campaign's time zone, so a Monday digest covers Monday to Sunday there."""
-    year, week, _ = datetime.fromtimestamp(epoch, ZoneInfo(timezone)).isocalendar()
+    year, week, _ = datetime.fromtimestamp(epoch, _zone(timezone)).isocalendar()
     return f"W#{year}-W{week:02d}"
 
 
 def day_period(epoch: float, timezone: str) -> str:
     """The calendar day in the campaign's time zone: daily digests, months, any since/until."""
-    return f"D#{datetime.fromtimestamp(epoch, ZoneInfo(timezone)).date().isoformat()}"
+    return f"D#{datetime.fromtimestamp(epoch, _zone(timezone)).date().isoformat()}"
 
 
 def segment_label(value: Any) -> str:
@@ -69,7 +86,7 @@ def answer_counts(
             counts[f"theme.{theme}"] = 1
     nps_question = survey.nps_question
     if nps_question and nps_question.id in answers:
-        counts[CATEGORY_COUNTERS[nps.category(answers[nps_question.id])]] = 1
+        counts[CATEGORY_COUNTERS[category(answers[nps_question.id])]] = 1
     for qid, value in answers.items():
         question = survey.question(qid)
         if question is None:

@@ -15,27 +15,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 
-PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
-CATEGORIES = (PROMOTER, PASSIVE, DETRACTOR)
+# The category of a score is what an answer adds to the counters; it lives there so that recording
+# an answer does not load these statistics (cold start), and is named here as ever.
+from chalicelib.core.counters import CATEGORIES as CATEGORIES
+from chalicelib.core.counters import DETRACTOR as DETRACTOR
+from chalicelib.core.counters import PASSIVE as PASSIVE
+from chalicelib.core.counters import PROMOTER as PROMOTER
+from chalicelib.core.counters import category as category
 
 Z95 = 1.96
 """Two-sided 95% critical value of the standard normal, as used by every interval below."""
 
 SATISFIED = (4, 5)
 """CSAT answers counted as satisfied on the 1-5 scale (the top two boxes)."""
-
-
-def category(score: int) -> str:
-    """Derived from the 0-10 score, never entered (Reichheld 2003, The One Number You Need to Grow)."""
-    if not 0 <= score <= 10:
-        raise ValueError(f"an NPS score is 0 to 10, not {score}")
-    if score >= 9:
-        return PROMOTER
-    if score >= 7:
-        return PASSIVE
-    return DETRACTOR
 
 
 # --- NPS ----------------------------------------------------------------------------------
@@ -440,6 +433,8 @@ def t_critical(df: int, confidence: float = 0.95) -> float:
     d = ((94.5 / (b + c) - 3) / b + 1) * math.sqrt(a * math.pi / 2) * df
     y = (d * p) ** (2 / df)
     if y > 0.05 + a:
+        from statistics import NormalDist  # cold start: statistics and fractions, for df > 2 only
+
         x = NormalDist().inv_cdf(0.5 * p)
         y = x * x
         if df < 5:

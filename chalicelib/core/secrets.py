@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.core import aws
 from chalicelib.core.errors import ConfigError
 
 CACHE_SECONDS = 300
@@ -38,10 +39,8 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _fetch(prefix: str, region: str) -> Stored:
-    import boto3
-
     names = [prefix + name for name in PARAMETERS]
-    reply = boto3.client("ssm", region_name=region).get_parameters(Names=names, WithDecryption=True)
+    reply = aws.client("ssm", region).get_parameters(Names=names, WithDecryption=True)
     if reply.get("InvalidParameters"):
         raise ConfigError(f"SSM parameters missing: {', '.join(sorted(reply['InvalidParameters']))}")
     values = {parameter["Name"]: parameter["Value"] for parameter in reply["Parameters"]}

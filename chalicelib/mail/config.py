@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from chalicelib.core import aws
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import ConfigError
 from chalicelib.mail.base import MailBackend
@@ -22,9 +23,7 @@ def _build(kind: str, outbox: Path, region: str, configuration_set: str | None) 
 
         return FileMailBackend(outbox)
     if kind == "ses":
-        import boto3
+        from chalicelib.mail.ses import SesMailBackend  # lazy, for cold start: its AWS client only where it runs
 
-        from chalicelib.mail.ses import SesMailBackend  # lazy, for cold start: boto3's client only where it runs
-
-        return SesMailBackend(boto3.client("sesv2", region_name=region), configuration_set)
+        return SesMailBackend(aws.client("sesv2", region), configuration_set)
     raise ConfigError(f"CLOSELOOP_MAIL_BACKEND must be 'file' or 'ses', not {kind!r}")

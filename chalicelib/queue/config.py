@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from chalicelib.core import aws
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import ConfigError
 from chalicelib.queue.base import WorkQueue
@@ -24,9 +25,7 @@ def _build(kind: str, directory: Path, url: str | None, region: str) -> WorkQueu
     if kind == "sqs":
         if not url:
             raise ConfigError("CLOSELOOP_WORK_QUEUE_URL is not set (the SQS work queue's URL).")
-        import boto3
+        from chalicelib.queue.sqs import SqsWorkQueue  # lazy, for cold start: its AWS client only where it runs
 
-        from chalicelib.queue.sqs import SqsWorkQueue  # lazy, for cold start: boto3's client only where it runs
-
-        return SqsWorkQueue(boto3.client("sqs", region_name=region), url)
+        return SqsWorkQueue(aws.client("sqs", region), url)
     raise ConfigError(f"CLOSELOOP_QUEUE_BACKEND must be 'local' or 'sqs', not {kind!r}")

@@ -25,6 +25,7 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.core import aws
 from chalicelib.core.config import Settings, store_location
 
 
@@ -511,8 +512,14 @@ def _shared_client(connection: Connection) -> Any:
     global _client
     with _lock:
         if _client is None:
-            _client = connection.client
+            _client = aws.build(lambda session: _built_from(connection, session))
         return _client
+
+
+def _built_from(connection: Connection, session: Any) -> Any:
+    """PynamoDB's client (its retries, timeouts and endpoint) from the process's one botocore session."""
+    connection._local.session = session
+    return connection.client
 
 
 def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
