@@ -172,4 +172,15 @@ def test_every_validated_query_parameter_is_refused_by_its_declared_name(client,
                     continue
                 assert response.status_code == 400, (path, name, response.body)
                 assert response.json_body["error"]["field"] == name, (path, name)
-    assert {"limit", "cursor", "since", "until", "segment", "weeks", "property", "category", "loop_status", "theme"} <= seen
+    assert {
+        "limit",
+        "cursor",
+        "since",
+        "until",
+        "segment",
+        "weeks",
+        "property",
+        "category",
+        "loop_status",
+        "theme",
+    } <= seen
