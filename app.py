@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
-from typing import Any
 
 from chalice import Chalice, Rate, Response
 from chalice.app import Request
@@ -14,33 +12,21 @@ from chalicelib.answers import survey_pages
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
+from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard import access, loop_pages
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
-
-class _OnFirstUse:
-    """A module imported when a handler first reads from it, so that a cold Lambda loads only what
-    its first request needs (docs/architecture.md, Cold start). Not importlib.util.LazyLoader: before
-    Python 3.12.3 it can run a module twice when two threads touch it at once, as `chalice local` does."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
-
-
-api = _OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, off the answer path
-auth = _OnFirstUse("chalicelib.admin.auth")  # cold start: tokens and rate limits, admin routes only
-openapi = _OnFirstUse("chalicelib.admin.openapi")  # cold start: the API document, built on request
-counting = _OnFirstUse("chalicelib.answers.counting")  # cold start: the counting schedule's own Lambda
-digest = _OnFirstUse("chalicelib.insight.digest")  # cold start: the hourly digest schedule only
-digest_recipients = _OnFirstUse("chalicelib.insight.digest_recipients")  # cold start: digest links only
-followups = _OnFirstUse("chalicelib.loop.followups")  # cold start: the acknowledge schedule only
-work = _OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lambda only
-delivery = _OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
-outbox = _OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
+api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, off the answer path
+auth = OnFirstUse("chalicelib.admin.auth")  # cold start: tokens and rate limits, admin routes only
+openapi = OnFirstUse("chalicelib.admin.openapi")  # cold start: the API document, built on request
+counting = OnFirstUse("chalicelib.answers.counting")  # cold start: the counting schedule's own Lambda
+digest = OnFirstUse("chalicelib.insight.digest")  # cold start: the hourly digest schedule only
+digest_recipients = OnFirstUse("chalicelib.insight.digest_recipients")  # cold start: digest links only
+followups = OnFirstUse("chalicelib.loop.followups")  # cold start: the acknowledge schedule only
+work = OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lambda only
+delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
+outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 
 app = Chalice(app_name="closeloop")
 FORM = ["application/x-www-form-urlencoded"]

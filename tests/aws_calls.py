@@ -62,13 +62,13 @@ def entry_points() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chalicelib")
         for alias in node.names
     }
-    modules.update(  # modules app.py loads on first use: `work = _OnFirstUse("chalicelib.runtime.work")`
+    modules.update(  # modules app.py loads on first use: `work = OnFirstUse("chalicelib.runtime.work")`
         {
             node.targets[0].id: node.value.args[0].value
             for node in tree.body
             if isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Call)
-            and getattr(node.value.func, "id", None) == "_OnFirstUse"
+            and getattr(node.value.func, "id", None) == "OnFirstUse"
         }
     )
     handlers: dict[str, str] = {}

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
-from chalicelib.admin import api
-from chalicelib.admin.auth import Caller
-from chalicelib.campaigns import campaigns
-from chalicelib.campaigns.campaigns import CampaignView
 from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import CloseloopError, ValidationError
+from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
-from chalicelib.insight import falling
-from chalicelib.loop import casework, followups
+
+if TYPE_CHECKING:
+    from chalicelib.campaigns.campaigns import CampaignView
+    from chalicelib.loop.casework import Case
+
+api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
+auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a loop change, on request
+campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+casework = OnFirstUse("chalicelib.loop.casework")  # cold start: the loop queue's queries, on request
+falling = OnFirstUse("chalicelib.insight.falling")  # cold start: the falling response rates, on request
+followups = OnFirstUse("chalicelib.loop.followups")  # cold start: excerpts of comments, on request
+zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for a page that shows times
 
 routes = Blueprint(__name__)
 MAX_CAMPAIGNS = 100
@@ -45,7 +52,7 @@ NO_RESPONSES = ("draft", "scheduled")
 class QueueRow:
     """A waiting case as the queue shows it: `left` seconds until its target (negative: overdue)."""
 
-    case: casework.Case
+    case: Case
     left: float
 
     @property
@@ -164,7 +171,9 @@ def set_loop(ctx: Ctx, response_id: str) -> Response:
     try:
         if action not in ACTIONS:
             raise ValidationError("Choose what happened: contacted, resolved or reopen.", "status")
-        api.set_loop(response_id, body, Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}"), ctx.now)
+        api.set_loop(
+            response_id, body, auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}"), ctx.now
+        )
     except ValidationError as exc:
         return _response(ctx, response_id, error=exc)
     return redirect(f"/dashboard/responses/{quote(response_id, safe='')}?saved={action}#history")
@@ -221,7 +230,7 @@ def delivery_row(delivery: dict) -> dict:
 def api_query(campaign: CampaignView, form: dict[str, str]) -> dict[str, str]:
     """The admin API's query for the page's fields: days become ISO times in the campaign's zone, the
     property and its value become `name:value`; a day that is not one raises ValidationError on its field."""
-    zone = ZoneInfo(campaign.timezone)
+    zone = zoneinfo.ZoneInfo(campaign.timezone)
     query = {name: form[name] for name in ("category", "loop_status", "theme", "q") if form.get(name)}
     for field, at, label in (("since", time(0), "Answered from"), ("until", time(23, 59, 59), "Answered until")):
         if not _is_day(form.get(field, "")):
@@ -279,4 +288,4 @@ def zone_time(epoch: float | None, timezone: str) -> str:
     """A moment in a campaign's time zone, for a person: "2026-11-30 14:05 Europe/Paris"."""
     if epoch is None:
         return "–"
-    return f"{datetime.fromtimestamp(float(epoch), ZoneInfo(timezone)):%Y-%m-%d %H:%M} {timezone}"
+    return f"{datetime.fromtimestamp(float(epoch), zoneinfo.ZoneInfo(timezone)):%Y-%m-%d %H:%M} {timezone}"

@@ -22,10 +22,12 @@ from chalicelib.core.errors import (
     TooManyRequests,
     ValidationError,
 )
-from chalicelib.dashboard import sessions
+from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.people import Person
 from chalicelib.web import parse_form
 from chalicelib.web.render import render
+
+sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
 
 __all__ = ["FORM", "Ctx", "Person", "check_origin", "error_page", "page", "public_page", "redirect", "view"]
 
