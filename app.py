@@ -14,6 +14,7 @@ from chalicelib.answers import counting, survey_pages
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
+from chalicelib.dashboard import access
 from chalicelib.insight import digest, digest_recipients
 from chalicelib.loop import followups
 from chalicelib.queue import get_queue
@@ -300,6 +301,9 @@ def campaign_trend(caller, campaign_id):
 @api_route("/api/campaigns/{campaign_id}/responses.csv", methods=["GET"])
 def responses_csv(caller, campaign_id):
     return api.responses_csv(campaign_id, _query())
+
+
+app.register_blueprint(access.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

@@ -46,7 +46,8 @@ class Grants:
 
 
 PERMISSIONS: dict[str, Grants] = {
-    # every route: answers, unsubscribes, the admin API (imports run inline when small)
+    # every route: answers, unsubscribes, the admin API (imports run inline when small), the dashboard
+    # (sign-in links go out by mail from here)
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
@@ -65,11 +66,15 @@ PERMISSIONS: dict[str, Grants] = {
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "counters": ("Query", "BatchGetItem"),
             "suppressions": ("PutItem",),
-            "api-tokens": ("GetItem",),
+            "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),
             "digest-subscriptions": ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
+            "dashboard-users": ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+            "sign-in-links": ("GetItem", "PutItem", "UpdateItem"),
+            "dashboard-sessions": ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         },
+        send_mail=True,
         read_secrets=True,
         send_to_work_queue=True,
     ),

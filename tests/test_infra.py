@@ -152,7 +152,13 @@ def test_items_expire_only_on_tables_whose_model_declares_a_ttl_attribute(templa
         assert ttl == ({"AttributeName": expected, "Enabled": True} if expected else None)
     assert ttl_attribute(LedgerWithTtl) == "expires_at"
     expiring = {model.TABLE: ttl_attribute(model) for model in MODELS if ttl_attribute(model)}
-    assert expiring == {"rate-limits": "expires", "deliveries": "expires"}  # the ledgers; never answers
+    # the ledgers and the dashboard's sign-in links and sessions; never answers
+    assert expiring == {
+        "rate-limits": "expires",
+        "deliveries": "expires",
+        "sign-in-links": "expires",
+        "dashboard-sessions": "expires",
+    }
 
 
 # --- permissions -----------------------------------------------------------------------------

@@ -48,9 +48,30 @@ def authenticate(headers: Mapping[str, str]) -> Caller:
     return Caller(name, digest)
 
 
-def mint_token(name: str, now: float, role: str = "admin") -> str:
+def mint_token(name: str, now: float, role: str = "admin", created_by: str | None = None) -> str:
     """A new token, shown once; only its hash is kept."""
     bind()
     token = f"cl_{new_id(24)}"
-    ApiToken(token_hash(token), name=name, role=role, created_at=now).save()
+    ApiToken(token_hash(token), name=name, role=role, created_at=now, created_by=created_by, list_pk="token").save()
     return token
+
+
+def list_tokens() -> list[ApiToken]:
+    """Tokens stored in the table, newest first (tokens minted before the listing index existed and
+    tokens configured through CLOSELOOP_ADMIN_TOKEN_HASHES are not listed)."""
+    bind()
+    return list(ApiToken.all_tokens.query("token", scan_index_forward=False))
+
+
+def revoke_token(digest: str) -> bool:
+    """Delete a stored token by its hash; False when there was none. Warm Lambdas that checked it in the
+    last CACHE_SECONDS may accept it until their cache entry ages out."""
+    bind()
+    with _lock:
+        for key in [k for k in _cache if k[1] == digest]:
+            del _cache[key]
+    try:
+        ApiToken(digest).delete(ApiToken.token_hash.exists())
+    except ApiToken.DeleteError:
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""Bulk calls per token and minute, counted in DynamoDB so every Lambda sees the same count."""
+"""Calls per key and window (bulk API calls per token and minute; dashboard sign-in requests per address
+and per client and quarter hour), counted in DynamoDB so every Lambda sees the same count."""
 
 from __future__ import annotations
 
@@ -8,22 +9,24 @@ from chalicelib.core.errors import TooManyRequests
 from chalicelib.store.models import RateWindow
 from chalicelib.store.transact import ConditionFailed, update
 
-LIMITS = {"import": 20, "send": 30, "preview": 120}
+LIMITS = {"import": 20, "send": 30, "preview": 120, "sign-in-address": 5, "sign-in-client": 30}
+WINDOWS = {"sign-in-address": 900, "sign-in-client": 900}  # seconds; a minute when not listed
 
 
 def check(caller_key: str, bucket: str, now: float) -> None:
-    """Count this call; TooManyRequests (429, with Retry-After) past the bucket's limit this minute."""
-    limit = LIMITS[bucket]
-    window = int(now // 60)
+    """Count this call; TooManyRequests (429, with Retry-After in seconds) past the bucket's limit in its window."""
+    limit, seconds = LIMITS[bucket], WINDOWS.get(bucket, 60)
+    window = int(now // seconds)
     try:
         update(
             RateWindow,
-            f"{bucket}:{caller_key}:{window}",
-            [RateWindow.calls.add(1), RateWindow.expires.set(datetime.fromtimestamp((window + 2) * 60, UTC))],
+            f"{bucket}:{caller_key}:{window}" if seconds == 60 else f"{bucket}:{caller_key}:{seconds}:{window}",
+            [RateWindow.calls.add(1), RateWindow.expires.set(datetime.fromtimestamp((window + 2) * seconds, UTC))],
             RateWindow.key.does_not_exist() | (RateWindow.calls < limit),
         )
     except ConditionFailed:
-        retry_after = max(1, int((window + 1) * 60 - now) + 1)
+        retry_after = max(1, int((window + 1) * seconds - now) + 1)
+        period = "a minute per token" if seconds == 60 else f"per {seconds // 60} minutes"
         raise TooManyRequests(
-            f"At most {limit} {bucket} calls a minute per token; try again in {retry_after} s.", retry_after
+            f"At most {limit} {bucket} calls {period}; try again in {retry_after} s.", retry_after
         ) from None

@@ -50,3 +50,15 @@ class TooManyRequests(CloseloopError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Forbidden(CloseloopError):
+    """A dashboard viewer trying to change something, or a form whose CSRF token is missing or wrong."""
+
+    status = 403
+
+
+class Gone(CloseloopError):
+    """A one-time link that was used or has expired."""
+
+    status = 410

@@ -309,6 +309,14 @@ class Counter(Model):
     key = UnicodeAttribute(range_key=True)
 
 
+class AllTokensIndex(GlobalSecondaryIndex):
+    """Sparse: tokens minted since the dashboard lists them carry `list_pk`."""
+
+    Meta = _index_meta("all-tokens", AllProjection)
+    list_pk = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class ApiToken(Model):
     TABLE = "api-tokens"
 
@@ -319,6 +327,58 @@ class ApiToken(Model):
     name = UnicodeAttribute()
     role = UnicodeAttribute(default="admin")
     created_at = NumberAttribute()
+    created_by = UnicodeAttribute(null=True)
+    list_pk = UnicodeAttribute(null=True)
+    all_tokens = AllTokensIndex()
+
+
+class DashboardUser(Model):
+    """A person who may sign in to the dashboard. One partition for the whole team (a few dozen
+    people at most), so the People page reads it with one strongly consistent Query."""
+
+    TABLE = "dashboard-users"
+
+    class Meta(_Meta):
+        pass
+
+    team = UnicodeAttribute(hash_key=True, default="team")
+    email = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(default="")
+    role = UnicodeAttribute(default="viewer")
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class SignInLink(Model):
+    """An emailed one-time sign-in link, keyed by the SHA-256 of its token (the token is never stored)."""
+
+    TABLE = "sign-in-links"
+
+    class Meta(_Meta):
+        pass
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    next_path = UnicodeAttribute(default="/dashboard")
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+    expires = TTLAttribute()
+
+
+class DashboardSession(Model):
+    """A signed-in browser, keyed by the SHA-256 of the id its cookie carries; deleted at sign-out."""
+
+    TABLE = "dashboard-sessions"
+
+    class Meta(_Meta):
+        pass
+
+    id_hash = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    created_at = NumberAttribute()
+    last_seen = NumberAttribute()
+    expires = TTLAttribute()
 
 
 class Member(Model):
@@ -448,6 +508,9 @@ MODELS: tuple[type[Model], ...] = (
     RateWindow,
     Delivery,
     DigestSubscription,
+    DashboardUser,
+    SignInLink,
+    DashboardSession,
 )
 
 

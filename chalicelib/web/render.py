@@ -16,7 +16,11 @@ from chalicelib.core.config import PROJECT_ROOT, base_url
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
 
-ASSETS = {"site.css": "text/css; charset=utf-8", "survey.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "site.css": "text/css; charset=utf-8",
+    "survey.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
 
 
 @functools.cache

@@ -1,0 +1,216 @@
+"""What every dashboard page builds on: the signed-in `Person`, the `Ctx` a view receives, the `view`
+decorator that checks the session, the role and the CSRF token before the view runs, and `page`
+and `redirect` to answer (DASHBOARD.md is the contract)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib.core.config import base_url
+from chalicelib.core.errors import (
+    CloseloopError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    ValidationError,
+)
+from chalicelib.dashboard import sessions
+from chalicelib.dashboard.people import Person
+from chalicelib.web import parse_form
+from chalicelib.web.render import render
+
+__all__ = ["FORM", "Ctx", "Person", "check_origin", "error_page", "page", "public_page", "redirect", "view"]
+
+FORM = ["application/x-www-form-urlencoded"]
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; "
+        "object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+NAV = (
+    ("/dashboard", "Loop queue"),
+    ("/dashboard/responses", "Responses"),
+    ("/dashboard/campaigns", "Campaigns"),
+    ("/dashboard/held", "Held answers"),
+    ("/dashboard/people", "People"),
+    ("/dashboard/tokens", "API tokens"),
+)
+
+
+@dataclass
+class Ctx:
+    """What a dashboard view receives."""
+
+    person: Person
+    request: Request
+    query: dict[str, str]  # query string, first values
+    form: dict[str, str]  # POST form fields, first values ({} for GET)
+    form_lists: dict[str, list[str]]
+    csrf: str  # the token every form must carry as <input type="hidden" name="csrf">
+    now: float  # time.time() of the request
+
+
+def view(
+    blueprint: Blueprint, path: str, *, methods: list[str] | None = None, change: bool = False
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register `fn(ctx, **url_params) -> Response` as a dashboard route.
+
+    Before the view runs: no valid session -> 303 to the sign-in page with `next` (a GET's own path
+    and query; for a POST, the dashboard page it was posted from). A POST needs the session's CSRF
+    token in the form's `csrf` field (403 page otherwise) and, with `change=True`, the admin role
+    (a viewer gets the 403 page). A CloseloopError raised by the view becomes the error page with
+    its status and message.
+    """
+    methods = methods or ["GET"]
+    posts = "POST" in methods
+
+    def register(fn: Callable[..., Response]) -> Callable[..., Response]:
+        def guarded(**params: str) -> Response:
+            request = blueprint.current_request
+            now = time.time()
+            signed = None
+            try:
+                signed = sessions.check_session(request.headers.get("cookie"), now)
+                if signed is None:
+                    return redirect(f"{sessions.SIGN_IN}?{urlencode({'next': _return_path(request)})}")
+                form_lists: dict[str, list[str]] = {}
+                if request.method == "POST":
+                    form_lists = _post_form(request)
+                    check_origin(request)
+                    if change and not signed.person.is_admin:
+                        raise Forbidden("Your role is viewer: you can see everything here but change nothing.")
+                    if not sessions.check_csrf(signed, (form_lists.get("csrf") or [""])[0]):
+                        raise Forbidden("This form has expired or did not come from this dashboard: reload the page.")
+                ctx = Ctx(
+                    person=signed.person,
+                    request=request,
+                    query=_query(request),
+                    form={name: values[0] for name, values in form_lists.items() if values},
+                    form_lists=form_lists,
+                    csrf=signed.csrf,
+                    now=now,
+                )
+                return fn(ctx, **_checked_path(params))
+            except CloseloopError as exc:
+                return error_page(exc, signed.person if signed else None, signed.csrf if signed else "", request)
+
+        guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
+        extra = {"content_types": FORM} if posts else {}
+        blueprint.route(path, methods=methods, **extra)(guarded)
+        return fn
+
+    return register
+
+
+def page(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> Response:
+    """templates/dashboard/<template> in the layout, for the signed-in person, with the dashboard's HTML headers."""
+    return _render(template, status, ctx.person, ctx.csrf, _current_path(ctx.request), context)
+
+
+def public_page(template: str, *, status: int = 200, **context: Any) -> Response:
+    """A page for someone not signed in (sign-in pages): the layout without navigation."""
+    return _render(template, status, None, context.pop("csrf", ""), "", context)
+
+
+def redirect(location: str) -> Response:
+    """303 See Other: after a POST the browser GETs `location`."""
+    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: Request | None = None) -> Response:
+    """The dashboard's page for a refused request: the error's status and its message, in words."""
+    status = exc.status if 400 <= exc.status < 600 else 500
+    response = _render(
+        "error.html",
+        status,
+        person,
+        csrf,
+        _current_path(request) if request is not None and person else "",
+        {"status": status, "message": exc.message, "sign_in_again": status in (400, 410) and person is None},
+    )
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _render(template: str, status: int, person: Person | None, csrf: str, current: str, context: dict) -> Response:
+    nav = [
+        {
+            "href": href,
+            "label": label,
+            "current": current == href or (href != "/dashboard" and current.startswith(href)),
+        }
+        for href, label in NAV
+    ]
+    body = render(f"dashboard/{template}", person=person, csrf=csrf, nav=nav if person else [], **context)
+    return Response(body=body, status_code=status, headers=dict(HEADERS))
+
+
+def _current_path(request: Request) -> str:
+    """The request's path as the browser sent it (chalice gives the route's template and its parameters)."""
+    path = request.context.get("resourcePath", "/dashboard")
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+def _return_path(request: Request) -> str:
+    """Where sign-in should come back to: this page for a GET, the page a POST came from otherwise."""
+    if request.method == "GET":
+        query = request.query_params or {}
+        pairs = [(name, value) for name in query for value in query.getlist(name)]
+        path = _current_path(request) + (f"?{urlencode(pairs)}" if pairs else "")
+    else:
+        referer = urlsplit(request.headers.get("referer") or "")
+        path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return sessions.safe_next(path)
+
+
+def _query(request: Request) -> dict[str, str]:
+    query = request.query_params or {}
+    values = {name: query.getlist(name)[0] for name in query}
+    for name, value in values.items():
+        if not (name + value).isprintable() or "\ufffd" in name + value:
+            raise ValidationError(f"{name[:60]!r} holds a control character or bytes that are not UTF-8.", name[:60])
+    return values
+
+
+def _post_form(request: Request) -> dict[str, list[str]]:
+    form = parse_form(request.raw_body)
+    if form is None:
+        raise PayloadTooLarge("This form is larger than any the dashboard sends.")
+    return form
+
+
+def check_origin(request: Request) -> None:
+    """A browser names the page a POST comes from; another site's page never changes anything here."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.rstrip("/") != _origin(base_url()):
+        raise Forbidden("This form was sent from another site.")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _checked_path(params: dict[str, str]) -> dict[str, str]:
+    for name, value in params.items():
+        if len(value) > 320 or not value.isprintable() or "\ufffd" in value:
+            raise NotFound(f"No {name.removesuffix('_id').replace('_', ' ')} {value[:60]!r}.", name)
+    return params
