@@ -14,7 +14,7 @@ from chalicelib.answers import counting, survey_pages
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
-from chalicelib.dashboard import access
+from chalicelib.dashboard import access, insight_pages
 from chalicelib.insight import digest, digest_recipients
 from chalicelib.loop import followups
 from chalicelib.queue import get_queue
@@ -304,6 +304,7 @@ def responses_csv(caller, campaign_id):
 
 
 app.register_blueprint(access.routes)
+app.register_blueprint(insight_pages.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)
