@@ -303,6 +303,23 @@ def responses_csv(caller, campaign_id):
     return api.responses_csv(campaign_id, _query())
 
 
+@api_route("/api/campaigns/{campaign_id}/held", methods=["GET"])
+def list_held(caller, campaign_id):
+    return api.list_held(campaign_id, _query())
+
+
+@api_route("/api/held/{invitation_id}/accept", methods=["POST"])
+def accept_held(caller, invitation_id):
+    _no_body()
+    return api.decide_held(invitation_id, "accept", caller, time.time())
+
+
+@api_route("/api/held/{invitation_id}/dismiss", methods=["POST"])
+def dismiss_held(caller, invitation_id):
+    _no_body()
+    return api.decide_held(invitation_id, "dismiss", caller, time.time())
+
+
 app.register_blueprint(access.routes)
 app.register_blueprint(insight_pages.routes)
 

@@ -334,3 +334,20 @@ def test_a_viewer_cannot_decide_and_a_form_without_its_token_is_refused(client, 
     assert post_form(client, path, {}, {}).status_code == 303  # no session: to the sign-in page
     invitation = invitation_of(sent, EMAIL)
     assert invitation.held is not None and invitation.loop_history is None
+
+
+def test_the_admin_api_lists_and_decides_held_answers_with_the_same_use_case(client, outbox):
+    sent, _, now = held_answer(outbox)
+    listed = api_get(client, f"/api/campaigns/{sent.campaign.id}/held")
+    [entry] = listed["held"]
+    assert (entry["email"], entry["reason"], entry["at"], listed["next_cursor"]) == (EMAIL, "trap", now + 5, None)
+    path = f"/api/held/{entry['invitation_id']}"
+    accepted = client.http.post(f"{path}/accept", headers=admin_headers())
+    assert accepted.status_code == 200 and json.loads(accepted.body)["decision"] == "accepted"
+    for action in ("accept", "dismiss"):
+        again = client.http.post(f"{path}/{action}", headers=admin_headers())
+        assert again.status_code == 409 and json.loads(again.body)["error"]["field"] == "invitation_id"
+    assert totals(sent.campaign.id)["responses"] == 1
+    [history] = [plain(e) for e in invitation_of(sent, EMAIL).loop_history]
+    assert history["status"] == "accepted" and history["by"] == "configured token"
+    assert client.http.post("/api/held/nope/accept", headers=admin_headers()).status_code == 404

@@ -704,5 +704,40 @@ def document(base_url: str) -> dict:
                     params=[CAMPAIGN_ID],
                 ),
             },
+            **_held_paths(),
+        },
+    }
+
+
+def _held_paths() -> dict[str, Any]:
+    """Held answers (docs/scanners.md): list a campaign's, accept one as the person's answer, or dismiss it."""
+    entry = {"type": "object", "description": "invitation_id, email, kind, reason, reason_text, at, answers, ..."}
+    invitation = {"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    decided = {"type": "object", "properties": {"decision": {"enum": ["accepted", "dismissed"]}, "held": entry}}
+    return {
+        "/api/campaigns/{campaign_id}/held": {
+            "get": _op(
+                "Scanner activity kept out of the scores and waiting for a decision, newest first",
+                200,
+                {
+                    "type": "object",
+                    "properties": {
+                        "held": {"type": "array", "items": entry},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
+                400,
+                404,
+                params=[CAMPAIGN_ID, LIMIT, CURSOR],
+            ),
+        },
+        **{
+            f"/api/held/{{invitation_id}}/{action}": {
+                "post": _op(summary, 200, decided, 400, 404, 409, params=[invitation])
+            }
+            for action, summary in (
+                ("accept", "Accept held activity as the person's answer: counted once, acknowledged and alerted"),
+                ("dismiss", "Dismiss held activity: it stays out of the scores"),
+            )
         },
     }

@@ -19,7 +19,7 @@ Each decision appends who, when and what to the invitation's loop history in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from chalicelib.answers.responses import Decision, Submission, answer_write
@@ -69,6 +69,10 @@ class HeldAnswer:
     @property
     def reason_text(self) -> str:
         return REASONS.get(self.reason, self.reason)
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's shape: every field, and the reason in words as `reason_text`."""
+        return {**asdict(self), "reason_text": self.reason_text}
 
 
 def held_of(invitation: Invitation) -> HeldAnswer | None:
