@@ -245,7 +245,17 @@ def test_the_campaign_page_shows_the_apis_numbers_and_an_accessible_chart(client
     assert row_of(table, latest["week"]).endswith(f"2 {digest.signed(latest['nps'])} {low} to {high} 0 2 –")
     # themes and the scanner activity
     assert row_of(body, "pricing") == "pricing 1 100%"
-    assert "Hidden-link fetches (trap hits) 0" in text_of(body)
+    assert "Hidden-link fetches (trap hits) 0 Waiting for a decision 0" in text_of(body)
+
+
+def test_the_campaign_page_counts_the_held_activity_by_reason(client, outbox):
+    sent, _, _ = held_answer(outbox)
+    counting.apply_pending()
+    _, body = get(client, f"/dashboard/campaigns/{sent.campaign.id}", session_headers("viewer"))
+    text = text_of(body)
+    assert "Invitations with activity held back 1 Answers waiting for confirmation 1" in text
+    assert "Hidden-link fetches (trap hits) 1 Waiting for a decision 1" in text
+    assert "trap 1: answered right after a scanner fetched the hidden link in the email" in text
 
 
 def test_the_weakest_segment_is_flagged_and_small_ones_are_marked(client, outbox):

@@ -8,6 +8,7 @@ here from the trend endpoint's weeks: no script, no build step, readable by a sc
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -50,10 +51,15 @@ def campaigns_list(ctx: Ctx) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}")
 def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
     found = overview.campaign_overview(campaign_id, ctx.now)
+    waiting, more = held.list_held(campaign_id, HELD_SHOWN)
     return page(
         ctx,
         "insight_campaign.html",
         o=found,
+        waiting=len(waiting),
+        waiting_more=more is not None,
+        reasons=sorted(Counter(entry.reason for entry in waiting).items(), key=lambda kv: (-kv[1], kv[0])),
+        reason_text=held.REASONS,
         chart=trend_chart(found.trend["weeks"]),
         signed=digest.signed,
         percent=_percent,
