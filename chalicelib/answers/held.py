@@ -121,8 +121,8 @@ def _load(invitation_id: str) -> tuple[Invitation, HeldAnswer, CampaignView]:
 
 def _decided(invitation_id: str) -> Conflict:
     return Conflict(
-        "Nothing is held on this invitation any more: it was accepted, dismissed, or replaced by the "
-        "person's own answer. Reload the list.",
+        "Nothing is held on this invitation any more, or it changed: it was accepted, dismissed, replaced by "
+        "the person's own answer, or pressed again. Reload the list.",
         "invitation_id",
     )
 
