@@ -13,6 +13,7 @@ import time
 import click
 
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import CloseloopError
 
 
 @click.group()
@@ -66,6 +67,23 @@ def mint_token(name: str) -> None:
     from chalicelib.admin.auth import mint_token as mint  # lazy, for cold start: only this command needs it
 
     click.echo(mint(name, time.time()))
+
+
+@cli.command("add-user")
+@click.option("--email", required=True, help="The address their sign-in links go to.")
+@click.option(
+    "--role", type=click.Choice(["admin", "viewer"]), required=True, help="admin changes things; viewer reads."
+)
+@click.option("--name", default="", help="How the dashboard names them.")
+def add_user(email: str, role: str, name: str) -> None:
+    """Let someone sign in to the dashboard (the first admin comes from here; admins add the others there)."""
+    from chalicelib.dashboard import people  # lazy, for cold start: only this command needs it
+
+    try:
+        person = people.add_person(email, name, role, time.time())
+    except CloseloopError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{person.email} may sign in as {person.role}: {get_settings().base_url}/dashboard/sign-in")
 
 
 @cli.command("rebuild-counters")

@@ -70,7 +70,7 @@ PERMISSIONS: dict[str, Grants] = {
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),
             "digest-subscriptions": ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
-            "dashboard-users": ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+            "dashboard-users": ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
             "sign-in-links": ("GetItem", "PutItem", "UpdateItem"),
             "dashboard-sessions": ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         },

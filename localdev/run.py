@@ -20,6 +20,7 @@ from localdev import dynamodb
 
 SECRETS = dynamodb.LOCAL / "secrets.env"
 API_PORT = 8000
+LOCAL_ADMIN = "cx@closeloop-demo.example"
 
 
 def local_env() -> dict[str, str]:
@@ -76,6 +77,7 @@ def banner(env: dict[str, str], demo: dict | None) -> str:
 Closeloop is running.
 
   Outbox (open this):  {base}/dev/outbox        demo campaign {seeded}
+  Dashboard:           {base}/dashboard/sign-in  sign in as {LOCAL_ADMIN}; the link lands in the outbox
   API:                 {base}/api/campaigns
   Admin token:         {env["CLOSELOOP_ADMIN_TOKEN"]}
   DynamoDB Local:      {env["CLOSELOOP_DYNAMODB_ENDPOINT"]}  (data in .local/dynamodb)
@@ -87,6 +89,14 @@ after your last edit (CLOSELOOP_ACK_DELAY; 30 minutes on AWS).
 
 Scheduled functions run below on their own clocks. Ctrl-C stops everything.
 """
+
+
+def ensure_local_admin(now: float) -> None:
+    """The dashboard's local admin, so `make run` can be signed in to at once."""
+    from chalicelib.dashboard import people
+
+    if people.get_person(LOCAL_ADMIN) is None:
+        people.add_person(LOCAL_ADMIN, "CX lead", "admin", now)
 
 
 def scheduler(stop_at: float | None = None) -> None:
@@ -142,6 +152,7 @@ def main() -> None:
 
         create_tables(lambda line: print(f"tables: {line}", flush=True))
         demo = seed(time.time())
+        ensure_local_admin(time.time())
         api = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "chalice"),

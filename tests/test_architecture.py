@@ -24,6 +24,7 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.insight.rebuild"),
     ("chalicelib/cli.py", "chalicelib.campaigns"),
     ("chalicelib/cli.py", "chalicelib.insight"),
+    ("chalicelib/cli.py", "chalicelib.dashboard"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),
@@ -63,7 +64,7 @@ def test_an_upward_import_breaks_the_layers(tmp_path):
     add_import(tree / "chalicelib/sending/delivery.py", "from chalicelib.insight import reports")
     result = lint_imports(tree)
     assert result.returncode != 0
-    assert "then the features in one order, then core BROKEN" in result.stdout
+    assert "then the features in one order, then core BROKEN" in " ".join(result.stdout.split())  # may wrap
     assert "chalicelib.sending.delivery -> chalicelib.insight.reports" in result.stdout
 
 

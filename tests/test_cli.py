@@ -10,8 +10,8 @@ def test_create_tables_is_idempotent(env):
     first = cli("create-tables", env=env)
     second = cli("create-tables", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("created ") == 11
-    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 11
+    assert first.stdout.count("created ") == 14
+    assert second.returncode == 0 and "created " not in second.stdout and second.stdout.count("exists ") == 14
     from chalicelib.store.tables import delete_tables
 
     delete_tables()
@@ -44,3 +44,17 @@ def test_mint_token_prints_a_token_the_api_accepts(db):
     from chalicelib.admin.auth import authenticate
 
     assert authenticate({"Authorization": f"Bearer {token}"}).name == "cx@example.com"
+
+
+def test_add_user_lets_the_first_admin_sign_in_and_refuses_a_second_entry(db):
+    from chalicelib.dashboard.people import get_person
+
+    result = cli("add-user", "--email", "CX@Example.com", "--role", "admin", "--name", "Cleo", env=db)
+    assert result.returncode == 0, result.stderr
+    assert "cx@example.com may sign in as admin: http://127.0.0.1:8000/dashboard/sign-in" in result.stdout
+    assert get_person("cx@example.com").name == "Cleo" and get_person("cx@example.com").is_admin
+    again = cli("add-user", "--email", "cx@example.com", "--role", "viewer", env=db)
+    assert again.returncode != 0 and "cx@example.com can already sign in." in again.stderr
+    assert get_person("cx@example.com").is_admin
+    wrong = cli("add-user", "--email", "not an address", "--role", "admin", env=db)
+    assert wrong.returncode != 0 and "is not a valid email address" in wrong.stderr

@@ -7,6 +7,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pynamodb.exceptions import DeleteError
+
 from chalicelib.core.config import get_settings, token_hash
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.signing import new_id
@@ -72,6 +74,8 @@ def revoke_token(digest: str) -> bool:
             del _cache[key]
     try:
         ApiToken(digest).delete(ApiToken.token_hash.exists())
-    except ApiToken.DeleteError:
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
         return False
     return True

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.campaigns.contacts import email_address
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.store.models import DashboardUser
+from chalicelib.store.transact import put_new
 
 ROLES = ("admin", "viewer")
 MAX_NAME = 120
@@ -59,10 +65,8 @@ def add_person(raw_email: object, raw_name: object, raw_role: object, now: float
     """A new user. Raises ValidationError (field email, name or role) or Conflict when the address has one."""
     email, name, role = email_address(raw_email), parse_name(raw_name), parse_role(raw_role)
     user = DashboardUser("team", email, name=name, role=role, created_at=now, updated_at=now)
-    try:
-        user.save(DashboardUser.email.does_not_exist())
-    except DashboardUser.PutError:
-        raise Conflict(f"{email} can already sign in.", "email") from None
+    if put_new(user) is not None:
+        raise Conflict(f"{email} can already sign in.", "email")
     return _person(user)
 
 
@@ -70,18 +74,23 @@ def set_role(email: str, raw_role: object, now: float) -> Person:
     """Change a user's role; NotFound for an unknown address, Conflict when it would leave no admin."""
     role = parse_role(raw_role)
     user = _user(email)
+    actions = [DashboardUser.role.set(role), DashboardUser.updated_at.set(now)]
     if user.role == "admin" and role != "admin":
-        _keep_an_admin(email)
-    user.update([DashboardUser.role.set(role), DashboardUser.updated_at.set(now)])
-    return _person(user)
+        with _keeping_an_admin(user) as transaction:
+            transaction.update(user, actions, DashboardUser.role == "admin")
+    else:
+        user.update(actions)
+    return Person(user.email, user.name or "", role)
 
 
 def remove_person(email: str) -> None:
     """Remove a user (their sessions stop working at their next request); NotFound, or Conflict for the last admin."""
     user = _user(email)
-    if user.role == "admin":
-        _keep_an_admin(email)
-    user.delete()
+    if user.role != "admin":
+        user.delete()
+        return
+    with _keeping_an_admin(user) as transaction:
+        transaction.delete(user, DashboardUser.role == "admin")
 
 
 def _user(email: str) -> DashboardUser:
@@ -91,6 +100,19 @@ def _user(email: str) -> DashboardUser:
         raise NotFound(f"No dashboard user {str(email)[:120]!r}.", "email") from None
 
 
-def _keep_an_admin(leaving: str) -> None:
-    if not any(p.is_admin and p.email != leaving for p in list_people()):
-        raise Conflict(f"{leaving} is the last admin: make someone else an admin first.", "email")
+@contextmanager
+def _keeping_an_admin(leaving: DashboardUser) -> Iterator[TransactWrite]:
+    """A transaction that changes `leaving` only while another admin stays one: two admins demoting
+    each other at the same moment cannot both succeed. Conflict (409) when none would be left."""
+    last = Conflict(f"{leaving.email} is the last admin: make someone else an admin first.", "email")
+    other = next((p for p in list_people() if p.is_admin and p.email != leaving.email), None)
+    if other is None:
+        raise last
+    try:
+        with TransactWrite(connection=DashboardUser._get_connection().connection) as transaction:
+            transaction.condition_check(DashboardUser, "team", other.email, DashboardUser.role == "admin")
+            yield transaction
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" not in [r.code if r else None for r in exc.cancellation_reasons]:
+            raise
+        raise last from None

@@ -12,6 +12,7 @@ id: it needs no storage and is worthless without the cookie's id.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from chalicelib.admin import ratelimit
 from chalicelib.campaigns.contacts import email_address
 from chalicelib.core import signing
 from chalicelib.core.config import Settings, get_settings
-from chalicelib.core.errors import Forbidden, Gone, ValidationError
+from chalicelib.core.errors import Forbidden, Gone, TooManyRequests, ValidationError
 from chalicelib.dashboard.people import Person, get_person
 from chalicelib.store.models import DashboardSession, SignInLink
 from chalicelib.store.transact import ConditionFailed, update
@@ -37,6 +38,7 @@ ABSOLUTE_SECONDS = 7 * 86400
 TOUCH_SECONDS = 300  # last_seen is written at most this often, not on every request
 FORM_MAX_AGE = 86400  # how long a sign-in form's CSRF token stays good
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,19 @@ def request_link(raw_email: object, next_path: object, client: str, now: float) 
 
     The caller shows the same page whether or not a link was sent, so nobody learns who may sign in.
     Raises ValidationError (field email) for something that is not an address, TooManyRequests (429)
-    past RATE limits per address and per client (`client`: e.g. the source IP).
+    past the limits per address and per client (ratelimit.LIMITS) (`client`: e.g. the source IP).
     """
     email = email_address(raw_email)
-    ratelimit.check(_hash(email), "sign-in-address", now)
-    ratelimit.check(_hash(client), "sign-in-client", now)
+    try:
+        ratelimit.check(_hash(email), "sign-in-address", now)
+        ratelimit.check(_hash(client), "sign-in-client", now)
+    except TooManyRequests as exc:
+        minutes = -(-exc.retry_after // 60)
+        raise TooManyRequests(
+            f"Too many sign-in links were asked for, for this address or from this network: "
+            f"try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            exc.retry_after,
+        ) from None
     person = get_person(email)
     if person is None:
         return email
@@ -104,16 +114,19 @@ def request_link(raw_email: object, next_path: object, client: str, now: float) 
     ).save()
     settings = get_settings()
     context = {"person": person, "link": f"{settings.base_url}{SIGN_IN}/{token}", "minutes": LINK_SECONDS // 60}
-    mail.get_mailer(settings).send(
-        mail.build_message(
-            sender=settings.sender,
-            to=email,
-            subject="Your Closeloop sign-in link",
-            text=render("email/sign_in.txt", **context),
-            html=render("email/sign_in.html", **context),
-        ),
-        tags={"purpose": "dashboard-sign-in"},
-    )
+    try:
+        mail.get_mailer(settings).send(
+            mail.build_message(
+                sender=settings.sender,
+                to=email,
+                subject="Your Closeloop sign-in link",
+                text=render("email/sign_in.txt", **context),
+                html=render("email/sign_in.html", **context),
+            ),
+            tags={"purpose": "dashboard-sign-in"},
+        )
+    except mail.MailError as exc:  # the page stays the same (no enumeration); the operator sees why in the log
+        logger.warning("dashboard sign-in link not sent: %s", exc)
     return email
 
 
