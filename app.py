@@ -13,7 +13,7 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import access, loop_pages
+from chalicelib.dashboard import access, insight_pages, loop_pages
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
@@ -309,8 +309,26 @@ def responses_csv(caller, campaign_id):
     return api.responses_csv(campaign_id, _query())
 
 
+@api_route("/api/campaigns/{campaign_id}/held", methods=["GET"])
+def list_held(caller, campaign_id):
+    return api.list_held(campaign_id, _query())
+
+
+@api_route("/api/held/{invitation_id}/accept", methods=["POST"])
+def accept_held(caller, invitation_id):
+    _no_body()
+    return api.decide_held(invitation_id, "accept", caller, time.time())
+
+
+@api_route("/api/held/{invitation_id}/dismiss", methods=["POST"])
+def dismiss_held(caller, invitation_id):
+    _no_body()
+    return api.decide_held(invitation_id, "dismiss", caller, time.time())
+
+
 app.register_blueprint(access.routes)
 app.register_blueprint(loop_pages.routes)
+app.register_blueprint(insight_pages.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
                 "Query:open-cases",
+                "Query:campaign-held",
             ),
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),

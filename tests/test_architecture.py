@@ -49,6 +49,12 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/loop_pages.py", "chalicelib.insight.falling"),
     ("chalicelib/dashboard/loop_pages.py", "chalicelib.loop.followups"),
     ("chalicelib/dashboard/loop_pages.py", "zoneinfo"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.answers.held"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.campaigns.campaigns"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.core.nps"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.digest"),
+    ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.overview"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),

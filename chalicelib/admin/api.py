@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from chalicelib import mail
 from chalicelib.admin import ratelimit
 from chalicelib.admin.auth import Caller
+from chalicelib.answers import held
 from chalicelib.campaigns import campaigns, contacts
 from chalicelib.core import personalize
 from chalicelib.core.config import get_settings
@@ -617,3 +618,20 @@ def responses_csv(
         following |= {"limit": str(limit), "cursor": _encode(cursor) or ""}
         headers["Link"] = f'<{url}?{urlencode(following)}>; rel="next"'
     return 200, text, headers
+
+
+def list_held(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
+    """Scanner activity kept out of the scores and waiting for a decision, newest first (docs/scanners.md)."""
+    campaigns.get_view(campaign_id)
+    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
+    found, cursor = held.list_held(campaign_id, limit, _decode(query.get("cursor")))
+    return 200, {"held": [entry.to_json() for entry in found], "next_cursor": _encode(cursor)}
+
+
+def decide_held(invitation_id: str, decision: str, caller: Caller, now: float) -> tuple[int, dict]:
+    """Accept held activity as the person's answer (counted once) or dismiss it; 409 when already decided."""
+    if decision == "accept":
+        entry = held.accept(invitation_id, caller.name, now, get_settings())
+    else:
+        entry = held.dismiss(invitation_id, caller.name, now)
+    return 200, {"decision": held.ACCEPTED if decision == "accept" else held.DISMISSED, "held": entry.to_json()}

@@ -48,6 +48,16 @@ class Submission:
     confirm: str = ""  # the one-time token of a held answer, sent back by a press of the confirm button
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A CX lead accepting held activity as a person's answer: the listed activity's time (`held_at`,
+    epoch seconds), which the write requires unchanged, and the loop history entry it appends
+    (text and numbers only: {at, status, note, by})."""
+
+    held_at: float
+    entry: dict[str, Any]
+
+
 @dataclass
 class Outcome:
     status: str  # recorded | held | not_found | busy
@@ -162,6 +172,7 @@ def answer_write(
     settings: Settings,
     first: bool,
     nonce: str | None = None,
+    decision: Decision | None = None,
 ) -> dict:
     """The UpdateItem of an answer, built by hand: this one write is the customer's latency budget,
     and PynamoDB's expression builder costs twenty times as long. Names come from the model; a test
@@ -171,6 +182,8 @@ def answer_write(
     keep earlier ones) and returns the whole new item. Either clears a held answer: the person's own
     later answer replaces it. Condition: the campaign's invitation, (not) answered yet, and outside
     every scanner window, or confirming the held answer (`nonce` from its verified confirm token).
+    A CX lead's `decision` (chalicelib.answers.held) replaces the windows by "the held activity is
+    still the one listed" and appends its entry to the loop history in the same write.
     """
     names: dict[str, str] = {}
 
@@ -184,15 +197,14 @@ def answer_write(
         ":one": {"N": "1"},
         ":shard": {"S": count_pending.shard(ref.invitation_id)},
         ":campaign": {"S": campaign.id},
-        ":delivery": {"N": repr(now - settings.scanner_delivery_window)},
-        ":trap": {"N": repr(now - settings.scanner_trap_window)},
     }
     sets = [
         f"{name(Invitation.evidence)} = :evidence",
         f"{name(Invitation.updated_at)} = :now",
         f"{name(Invitation.count_pk)} = :shard",
     ]
-    removes = [name(Invitation.held), name(Invitation.held_token)]
+    removes = [name(Invitation.held), name(Invitation.held_token), name(Invitation.held_campaign)]
+    removes.append(name(Invitation.held_at))
     if first:
         values[":answers"] = _serializer().serialize(submission.answers)
         sets += [f"{name(Invitation.answers)} = :answers", f"{name(Invitation.answered_at)} = :now"]
@@ -216,16 +228,28 @@ def answer_write(
         else:
             sets.append(f"{name(attribute)} = :{attribute.attr_name}")
             values[f":{attribute.attr_name}"] = {"N": str(value)} if attribute is Invitation.score else {"S": value}
+    if decision is not None:
+        history = name(Invitation.loop_history)
+        entry = {k: {"N": repr(v)} if isinstance(v, float | int) else {"S": str(v)} for k, v in decision.entry.items()}
+        values[":entry"] = {"L": [{"M": entry}]}
+        values[":none"] = {"L": []}
+        sets.append(f"{history} = list_append(if_not_exists({history}, :none), :entry)")
     expression = f"SET {', '.join(sets)} ADD {name(Invitation.answer_version)} :one, {name(Invitation.rev)} :one"
     expression += f" REMOVE {', '.join(removes)}"
-    sent_at, trap_at = name(Invitation.sent_at), name(Invitation.trap_at)
-    outside = (
-        f"(attribute_not_exists({sent_at}) OR {sent_at} <= :delivery)"
-        f" AND (attribute_not_exists({trap_at}) OR {trap_at} <= :trap)"
-    )
-    if nonce:
-        values[":held"] = {"S": nonce}
-        outside = f"(({outside}) OR {name(Invitation.held_token)} = :held)"
+    if decision is not None:
+        values[":held_at"] = {"N": repr(decision.held_at)}
+        outside = f"{name(Invitation.held_at)} = :held_at"
+    else:
+        values[":delivery"] = {"N": repr(now - settings.scanner_delivery_window)}
+        values[":trap"] = {"N": repr(now - settings.scanner_trap_window)}
+        sent_at, trap_at = name(Invitation.sent_at), name(Invitation.trap_at)
+        outside = (
+            f"(attribute_not_exists({sent_at}) OR {sent_at} <= :delivery)"
+            f" AND (attribute_not_exists({trap_at}) OR {trap_at} <= :trap)"
+        )
+        if nonce:
+            values[":held"] = {"S": nonce}
+            outside = f"(({outside}) OR {name(Invitation.held_token)} = :held)"
     answered = name(Invitation.answered_at)
     state = f"attribute_not_exists({answered})" if first else f"attribute_exists({answered})"
     params = {
@@ -262,6 +286,8 @@ def record_filtered(
         Invitation.filtered.add(1),
         Invitation.last_filtered_at.set(now),
         Invitation.filtered_answers.set({"answers": submission.answers, "reason": reason}),
+        Invitation.held_campaign.set(campaign.id),
+        Invitation.held_at.set(now),
         *count_pending.changed(ref.invitation_id),
     ]
     try:
@@ -290,6 +316,8 @@ def hold(
         Invitation.last_filtered_at.set(now),
         Invitation.held.set(held),
         Invitation.held_token.set(Invitation.held_token | new_id()),
+        Invitation.held_campaign.set(campaign.id),
+        Invitation.held_at.set(now),
         *count_pending.changed(ref.invitation_id),
     ]
     try:

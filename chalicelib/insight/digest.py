@@ -434,8 +434,11 @@ def _warnings(current: Mapping[str, int], previous: Mapping[str, int], period: P
     return out
 
 
-def _segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, int]]) -> list[SegmentGroup]:
-    """NPS per value of each segment property; the weakest judgeable value is compared with the rest."""
+def segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, int]]) -> list[SegmentGroup]:
+    """NPS per value of each segment property; the weakest judgeable value is compared with the rest.
+
+    `current` is {counter segment: counts}; a value with fewer than SMALL_SEGMENT answers is small
+    (too few to judge, never the weakest). The dashboard's campaign page applies the same rule."""
     everyone = current.get(counters.ALL_SEGMENT, {})
     groups = []
     for name in campaign.segments:
@@ -472,7 +475,9 @@ def _segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, i
     return groups
 
 
-def _themes(current: Mapping[str, int], previous: Mapping[str, int]) -> list[Theme]:
+def top_themes(current: Mapping[str, int], previous: Mapping[str, int]) -> list[Theme]:
+    """The SHOWN_THEMES most frequent themes of the comments counted in `current`, with their share of
+    comments (a fraction, None without comments) and their count in `previous`."""
     comments = current.get("comments", 0)
     found = [
         Theme(name[6:], count, nps.rate(count, comments), previous.get(name, 0))
@@ -520,8 +525,8 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
         figures=figures,
         warnings=_warnings(current, previous, period, trend_answers),
         trend=trend,
-        segments=_segment_groups(campaign, inputs.current),
-        themes=_themes(current, previous),
+        segments=segment_groups(campaign, inputs.current),
+        themes=top_themes(current, previous),
         comments=inputs.comments,
         cases=inputs.cases,
         cases_total=inputs.cases_total,

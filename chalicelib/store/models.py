@@ -195,6 +195,14 @@ class CampaignSkippedIndex(GlobalSecondaryIndex):
     id = UnicodeAttribute(range_key=True)
 
 
+class CampaignHeldIndex(GlobalSecondaryIndex):
+    """Sparse: invitations with scanner activity waiting for a CX lead's decision carry `held_campaign`."""
+
+    Meta = _index_meta("campaign-held", AllProjection)
+    held_campaign = UnicodeAttribute(hash_key=True)
+    held_at = NumberAttribute(range_key=True)
+
+
 class Invitation(Model):
     """One recipient of one campaign, and their response: one response per invitation."""
 
@@ -236,6 +244,9 @@ class Invitation(Model):
     # {answers, comment, reason, evidence, at}, and the SHA-256 of its one-time confirm token
     held = MapAttribute(null=True)
     held_token = UnicodeAttribute(null=True)
+    # ... listed for a CX lead (accept or dismiss) until decided or replaced by the person's own answer
+    held_campaign = UnicodeAttribute(null=True)
+    held_at = NumberAttribute(null=True)
     # the response
     answers = MapAttribute(null=True)
     comment = UnicodeAttribute(null=True)
@@ -280,6 +291,7 @@ class Invitation(Model):
     open_cases = OpenCasesIndex()
     skipped = CampaignSkippedIndex()
     count_pending = CountPendingIndex()
+    held_answers = CampaignHeldIndex()
 
 
 class Counter(Model):

@@ -1,0 +1,207 @@
+"""The campaigns list, one campaign's page with its trend chart, and the held answers to accept or dismiss.
+
+The numbers come from the use cases the admin API calls (`insight.overview` gathers them); the
+accept and dismiss decisions are `answers.held`'s. The trend chart is a small inline SVG drawn
+here from the trend endpoint's weeks: no script, no build step, readable by a screen reader
+(title, description, and the same numbers in a table below it); docs/architecture.md says why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.lazy import OnFirstUse
+from chalicelib.dashboard.web import Ctx, page, redirect, view
+
+api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
+held = OnFirstUse("chalicelib.answers.held")  # cold start: held answers, on request
+campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+nps = OnFirstUse("chalicelib.core.nps")  # cold start: NPS statistics, on request
+digest = OnFirstUse("chalicelib.insight.digest")  # cold start: the digest's words and rules, on request
+overview = OnFirstUse("chalicelib.insight.overview")  # cold start: a campaign's numbers, on request
+
+routes = Blueprint(__name__)
+CAMPAIGNS_PAGE = 25
+HELD_CAMPAIGNS = 25
+HELD_SHOWN = 50
+DONE = {
+    "accepted": "Accepted: the answer counts now, once, and is acknowledged and alerted like any other "
+    "(the counters move within a minute).",
+    "dismissed": "Dismissed: it stays out of the scores.",
+}
+
+# the chart's box, in SVG user units: the viewBox is about as wide as a phone, so its text stays legible
+WIDTH, HEIGHT = 360, 220
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 28
+GRID = (100, 50, 0, -50, -100)
+
+
+@view(routes, "/dashboard/campaigns")
+def campaigns_list(ctx: Ctx) -> Response:
+    query = {"limit": str(CAMPAIGNS_PAGE), **({"cursor": ctx.query["cursor"]} if ctx.query.get("cursor") else {})}
+    _, body = api.list_campaigns(query)
+    rows = [overview.campaign_row(c) for item in body["campaigns"] if (c := campaigns.get_campaign(item["id"]))]
+    more = f"/dashboard/campaigns?{urlencode({'cursor': body['next_cursor']})}" if body["next_cursor"] else None
+    return page(ctx, "insight_campaigns.html", rows=rows, more=more, signed=digest.signed, percent=_percent)
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}")
+def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
+    found = overview.campaign_overview(campaign_id, ctx.now)
+    waiting, more = held.list_held(campaign_id, HELD_SHOWN)
+    return page(
+        ctx,
+        "insight_campaign.html",
+        o=found,
+        waiting=len(waiting),
+        waiting_more=more is not None,
+        reasons=sorted(Counter(entry.reason for entry in waiting).items(), key=lambda kv: (-kv[1], kv[0])),
+        reason_text=held.REASONS,
+        chart=trend_chart(found.trend["weeks"]),
+        signed=digest.signed,
+        percent=_percent,
+        whole=nps.whole_points,
+        days=overview.CHANGE_DAYS,
+    )
+
+
+@view(routes, "/dashboard/held")
+def held_list(ctx: Ctx) -> Response:
+    chosen = ctx.query.get("campaign")
+    if chosen:
+        shown = [campaigns.get_view(chosen)]
+    else:
+        _, body = api.list_campaigns({"limit": str(HELD_CAMPAIGNS)})
+        shown = [c for item in body["campaigns"] if (c := campaigns.get_campaign(item["id"]))]
+    groups = []
+    for campaign in shown:
+        entries, more = held.list_held(campaign.id, HELD_SHOWN)
+        if entries or chosen:
+            groups.append({"campaign": campaign, "entries": entries, "more": more is not None})
+    return page(
+        ctx,
+        "insight_held.html",
+        groups=groups,
+        chosen=chosen,
+        done=DONE.get(ctx.query.get("done", "")),
+        shown=HELD_SHOWN,
+    )
+
+
+@view(routes, "/dashboard/held/{invitation_id}/accept", methods=["POST"], change=True)
+def held_accept(ctx: Ctx, invitation_id: str) -> Response:
+    entry = held.accept(invitation_id, ctx.person.email, ctx.now, get_settings())
+    return redirect(_back(entry.campaign_id, "accepted"))
+
+
+@view(routes, "/dashboard/held/{invitation_id}/dismiss", methods=["POST"], change=True)
+def held_dismiss(ctx: Ctx, invitation_id: str) -> Response:
+    entry = held.dismiss(invitation_id, ctx.person.email, ctx.now)
+    return redirect(_back(entry.campaign_id, "dismissed"))
+
+
+def _back(campaign_id: str, done: str) -> str:
+    return f"/dashboard/held?{urlencode({'campaign': campaign_id, 'done': done})}"
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else digest.percent(share)
+
+
+# --- the trend chart ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG trend chart's geometry in user units, and its words: `band` and `line` are SVG path data."""
+
+    width: int
+    height: int
+    band: str
+    line: str
+    dots: list[dict[str, Any]]
+    grid: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+    title: str
+    description: str
+
+
+def trend_chart(weeks: list[dict[str, Any]]) -> Chart:
+    """NPS per week as a line, its 95% interval as a band, from the trend endpoint's `weeks` (oldest first).
+
+    A week without answers breaks the line and the band (no NPS is not an NPS of 0). Each `weeks`
+    entry has `week` ("2026-W47"), `n`, `nps`, `low` and `high` in points (-100..100).
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(1, len(weeks))
+
+    def x(i: int) -> float:
+        return round(LEFT + (i + 0.5) * step, 1)
+
+    def y(value: float) -> float:
+        return round(TOP + (100 - value) / 200 * plot_h, 1)
+
+    runs: list[list[int]] = []
+    for i, week in enumerate(weeks):
+        if week["nps"] is None:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    band, line = [], []
+    for run in runs:
+        if len(run) == 1:
+            i, half = run[0], min(6.0, step / 3)
+            low, high = y(weeks[i]["low"]), y(weeks[i]["high"])
+            band.append(f"M{x(i) - half},{high}H{x(i) + half}V{low}H{x(i) - half}Z")
+            continue
+        top = [f"{x(i)},{y(weeks[i]['high'])}" for i in run]
+        bottom = [f"{x(i)},{y(weeks[i]['low'])}" for i in reversed(run)]
+        band.append("M" + "L".join(top + bottom) + "Z")
+        line.append("M" + "L".join(f"{x(i)},{y(weeks[i]['nps'])}" for i in run))
+    dots = [
+        {"x": x(i), "y": y(w["nps"]), "text": f"W{w['week'][-2:]}: NPS {digest.signed(w['nps'])}"}
+        for i, w in enumerate(weeks)
+        if w["nps"] is not None
+    ]
+    last = len(weeks) - 1
+    labels = [{"x": x(i), "text": f"W{w['week'][-2:]}"} for i, w in enumerate(weeks) if (last - i) % 2 == 0]
+    grid = [{"y": y(v), "text": digest.signed(v) if v else "0"} for v in GRID]
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        band=" ".join(band),
+        line=" ".join(line),
+        dots=dots,
+        grid=grid,
+        labels=labels,
+        title=f"NPS per week, the last {len(weeks)} weeks",
+        description=_describe(weeks),
+    )
+
+
+def _describe(weeks: list[dict[str, Any]]) -> str:
+    """The chart in one or two sentences, for a screen reader: the range of weeks, the latest, the extremes."""
+    if not weeks:
+        return "No weeks to show."
+    span = f"From week {weeks[0]['week']} to week {weeks[-1]['week']}"
+    scored = [w for w in weeks if w["nps"] is not None]
+    if not scored:
+        return f"{span} there were no answers, so there is no NPS to draw."
+    latest = scored[-1]
+    low = min(scored, key=lambda w: w["nps"])
+    high = max(scored, key=lambda w: w["nps"])
+    return (
+        f"{span}, {len(scored)} of {len(weeks)} weeks had answers. The latest, week {latest['week']}, "
+        f"has NPS {digest.signed(latest['nps'])} (95% interval {digest.signed(latest['low'])} to "
+        f"{digest.signed(latest['high'])}); the lowest was {digest.signed(low['nps'])} in week {low['week']}, "
+        f"the highest {digest.signed(high['nps'])} in week {high['week']}. The shaded band is the 95% interval. "
+        "The table below gives every week's numbers."
+    )
