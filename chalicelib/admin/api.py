@@ -620,11 +620,15 @@ def responses_csv(
     return 200, text, headers
 
 
+HELD_LIST_JSON = _envelope(held={"type": "array", "items": held.HELD_JSON}, next_cursor=_NEXT_CURSOR)
+HELD_DECISION_JSON = _envelope(decision={"enum": [held.ACCEPTED, held.DISMISSED]}, held=held.HELD_JSON)
+
+
 def list_held(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     """Scanner activity kept out of the scores and waiting for a decision, newest first (docs/scanners.md)."""
     campaigns.get_view(campaign_id)
-    limit = _int(query.get("limit"), PAGE_SIZE, "limit", 1, 200)
-    found, cursor = held.list_held(campaign_id, limit, _decode(query.get("cursor")))
+    limit = _int(query, PAGE_LIMIT)
+    found, cursor = held.list_held(campaign_id, limit, _decode(query, PAGE_CURSOR))
     return 200, {"held": [entry.to_json() for entry in found], "next_cursor": _encode(cursor)}
 
 

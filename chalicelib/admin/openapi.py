@@ -27,6 +27,7 @@ CAMPAIGN_ID = {
     "schema": {"type": "string", "example": "demo"},
     "description": "`demo` is the campaign `make run` seeds",
 }
+INVITATION_ID = {"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "string"}}
 RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -200,36 +201,20 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses(201, api.IMPORT_JSON, 400, 404, 413, 415, 429)
                 | {"202": {"description": "Accepted: processing in the background", **_json(api.IMPORT_JSON)}}
             },
-            **_held_paths(),
         },
-    }
-
-
-def _held_paths() -> dict[str, Any]:
-    """Held answers (docs/scanners.md): list a campaign's, accept one as the person's answer, or dismiss it."""
-    entry = {"type": "object", "description": "invitation_id, email, kind, reason, reason_text, at, answers, ..."}
-    invitation = {"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    decided = {"type": "object", "properties": {"decision": {"enum": ["accepted", "dismissed"]}, "held": entry}}
-    return {
         "/api/campaigns/{campaign_id}/held": {
             "get": _op(
                 "Scanner activity kept out of the scores and waiting for a decision, newest first",
                 200,
-                {
-                    "type": "object",
-                    "properties": {
-                        "held": {"type": "array", "items": entry},
-                        "next_cursor": {"type": ["string", "null"]},
-                    },
-                },
+                api.HELD_LIST_JSON,
                 400,
                 404,
-                params=[CAMPAIGN_ID, LIMIT, CURSOR],
+                params=[CAMPAIGN_ID, api.PAGE_LIMIT, api.PAGE_CURSOR],
             ),
         },
         **{
             f"/api/held/{{invitation_id}}/{action}": {
-                "post": _op(summary, 200, decided, 400, 404, 409, params=[invitation])
+                "post": _op(summary, 200, api.HELD_DECISION_JSON, 400, 404, 409, params=[INVITATION_ID])
             }
             for action, summary in (
                 ("accept", "Accept held activity as the person's answer: counted once, acknowledged and alerted"),

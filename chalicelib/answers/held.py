@@ -75,6 +75,28 @@ class HeldAnswer:
         return {**asdict(self), "reason_text": self.reason_text}
 
 
+HELD_JSON: dict[str, Any] = {
+    "type": "object",
+    "description": "scanner activity waiting for a decision (HeldAnswer.to_json)",
+    "required": ["invitation_id", "campaign_id", "email", "kind", "reason", "reason_text", "at"],
+    "properties": {
+        "invitation_id": {"type": "string"},
+        "campaign_id": {"type": "string"},
+        "email": {"type": "string"},
+        "kind": {"enum": ["held", "filtered"]},
+        "reason": {"type": "string", "enum": list(REASONS)},
+        "reason_text": {"type": "string"},
+        "at": {"type": "number", "description": "the latest press, epoch seconds"},
+        "answers": {"type": ["object", "null"]},
+        "comment": {"type": ["string", "null"]},
+        "presses": {"type": "integer"},
+        "answered": {"type": "boolean"},
+        "properties": {"type": "object"},
+    },
+}
+"""What the admin API returns for one held answer: HeldAnswer.to_json's shape."""
+
+
 def held_of(invitation: Invitation) -> HeldAnswer | None:
     """The activity an invitation holds for a decision, or None (nothing listed)."""
     if invitation.held_at is None:
