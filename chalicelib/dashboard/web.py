@@ -4,6 +4,7 @@ and `redirect` to answer (DASHBOARD.md is the contract)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from chalicelib.web import parse_form
 from chalicelib.web.render import render
 
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
+logger = logging.getLogger(__name__)
 
 __all__ = ["FORM", "Ctx", "Person", "check_origin", "error_page", "page", "public_page", "redirect", "view"]
 
@@ -44,6 +46,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
 }
+INTERNAL = CloseloopError("Something went wrong on our side; it is logged. Try again in a moment.")
 NAV = (
     ("/dashboard", "Loop queue"),
     ("/dashboard/responses", "Responses"),
@@ -76,7 +79,8 @@ def view(
     and query; for a POST, the dashboard page it was posted from). A POST needs the session's CSRF
     token in the form's `csrf` field (403 page otherwise) and, with `change=True`, the admin role
     (a viewer gets the 403 page). A CloseloopError raised by the view becomes the error page with
-    its status and message.
+    its status and message; any other exception is a bug: logged, and the error page says 500 in
+    generic words.
     """
     methods = methods or ["GET"]
     posts = "POST" in methods
@@ -110,6 +114,9 @@ def view(
                 return fn(ctx, **_checked_path(params))
             except CloseloopError as exc:
                 return error_page(exc, signed.person if signed else None, signed.csrf if signed else "", request)
+            except Exception:
+                logger.exception("dashboard %s %s failed", request.method, path)
+                return error_page(INTERNAL, signed.person if signed else None, signed.csrf if signed else "", request)
 
         guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
         extra = {"content_types": FORM} if posts else {}
@@ -131,7 +138,11 @@ def public_page(template: str, *, status: int = 200, **context: Any) -> Response
 
 def redirect(location: str) -> Response:
     """303 See Other: after a POST the browser GETs `location`."""
-    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": location, "Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"},
+    )
 
 
 def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: Request | None = None) -> Response:
