@@ -139,6 +139,8 @@ def test_the_link_page_refuses_a_missing_or_wrong_csrf_token_and_the_link_stays_
         "/api/campaigns",
         "javascript:alert(1)",
         "/dashboard/\tx",
+        "/dashboard%3F//evil.example",
+        "/dashboard?q=%0aa",
     ],
 )
 def test_next_outside_our_dashboard_is_ignored(target):
@@ -146,7 +148,13 @@ def test_next_outside_our_dashboard_is_ignored(target):
 
 
 def test_next_inside_our_dashboard_is_kept():
-    for target in ("/dashboard", "/dashboard/responses/r1", "/dashboard/responses?category=detractor&page=2"):
+    for target in (
+        "/dashboard",
+        "/dashboard/responses/r1",
+        "/dashboard/responses?category=detractor&page=2",
+        "/dashboard/responses?q=a//b",
+        "/dashboard/responses?q=a%5Cb%2F%2Fc",
+    ):
         assert sessions.safe_next(target) == target
 
 

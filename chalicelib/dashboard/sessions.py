@@ -55,12 +55,13 @@ def _hash(secret: str) -> str:
 def safe_next(raw: object) -> str:
     """`raw` when it is a path of our own dashboard (`/dashboard`, `/dashboard/...`, `/dashboard?...`),
     else HOME: never another site (`//host`, `https://host`, backslashes that browsers read as
-    slashes), never `.`/`..` segments, nothing percent-encoded into one of those."""
-    if not isinstance(raw, str) or not raw or len(raw) > 2000:
+    slashes), never `.`/`..` segments, nothing percent-encoded into one of those. The query may hold
+    anything printable (`?q=a//b` is a search)."""
+    if not isinstance(raw, str) or not raw or len(raw) > 2000 or not (raw + unquote(raw)).isprintable():
         return HOME
-    decoded = unquote(raw)
-    for text in (raw, decoded):
-        if "\\" in text or "//" in text or not text.isprintable():
+    path = raw.split("?", 1)[0].split("#", 1)[0]
+    for text in (path, unquote(path)):
+        if "\\" in text or "//" in text:
             return HOME
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or not (parts.path == HOME or parts.path.startswith(HOME + "/")):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -31,7 +31,18 @@ from chalicelib.web.render import render
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORM", "Ctx", "Person", "check_origin", "error_page", "page", "public_page", "redirect", "view"]
+__all__ = [
+    "FORM",
+    "Ctx",
+    "Person",
+    "check_origin",
+    "error_page",
+    "page",
+    "public_page",
+    "redirect",
+    "refused_before_view",
+    "view",
+]
 
 FORM = ["application/x-www-form-urlencoded"]
 HEADERS = {
@@ -161,6 +172,13 @@ def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: R
     return response
 
 
+def refused_before_view(status: int, message: str) -> Response:
+    """The error page for what chalice answers before any view runs (415, 405, an uncaught exception)."""
+    error = CloseloopError(message)
+    error.status = status
+    return error_page(error, None, "")
+
+
 def _render(template: str, status: int, person: Person | None, csrf: str, current: str, context: dict) -> Response:
     nav = [
         {
@@ -223,7 +241,10 @@ def _origin(url: str) -> str:
 
 
 def _checked_path(params: dict[str, str]) -> dict[str, str]:
-    for name, value in params.items():
+    """The path's values as typed (a page says "No response '<x>'", not '%3Cx%3E'); NotFound for one
+    no id can be."""
+    values = {name: unquote(value, errors="replace") for name, value in params.items()}
+    for name, value in values.items():
         if len(value) > 320 or not value.isprintable() or "\ufffd" in value:
             raise NotFound(f"No {name.removesuffix('_id').replace('_', ' ')} {value[:60]!r}.", name)
-    return params
+    return values
