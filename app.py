@@ -13,7 +13,7 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import access, insight_pages, loop_pages
+from chalicelib.dashboard import access, insight_pages, loop_pages, web
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
@@ -51,11 +51,19 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
 @app.middleware("http")
 def chalice_errors_as_ours(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Chalice answers some requests before any view (415 for a content type a route does not take,
-    405, and 500 for an uncaught exception) as {"Code", "Message"}: give them our JSON error shape."""
+    405, and 500 for an uncaught exception) as {"Code", "Message"}: give them our JSON error shape,
+    or the dashboard's error page on a dashboard path."""
     response = get_response(request)
     body = response.body
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
+    if request.context.get("resourcePath", "").startswith("/dashboard"):
+        message = body["Message"]
+        if response.status_code == 415:
+            message = "This form was not sent as the dashboard's pages send it: reload the page and try again."
+        elif response.status_code >= 500:
+            message = web.INTERNAL.message
+        return web.refused_before_view(response.status_code, message)
     error: dict[str, str] = {"message": body["Message"]}
     if response.status_code == 415:
         entry = app.routes[request.context["resourcePath"]][request.method]

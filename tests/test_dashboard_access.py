@@ -6,14 +6,17 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from chalice import Blueprint, Chalice
+from chalice.test import Client
 
 from chalicelib.admin.auth import authenticate
 from chalicelib.core.errors import Conflict, Gone, TooManyRequests, Unauthorized
 from chalicelib.dashboard import people, sessions
+from chalicelib.dashboard.web import view
 from chalicelib.mail import MailThrottled
 from chalicelib.mail.file import FileMailBackend
 from localdev import run
-from tests.conftest import local_path, read_outbox
+from tests.conftest import ROOT, local_path, read_outbox
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers, sign_in_link
 
 LEAD = "lead@closeloop-test.example"
@@ -136,6 +139,8 @@ def test_the_link_page_refuses_a_missing_or_wrong_csrf_token_and_the_link_stays_
         "/api/campaigns",
         "javascript:alert(1)",
         "/dashboard/\tx",
+        "/dashboard%3F//evil.example",
+        "/dashboard?q=%0aa",
     ],
 )
 def test_next_outside_our_dashboard_is_ignored(target):
@@ -143,7 +148,13 @@ def test_next_outside_our_dashboard_is_ignored(target):
 
 
 def test_next_inside_our_dashboard_is_kept():
-    for target in ("/dashboard", "/dashboard/responses/r1", "/dashboard/responses?category=detractor&page=2"):
+    for target in (
+        "/dashboard",
+        "/dashboard/responses/r1",
+        "/dashboard/responses?category=detractor&page=2",
+        "/dashboard/responses?q=a//b",
+        "/dashboard/responses?q=a%5Cb%2F%2Fc",
+    ):
         assert sessions.safe_next(target) == target
 
 
@@ -244,7 +255,7 @@ def test_a_session_ends_after_12_hours_idle_and_7_days_at_most(db):
 
 
 def test_an_idle_session_sends_the_browser_to_sign_in_and_a_request_keeps_one_alive(client):
-    add_admin()
+    people.add_person(LEAD, "Lead", "admin", time.time() - 14 * HOUR)  # a session never predates its user
     stale = session_headers("admin", LEAD, now=time.time() - 13 * HOUR)
     assert client.http.get("/dashboard/people", headers=stale).status_code == 303
     quiet = session_headers("admin", LEAD, now=time.time() - 11 * HOUR)
@@ -421,3 +432,75 @@ def test_make_run_creates_the_local_admin_once(db):
         },
         None,
     )
+
+
+# --- found by testing: removal signs out for good; no id that cannot be a key reaches DynamoDB -----
+
+
+def test_a_removed_person_added_again_signs_in_anew_their_old_cookie_opens_nothing(client):
+    admin = session_headers("admin", LEAD)
+    old = session_headers("admin", "ana@closeloop-test.example", now=time.time() - 60)
+    csrf = csrf_of(signed_in_page(client, admin)[1])
+    removed = post(client, "/dashboard/people/remove", {"csrf": csrf, "email": "ana@closeloop-test.example"}, admin)
+    assert removed.status_code == 303
+    people.add_person("ana@closeloop-test.example", "Ana", "viewer", time.time())
+    assert client.http.get("/dashboard/people", headers=old).status_code == 303  # to sign-in, not the new role
+    fresh = session_headers("viewer", "ana@closeloop-test.example")
+    assert signed_in_page(client, fresh)[0] == 200
+
+
+def test_a_promoted_viewer_may_change_things_from_the_next_request(client):
+    admin = session_headers("admin", LEAD)
+    viewer = session_headers("viewer", "ana@closeloop-test.example")
+    csrf, theirs = csrf_of(signed_in_page(client, admin)[1]), csrf_of(signed_in_page(client, viewer)[1])
+    assert post(client, "/dashboard/tokens", {"csrf": theirs, "name": "CRM"}, viewer).status_code == 403
+    promoted = post(
+        client, "/dashboard/people/role", {"csrf": csrf, "email": "ana@closeloop-test.example", "role": "admin"}, admin
+    )
+    assert promoted.status_code == 303 and promoted.headers["Content-Type"].startswith("text/html")  # not JSON
+    assert post(client, "/dashboard/tokens", {"csrf": theirs, "name": "CRM"}, viewer).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/dashboard/held", "/dashboard/responses", "/dashboard/export.csv"])
+def test_a_campaign_id_too_long_to_be_a_key_is_not_found(client, path):
+    response = client.http.get(f"{path}?{urlencode({'campaign': 'x' * 3000})}", headers=session_headers("admin", LEAD))
+    assert response.status_code == 404
+    assert "No campaign" in response.body.decode() and response.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/dashboard/people/remove", "/dashboard/people/role"])
+@pytest.mark.parametrize("email", [None, "", "a" * 4980 + "@example.com"])
+def test_an_address_that_is_empty_missing_or_too_long_is_refused_as_bad_input(client, path, email):
+    admin = session_headers("admin", LEAD)
+    fields = {"csrf": csrf_of(signed_in_page(client, admin)[1]), "role": "viewer"}
+    if email is not None:
+        fields["email"] = email
+    response = post(client, path, fields, admin)
+    assert response.status_code == 400 and "address" in response.body.decode()
+    assert people.get_person(LEAD).role == "admin"
+
+
+@pytest.mark.parametrize("token", [None, "", "f" * 5000, "F" * 64])
+def test_a_token_that_no_digest_can_be_is_not_found(client, token):
+    admin = session_headers("admin", LEAD)
+    fields = {"csrf": csrf_of(signed_in_page(client, admin, "/dashboard/tokens")[1])}
+    if token is not None:
+        fields["token"] = token
+    response = post(client, "/dashboard/tokens/revoke", fields, admin)
+    assert response.status_code == 404 and "No such token" in response.body.decode()
+
+
+def test_a_bug_in_a_dashboard_view_is_the_dashboard_error_page_and_logged(db, caplog):
+    bugs, app = Blueprint(__name__), Chalice("bug")
+
+    @view(bugs, "/dashboard/bug")
+    def bug(ctx):
+        raise RuntimeError("a bug")
+
+    app.register_blueprint(bugs)
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as bugged:
+        response = bugged.http.get("/dashboard/bug", headers=session_headers("admin", LEAD))
+    body = response.body.decode()
+    assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/html")
+    assert "Something went wrong on our side" in body and "a bug" not in body
+    assert "RuntimeError: a bug" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,7 +21,7 @@ from chalicelib.loop import casework, followups
 from chalicelib.store.counts import add
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
-from tests.conftest import html_links, local_path, read_outbox
+from tests.conftest import admin_headers, html_links, local_path, read_outbox
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
 from tests.helpers import drain, invitation_of, launch, submit
 
@@ -335,3 +336,51 @@ def test_before_any_campaign_has_sent_the_pages_say_so(client):
     assert "across 0 campaigns" in queue and "No case is past its target time." in queue
     listed = client.http.get("/dashboard/responses", headers=headers)
     assert listed.status_code == 200 and "No campaign has sent its survey yet" in html(listed)
+
+
+def test_the_responses_list_shows_the_excerpt_the_queue_shows_and_the_page_the_whole_comment(client, outbox):
+    comment = "Slow " * 80 + "and the end."
+    sent = launch(outbox)
+    submit(client, sent.pages["ada@example.com"], {"q_nps": "1", "comment": comment})
+    apply_pending()
+    headers = session_headers()
+    listed = html(client.http.get(f"/dashboard/responses?campaign={sent.campaign.id}", headers=headers))
+    assert followups.excerpt(comment) in listed and "and the end." not in listed
+    shown = html(client.http.get(f"/dashboard/responses/{invitation_of(sent, 'ada@example.com').id}", headers=headers))
+    assert comment.strip() in shown
+
+
+@pytest.mark.parametrize("note", ["Called\x00 Ada", "Called\x1b[31m Ada", "Called\u2028Ada"])
+def test_a_note_with_control_characters_is_refused_by_the_dashboard_and_the_api(client, answered, note):
+    headers = session_headers()
+    response_id = invitation_of(answered, "angry@example.com").id
+    path = f"/dashboard/responses/{response_id}"
+    csrf = csrf_of(html(client.http.get(path, headers=headers)))
+    refused = post(client, f"{path}/loop", {"csrf": csrf, "action": "contacted", "note": note}, headers)
+    assert refused.status_code == 400 and "note holds a" in html(refused)
+    api = client.http.post(
+        f"/api/responses/{response_id}/loop",
+        body=json.dumps({"status": "contacted", "note": note}),
+        headers=admin_headers(),
+    )
+    assert api.status_code == 400 and api.json_body["error"]["field"] == "note"
+    kept = post(
+        client, f"{path}/loop", {"csrf": csrf, "action": "contacted", "note": "Called Ada\r\n\tShe is happy"}, headers
+    )
+    assert kept.status_code == 303
+    assert invitation_of(answered, "angry@example.com").loop_status == "contacted"
+
+
+def test_a_form_without_its_content_type_gets_the_dashboard_error_page(client, answered):
+    headers = session_headers()
+    path = f"/dashboard/responses/{invitation_of(answered, 'angry@example.com').id}/loop"
+    refused = client.http.post(path, body="action=contacted", headers=headers)
+    assert refused.status_code == 415 and refused.headers["Content-Type"].startswith("text/html")
+    assert "reload the page" in html(refused)
+
+
+def test_a_404_page_shows_the_id_as_typed_and_escaped(client, answered):
+    response = client.http.get("/dashboard/responses/%3Cscript%3E", headers=session_headers())
+    body = html(response)
+    assert response.status_code == 404 and "&lt;script&gt;" in body
+    assert "%3Cscript%3E" not in body and "<script>" not in body

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 
+from chalicelib.answers import held, survey_pages
 from chalicelib.answers.counting import apply_pending
 from chalicelib.core.config import get_settings
 from chalicelib.loop import followups
 from tests.conftest import admin_headers
-from tests.helpers import invitation_of, launch, submit
+from tests.helpers import csrf_of, invitation_of, launch, submit
 
 HOUR = 3600
 
@@ -115,3 +116,24 @@ def test_responses_are_found_by_theme_and_words_and_exported_with_the_same_filte
     rows = [line.split(",")[1] for page in (first, second) for line in page.body.decode().splitlines()[1:]]
     assert rows == ["t1@example.com", "t2@example.com"]
     assert "Link" not in second.headers
+
+
+def test_a_new_case_and_an_accepted_held_answer_read_as_the_api_document_says(client, outbox):
+    """The `client` fixture checks each answer against /api/openapi.json (tests/openapi_check.py)."""
+    sent = launch(outbox, [{"email": "ada@example.com"}, {"email": "bob@example.com"}])
+    submit(client, sent.pages["ada@example.com"], {"q_nps": "1", "comment": "Broken"})
+    apply_pending()
+    ada = invitation_of(sent, "ada@example.com").id
+    new = client.http.get(f"/api/responses/{ada}", headers=admin_headers())
+    assert new.status_code == 200 and new.json_body["response"]["loop"]["status"] == "new"
+
+    token, now = sent.pages["bob@example.com"].rsplit("/", 1)[1], time.time()
+    survey_pages.trap(token, now)
+    csrf = csrf_of(survey_pages.show(token, None, now + 5).body)
+    form = {"csrf": [csrf], "evidence": ["submit"], "q_nps": ["3"]}
+    assert survey_pages.submit(token, form, {}, now + 5).status == 200
+    bob = invitation_of(sent, "bob@example.com").id
+    held.accept(bob, "lead@closeloop-test.example", now + 10, get_settings())
+    accepted = client.http.get(f"/api/responses/{bob}", headers=admin_headers())
+    assert accepted.status_code == 200
+    assert [h["status"] for h in accepted.json_body["response"]["loop"]["history"]][:1] == ["accepted"]

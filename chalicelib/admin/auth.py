@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -14,6 +15,8 @@ from chalicelib.core.errors import Unauthorized
 from chalicelib.core.signing import new_id
 from chalicelib.store import bind
 from chalicelib.store.models import ApiToken
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 CACHE_SECONDS = 60
 _cache: dict[tuple[str, str], tuple[float, str]] = {}
@@ -67,7 +70,10 @@ def list_tokens() -> list[ApiToken]:
 
 def revoke_token(digest: str) -> bool:
     """Delete a stored token by its hash; False when there was none. Warm Lambdas that checked it in the
-    last CACHE_SECONDS may accept it until their cache entry ages out."""
+    last CACHE_SECONDS may accept it until their cache entry ages out. Anything but a SHA-256 hex digest
+    names no token (and is never used as a key)."""
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        return False
     bind()
     with _lock:
         for key in [k for k in _cache if k[1] == digest]:

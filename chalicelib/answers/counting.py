@@ -34,6 +34,8 @@ from chalicelib.store.counts import add_op
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import TransactionConflict, update_op, write
 
+NEW_CASE = "new"  # the loop status of an answer nobody has acknowledged or worked on yet
+
 MAX_TRANSACTION_ITEMS = 100
 ACK_PK = "ack"
 REMIND_PK = "remind"
@@ -81,7 +83,7 @@ def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Setting
     if invitation.responded_campaign is None:
         actions.append(Invitation.responded_campaign.set(invitation.campaign_id))
     if invitation.loop_status is None:
-        actions.append(Invitation.loop_status.set("new"))
+        actions.append(Invitation.loop_status.set(NEW_CASE))
     due = (invitation.updated_at or invitation.answered_at) + settings.ack_delay
     if invitation.ack_state in (None, "due") and (invitation.ack_pk is None or invitation.ack_due_at != due):
         actions += [Invitation.ack_pk.set(ACK_PK), Invitation.ack_due_at.set(due), Invitation.ack_state.set("due")]

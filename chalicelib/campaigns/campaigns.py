@@ -536,11 +536,19 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
 
 
 def load_campaign(campaign_id: str, consistent: bool = False) -> Campaign:
+    """The stored campaign; NotFound (404) when there is none, also for an id that cannot be a key."""
+    if not _keyable(campaign_id):
+        raise NotFound(f"No campaign {str(campaign_id)[:60]!r}.", "campaign_id")
     bind()
     try:
         return Campaign.get(campaign_id, consistent_read=consistent)
     except Campaign.DoesNotExist:
         raise NotFound(f"No campaign {campaign_id!r}.", "campaign_id") from None
+
+
+def _keyable(campaign_id: object) -> bool:
+    """DynamoDB refuses an empty key or one over 2048 bytes (a 500); such an id names no campaign."""
+    return isinstance(campaign_id, str) and 0 < len(campaign_id.encode("utf-8", "surrogatepass")) <= 2048
 
 
 def get_view(campaign_id: str) -> CampaignView:
@@ -560,6 +568,8 @@ _cache_lock = threading.Lock()
 
 def get_campaign(campaign_id: str) -> CampaignView | None:
     """The campaign, from memory when fresh; None when it does not exist."""
+    if not _keyable(campaign_id):
+        return None
     prefix, _, _ = bind()
     key = (prefix, campaign_id)
     now = time.monotonic()

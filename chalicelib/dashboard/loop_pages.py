@@ -117,6 +117,7 @@ def responses(ctx: Ctx) -> Response:
             query = {**api_query(campaign, form), "limit": str(PAGE_SIZE), "cursor": ctx.query.get("cursor", "")}
             _, body = api.list_responses(campaign.id, query)
             rows, next_cursor = body["responses"], body["next_cursor"]
+            rows = [{**row, "excerpt": followups.excerpt(row["comment"])} for row in rows]  # as the loop queue
         except ValidationError as exc:
             error = exc
     kept = {name: value for name, value in form.items() if value}

@@ -56,6 +56,16 @@ def get_person(email: str) -> Person | None:
         return None
 
 
+def person_since(email: str) -> tuple[Person, float] | None:
+    """The user with this address and when they were added (epoch seconds), or None. A session started
+    before that belonged to someone removed since, even if the address was added again."""
+    try:
+        user = DashboardUser.get("team", email, consistent_read=True)
+    except DashboardUser.DoesNotExist:
+        return None
+    return _person(user), user.created_at
+
+
 def list_people() -> list[Person]:
     """Everyone who may sign in, by address."""
     return [_person(u) for u in DashboardUser.query("team", consistent_read=True)]
@@ -70,8 +80,9 @@ def add_person(raw_email: object, raw_name: object, raw_role: object, now: float
     return _person(user)
 
 
-def set_role(email: str, raw_role: object, now: float) -> Person:
-    """Change a user's role; NotFound for an unknown address, Conflict when it would leave no admin."""
+def set_role(email: object, raw_role: object, now: float) -> Person:
+    """Change a user's role (their open sessions have it from their next request); ValidationError for
+    something that is not an address, NotFound for an unknown one, Conflict when it would leave no admin."""
     role = parse_role(raw_role)
     user = _user(email)
     actions = [DashboardUser.role.set(role), DashboardUser.updated_at.set(now)]
@@ -83,8 +94,10 @@ def set_role(email: str, raw_role: object, now: float) -> Person:
     return Person(user.email, user.name or "", role)
 
 
-def remove_person(email: str) -> None:
-    """Remove a user (their sessions stop working at their next request); NotFound, or Conflict for the last admin."""
+def remove_person(email: object) -> None:
+    """Remove a user: every session they had ends (`sessions.check_session` refuses a session older than
+    its user, so adding the address again revives none). ValidationError for something that is not an
+    address, NotFound for an unknown one, Conflict for the last admin."""
     user = _user(email)
     if user.role != "admin":
         user.delete()
@@ -93,11 +106,12 @@ def remove_person(email: str) -> None:
         transaction.delete(user, DashboardUser.role == "admin")
 
 
-def _user(email: str) -> DashboardUser:
+def _user(raw_email: object) -> DashboardUser:
+    email = email_address(raw_email)  # never an empty or over-long key
     try:
-        return DashboardUser.get("team", email if isinstance(email, str) else "", consistent_read=True)
+        return DashboardUser.get("team", email, consistent_read=True)
     except DashboardUser.DoesNotExist:
-        raise NotFound(f"No dashboard user {str(email)[:120]!r}.", "email") from None
+        raise NotFound(f"No dashboard user {email!r}.", "email") from None
 
 
 @contextmanager

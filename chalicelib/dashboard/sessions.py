@@ -24,7 +24,7 @@ from chalicelib.campaigns.contacts import email_address
 from chalicelib.core import signing
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import Forbidden, Gone, TooManyRequests, ValidationError
-from chalicelib.dashboard.people import Person, get_person
+from chalicelib.dashboard.people import Person, get_person, person_since
 from chalicelib.store.models import DashboardSession, SignInLink
 from chalicelib.store.transact import ConditionFailed, update
 from chalicelib.web.render import render
@@ -55,12 +55,13 @@ def _hash(secret: str) -> str:
 def safe_next(raw: object) -> str:
     """`raw` when it is a path of our own dashboard (`/dashboard`, `/dashboard/...`, `/dashboard?...`),
     else HOME: never another site (`//host`, `https://host`, backslashes that browsers read as
-    slashes), never `.`/`..` segments, nothing percent-encoded into one of those."""
-    if not isinstance(raw, str) or not raw or len(raw) > 2000:
+    slashes), never `.`/`..` segments, nothing percent-encoded into one of those. The query may hold
+    anything printable (`?q=a//b` is a search)."""
+    if not isinstance(raw, str) or not raw or len(raw) > 2000 or not (raw + unquote(raw)).isprintable():
         return HOME
-    decoded = unquote(raw)
-    for text in (raw, decoded):
-        if "\\" in text or "//" in text or not text.isprintable():
+    path = raw.split("?", 1)[0].split("#", 1)[0]
+    for text in (path, unquote(path)):
+        if "\\" in text or "//" in text:
             return HOME
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or not (parts.path == HOME or parts.path.startswith(HOME + "/")):
@@ -241,7 +242,8 @@ def _session_id(cookie_header: str | None, settings: Settings) -> str | None:
 
 def check_session(cookie_header: str | None, now: float) -> SignedIn | None:
     """The signed-in person a request's Cookie header names, or None (no cookie, forged, signed out,
-    idle for IDLE_SECONDS, older than ABSOLUTE_SECONDS, or the user was removed)."""
+    idle for IDLE_SECONDS, older than ABSOLUTE_SECONDS, or its user was removed, even if added again
+    since). The role is read on every request, so a change of role applies from the next one."""
     settings = get_settings()
     session_id = _session_id(cookie_header, settings)
     if session_id is None:
@@ -250,10 +252,16 @@ def check_session(cookie_header: str | None, now: float) -> SignedIn | None:
         session = DashboardSession.get(_hash(session_id))
     except DashboardSession.DoesNotExist:
         return None
-    person = get_person(session.email)
-    if person is None or now - session.last_seen > IDLE_SECONDS or now - session.created_at > ABSOLUTE_SECONDS:
+    found = person_since(session.email)
+    if (
+        found is None
+        or session.created_at < found[1]
+        or now - session.last_seen > IDLE_SECONDS
+        or now - session.created_at > ABSOLUTE_SECONDS
+    ):
         session.delete()
         return None
+    person = found[0]
     if now - session.last_seen > TOUCH_SECONDS:
         session.update([DashboardSession.last_seen.set(now)])
     return SignedIn(person, session_id, _csrf(session_id, settings))

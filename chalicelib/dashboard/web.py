@@ -4,11 +4,12 @@ and `redirect` to answer (DASHBOARD.md is the contract)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -28,8 +29,20 @@ from chalicelib.web import parse_form
 from chalicelib.web.render import render
 
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
+logger = logging.getLogger(__name__)
 
-__all__ = ["FORM", "Ctx", "Person", "check_origin", "error_page", "page", "public_page", "redirect", "view"]
+__all__ = [
+    "FORM",
+    "Ctx",
+    "Person",
+    "check_origin",
+    "error_page",
+    "page",
+    "public_page",
+    "redirect",
+    "refused_before_view",
+    "view",
+]
 
 FORM = ["application/x-www-form-urlencoded"]
 HEADERS = {
@@ -44,6 +57,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
 }
+INTERNAL = CloseloopError("Something went wrong on our side; it is logged. Try again in a moment.")
 NAV = (
     ("/dashboard", "Loop queue"),
     ("/dashboard/responses", "Responses"),
@@ -76,7 +90,8 @@ def view(
     and query; for a POST, the dashboard page it was posted from). A POST needs the session's CSRF
     token in the form's `csrf` field (403 page otherwise) and, with `change=True`, the admin role
     (a viewer gets the 403 page). A CloseloopError raised by the view becomes the error page with
-    its status and message.
+    its status and message; any other exception is a bug: logged, and the error page says 500 in
+    generic words.
     """
     methods = methods or ["GET"]
     posts = "POST" in methods
@@ -110,6 +125,9 @@ def view(
                 return fn(ctx, **_checked_path(params))
             except CloseloopError as exc:
                 return error_page(exc, signed.person if signed else None, signed.csrf if signed else "", request)
+            except Exception:
+                logger.exception("dashboard %s %s failed", request.method, path)
+                return error_page(INTERNAL, signed.person if signed else None, signed.csrf if signed else "", request)
 
         guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
         extra = {"content_types": FORM} if posts else {}
@@ -131,7 +149,11 @@ def public_page(template: str, *, status: int = 200, **context: Any) -> Response
 
 def redirect(location: str) -> Response:
     """303 See Other: after a POST the browser GETs `location`."""
-    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": location, "Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"},
+    )
 
 
 def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: Request | None = None) -> Response:
@@ -148,6 +170,13 @@ def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: R
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def refused_before_view(status: int, message: str) -> Response:
+    """The error page for what chalice answers before any view runs (415, 405, an uncaught exception)."""
+    error = CloseloopError(message)
+    error.status = status
+    return error_page(error, None, "")
 
 
 def _render(template: str, status: int, person: Person | None, csrf: str, current: str, context: dict) -> Response:
@@ -212,7 +241,10 @@ def _origin(url: str) -> str:
 
 
 def _checked_path(params: dict[str, str]) -> dict[str, str]:
-    for name, value in params.items():
+    """The path's values as typed (a page says "No response '<x>'", not '%3Cx%3E'); NotFound for one
+    no id can be."""
+    values = {name: unquote(value, errors="replace") for name, value in params.items()}
+    for name, value in values.items():
         if len(value) > 320 or not value.isprintable() or "\ufffd" in value:
             raise NotFound(f"No {name.removesuffix('_id').replace('_', ' ')} {value[:60]!r}.", name)
-    return params
+    return values

@@ -17,12 +17,15 @@ from email.message import EmailMessage
 from typing import Any
 
 from chalicelib import mail
+from chalicelib.answers.counting import NEW_CASE
+from chalicelib.answers.held import ACCEPTED, DISMISSED
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
 from chalicelib.core import metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.core.headers import header_problem
 from chalicelib.sending.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
@@ -33,6 +36,7 @@ LEASE_SECONDS = 300
 MAX_ATTEMPTS = 6
 EXCERPT = 200
 LOOP_STATUSES = ("acknowledged", "contacted", "resolved")
+_NOTE_BREAKS = str.maketrans("\r\n\t", "   ")  # a note is lines of text; other control characters are refused
 DEFAULT_ACK = {
     "promoter": {
         "subject": "Thank you{% if first_name %}, {{ first_name }}{% endif %}!",
@@ -246,6 +250,9 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
     note, limit = body.get("note", ""), fields["note"]["maxLength"]
     if not isinstance(note, str) or len(note) > limit:
         raise ValidationError(f"note is text of at most {limit:,} characters.", "note")
+    problem = header_problem(note.translate(_NOTE_BREAKS))
+    if problem:
+        raise ValidationError(f"note holds {problem}: write it as lines of plain text.", "note")
     actions: list = [Invitation.loop_status.set(status), _history(status, note.strip(), by, now)]
     if status in ("contacted", "resolved"):
         actions += [
@@ -301,7 +308,7 @@ RESPONSE_JSON: dict[str, Any] = {
         "loop": {
             "type": "object",
             "properties": {
-                "status": {"enum": [*LOOP_STATUSES, None]},
+                "status": {"enum": [NEW_CASE, *LOOP_STATUSES, None]},
                 "contacted_at": _TIME_OR_NULL,
                 "resolved_at": _TIME_OR_NULL,
                 "case_due_at": {**_NUMBER_OR_NULL, "description": "when the case is overdue, epoch seconds"},
@@ -312,7 +319,10 @@ RESPONSE_JSON: dict[str, Any] = {
                         "type": "object",
                         "properties": {
                             "at": {"type": "number"},
-                            "status": {"enum": list(LOOP_STATUSES)},
+                            "status": {
+                                "enum": [*LOOP_STATUSES, ACCEPTED, DISMISSED],
+                                "description": "a loop step, or a held answer accepted or dismissed",
+                            },
                             "note": {"type": "string"},
                             "by": {"type": "string", "description": "the token's name"},
                         },
