@@ -449,6 +449,18 @@ def test_a_removed_person_added_again_signs_in_anew_their_old_cookie_opens_nothi
     assert signed_in_page(client, fresh)[0] == 200
 
 
+def test_a_link_sent_before_a_person_was_removed_and_added_again_signs_nobody_in(client, outbox):
+    people.add_person("ana@closeloop-test.example", "Ana", "viewer", time.time() - 60)
+    add_admin()
+    ask_for_link(client, "ana@closeloop-test.example")
+    link = local_path(sign_in_link(outbox, "ana@closeloop-test.example"))
+    people.remove_person("ana@closeloop-test.example")
+    people.add_person("ana@closeloop-test.example", "Ana", "admin", time.time() + 1)
+    pressed = press_sign_in(client, link)
+    assert pressed.status_code == 403 and "Set-Cookie" not in pressed.headers
+    assert "ask for a new one" in pressed.body.decode()
+
+
 def test_a_promoted_viewer_may_change_things_from_the_next_request(client):
     admin = session_headers("admin", LEAD)
     viewer = session_headers("viewer", "ana@closeloop-test.example")

@@ -180,10 +180,10 @@ def consume_link(token: str, csrf: str, now: float) -> tuple[SignedIn, str]:
         check_link(token, now)  # used or expired in the meantime: says which
         raise Gone("This sign-in link has already been used: each link works once.") from None
     link = SignInLink.get(_hash(token), consistent_read=True)
-    person = get_person(link.email)
-    if person is None:
-        raise Forbidden("This address can no longer sign in to the dashboard: ask an admin.")
-    return start_session(person, now, settings), link.next_path
+    found = person_since(link.email)
+    if found is None or link.created_at < found[1]:  # removed since the link was sent, perhaps added again
+        raise Forbidden("This address can no longer sign in with this link: ask for a new one or ask an admin.")
+    return start_session(found[0], now, settings), link.next_path
 
 
 # --- sessions ---------------------------------------------------------------------------------
