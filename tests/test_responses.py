@@ -1,4 +1,4 @@
-"""The first answer's hand-built write stores exactly what PynamoDB's own actions would."""
+"""The answer's hand-built write stores exactly what PynamoDB's own actions would, in one request."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from chalicelib.answers import responses
 from chalicelib.core.config import get_settings
 from chalicelib.core.signing import read_invitation_token
-from chalicelib.store import count_pending
+from chalicelib.store import count_pending, raw_client, table_name
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
 from tests.helpers import invitation_of, launch
@@ -73,3 +73,61 @@ def pynamodb_actions(invitation_id, campaign, answers, comment, now) -> list:
 
 def plain(value):
     return value.as_dict() if hasattr(value, "as_dict") else value
+
+
+def _writes(table: str):
+    """The write requests on `table` through the shared client, by operation, as they happen."""
+    seen: list[str] = []
+
+    def count(params, model, **kwargs):
+        if params.get("TableName") == table and model.name in ("PutItem", "UpdateItem", "TransactWriteItems"):
+            seen.append(model.name)
+
+    raw_client().meta.events.register("provide-client-params.dynamodb", count)
+    return seen, lambda: raw_client().meta.events.unregister("provide-client-params.dynamodb", count)
+
+
+def test_a_first_answer_and_each_edit_cost_one_write_request(db, outbox):
+    sent = launch(outbox)
+    settings = get_settings()
+    now = time.time()
+    ref = read_invitation_token(sent.pages["ada@example.com"].rsplit("/", 1)[1], settings.signing_secrets, now)
+    writes, stop = _writes(table_name(Invitation))
+    try:
+        first = responses.record(ref, sent.campaign, responses.Submission({"nps": 9}, None, "submit"), now, settings)
+        assert (first.status, first.first, writes) == ("recorded", True, ["UpdateItem"])
+        edit = responses.Submission({"reason": "Support"}, "Quick replies", "submit")
+        again = responses.record(ref, sent.campaign, edit, now + 60, settings)
+        assert (again.status, again.first, writes) == ("recorded", False, ["UpdateItem"] * 2)
+        assert (again.answers, again.comment) == ({"nps": 9, "reason": "Support"}, "Quick replies")
+        last = responses.record(ref, sent.campaign, responses.Submission({"nps": 3}, "", "submit"), now + 90, settings)
+        assert (last.first, last.answers, last.comment, writes) == (
+            False,
+            {"nps": 3, "reason": "Support"},
+            None,
+            ["UpdateItem"] * 3,
+        )
+    finally:
+        stop()
+    final = invitation_of(sent, "ada@example.com")
+    assert (final.answered_at, final.updated_at, final.answer_version) == (now, now + 90, 3)
+    assert (final.score, final.category, final.comment) == (3, "detractor", None)
+
+
+def test_an_invitation_made_before_answers_maps_existed_takes_its_first_answer_and_edits(db, outbox):
+    sent = launch(outbox)
+    settings = get_settings()
+    now = time.time()
+    ref = read_invitation_token(sent.pages["ada@example.com"].rsplit("/", 1)[1], settings.signing_secrets, now)
+    update(Invitation, ref.invitation_id, [Invitation.answers.remove()])
+    assert invitation_of(sent, "ada@example.com").answers is None
+    writes, stop = _writes(table_name(Invitation))
+    try:
+        first = responses.record(ref, sent.campaign, responses.Submission({"nps": 9}, "Good", "submit"), now, settings)
+        assert (first.status, first.first, len(writes)) == ("recorded", True, 2)  # a refused write, then the map
+        edit = responses.record(ref, sent.campaign, responses.Submission({"nps": 10}, None, "submit"), now, settings)
+        assert (edit.first, edit.answers, edit.comment, len(writes)) == (False, {"nps": 10}, "Good", 3)
+    finally:
+        stop()
+    final = invitation_of(sent, "ada@example.com")
+    assert (final.answers.as_dict(), final.score, final.answer_version) == ({"nps": 10}, 10, 2)

@@ -173,12 +173,12 @@ def accept(invitation_id: str, by: str, now: float, settings: Settings) -> HeldA
     decision = Decision(entry.at, history_entry(ACCEPTED, note, by, now))
     ref = InvitationRef(invitation.campaign_id, invitation.id, int(invitation.expires_at))
     submission = Submission(answers=entry.answers, comment=entry.comment, evidence=EVIDENCE)
-    first = not entry.answered
+    whole = invitation.answers is None  # an invitation made before the `answers` map was created with it
     try:
-        update_raw(answer_write(ref, campaign, submission, now, settings, first, decision=decision))
+        old = update_raw(answer_write(ref, campaign, submission, now, settings, whole, decision=decision)) or {}
     except ConditionFailed:
         raise _decided(invitation_id) from None
-    if first:
+    if Invitation.from_raw_data(old).answered_at is None:
         metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
     return entry
 

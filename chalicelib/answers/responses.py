@@ -1,11 +1,12 @@
 """Recording answers: one response per invitation, in one single-item write.
 
-The first answer is written optimistically in one round trip: an UpdateItem whose condition
-says "not answered yet, not within a scanner window". When the condition fails, DynamoDB
-hands back the invitation as it was, and that decides the next step without a read: a
-person's answer within a scanner window is held until they confirm it, an edit is written.
-An edit sets only the questions it answers, each a path in the `answers` map, so concurrent
-edits need no lock: DynamoDB applies each one whole, and the last one wins. The write touches
+A first answer and an edit are the same write, one round trip: an UpdateItem that sets only
+the questions it answers, each a path in the `answers` map (created empty with the invitation),
+on condition "not within a scanner window". It returns the invitation as it was, which tells a
+first answer (no `answered_at` yet) from an edit. When the condition fails, DynamoDB hands back
+the invitation as it was, and that decides the next step without a read: a person's answer
+within a scanner window is held until they confirm it. Concurrent edits need no lock: DynamoDB
+applies each one whole, and the last one wins. The write touches
 the invitation and the keys-only `count-pending` index only; counters, the responses index
 and the acknowledgement schedule follow through chalicelib.answers.counting, exactly once per change,
 within a minute.
@@ -111,32 +112,25 @@ def record(
     `busy` only if the invitation changed under every one of MAX_ATTEMPTS writes.
     """
     nonce = read_confirm_token(submission.confirm, ref.invitation_id, settings.require_signing_secrets())
-    try:
-        return _write(ref, campaign, submission, now, settings, True, nonce)
-    except ConditionFailed as failed:
-        old = failed.old
+    whole = False
     for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_SECONDS * 2**attempt)))
+        if attempt > 1:
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** (attempt - 1))))
+        try:
+            return _write(ref, campaign, submission, now, settings, whole, nonce)
+        except ConditionFailed as failed:
+            old = failed.old
         if old is None:
             return Outcome("not_found")
         invitation = Invitation.from_raw_data(old)
         if invitation.campaign_id != ref.campaign_id:
             return Outcome("not_found")
         reason = scanner_reason(invitation.sent_at, invitation.trap_at, now, settings)
-        try:
-            if reason and not (nonce and invitation.held_token == nonce):
-                if (
-                    invitation.answered_at is not None
-                    and invitation.held is None
-                    and _unchanged(invitation, submission)
-                ):
-                    answers, comment = plain(invitation.answers), invitation.comment
-                    return Outcome("recorded", answers=answers, comment=comment)
-                return hold(ref, campaign, submission, reason, now, settings)
-            return _write(ref, campaign, submission, now, settings, invitation.answered_at is None, nonce)
-        except ConditionFailed as failed:
-            old = failed.old
+        if reason and not (nonce and invitation.held_token == nonce):
+            if invitation.answered_at is not None and invitation.held is None and _unchanged(invitation, submission):
+                return Outcome("recorded", answers=plain(invitation.answers), comment=invitation.comment)
+            return hold(ref, campaign, submission, reason, now, settings)
+        whole = invitation.answers is None
     return Outcome("busy")
 
 
@@ -153,15 +147,18 @@ def _write(
     submission: Submission,
     now: float,
     settings: Settings,
-    first: bool,
+    whole: bool,
     nonce: str | None,
 ) -> Outcome:
-    new = update_raw(answer_write(ref, campaign, submission, now, settings, first, nonce))
-    if first:
+    old = Invitation.from_raw_data(
+        update_raw(answer_write(ref, campaign, submission, now, settings, whole, nonce)) or {}
+    )
+    if old.answered_at is None:
         metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
         return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
-    invitation = Invitation.from_raw_data(new or {})
-    return Outcome("recorded", answers=plain(invitation.answers), comment=invitation.comment)
+    answers = {**plain(old.answers), **submission.answers}
+    comment = old.comment if submission.comment is None else submission.comment or None
+    return Outcome("recorded", answers=answers, comment=comment)
 
 
 def answer_write(
@@ -170,7 +167,7 @@ def answer_write(
     submission: Submission,
     now: float,
     settings: Settings,
-    first: bool,
+    whole: bool = False,
     nonce: str | None = None,
     decision: Decision | None = None,
 ) -> dict:
@@ -178,10 +175,13 @@ def answer_write(
     and PynamoDB's expression builder costs twenty times as long. Names come from the model; a test
     checks that PynamoDB reads back what its own actions would have written.
 
-    A first answer sets every answer field; an edit sets the questions it answers (fields left empty
-    keep earlier ones) and returns the whole new item. Either clears a held answer: the person's own
-    later answer replaces it. Condition: the campaign's invitation, (not) answered yet, and outside
-    every scanner window, or confirming the held answer (`nonce` from its verified confirm token).
+    A first answer and an edit are one write: it sets the questions answered, each a path in the
+    `answers` map (fields left empty keep earlier ones), `answered_at` if not set yet, and returns
+    the item as it was (ALL_OLD): no `answered_at` there means a first answer. It clears a held
+    answer: the person's own later answer replaces it. Condition: the campaign's invitation, its
+    `answers` map there, and outside every scanner window, or confirming the held answer (`nonce`
+    from its verified confirm token). `whole` is for an invitation made before the map was created
+    with it: the write sets the whole map, on condition it is still absent.
     A CX lead's `decision` (chalicelib.answers.held) replaces the windows by "the held activity is
     still the one listed" and appends its entry to the loop history in the same write.
     """
@@ -205,9 +205,11 @@ def answer_write(
     ]
     removes = [name(Invitation.held), name(Invitation.held_token), name(Invitation.held_campaign)]
     removes.append(name(Invitation.held_at))
-    if first:
+    answered = name(Invitation.answered_at)
+    sets.append(f"{answered} = if_not_exists({answered}, :now)")
+    if whole:
         values[":answers"] = _serializer().serialize(submission.answers)
-        sets += [f"{name(Invitation.answers)} = :answers", f"{name(Invitation.answered_at)} = :now"]
+        sets.append(f"{name(Invitation.answers)} = :answers")
     else:
         for n, (qid, value) in enumerate(submission.answers.items()):
             names[f"#q{n}"] = qid
@@ -215,9 +217,9 @@ def answer_write(
             sets.append(f"{name(Invitation.answers)}.#q{n} = :q{n}")
     score, category = headline(campaign, submission.answers)
     question = campaign.survey.nps_question or campaign.survey.first
-    scored = first or question.id in submission.answers
+    scored = question.id in submission.answers
     for attribute, value, given in (
-        (Invitation.comment, submission.comment or None, first or submission.comment is not None),
+        (Invitation.comment, submission.comment or None, submission.comment is not None),
         (Invitation.score, score, scored),
         (Invitation.category, category, scored),
     ):
@@ -250,20 +252,21 @@ def answer_write(
         if nonce:
             values[":held"] = {"S": nonce}
             outside = f"(({outside}) OR {name(Invitation.held_token)} = :held)"
-    answered = name(Invitation.answered_at)
-    state = f"attribute_not_exists({answered})" if first else f"attribute_exists({answered})"
-    params = {
+    state = (
+        f"attribute_not_exists({name(Invitation.answers)})"
+        if whole
+        else f"attribute_exists({name(Invitation.answers)})"
+    )
+    return {
         "TableName": table_name(Invitation, settings),
         "Key": {"id": {"S": ref.invitation_id}},
         "UpdateExpression": expression,
         "ConditionExpression": f"{name(Invitation.campaign_id)} = :campaign AND {state} AND {outside}",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_OLD",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    if not first:
-        params["ReturnValues"] = "ALL_NEW"
-    return params
 
 
 @functools.cache

@@ -51,6 +51,7 @@ def new_invitation(
         campaign_id=campaign.id,
         email=recipient.email,
         properties=recipient.properties,
+        answers={},  # there from the start, so every answer sets its questions as paths in one write
         created_at=now,
         expires_at=int(now + settings.invitation_ttl_days * DAY),
         round=round_,
