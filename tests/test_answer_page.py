@@ -18,7 +18,7 @@ def test_a_get_shows_the_clicked_score_preselected_and_records_nothing(client, o
     assert len(re.findall(r"<input[^>]* checked", body)) == 1
     assert "<legend>How likely are you to recommend us?" in body
     invitation = invitation_of(sent, "ada@example.com")
-    assert invitation.answered_at is None and invitation.answers is None
+    assert invitation.answered_at is None and invitation.answers.as_dict() == {}
     assert totals(sent.campaign.id) == {"invited": 1, "sent": 1}
 
 
