@@ -14,8 +14,8 @@ shared by the answers it applies: they are printed per answer applied, and its f
 (an idle pass) apart. Its campaign cache is dropped before each pass, as a once-a-minute
 Lambda would find it expired.
 
-Target: at most one read and two writes per answer, survey definition cached across warm
-invocations (on the customer's request: page + submit).
+Target: at most one read and one write per answer, first answer or edit, survey definition
+cached across warm invocations (on the customer's request: page + submit).
 """
 
 from __future__ import annotations
@@ -211,6 +211,7 @@ def figures(result: dict) -> dict:
     """The answer section of results.json: a first answer (page + submit) plus the applier's share."""
     total = per_answer(result, "first")["total"]
     lone = per_answer(result, "single")["total"]
+    edit = per_answer(result, "edit")["request"]
     return {
         "dynamodb_read_requests": results.figure(total["reads"]),
         "dynamodb_write_requests": results.figure(total["writes"]),
@@ -218,10 +219,13 @@ def figures(result: dict) -> dict:
         "write_units": results.figure(total["wcu"]),
         "lambda_invocations": 2,
         "api_requests": 2,
+        "edit_dynamodb_read_requests": results.figure(edit["reads"]),
+        "edit_dynamodb_write_requests": results.figure(edit["writes"]),
         "_units": results.WRITE_UNITS_NOTE + f"; a first answer (page + submit) plus the applier's requests and "
         f"capacity per answer, {result['events']['apply_first']} answers applied in one pass (its once-a-minute "
         f"invocations are not counted); an answer alone in its minute costs {lone['reads']:.3g} read requests, "
-        f"{lone['writes']:.3g} write requests, {lone['rcu']:.3g} RCU and {lone['wcu']:.3g} WCU with the applier",
+        f"{lone['writes']:.3g} write requests, {lone['rcu']:.3g} RCU and {lone['wcu']:.3g} WCU with the applier; "
+        "edit_dynamodb_*_requests: an edit (page + submit) on the customer's request, without the applier",
     }
 
 
@@ -296,10 +300,12 @@ def report(result: dict) -> None:
 
     campaign_reads = meter.ops["view"]["GetItem"]
     misses_allowed = 1 + int(result["seconds"] // 60)  # one reload per cache period is expected
-    print("\ntarget: at most one read and two writes per answer; survey definition cached across warm invocations")
+    print(
+        "\ntarget: at most one read and one write per answer or edit; survey definition cached across warm invocations"
+    )
     for phase in ("first", "edit"):
         row = per_answer(result, phase)["request"]
-        ok = row["reads"] <= 1 and row["writes"] <= 2 and not row["others"]
+        ok = row["reads"] <= 1 and row["writes"] <= 1 and not row["others"]
         label = f"{'first answers' if phase == 'first' else 'edits'} (page + submit)"
         print(
             f"  {label:<32} {row['reads']:.3f} reads, {row['writes']:.3f} writes, {row['others']:g} other"
