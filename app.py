@@ -58,21 +58,19 @@ def chalice_errors_as_ours(request: Request, get_response: Callable[[Request], R
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
     if request.context.get("resourcePath", "").startswith("/dashboard"):
-        message = body["Message"]
-        if response.status_code == 415:
-            message = "This form was not sent as the dashboard's pages send it: reload the page and try again."
-        elif response.status_code >= 500:
-            message = web.INTERNAL.message
-        return web.refused_before_view(response.status_code, message)
-    error: dict[str, str] = {"message": body["Message"]}
-    if response.status_code == 415:
+        return web.refused_before_view(response.status_code, body["Message"])
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return _json(response.status_code, {"error": _api_error(request, response.status_code, body["Message"])}, headers)
+
+
+def _api_error(request: Request, status: int, message: str) -> dict[str, str]:
+    if status == 415:
         entry = app.routes[request.context["resourcePath"]][request.method]
         got = request.headers.get("content-type") or "no content type"
-        error = {"message": f"Send the body as {' or '.join(entry.content_types)}, not {got}.", "field": "Content-Type"}
-    elif response.status_code >= 500:
-        error = {"message": "An internal error occurred; it is logged."}
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
-    return _json(response.status_code, {"error": error}, headers)
+        return {"message": f"Send the body as {' or '.join(entry.content_types)}, not {got}.", "field": "Content-Type"}
+    if status >= 500:
+        return {"message": "An internal error occurred; it is logged."}
+    return {"message": message}
 
 
 def _checked_path(params: dict[str, str]) -> dict[str, str]:

@@ -173,7 +173,12 @@ def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: R
 
 
 def refused_before_view(status: int, message: str) -> Response:
-    """The error page for what chalice answers before any view runs (415, 405, an uncaught exception)."""
+    """The error page for what chalice answers before any view runs (415, 405, an uncaught exception),
+    in words for the person at the page rather than chalice's."""
+    if status == 415:
+        message = "This form was not sent as the dashboard's pages send it: reload the page and try again."
+    elif status >= 500:
+        message = INTERNAL.message
     error = CloseloopError(message)
     error.status = status
     return error_page(error, None, "")
