@@ -27,8 +27,14 @@ CAMPAIGN_ID = {
     "schema": {"type": "string", "example": "demo"},
     "description": "`demo` is the campaign `make run` seeds",
 }
-INVITATION_ID = {"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "string"}}
-RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _path_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+INVITATION_ID = _path_param("invitation_id")
+RESPONSE_ID = _path_param("response_id")
 
 
 def _json(schema: dict) -> dict:
@@ -227,10 +233,7 @@ def _paths() -> dict[str, Any]:
                 200,
                 api.IMPORT_JSON,
                 404,
-                params=[
-                    CAMPAIGN_ID,
-                    {"name": "import_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                ],
+                params=[CAMPAIGN_ID, _path_param("import_id")],
             ),
         },
         "/api/campaigns/{campaign_id}/members/{email}": {
@@ -240,10 +243,7 @@ def _paths() -> dict[str, Any]:
                 api.REMOVED_JSON,
                 400,
                 404,
-                params=[
-                    CAMPAIGN_ID,
-                    {"name": "email", "in": "path", "required": True, "schema": {"type": "string"}},
-                ],
+                params=[CAMPAIGN_ID, _path_param("email")],
             ),
         },
         "/api/campaigns/{campaign_id}/send": {
