@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from localdev import dynamodb
+from tests.browser_support import start_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-signing-secret"
@@ -69,6 +71,17 @@ def db(env):
     create_tables()
     yield env
     delete_tables()
+
+
+@pytest.fixture
+def app_url(db, monkeypatch, tmp_path) -> Iterator[str]:
+    """`chalice local` serving this test's tables (browser tests); the test process builds links to it too."""
+    process, base = start_app(db, tmp_path / "chalice.log")
+    monkeypatch.setenv("CLOSELOOP_BASE_URL", base)
+    try:
+        yield base
+    finally:
+        dynamodb.stop(process)
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.insight import stats
 from chalicelib.loop import followups
 from chalicelib.store.models import Invitation
-from localdev import dynamodb
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import html_links, read_outbox
 from tests.helpers import invitation_of, launch, totals
 
@@ -52,17 +51,6 @@ def browser() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture
-def app_url(db, monkeypatch, tmp_path) -> Iterator[str]:
-    """`chalice local` serving this test's tables; the test process builds links to it too."""
-    process, base = start_app(db, tmp_path / "chalice.log")
-    monkeypatch.setenv("CLOSELOOP_BASE_URL", base)
-    try:
-        yield base
-    finally:
-        dynamodb.stop(process)
 
 
 @pytest.fixture

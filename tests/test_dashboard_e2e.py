@@ -27,9 +27,8 @@ from chalicelib.answers.counting import apply_pending
 from chalicelib.dashboard import people
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
-from localdev import dynamodb
 from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import html_links
 from tests.dashboard_support import browser_sign_in, sign_in_link
 from tests.helpers import invitation_of, launch
@@ -44,17 +43,6 @@ FOCUS_SHOWN = """el => {
   const style = getComputedStyle(el);
   return el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
 }"""
-
-
-@pytest.fixture
-def app_url(db, monkeypatch, tmp_path) -> Iterator[str]:
-    """`chalice local` serving this test's tables; the test process builds links to it too."""
-    process, base = start_app(db, tmp_path / "chalice.log")
-    monkeypatch.setenv("CLOSELOOP_BASE_URL", base)
-    try:
-        yield base
-    finally:
-        dynamodb.stop(process)
 
 
 @pytest.fixture
