@@ -13,7 +13,7 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import access, insight_pages, loop_pages, web
+from chalicelib.dashboard import access, insight_pages, loop_pages, settings_pages, web
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
@@ -300,6 +300,21 @@ def set_digest_recipients(caller, campaign_id):
     return api.set_digest_recipients(campaign_id, _body(), time.time())
 
 
+@api_route("/api/suppression", methods=["GET"])
+def search_suppressions(caller):
+    return api.search_suppressions(_query())
+
+
+@api_route("/api/suppression", methods=["POST"])
+def add_suppression(caller):
+    return api.add_suppression(_body(), time.time(), caller)
+
+
+@api_route("/api/suppression/{email}", methods=["GET"])
+def get_suppression(caller, email):
+    return api.get_suppression(email)
+
+
 @api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])
 def campaign_metrics(caller, campaign_id):
     return api.metrics(campaign_id, _query(), time.time())
@@ -335,6 +350,7 @@ def dismiss_held(caller, invitation_id):
 app.register_blueprint(access.routes)
 app.register_blueprint(loop_pages.routes)
 app.register_blueprint(insight_pages.routes)
+app.register_blueprint(settings_pages.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

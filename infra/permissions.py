@@ -65,7 +65,7 @@ PERMISSIONS: dict[str, Grants] = {
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "counters": ("Query", "BatchGetItem"),
-            "suppressions": ("PutItem",),
+            "suppressions": ("GetItem", "PutItem", "Query:suppression-list"),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),

@@ -74,6 +74,7 @@ ACCEPTED_BODIES = {
     ("post", "/api/campaigns/{campaign_id}/preview"): {"email": "ana@example.com"},
     ("post", "/api/responses/{response_id}/loop"): {"status": "contacted"},
     ("put", "/api/campaigns/{campaign_id}/digest-recipients"): {"recipients": []},
+    ("post", "/api/suppression"): {"email": "ana@example.com", "reason": "manual"},
 }
 # Items of declared lists, refused field by field: the path names the item, then the field.
 ACCEPTED_ITEMS = {
@@ -81,7 +82,7 @@ ACCEPTED_ITEMS = {
     ("post", "/api/campaigns/{campaign_id}/recipients", "recipients"): {"email": "ana@example.com"},
 }
 # Query parameters that only filter (a search that matches nothing gives an empty page, not a 400).
-FILTERS_ONLY = {"q"}
+FILTERS_ONLY = {"q", "email_prefix"}
 
 
 def _wrong(schema: dict) -> object:

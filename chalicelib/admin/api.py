@@ -20,7 +20,7 @@ from chalicelib import mail
 from chalicelib.admin import ratelimit
 from chalicelib.admin.auth import Caller
 from chalicelib.answers import held
-from chalicelib.campaigns import campaigns, contacts
+from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import personalize
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import NotFound, PayloadTooLarge, ValidationError
@@ -554,6 +554,37 @@ def list_digest_recipients(campaign_id: str) -> tuple[int, dict]:
 def set_digest_recipients(campaign_id: str, body: Any, now: float) -> tuple[int, dict]:
     """The digest's recipients become exactly this list (a recipient's own stop is kept)."""
     return 200, {"recipients": digest_recipients.set_recipients(campaign_id, body, now)}
+
+
+SUPPRESSIONS_JSON = _envelope(suppressions={"type": "array", "items": suppression.ENTRY_JSON}, next_cursor=_NEXT_CURSOR)
+SUPPRESSION_JSON = _envelope(suppression=suppression.ENTRY_JSON)
+SUPPRESSION_ADDED_JSON = _envelope(
+    suppression=suppression.ENTRY_JSON,
+    added={"type": "boolean", "description": "false: it was suppressed already and keeps its first reason"},
+)
+
+
+def search_suppressions(query: dict[str, str]) -> tuple[int, dict]:
+    """Suppressed addresses (every campaign's) starting with email_prefix, in address order, paged."""
+    prefix = suppression.parse_prefix(query)
+    limit = _int(query, PAGE_LIMIT)
+    found, cursor = suppression.search(prefix, limit, _decode(query, PAGE_CURSOR))
+    return 200, {"suppressions": [entry.to_json() for entry in found], "next_cursor": _encode(cursor)}
+
+
+def get_suppression(email: str) -> tuple[int, dict]:
+    """Why this address is suppressed; 404 when it is not."""
+    address = contacts.email_address(email, "email")
+    entry = suppression.find(address)
+    if entry is None:
+        raise NotFound(f"{address} is not suppressed.", "email")
+    return 200, {"suppression": entry.to_json()}
+
+
+def add_suppression(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
+    """Suppress an address for every campaign: 201, or 200 with `added` false when it already was."""
+    entry, added = suppression.add(body, now, caller.name)
+    return (201 if added else 200), {"suppression": entry.to_json(), "added": added}
 
 
 METRICS_QUERY: list[dict[str, Any]] = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.admin import api
-from chalicelib.campaigns import campaigns, contacts
+from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import surveys
 from chalicelib.core.errors import ERROR_SCHEMA
 from chalicelib.insight import digest_recipients, reports, stats
@@ -90,6 +90,7 @@ SCHEMAS: dict[str, Any] = {
     "Response": followups.RESPONSE_JSON,
     "LoopReport": followups.LOOP_REPORT_JSON,
     "DigestRecipient": digest_recipients.RECIPIENT_JSON,
+    "Suppression": suppression.ENTRY_JSON,
     "Interval": reports.PROPORTION_JSON,
     "Mean": reports.MEAN_JSON,
     "Nps": reports.NPS_JSON,
@@ -351,6 +352,40 @@ def _paths() -> dict[str, Any]:
                 404,
                 params=[CAMPAIGN_ID],
                 body=_json(digest_recipients.RECIPIENTS_BODY),
+            ),
+        },
+        "/api/suppression": {
+            "get": _op(
+                "The suppression list (every campaign's): addresses starting with email_prefix, in address "
+                "order, with why each is suppressed; paged with limit and cursor. Addresses suppressed before "
+                "the list kept them are found by the whole address.",
+                200,
+                api.SUPPRESSIONS_JSON,
+                400,
+                params=[suppression.EMAIL_PREFIX, api.PAGE_LIMIT, api.PAGE_CURSOR],
+            ),
+            "post": _op(
+                "Suppress an address for every campaign, with a reason (unsubscribed, complained or manual). "
+                "An address already suppressed keeps its first reason (200, added false). Nothing removes a "
+                "suppression.",
+                201,
+                api.SUPPRESSION_ADDED_JSON,
+                400,
+                body=_json(suppression.ADD_BODY),
+            )
+            | {
+                "responses": _responses(201, api.SUPPRESSION_ADDED_JSON, 400, 413, 415)
+                | {"200": {"description": "Suppressed already", **_json(api.SUPPRESSION_ADDED_JSON)}}
+            },
+        },
+        "/api/suppression/{email}": {
+            "get": _op(
+                "Why an address is suppressed: reason, when, source and campaign; 404 when it is not",
+                200,
+                api.SUPPRESSION_JSON,
+                400,
+                404,
+                params=[_path_param("email")],
             ),
         },
         "/api/campaigns/{campaign_id}/metrics": {

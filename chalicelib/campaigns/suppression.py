@@ -2,7 +2,13 @@
 
 Suppressions are keyed by a hash of the address, so they outlive a deleted contact and a
 deleted person is still never mailed. Every send checks them; SES bounce and complaint
-events (through SNS) and the unsubscribe link add them.
+events (through SNS) and the unsubscribe link add them, and so does an admin (`add`: the
+admin API's POST /api/suppression and the dashboard). Nothing here removes one: an
+unsubscribe is never undone by anyone but the person.
+
+The address itself is kept beside the hash (except for a deleted person) in a sparse index
+sorted by address, so an admin can look addresses up by their beginning (`search`), a page at
+a time; the whole address always finds its entry through the hash (`find`).
 """
 
 from __future__ import annotations
@@ -10,15 +16,136 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.campaigns.contacts import email_hash, normalize_email
+from chalicelib.campaigns.contacts import email_address, email_hash, normalize_email
+from chalicelib.core.errors import ValidationError
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation, Suppression
 from chalicelib.store.transact import ConditionFailed, put_new, update
 
-REASONS = ("unsubscribed", "bounced", "complained", "deleted")
+REASONS = ("unsubscribed", "bounced", "complained", "deleted", "manual")
+# The reasons an admin may give for an address they add: bounced comes from SES and deleted from
+# deleting a person, never from a form. "manual" is any other reason (a test, partner or role address).
+MANUAL_REASONS = {
+    "unsubscribed": "They asked to stop (by reply, phone or in person)",
+    "complained": "They complained about our email",
+    "manual": "Another reason (a test, partner or role address…)",
+}
+SOURCES = {"link": "the unsubscribe link", "ses": "a bounce or complaint reported by SES", "admin": "an admin"}
+LIST_PK = "suppression"
+MAX_PREFIX = 254
 log = logging.getLogger(__name__)
+
+# What Entry.to_json returns, declared once for chalicelib.admin.openapi.
+ENTRY_JSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["email", "reason", "created_at"],
+    "properties": {
+        "email": {"type": "string"},
+        "reason": {"enum": list(REASONS)},
+        "source": {
+            "enum": [*SOURCES, None],
+            "description": "link: the unsubscribe link; ses: a bounce or complaint event; admin: added by hand",
+        },
+        "campaign_id": {"type": ["string", "null"], "description": "the campaign whose email led to it"},
+        "added_by": {"type": ["string", "null"], "description": "the admin or token that added it"},
+        "created_at": {"type": "number", "description": "epoch seconds"},
+    },
+}
+# The body of POST /api/suppression, declared once: add reads the names and reasons from it.
+ADD_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["email", "reason"],
+    "properties": {
+        "email": {"type": "string", "format": "email"},
+        "reason": {"enum": list(MANUAL_REASONS)},
+    },
+}
+# The search's query parameter, declared once: parse_prefix reads its name and limit from it.
+EMAIL_PREFIX: dict[str, Any] = {
+    "name": "email_prefix",
+    "in": "query",
+    "schema": {"type": "string", "maxLength": MAX_PREFIX},
+    "description": "the beginning of the address, whatever its case; absent: every address, in order",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Why one address is suppressed."""
+
+    email: str
+    reason: str
+    source: str | None
+    campaign_id: str | None
+    added_by: str | None
+    created_at: float
+
+    def to_json(self) -> dict:
+        return {
+            "email": self.email,
+            "reason": self.reason,
+            "source": self.source,
+            "campaign_id": self.campaign_id,
+            "added_by": self.added_by,
+            "created_at": self.created_at,
+        }
+
+
+def _entry(item: Suppression, email: str) -> Entry:
+    return Entry(email, item.reason, item.source, item.campaign_id, item.added_by, item.created_at)
+
+
+def find(email: str) -> Entry | None:
+    """The suppression of this address (one GetItem by its hash), whatever its age or reason; None if none."""
+    bind()
+    try:
+        return _entry(Suppression.get(email_hash(email), consistent_read=True), normalize_email(email))
+    except Suppression.DoesNotExist:
+        return None
+
+
+def parse_prefix(query: Mapping[str, str]) -> str:
+    """The search's prefix, trimmed and lower-cased as addresses are stored ("" for every address)."""
+    name, limit = EMAIL_PREFIX["name"], EMAIL_PREFIX["schema"]["maxLength"]
+    prefix = normalize_email(query.get(name))
+    if len(prefix) > limit:
+        raise ValidationError(f"{name} has at most {limit} characters.", name)
+    return prefix
+
+
+def search(prefix: str, limit: int, start: dict | None = None) -> tuple[list[Entry], dict | None]:
+    """Suppressed addresses starting with `prefix`, in address order: one Query page (`limit` items) of the
+    sparse suppression-list index, and the key to start the next page from (None on the last). The first
+    page also holds the whole address typed when it is suppressed but not in the index (suppressed before
+    the index existed, or a deleted person)."""
+    bind()
+    condition = Suppression.email.startswith(prefix) if prefix else None
+    page = Suppression.by_address.query(LIST_PK, condition, limit=limit, last_evaluated_key=start)
+    found = [_entry(item, item.email) for item in page]
+    if start is None and "@" in prefix and prefix not in {entry.email for entry in found}:
+        exact = find(prefix)
+        found = [exact, *found] if exact else found
+    return found, page.last_evaluated_key
+
+
+def add(body: Any, now: float, by: str) -> tuple[Entry, bool]:
+    """Suppress the address an admin gives, `{"email", "reason"}` (ADD_BODY; reason one of MANUAL_REASONS).
+    Returns its entry and True, or the entry already there and False: the first reason is kept, so an
+    unsubscribe or a bounce is never rewritten. Raises ValidationError naming `email` or `reason`."""
+    email_field, reason_field = ADD_BODY["properties"]
+    if not isinstance(body, Mapping):
+        raise ValidationError(f'Send {{"{email_field}": ..., "{reason_field}": ...}}.')
+    email = email_address(body.get(email_field), email_field)
+    reason = body.get(reason_field)
+    if reason not in ADD_BODY["properties"][reason_field]["enum"]:
+        raise ValidationError(f"{reason_field} is one of {', '.join(MANUAL_REASONS)}.", reason_field)
+    item = _item(email, reason, now, "admin", None, by)
+    old = put_new(item)
+    return _entry(item if old is None else Suppression.from_raw_data(old), email), old is None
 
 
 def reason_for(email: str) -> str | None:
@@ -37,10 +164,28 @@ def suppressed(emails: list[str]) -> dict[str, str]:
     return {by_hash[s.email_hash]: s.reason for s in Suppression.batch_get(list(by_hash))}
 
 
-def suppress(email: str, reason: str, now: float, source: str, campaign_id: str | None = None) -> bool:
+def suppress(
+    email: str, reason: str, now: float, source: str, campaign_id: str | None = None, added_by: str | None = None
+) -> bool:
     """Suppress the address; True if it was not suppressed before (the first reason is kept)."""
-    entry = Suppression(email_hash(email), reason=reason, source=source, campaign_id=campaign_id, created_at=now)
-    return put_new(entry) is None
+    return put_new(_item(email, reason, now, source, campaign_id, added_by)) is None
+
+
+def _item(
+    email: str, reason: str, now: float, source: str, campaign_id: str | None, added_by: str | None
+) -> Suppression:
+    """The address is kept beside its hash for the admin's search, except a deleted person's."""
+    kept = None if reason == "deleted" else normalize_email(email)
+    return Suppression(
+        email_hash(email),
+        reason=reason,
+        source=source,
+        campaign_id=campaign_id,
+        created_at=now,
+        email=kept,
+        list_pk=LIST_PK if kept else None,
+        added_by=added_by,
+    )
 
 
 def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:

@@ -56,6 +56,10 @@ RECIPIENT_JSON: dict[str, Any] = {
             "enum": ["recipient", "admin", None],
             "description": "`recipient` when they stopped it through the link in a digest: kept by later PUTs",
         },
+        "changed_by": {
+            "enum": ["recipient", "admin", None],
+            "description": "who set the frequency last: an admin, or the recipient through the link in a digest",
+        },
         "created_at": {"type": ["number", "null"], "description": "epoch seconds"},
         "updated_at": {"type": ["number", "null"], "description": "epoch seconds"},
     },
@@ -95,6 +99,7 @@ def to_json(subscription: DigestSubscription) -> dict:
         "email": subscription.email,
         "frequency": subscription.frequency,
         "stopped_by": subscription.stopped_by,
+        "changed_by": subscription.changed_by,
         "created_at": subscription.created_at,
         "updated_at": subscription.updated_at,
     }
@@ -147,6 +152,7 @@ def set_recipients(campaign_id: str, body: Any, now: float) -> list[dict]:
                 email,
                 frequency=frequency or DEFAULT_FREQUENCY,
                 stopped_by="admin" if frequency == STOPPED else None,
+                changed_by="admin",
                 created_at=now,
                 updated_at=now,
             ).save()
@@ -164,6 +170,7 @@ def _choose(campaign_id: str, email: str, frequency: str, by: str, now: float) -
             campaign_id,
             [
                 DigestSubscription.frequency.set(frequency),
+                DigestSubscription.changed_by.set(by),
                 DigestSubscription.updated_at.set(now),
                 *(stopped_by or [DigestSubscription.stopped_by.remove()]),
             ],

@@ -120,8 +120,19 @@ class Contact(Model):
     by_id = ContactIdIndex()
 
 
+class SuppressionListIndex(GlobalSecondaryIndex):
+    """Sparse: the suppressed addresses an admin may look up by their beginning (one partition, sorted by
+    address). Entries written before it, and a deleted person's, carry no `list_pk`: found by the whole
+    address only."""
+
+    Meta = _index_meta("suppression-list", AllProjection)
+    list_pk = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
 class Suppression(Model):
-    """Keyed by a hash of the address, so it can outlive a deleted contact."""
+    """Keyed by a hash of the address, so it can outlive a deleted contact. `email` is kept beside it for the
+    admin's search, except for a deleted person (reason "deleted"), whose address is not kept."""
 
     TABLE = "suppressions"
 
@@ -133,6 +144,10 @@ class Suppression(Model):
     source = UnicodeAttribute(null=True)
     campaign_id = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
+    email = UnicodeAttribute(null=True)
+    list_pk = UnicodeAttribute(null=True)
+    added_by = UnicodeAttribute(null=True)
+    by_address = SuppressionListIndex()
 
 
 class CampaignInvitationsIndex(GlobalSecondaryIndex):
@@ -493,6 +508,7 @@ class DigestSubscription(Model):
     email = UnicodeAttribute(range_key=True)
     frequency = UnicodeAttribute(default="weekly")
     stopped_by = UnicodeAttribute(null=True)
+    changed_by = UnicodeAttribute(null=True)  # "admin" or "recipient": who set the frequency last
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 
