@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
+from chalicelib.campaigns import suppression
 from chalicelib.core.errors import ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
@@ -22,7 +23,6 @@ from chalicelib.dashboard.web import Ctx, page, redirect, view
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a suppression added, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
-suppression = OnFirstUse("chalicelib.campaigns.suppression")  # cold start: reasons and sources, on request
 digest_recipients = OnFirstUse("chalicelib.insight.digest_recipients")  # cold start: frequencies, on request
 
 routes = Blueprint(__name__)
