@@ -30,9 +30,9 @@ REASONS = ("unsubscribed", "bounced", "complained", "deleted", "manual")
 # The reasons an admin may give for an address they add: bounced comes from SES and deleted from
 # deleting a person, never from a form. "manual" is any other reason (a test, partner or role address).
 MANUAL_REASONS = {
-    "unsubscribed": "They asked to stop (by reply, phone or in person)",
-    "complained": "They complained about our email",
-    "manual": "Another reason (a test, partner or role address…)",
+    "unsubscribed": "Unsubscribed: they asked to stop",
+    "complained": "Complained about our email",
+    "manual": "Manual: a test, partner or role address…",
 }
 SOURCES = {"link": "the unsubscribe link", "ses": "a bounce or complaint reported by SES", "admin": "an admin"}
 LIST_PK = "suppression"
