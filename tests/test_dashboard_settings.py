@@ -17,6 +17,7 @@ import pytest
 
 import app as app_module
 from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.dashboard import settings_pages
 from chalicelib.insight import digest_recipients
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Suppression
@@ -301,3 +302,18 @@ def test_an_unknown_campaign_or_a_bad_search_is_refused_in_words(client):
     status, html = _open(client, campaign.id, admin, {"email_prefix": "a" * 300})
     expected = client.http.get(f"/api/suppression?email_prefix={'a' * 300}", headers=admin_headers()).json_body
     assert status == 400 and _field_error(html, "f-email_prefix") == expected["error"]["message"]
+
+
+def test_the_page_shows_the_list_a_page_at_a_time(client, monkeypatch):
+    campaign = create_campaign([{"email": "ada@example.com"}])
+    now = time.time()
+    for email in ("ann@example.com", "anna@example.com", "anne@example.com", "bea@example.com"):
+        suppression.suppress(email, "unsubscribed", now, source="link")
+    monkeypatch.setattr(settings_pages, "SEARCH_PAGE", 2)
+    admin = session_headers()
+    _, html = _open(client, campaign.id, admin, {"email_prefix": "an"})
+    assert [row[0] for row in _listed(html)] == ["ann@example.com", "anna@example.com"]
+    following = unescape(re.search(r'<a href="([^"]+)">Next 2 addresses</a>', html).group(1))
+    second = client.http.get(following, headers=admin).body.decode()
+    assert [row[0] for row in _listed(second)] == ["anne@example.com"]
+    assert "Next 2 addresses" not in second and "continued" in second
