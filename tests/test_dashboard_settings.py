@@ -317,3 +317,22 @@ def test_the_page_shows_the_list_a_page_at_a_time(client, monkeypatch):
     second = client.http.get(following, headers=admin).body.decode()
     assert [row[0] for row in _listed(second)] == ["anne@example.com"]
     assert "Next 2 addresses" not in second and "continued" in second
+
+
+def test_saving_the_list_keeps_a_frequency_a_recipient_chose_while_the_page_was_open(client):
+    campaign = create_campaign([{"email": "ada@example.com"}])
+    digest_recipients.set_recipients(campaign.id, {"recipients": [LEAD]}, time.time())
+    admin = session_headers()
+    _, html = _open(client, campaign.id, admin)
+    shown = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    assert shown["was-0"] == "weekly"
+    link = local_path(digest_recipients.link(campaign.id, LEAD))
+    page = client.http.get(link).body.decode()
+    chose = client.http.post(
+        link, body=urlencode({"csrf": csrf_of(page), "frequency": "monthly"}), headers=FORM_HEADERS
+    )
+    assert chose.status_code == 200
+    form = {**{k: v for k, v in shown.items() if k != "csrf"}, "recipients[0].frequency": "weekly"}
+    saved = _post(client, f"{_path(campaign.id)}/digest", admin, {**form, "recipients[1].email": CX})
+    assert saved.status_code == 303
+    assert _frequencies(campaign.id) == {LEAD: ("monthly", "recipient"), CX: ("weekly", "admin")}

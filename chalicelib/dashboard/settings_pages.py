@@ -66,9 +66,11 @@ def add_suppression(ctx: Ctx, campaign_id: str) -> Response:
 
 def digest_body(form: dict[str, str], removed: list[str]) -> tuple[dict[str, Any], list[int]]:
     """The body of PUT /api/campaigns/{id}/digest-recipients from the form's rows (`recipients[i].email`,
-    `recipients[i].frequency`, a `remove` box per row), and the form row of each item of the body, so an
-    error naming an item is shown next to its row. A row left blank (the empty "add" row) is no item;
-    a row without a frequency keeps its own (a recipient who stopped the digest has none to choose)."""
+    `recipients[i].frequency`, `was-i`: the frequency the page showed, a `remove` box per row), and the
+    form row of each item of the body, so an error naming an item is shown next to its row. A row left
+    blank (the empty "add" row) is no item. A row whose frequency is as the page showed it is sent
+    without one (kept as it is), so a recipient's own choice made while the page was open is not undone;
+    a recipient who stopped the digest has none to choose."""
     items: list[dict[str, Any]] = []
     rows: list[int] = []
     for index in sorted(int(m.group(1)) for name in form if (m := _ROW.match(name))):
@@ -76,8 +78,9 @@ def digest_body(form: dict[str, str], removed: list[str]) -> tuple[dict[str, Any
         if str(index) in removed or not email.strip():
             continue
         item: dict[str, Any] = {"email": email}
-        if f"recipients[{index}].frequency" in form:
-            item["frequency"] = form[f"recipients[{index}].frequency"]
+        frequency = form.get(f"recipients[{index}].frequency")
+        if frequency is not None and frequency != form.get(f"was-{index}"):
+            item["frequency"] = frequency
         items.append(item)
         rows.append(index)
     return {"recipients": items}, rows
