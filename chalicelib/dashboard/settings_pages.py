@@ -57,7 +57,8 @@ def add_suppression(ctx: Ctx, campaign_id: str) -> Response:
     campaigns.get_view(campaign_id)
     caller = auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}")
     try:
-        _, body = api.add_suppression(dict(ctx.form), ctx.now, caller)
+        fields = {name: ctx.form[name] for name in suppression.ADD_BODY["properties"] if name in ctx.form}
+        _, body = api.add_suppression(fields, ctx.now, caller)
     except ValidationError as exc:
         return _page(ctx, campaign_id, 400, add_errors={exc.field or "": exc.message}, add_typed=ctx.form)
     query = {"email_prefix": body["suppression"]["email"], "done": "suppressed" if body["added"] else "already"}
