@@ -55,6 +55,8 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.core.nps"),
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.digest"),
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.overview"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.campaigns.campaigns"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),
