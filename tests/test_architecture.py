@@ -57,6 +57,7 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.overview"),
     ("chalicelib/dashboard/builder_options.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/builder_options.py", "chalicelib.campaigns.campaigns"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.sending.invitations"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),

@@ -13,7 +13,7 @@ from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
 from tests.conftest import admin_headers
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
-from tests.helpers import NPS_SURVEY
+from tests.helpers import NPS_SURVEY, create_campaign
 
 HOOK = "http://127.0.0.1:9/hook"  # the local stage calls plain http on loopback only
 SLACK = "http://127.0.0.1:9/slack/T0001/B0001/XXXXXXXXXXXX"
@@ -96,6 +96,16 @@ def test_the_email_step_saves_its_options_and_keeps_those_of_the_follow_up_step(
         "themes": {"pricing": ["price"]},
         "alert_emails": ["cx@acme.example"],
     }  # the emptied subject is no longer set
+
+
+def test_the_email_step_lists_the_properties_its_recipients_have(client):
+    campaign = create_campaign(
+        [{"email": "ada@example.com", "properties": {"first_name": "Ada", "plan": "pro"}}, {"email": "b@example.com"}],
+        options={"subject": "Hi {{ first_name }}"},
+    )
+    page = open_step(client, campaign, "email", session_headers())
+    shown = re.search(r"recipients have:(.*?)</p>", page, re.S).group(1)
+    assert re.findall(r"<code>(\w+)</code>", shown) == ["first_name", "plan"]
 
 
 def test_the_follow_up_step_saves_rows_keeps_secrets_and_the_email_options(client):

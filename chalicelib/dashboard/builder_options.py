@@ -28,6 +28,7 @@ from chalicelib.dashboard.web import Ctx, page, view
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+invitations = OnFirstUse("chalicelib.sending.invitations")  # cold start: recipients' properties, on request
 
 routes = Blueprint(__name__)
 
@@ -47,6 +48,7 @@ FOLLOW_UP = (
 )
 RULE_FIELDS = ("category", "max_score", "min_score", "theme", "property", "equals")
 RULE_NUMBERS = ("max_score", "min_score")
+PROPERTY_SAMPLE = 25  # recipients whose property names the email step lists
 GROUPS = ("themes", "alert_rules", "alert_emails", "webhooks")  # the repeated rows, each with "Add a row"
 LABELS = {
     "sender_name": "sender name",
@@ -336,8 +338,7 @@ def _follow_up_page(
 
 
 def _variables(campaign: Any) -> dict[str, Any]:
-    """What subject and intro templates may use: each contact property whose name is an identifier,
-    `email`, and `properties` (all of them, e.g. `properties["plan"]`), as personalize.variables gives
-    them and the admin API's preview lists them; the campaign's segments are properties its recipients
-    are expected to have."""
-    return {"seen": [], "segments": list(campaign.segments)}
+    """What subject and intro templates may use besides `email` and `properties` (personalize.variables,
+    the admin API preview's `variables`): the property names of a sample of this campaign's recipients;
+    with none yet, its segments, which its recipients are expected to have."""
+    return {"seen": invitations.property_names(campaign.id, PROPERTY_SAMPLE), "segments": list(campaign.segments)}
