@@ -365,6 +365,32 @@ BAD = [
     ({"options.contact_within_hours": "soon"}, {"contact_within_hours": "soon"}, "options.contact_within_hours"),
     ({"options.fatigue_days": "366"}, {"fatigue_days": 366}, "options.fatigue_days"),
     ({"options.fatigue_days": "a week"}, {"fatigue_days": "a week"}, "options.fatigue_days"),
+    # too many rows: the message of the whole list, above its rows
+    (
+        {f"options.alert_emails[{i}]": f"cx{i}@acme.example" for i in range(11)},
+        {"alert_emails": [f"cx{i}@acme.example" for i in range(11)]},
+        "options.alert_emails",
+    ),
+    (
+        {f"options.alert_rules[{i}].max_score": str(i) for i in range(11)},
+        {"alert_rules": [{"max_score": i} for i in range(11)]},
+        "options.alert_rules",
+    ),
+    (
+        {
+            k: v
+            for i in range(21)
+            for k, v in ((f"options.themes[{i}].name", f"t{i}"), (f"options.themes[{i}].keywords", "x"))
+        },
+        {"themes": {f"t{i}": ["x"] for i in range(21)}},
+        "options.themes",
+    ),
+    (
+        {f"options.webhooks[{i}].url": f"{HOOK}{i}" for i in range(6)}
+        | {f"options.webhooks[{i}].events": ["response.created"] for i in range(6)},
+        {"webhooks": [{"url": f"{HOOK}{i}", "events": ["response.created"]} for i in range(6)]},
+        "options.webhooks",
+    ),
 ]
 
 
