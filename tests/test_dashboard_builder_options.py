@@ -259,6 +259,8 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
         "reminders": [3],
         "themes": {"pricing": ["price"]},
     }
+    cleared = post_step(client, campaign, "email", {"options.sender_name": "", "options.subject": "Hi"}, admin)
+    assert cleared.status_code == 200 and stored(campaign)["sender_name"] == ""  # corrected to none
     page = open_step(client, campaign, "follow-up", admin)
     assert "disabled" in input_tag(page, "options.themes[0].name")
     assert "disabled" not in input_tag(page, "options.follow_up_name")
