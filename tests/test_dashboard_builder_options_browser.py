@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from chalicelib.campaigns import campaigns
 from chalicelib.dashboard import people
+from chalicelib.queue import get_queue
 from localdev.pagecheck import axe_violations, nu_errors
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.dashboard_support import browser_sign_in
@@ -76,6 +77,12 @@ def test_the_email_and_follow_up_steps_are_accessible_and_fit_a_phone(app_url, o
         page.get_by_label("Fatigue window (days)").fill("14")
         page.get_by_role("button", name="Save follow-up").first.click()
         expect(page.get_by_role("status")).to_have_text("Saved.")
+
+        campaigns.start_sending(campaign.id, time.time(), None, get_queue())  # gone out: most fields locked
+        for step, name in (("email", "Brand colour"), ("follow-up", "Fatigue window (days)")):
+            page.goto(f"{app_url}/dashboard/campaigns/{campaign.id}/edit/{step}")
+            expect(page.get_by_label(name)).to_be_disabled()
+            checked(page, f"{step}-locked", html)
         browser.close()
     assert nu_errors(html, tmp_path) == []
     options = campaigns.get_view(campaign.id).options
