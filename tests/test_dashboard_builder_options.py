@@ -230,6 +230,8 @@ def test_add_a_row_shows_the_form_again_with_one_more_row_and_saves_nothing(clie
     fields = {
         "options.themes[0].name": "pricing",
         "options.themes[0].keywords": "price",
+        "options.themes[1].name": "support",
+        "options.themes[1].keywords": "",
         "options.follow_up_name": "Sam",
         "add": "themes",
     }
@@ -237,7 +239,8 @@ def test_add_a_row_shows_the_form_again_with_one_more_row_and_saves_nothing(clie
     page = response.body.decode()
     assert response.status_code == 200 and "Saved." not in page
     assert value_of(page, "options.themes[0].keywords") == "price"
-    assert value_of(page, "options.themes[2].name") == "" and value_of(page, "options.follow_up_name") == "Sam"
+    assert value_of(page, "options.themes[1].name") == "support" and value_of(page, "options.themes[2].name") == ""
+    assert value_of(page, "options.themes[3].name") is None and value_of(page, "options.follow_up_name") == "Sam"
     assert stored(campaign) == {}
 
 
@@ -259,12 +262,18 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
         "reminders": [3],
         "themes": {"pricing": ["price"]},
     }
+    refused = post_step(client, campaign, "email", {"options.reply_to": "nobody"}, admin)
+    assert refused.status_code == 400 and value_of(refused.body.decode(), "options.brand_color") == "#112233"
     cleared = post_step(client, campaign, "email", {"options.sender_name": "", "options.subject": "Hi"}, admin)
     assert cleared.status_code == 200 and stored(campaign)["sender_name"] == ""  # corrected to none
     page = open_step(client, campaign, "follow-up", admin)
     assert "disabled" in input_tag(page, "options.themes[0].name")
     assert "disabled" not in input_tag(page, "options.follow_up_name")
     assert "Add a theme" not in page
+    refused = post_step(client, campaign, "follow-up", {"options.ack.detractor.subject": "{{ oops"}, admin)
+    page = refused.body.decode()
+    assert refused.status_code == 400 and error_at(page, "options.ack.detractor.subject").startswith("Template error")
+    assert value_of(page, "options.themes[0].keywords") == "price"  # what is locked is still shown as stored
     fields = {"options.follow_up_name": "Sam", "options.themes[0].name": "", "options.fatigue_days": "3"}
     assert post_step(client, campaign, "follow-up", fields, admin).status_code == 200
     options = stored(campaign)

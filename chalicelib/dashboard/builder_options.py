@@ -84,7 +84,8 @@ def email_step(ctx: Ctx, campaign_id: str) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/email", methods=["POST"], change=True)
 def save_email(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    typed = {key: ctx.form.get(f"options.{key}", "") for key in EMAIL}
+    locked, stored = _locks(ctx, campaign, EMAIL), _email_stored(campaign.options)
+    typed = {key: stored[key] if locked[key] else ctx.form.get(f"options.{key}", "") for key in EMAIL}
     try:
         saved = _save(ctx, campaign, EMAIL, _email_options(typed))
     except (ValidationError, Conflict) as exc:
@@ -101,10 +102,11 @@ def follow_up_step(ctx: Ctx, campaign_id: str) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/follow-up", methods=["POST"], change=True)
 def save_follow_up(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    typed = _follow_up_typed(ctx, campaign.to_json()["options"])
+    shown = campaign.to_json()["options"]
+    typed = _keep_locked(_follow_up_typed(ctx, shown), _follow_up_stored(shown), _locks(ctx, campaign, FOLLOW_UP))
     adding = ctx.form.get("add")
-    if adding in GROUPS:  # "Add a row": the same form again, everything typed kept, one more empty row
-        return _follow_up_page(ctx, campaign, typed, spare={adding: 2})
+    if adding in GROUPS:  # "Add a row": the same form again, everything typed kept (empty rows too), one more
+        return _follow_up_page(ctx, campaign, typed, spare=dict.fromkeys(GROUPS, 0) | {adding: 1})
     typed = _compact(typed)  # rows as sent, so the API's [i] names the i-th row on the page
     try:
         saved = _save(ctx, campaign, FOLLOW_UP, _follow_up_options(typed, campaign.options))
@@ -201,6 +203,17 @@ def _follow_up_typed(ctx: Ctx, shown: Mapping[str, Any]) -> FollowUp:
         slack_remove=form.get("slack_remove") == "yes",
         text={key: form.get(f"options.{key}", "") for key in (*FOLLOW_UP_TEXT, *FOLLOW_UP_NUMBERS)},
     )
+
+
+def _keep_locked(typed: FollowUp, stored: FollowUp, locked: Mapping[str, bool]) -> FollowUp:
+    """What cannot change here is shown as stored (its inputs are disabled, so the browser sends none)."""
+    for key in ("themes", "ack", "alert_rules", "alert_emails", "webhooks"):
+        if locked[key]:
+            setattr(typed, key, getattr(stored, key))
+    if locked["slack_webhook_url"]:
+        typed.slack, typed.slack_remove = "", False
+    typed.text |= {key: stored.text[key] for key in typed.text if locked[key]}
+    return typed
 
 
 def _compact(typed: FollowUp) -> FollowUp:
