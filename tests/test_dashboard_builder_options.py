@@ -84,7 +84,7 @@ def test_the_email_step_saves_its_options_and_keeps_those_of_the_follow_up_step(
         "options.reminders": "3, 7",
     }
     response = post_step(client, campaign, "email", fields, admin)
-    assert response.status_code == 200 and "Saved." in response.body.decode()
+    assert (response.status_code, response.headers["Location"]) == (303, path(campaign, "email") + "?saved=1")
     assert stored(campaign) == {
         "sender_name": "Ana at Acme",
         "reply_to": "ana@acme.example",
@@ -96,6 +96,8 @@ def test_the_email_step_saves_its_options_and_keeps_those_of_the_follow_up_step(
         "themes": {"pricing": ["price"]},
         "alert_emails": ["cx@acme.example"],
     }  # the emptied subject is no longer set
+    saved = client.http.get(response.headers["Location"], headers=admin).body.decode()
+    assert "Saved." in saved and value_of(saved, "options.reminders") == "3, 7"
 
 
 def test_the_email_step_lists_the_properties_its_recipients_have(client):
@@ -181,7 +183,7 @@ def test_the_follow_up_step_saves_rows_keeps_secrets_and_the_email_options(clien
         "options.webhooks[0].secret": "whsec_" + "WllaWVpaWVpaWVpaWVpaWVpaWVpa",
         "slack_remove": "yes",
     }
-    assert post_step(client, campaign, "follow-up", replaced, admin).status_code == 200
+    assert post_step(client, campaign, "follow-up", replaced, admin).status_code == 303
     options = stored(campaign)
     assert options["webhooks"] == [
         {"id": hook_id, "url": HOOK, "secret": replaced["options.webhooks[0].secret"], "events": ["response.created"]}
@@ -254,7 +256,7 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
     assert "disabled" not in input_tag(page, "options.sender_name")
     fields = {"options.sender_name": "Ana at Acme", "options.brand_color": "#000000", "options.subject": "Hi"}
     response = post_step(client, campaign, "email", fields, admin)
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert stored(campaign) == {
         "sender_name": "Ana at Acme",
         "subject": "Hi",
@@ -265,7 +267,7 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
     refused = post_step(client, campaign, "email", {"options.reply_to": "nobody"}, admin)
     assert refused.status_code == 400 and value_of(refused.body.decode(), "options.brand_color") == "#112233"
     cleared = post_step(client, campaign, "email", {"options.sender_name": "", "options.subject": "Hi"}, admin)
-    assert cleared.status_code == 200 and stored(campaign)["sender_name"] == ""  # corrected to none
+    assert cleared.status_code == 303 and stored(campaign)["sender_name"] == ""  # corrected to none
     page = open_step(client, campaign, "follow-up", admin)
     assert "disabled" in input_tag(page, "options.themes[0].name")
     assert "disabled" not in input_tag(page, "options.follow_up_name")
@@ -275,7 +277,7 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
     assert refused.status_code == 400 and error_at(page, "options.ack.detractor.subject").startswith("Template error")
     assert value_of(page, "options.themes[0].keywords") == "price"  # what is locked is still shown as stored
     fields = {"options.follow_up_name": "Sam", "options.themes[0].name": "", "options.fatigue_days": "3"}
-    assert post_step(client, campaign, "follow-up", fields, admin).status_code == 200
+    assert post_step(client, campaign, "follow-up", fields, admin).status_code == 303
     options = stored(campaign)
     assert options["follow_up_name"] == "Sam" and options["themes"] == {"pricing": ["price"]}
     assert "fatigue_days" not in options

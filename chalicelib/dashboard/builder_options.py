@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
@@ -24,7 +25,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.webhook_spec import EVENTS
-from chalicelib.dashboard.web import Ctx, page, view
+from chalicelib.dashboard.web import Ctx, page, redirect, view
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
@@ -78,7 +79,7 @@ class FollowUp:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/email")
 def email_step(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    return _email_page(ctx, campaign, _email_stored(campaign.options))
+    return _email_page(ctx, campaign, _email_stored(campaign.options), saved_now=ctx.query.get("saved") == "1")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/email", methods=["POST"], change=True)
@@ -90,13 +91,14 @@ def save_email(ctx: Ctx, campaign_id: str) -> Response:
         saved = _save(ctx, campaign, EMAIL, _email_options(typed))
     except (ValidationError, Conflict) as exc:
         return _email_page(ctx, campaign, typed, {exc.field or "options": exc.message}, status=exc.status)
-    return _email_page(ctx, saved, _email_stored(saved.options), saved_now=True)
+    return redirect(f"{_step_path(saved, 'email')}?saved=1")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/follow-up")
 def follow_up_step(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    return _follow_up_page(ctx, campaign, _follow_up_stored(campaign.to_json()["options"]))
+    stored = _follow_up_stored(campaign.to_json()["options"])
+    return _follow_up_page(ctx, campaign, stored, saved_now=ctx.query.get("saved") == "1")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/follow-up", methods=["POST"], change=True)
@@ -114,14 +116,20 @@ def save_follow_up(ctx: Ctx, campaign_id: str) -> Response:
         return _follow_up_page(ctx, campaign, typed, {exc.field or "options": exc.message}, status=exc.status)
     known = {w["id"] for w in campaign.options.get("webhooks", [])}
     typed_secrets = {row["secret"] for row in typed.webhooks}
-    new_secrets = [  # generated for a new endpoint: shown once, as the API's answer shows it
+    new_secrets = [
         (w["url"], w["secret"])
         for w in saved.options.get("webhooks", [])
         if w["id"] not in known and w["secret"] not in typed_secrets
     ]
-    return _follow_up_page(
+    if not new_secrets:
+        return redirect(f"{_step_path(saved, 'follow-up')}?saved=1")
+    return _follow_up_page(  # a secret made for a new endpoint is shown once, as the API's answer shows it
         ctx, saved, _follow_up_stored(saved.to_json()["options"]), saved_now=True, new_secrets=new_secrets
     )
+
+
+def _step_path(campaign: Any, step: str) -> str:
+    return f"/dashboard/campaigns/{quote(campaign.id, safe='')}/edit/{step}"
 
 
 def _save(ctx: Ctx, campaign: Any, keys: tuple[str, ...], options: dict[str, Any]) -> Any:
