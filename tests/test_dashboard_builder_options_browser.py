@@ -52,6 +52,8 @@ def test_the_email_and_follow_up_steps_are_accessible_and_fit_a_phone(app_url, o
         page.goto(f"{app_url}/dashboard/campaigns/{campaign.id}/edit/email")
         expect(page.get_by_role("heading", level=1)).to_have_text("Q4 NPS: email and brand")
         checked(page, "email", html)
+        page.get_by_label("Pick the brand colour").fill("#ff8800")  # the script's picker fills the text box
+        expect(page.get_by_label("Brand colour", exact=True)).to_have_value("#ff8800")
         page.get_by_label("Sender name").fill("Ana at Acme")
         page.get_by_label("Reminders (days after the invitation)").fill("3, soon")
         page.get_by_role("button", name="Save email and brand").click()
@@ -87,4 +89,5 @@ def test_the_email_and_follow_up_steps_are_accessible_and_fit_a_phone(app_url, o
     assert nu_errors(html, tmp_path) == []
     options = campaigns.get_view(campaign.id).options
     assert (options["reminders"], options["fatigue_days"], options["sender_name"]) == ([3, 7], 14, "Ana at Acme")
+    assert options["brand_color"] == "#ff8800"
     assert options["themes"] == {"pricing": ["price", "expensive"], "support": ["help desk"]}
