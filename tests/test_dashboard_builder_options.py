@@ -297,6 +297,8 @@ def test_a_viewer_sees_both_steps_read_only_and_cannot_change_them(client):
         )
         assert response.status_code == 403
     assert stored(campaign) == {"sender_name": "Ana", "themes": {"pricing": ["price"]}}
+    missing = client.http.get("/dashboard/campaigns/nope/edit/follow-up", headers=viewer)
+    assert missing.status_code == 404 and "No campaign" in missing.body.decode()
 
 
 # (form fields of the step, the API's options, the field the API names): the same bad value both ways
