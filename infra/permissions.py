@@ -54,9 +54,11 @@ PERMISSIONS: dict[str, Grants] = {
             "contacts": ("PutItem", "UpdateItem"),
             "invitations": (
                 "GetItem",
+                "BatchGetItem",
                 "PutItem",
                 "UpdateItem",
                 "Query:email-invitations",
+                "Query:campaign-invitations",
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
                 "Query:open-cases",

@@ -59,6 +59,9 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.admin.auth"),
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.campaigns.campaigns"),
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.insight.digest_recipients"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.campaigns.campaigns"),
+    ("chalicelib/dashboard/builder_options.py", "chalicelib.sending.invitations"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),

@@ -238,3 +238,16 @@ def test_an_unsubscribe_link_sent_before_unsubscribe_tokens_keeps_working_until_
     assert survey_pages.unsubscribe_page(legacy, invitation.expires_at).status == 404
     done = survey_pages.unsubscribe(legacy, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded", 0)
     assert done.status == 200 and "You are unsubscribed" in done.body
+
+
+def test_a_campaigns_fatigue_days_replaces_the_global_window(client, outbox, monkeypatch):
+    monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "0")
+    _send(create_campaign(people(2)))
+    strict = create_campaign([*people(2), {"email": "new@example.com"}], options={"fatigue_days": 7})
+    _send(strict)
+    assert [str(m["To"]) for m in read_outbox(outbox)[2:]] == ["new@example.com"]
+    assert _stats(client, strict.id)["skipped"] == {"total": 2, "reasons": {"fatigue": 2}}
+    monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "30")
+    lenient = create_campaign(people(2), options={"fatigue_days": 0})
+    _send(lenient)
+    assert sorted(str(m["To"]) for m in read_outbox(outbox)[3:]) == ["p0@example.com", "p1@example.com"]

@@ -39,6 +39,7 @@ __all__ = ["NotFound"]
 
 MAX_SEGMENTS = 5
 MAX_REMINDERS = 3
+MAX_FATIGUE_DAYS = 365
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 DEFAULT_SUBJECT = "A quick question"
@@ -96,6 +97,12 @@ class CampaignView:
     @property
     def contact_within_hours(self) -> int:
         return int(self.options.get("contact_within_hours") or DEFAULT_CONTACT_HOURS)
+
+    def fatigue_days(self, default: int) -> int:
+        """Days within which a contact surveyed by any campaign is skipped: this campaign's option
+        when set (0: no window), else `default` (CLOSELOOP_FATIGUE_DAYS)."""
+        value = self.options.get("fatigue_days")
+        return default if value is None else int(value)
 
     def webhooks_for(self, event: str) -> list[dict]:
         return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhook_spec.EVENTS)]
@@ -350,6 +357,14 @@ def _contact_within_hours(value: Any, path: str) -> int:
     return value
 
 
+def _fatigue_days(value: Any, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FATIGUE_DAYS:
+        raise ValidationError(
+            f"fatigue_days is a whole number of days from 0 to {MAX_FATIGUE_DAYS} (0: no window).", path
+        )
+    return value
+
+
 _HTTPS = {"type": "string", "maxLength": 500, "description": "an https:// URL"}
 OPTIONS: dict[str, Option] = {
     "subject": _text(200, True, "Jinja template, e.g. {{ first_name | default('there') }}"),
@@ -417,6 +432,16 @@ OPTIONS: dict[str, Option] = {
     ),
     "follow_up_name": Option({"type": "string", "minLength": 1, "maxLength": 100}, _follow_up_name),
     "contact_within_hours": Option({"type": "integer", "minimum": 1, "maximum": 720}, _contact_within_hours),
+    "fatigue_days": Option(
+        {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_FATIGUE_DAYS,
+            "description": "skip contacts surveyed by any campaign within this many days (0: no window); "
+            "absent: CLOSELOOP_FATIGUE_DAYS",
+        },
+        _fatigue_days,
+    ),
 }
 OPTIONS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -151,7 +151,7 @@ def send_one(
     reason = blocked.get(invitation.email)
     if reason:
         return _finish(invitation, "skipped", f"suppressed:{reason}"), attempt
-    if not contacts.claim_survey(invitation.email, invitation.id, now, settings.fatigue_days):
+    if not contacts.claim_survey(invitation.email, invitation.id, now, campaign.fatigue_days(settings.fatigue_days)):
         return _finish(invitation, "skipped", "fatigue:surveyed recently"), attempt
     try:
         message = render_invitation(campaign, invitation, settings, now)

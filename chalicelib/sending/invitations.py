@@ -169,3 +169,13 @@ def campaign_invitation_ids(campaign_id: str, cursor: dict | None, limit: int) -
     page = Invitation.by_campaign.query(campaign_id, limit=limit, last_evaluated_key=cursor)
     ids = [item.id for item in page]
     return ids, page.last_evaluated_key
+
+
+def property_names(campaign_id: str, sample: int = 25) -> list[str]:
+    """The property names the first `sample` invitations of a campaign carry (one Query, one BatchGetItem),
+    sorted: what its templates can expect, as the builder's email step lists them."""
+    ids, _ = campaign_invitation_ids(campaign_id, None, sample)
+    names: set[str] = set()
+    for invitation in Invitation.batch_get(ids, attributes_to_get=["id", "properties"]) if ids else []:
+        names.update(properties_of(invitation))
+    return sorted(names)
