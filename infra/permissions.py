@@ -54,8 +54,10 @@ PERMISSIONS: dict[str, Grants] = {
             "contacts": ("PutItem", "UpdateItem"),
             "invitations": (
                 "GetItem",
+                "BatchGetItem",
                 "PutItem",
                 "UpdateItem",
+                "Query:campaign-invitations",
                 "Query:email-invitations",
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
