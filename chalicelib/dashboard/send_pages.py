@@ -15,22 +15,22 @@ import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
+from chalicelib.answers import survey_pages
+from chalicelib.campaigns import campaigns
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.store.models import Invitation
+from chalicelib.web.render import render
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a use case, on request
-campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
-survey_pages = OnFirstUse("chalicelib.answers.survey_pages")  # cold start: the survey page's renderer
-render = OnFirstUse("chalicelib.web.render")  # cold start: templates, on request
 stats = OnFirstUse("chalicelib.insight.stats")  # cold start: a campaign's counts, on request
-models = OnFirstUse("chalicelib.store.models")  # cold start: a few recipient addresses, on request
+zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for the send page
 
 routes = Blueprint(__name__)
 WIDTHS = (("390", "Phone, 390 px"), ("1280", "Desktop, 1280 px"))
@@ -94,8 +94,8 @@ def _rewire(text: str, campaign_id: str, absolute: bool) -> str:
 
 def _recipients(campaign_id: str) -> list[str]:
     """A few of the campaign's recipient addresses to choose from."""
-    keys = [key.id for key in models.Invitation.by_campaign.query(campaign_id, limit=RECIPIENTS_LISTED)]
-    found = models.Invitation.batch_get(keys, attributes_to_get=["id", "email"]) if keys else []
+    keys = [key.id for key in Invitation.by_campaign.query(campaign_id, limit=RECIPIENTS_LISTED)]
+    found = Invitation.batch_get(keys, attributes_to_get=["id", "email"]) if keys else []
     return sorted({invitation.email for invitation in found})
 
 
@@ -178,7 +178,7 @@ def preview_email(ctx: Ctx, campaign_id: str) -> Response:
     try:
         _, email = api.preview(campaign_id, body, ctx.now, _caller(ctx))
     except ValidationError as exc:
-        body = render.render("dashboard/send_preview_refused.html", message=exc.message)
+        body = render("dashboard/send_preview_refused.html", message=exc.message)
         return _framed(body, SURVEY_CSP, 400)
     return _framed(_rewire(email["html"], campaign_id, absolute=False), EMAIL_CSP)
 
@@ -206,7 +206,7 @@ def preview_unsubscribe(ctx: Ctx, campaign_id: str) -> Response:
     """The unsubscribe page the email links to, its button posting to the preview."""
     campaign = campaigns.get_view(campaign_id)
     action = f"{_base(campaign_id)}/preview/unsubscribe"
-    body = render.render("unsubscribe.html", action=action, company=campaign.company, notice=None, csrf=ctx.csrf)
+    body = render("unsubscribe.html", action=action, company=campaign.company, notice=None, csrf=ctx.csrf)
     return _framed(body, SURVEY_CSP)
 
 
@@ -214,7 +214,7 @@ def preview_unsubscribe(ctx: Ctx, campaign_id: str) -> Response:
 def preview_unsubscribe_submit(ctx: Ctx, campaign_id: str) -> Response:
     """The confirmation a person sees; nobody is suppressed."""
     campaigns.get_view(campaign_id)
-    return _framed(render.render("unsubscribed.html"), SURVEY_CSP)
+    return _framed(render("unsubscribed.html"), SURVEY_CSP)
 
 
 # --- send, schedule, pause, resume, cancel, resend ------------------------------------------------
@@ -230,14 +230,14 @@ def local_time(value: str, timezone: str) -> str:
         return value
     if moment.tzinfo is not None:
         return value
-    return moment.replace(tzinfo=ZoneInfo(timezone)).isoformat()
+    return moment.replace(tzinfo=zoneinfo.ZoneInfo(timezone)).isoformat()
 
 
 def _send_page(
     ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, notice: str | None = None
 ) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    zone = ZoneInfo(campaign.timezone)
+    zone = zoneinfo.ZoneInfo(campaign.timezone)
     scheduled = None
     if campaign.send_at:
         scheduled = datetime.fromtimestamp(campaign.send_at, zone).strftime("%Y-%m-%d %H:%M")
