@@ -51,7 +51,7 @@ PERMISSIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
-            "contacts": ("PutItem", "UpdateItem"),
+            "contacts": ("BatchGetItem", "PutItem", "UpdateItem"),
             "invitations": (
                 "GetItem",
                 "BatchGetItem",
@@ -67,7 +67,7 @@ PERMISSIONS: dict[str, Grants] = {
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "counters": ("Query", "BatchGetItem"),
-            "suppressions": ("PutItem",),
+            "suppressions": ("BatchGetItem", "PutItem"),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),

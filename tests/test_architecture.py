@@ -59,6 +59,7 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/send_pages.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.admin.auth"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.insight.stats"),
+    ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.audience"),
     ("chalicelib/dashboard/send_pages.py", "zoneinfo"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.campaigns import campaigns, suppression
+from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.core.config import get_settings
 from chalicelib.dashboard.send_pages import local_time, parse_properties
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Invitation
@@ -203,6 +204,24 @@ def test_send_now_starts_sending_and_the_invitations_go(client, outbox):
     assert campaigns.get_view(campaign.id).status == "sending"
     drain()
     assert {i.send_state for i in invitations_of(campaign.id)} == {"sent"}
+
+
+def test_the_send_page_counts_who_a_send_now_would_skip_as_the_send_does(client, outbox):
+    campaign = create_campaign([ADA, GRACE, {"email": "alan@example.com"}], options=GREETING)
+    now = time.time()
+    suppression.suppress(GRACE["email"], "bounced", now, source="ses")
+    contacts.claim_survey(ADA["email"], "another-campaigns-invitation", now - 86400, get_settings().fatigue_days)
+    headers = session_headers()
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    paragraph = re.search(r'<p id="send-reach">(.*?)</p>', html, re.S).group(1)
+    reach = " ".join(unescape(re.sub(r"<[^>]+>", "", paragraph)).split())
+    assert reach.startswith("1 of the 3 still to send would get it")
+    assert "1 on the suppression list (bounced)" in reach and "1 surveyed in the last 30 days" in reach
+    send_form(client, campaign.id, headers, when="now")
+    drain()
+    states = {i.email: (i.send_state, i.send_error) for i in invitations_of(campaign.id)}
+    assert states[GRACE["email"]] == ("skipped", "suppressed:bounced")
+    assert states[ADA["email"]][0] == "skipped" and states["alan@example.com"] == ("sent", None)
 
 
 def test_schedule_in_the_future_in_the_campaigns_zone(client):

@@ -30,11 +30,13 @@ from chalicelib.web.render import render
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a use case, on request
 stats = OnFirstUse("chalicelib.insight.stats")  # cold start: a campaign's counts, on request
+audience = OnFirstUse("chalicelib.sending.audience")  # cold start: who a send would reach, on the send page
 zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for the send page
 
 routes = Blueprint(__name__)
 WIDTHS = (("390", "Phone, 390 px"), ("1280", "Desktop, 1280 px"))
 SAMPLE_EMAIL = "customer@example.com"
+UNSENT = ("draft", "scheduled", "paused")  # the send page checks who a send would reach
 RECIPIENTS_LISTED = 20
 # The preview's documents in an iframe of the dashboard: the email's inline styles, no script anywhere.
 EMAIL_CSP = (
@@ -236,7 +238,7 @@ def local_time(value: str, timezone: str) -> str:
 def _send_page(
     ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, notice: str | None = None
 ) -> Response:
-    campaign = campaigns.get_view(campaign_id)
+    campaign, settings = campaigns.get_view(campaign_id), get_settings()
     zone = zoneinfo.ZoneInfo(campaign.timezone)
     scheduled = None
     if campaign.send_at:
@@ -247,9 +249,10 @@ def _send_page(
         status=status,
         c=campaign,
         p=stats.sending_progress(stats.campaign_stats(campaign_id)),
+        reach=audience.audience(campaign_id, ctx.now, settings.fatigue_days) if campaign.status in UNSENT else None,
         now_local=datetime.fromtimestamp(ctx.now, zone).strftime("%Y-%m-%d %H:%M"),
         scheduled=scheduled,
-        fatigue_days=get_settings().fatigue_days,
+        fatigue_days=settings.fatigue_days,
         errors=errors or {},
         notice=notice,
         done=STATE_DONE.get(ctx.query.get("done", "")),
