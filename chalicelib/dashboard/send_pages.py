@@ -18,17 +18,17 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.answers import survey_pages
-from chalicelib.campaigns import campaigns
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
-from chalicelib.store.models import Invitation
 from chalicelib.web.render import render
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a use case, on request
+campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+survey_pages = OnFirstUse("chalicelib.answers.survey_pages")  # cold start: the survey page's renderer, on request
+models = OnFirstUse("chalicelib.store.models")  # cold start: a few recipient addresses, on request
 stats = OnFirstUse("chalicelib.insight.stats")  # cold start: a campaign's counts, on request
 audience = OnFirstUse("chalicelib.sending.audience")  # cold start: who a send would reach, on the send page
 zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for the send page
@@ -96,8 +96,8 @@ def _rewire(text: str, campaign_id: str, absolute: bool) -> str:
 
 def _recipients(campaign_id: str) -> list[str]:
     """A few of the campaign's recipient addresses to choose from."""
-    keys = [key.id for key in Invitation.by_campaign.query(campaign_id, limit=RECIPIENTS_LISTED)]
-    found = Invitation.batch_get(keys, attributes_to_get=["id", "email"]) if keys else []
+    keys = [key.id for key in models.Invitation.by_campaign.query(campaign_id, limit=RECIPIENTS_LISTED)]
+    found = models.Invitation.batch_get(keys, attributes_to_get=["id", "email"]) if keys else []
     return sorted({invitation.email for invitation in found})
 
 
