@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,9 +43,10 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-def checked(page: Page, name: str, pages: dict[str, str]) -> None:
-    """axe-core now, the Nu checker at the end, and no sideways scroll at 390 px."""
+def checked(page: Page, name: str, pages: dict[str, str], shots: Path) -> None:
+    """axe-core now, the Nu checker at the end, no sideways scroll at 390 px, and a screenshot."""
     pages[name] = page.content()
+    page.screenshot(path=shots / f"{name}-390.png", full_page=True)
     assert axe_violations(page) == [], name
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways"
 
@@ -71,7 +73,7 @@ def test_preview_send_and_progress_in_a_browser(app_url, outbox, browser, tmp_pa
     page.get_by_label("Phone, 390 px").check()
     page.get_by_role("button", name="Show the preview").click()
     expect(page.locator("#preview-subject")).to_have_text("Hi Linus, a quick question")
-    checked(page, "preview", pages)
+    checked(page, "preview", pages, tmp_path)
     email = page.frame_locator("#preview-email")
     nine = email.get_by_role("link", name="9", exact=True)
     assert nine.get_attribute("href") == f"/dashboard/campaigns/{campaign.id}/preview/survey?a=9"
@@ -89,16 +91,16 @@ def test_preview_send_and_progress_in_a_browser(app_url, outbox, browser, tmp_pa
     }
     for name, src in preview_docs.items():
         page.goto(app_url + src)
-        checked(page, f"preview-{name}", pages)
+        checked(page, f"preview-{name}", pages, tmp_path)
 
     # schedule in the past: refused with the API's message; then send now
     page.goto(f"{base}/send")
-    checked(page, "send", pages)
+    checked(page, "send", pages, tmp_path)
     past = (datetime.now(ZoneInfo("Europe/Paris")) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Date and time, in Europe/Paris").fill(past)
     page.get_by_role("button", name="Schedule").click()
     expect(page.locator("#f-at-error")).to_contain_text("is in the past")
-    checked(page, "send-refused", pages)
+    checked(page, "send-refused", pages, tmp_path)
     page.get_by_role("button", name="Send now").click()
     expect(page.locator("#campaign-status")).to_have_text("sending")
     drain()
@@ -108,7 +110,7 @@ def test_preview_send_and_progress_in_a_browser(app_url, outbox, browser, tmp_pa
 
     page.goto(base)
     expect(page.locator("#progress-sent")).to_have_text("1")
-    checked(page, "campaign", pages)
+    checked(page, "campaign", pages, tmp_path)
 
     errors = nu_errors(pages, tmp_path / "nu")
     errors = [e for e in errors if not (e.startswith("preview-email:") and any(s in e for s in MAIL_CLIENT_ONLY))]

@@ -243,13 +243,17 @@ def _send_page(
     scheduled = None
     if campaign.send_at:
         scheduled = datetime.fromtimestamp(campaign.send_at, zone).strftime("%Y-%m-%d %H:%M")
+    figures = stats.sending_progress(stats.campaign_stats(campaign_id))
+    reach = audience.audience(campaign_id, ctx.now, settings.fatigue_days) if campaign.status in UNSENT else None
+    if reach is not None and reach.complete:  # the invitations themselves, which the counters follow within a minute
+        figures |= {"invited": reach.checked, "pending": reach.pending}
     return page(
         ctx,
         "send_send.html",
         status=status,
         c=campaign,
-        p=stats.sending_progress(stats.campaign_stats(campaign_id)),
-        reach=audience.audience(campaign_id, ctx.now, settings.fatigue_days) if campaign.status in UNSENT else None,
+        p=figures,
+        reach=reach,
         now_local=datetime.fromtimestamp(ctx.now, zone).strftime("%Y-%m-%d %H:%M"),
         scheduled=scheduled,
         fatigue_days=settings.fatigue_days,
