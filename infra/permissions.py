@@ -51,14 +51,14 @@ PERMISSIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
-            "contacts": ("PutItem", "UpdateItem"),
+            "contacts": ("BatchGetItem", "PutItem", "UpdateItem"),
             "invitations": (
                 "GetItem",
                 "BatchGetItem",
                 "PutItem",
                 "UpdateItem",
-                "Query:email-invitations",
                 "Query:campaign-invitations",
+                "Query:email-invitations",
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
                 "Query:open-cases",
@@ -67,7 +67,7 @@ PERMISSIONS: dict[str, Grants] = {
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "counters": ("Query", "BatchGetItem"),
-            "suppressions": ("GetItem", "PutItem", "Query:suppression-list"),
+            "suppressions": ("GetItem", "BatchGetItem", "PutItem", "Query:suppression-list"),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),

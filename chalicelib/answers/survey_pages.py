@@ -60,20 +60,82 @@ def _form_page(
     confirm: str = "",
 ) -> Reply:
     first = campaign.survey.first
-    body = render(
-        "survey.html",
-        campaign=campaign,
-        survey=campaign.survey,
-        action=f"{settings.base_url}/s/{token}",
-        csrf=csrf_token(ref.invitation_id, now, settings.require_signing_secrets()),
-        values=values,
-        comment=comment,
-        errors=errors or {},
-        notice=notice,
+    body = survey_html(
+        campaign,
+        f"{settings.base_url}/s/{token}",
+        csrf_token(ref.invitation_id, now, settings.require_signing_secrets()),
+        values,
+        comment,
+        errors,
+        notice,
         gesture=first.id in values and not confirm,
         confirm=confirm,
     )
     return html(body, status=status)
+
+
+def survey_html(
+    campaign: CampaignView,
+    action: str,
+    csrf: str,
+    values: Mapping[str, Any],
+    comment: str = "",
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+    *,
+    gesture: bool = False,
+    confirm: str = "",
+    script: bool = True,
+) -> str:
+    """The survey page posting to `action`; a preview passes script=False (its gesture save would record)."""
+    return render(
+        "survey.html",
+        campaign=campaign,
+        survey=campaign.survey,
+        action=action,
+        csrf=csrf,
+        values=values,
+        comment=comment,
+        errors=errors or {},
+        notice=notice,
+        gesture=gesture,
+        confirm=confirm,
+        script=script,
+    )
+
+
+def clicked_values(campaign: CampaignView, clicked: str | None) -> dict[str, Any]:
+    """The first question preselected with the answer clicked in the email (`?a=`), if it is one."""
+    if clicked is None:
+        return {}
+    try:
+        value = campaign.survey.first.parse([clicked])
+    except AnswerError:
+        return {}
+    return {} if value is None else {campaign.survey.first.id: value}
+
+
+def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action: str, csrf: str) -> tuple[int, str]:
+    """What pressing Submit shows, checked by the survey's own parser, recording nothing: (status, HTML) of
+    the thank-you page, or of the form with its errors as `submit` shows them."""
+    answers, errors = campaign.survey.parse_answers(form, only_first=False)
+    raw_comment = (form.get("comment") or [""])[0]
+    try:
+        comment = parse_comment(form.get("comment", []))
+    except AnswerError as exc:
+        errors["comment"], comment = exc.message, None
+    if errors:
+        notice = "Please check the highlighted answers."
+        return 400, survey_html(campaign, action, csrf, answers, raw_comment, errors, notice, script=False)
+    thanks = render(
+        "thanks.html",
+        campaign=campaign,
+        survey=campaign.survey,
+        answers=answers,
+        comment=comment,
+        change_url=action,
+    )
+    return 200, thanks
 
 
 def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
@@ -83,15 +145,7 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     if found is None:
         return not_found()
     ref, campaign = found
-    values: dict[str, Any] = {}
-    clicked = (query or {}).get("a")
-    if clicked is not None:
-        try:
-            value = campaign.survey.first.parse([clicked])
-        except AnswerError:
-            value = None
-        if value is not None:
-            values[campaign.survey.first.id] = value
+    values = clicked_values(campaign, (query or {}).get("a"))
     return _form_page(token, ref, campaign, now, settings, values)
 
 

@@ -25,11 +25,13 @@ campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaign
 nps = OnFirstUse("chalicelib.core.nps")  # cold start: NPS statistics, on request
 digest = OnFirstUse("chalicelib.insight.digest")  # cold start: the digest's words and rules, on request
 overview = OnFirstUse("chalicelib.insight.overview")  # cold start: a campaign's numbers, on request
+stats = OnFirstUse("chalicelib.insight.stats")  # cold start: sending progress, on request
 
 routes = Blueprint(__name__)
 CAMPAIGNS_PAGE = 25
 HELD_CAMPAIGNS = 25
 HELD_SHOWN = 50
+PROBLEMS_SHOWN = 50
 DONE = {
     "accepted": "Accepted: the answer counts now, once, and is acknowledged and alerted like any other "
     "(the counters move within a minute).",
@@ -55,10 +57,16 @@ def campaigns_list(ctx: Ctx) -> Response:
 def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
     found = overview.campaign_overview(campaign_id, ctx.now)
     waiting, more = held.list_held(campaign_id, HELD_SHOWN)
+    _, problems = api.skipped(campaign_id, {"limit": str(PROBLEMS_SHOWN)})
+    resent = ctx.query.get("resent")
     return page(
         ctx,
         "insight_campaign.html",
         o=found,
+        sending=stats.sending_progress(found.stats),
+        problems=problems["skipped"],
+        problems_more=problems["next_cursor"] is not None,
+        resent=(int(resent), ctx.query.get("more") == "1") if resent and resent.isdigit() else None,
         waiting=len(waiting),
         waiting_more=more is not None,
         reasons=sorted(Counter(entry.reason for entry in waiting).items(), key=lambda kv: (-kv[1], kv[0])),

@@ -78,3 +78,19 @@ def campaign_stats(campaign_id: str) -> dict:
         "comments": counts.get("comments", 0),
         "comment_rate": nps.rate(counts.get("comments", 0), responded),
     }
+
+
+def sending_progress(counts: dict) -> dict[str, int]:
+    """Invitations sent, pending, failed and skipped, from `campaign_stats`; `done` is all but the pending.
+    Counters move within a minute of each send, so `pending` (invited less the others) may lag as much."""
+    invited, sent, failed = counts["invited"], counts["sent"], counts["failed"]
+    skipped = counts["skipped"]["total"]
+    pending = max(0, invited - sent - failed - skipped)
+    return {
+        "invited": invited,
+        "sent": sent,
+        "pending": pending,
+        "failed": failed,
+        "skipped": skipped,
+        "done": invited - pending,
+    }
