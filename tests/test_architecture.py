@@ -55,6 +55,11 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.core.nps"),
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.digest"),
     ("chalicelib/dashboard/insight_pages.py", "chalicelib.insight.overview"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.admin.auth"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.campaigns.campaigns"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.core.surveys"),
+    ("chalicelib/dashboard/builder.py", "zoneinfo"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),
