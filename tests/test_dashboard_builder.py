@@ -135,6 +135,8 @@ def test_the_build_page_links_the_four_steps(client):
     for step in ("basics", "survey", "email", "follow-up"):
         assert f'href="/dashboard/campaigns/{campaign_id}/edit/{step}"' in html
     assert "1 question" in html
+    missing = client.http.get("/dashboard/campaigns/nope/edit/survey", headers=session_headers())
+    assert missing.status_code == 404 and "No campaign &#39;nope&#39;" in missing.body.decode()
 
 
 def test_the_survey_step_saves_every_question_type(client):

@@ -47,7 +47,7 @@ QUESTION_KEYS += ("min_choices", "max_choices")
 BASICS = ("name", "kind", "interval_days", "timezone", "segments")
 _QUESTION_FIELD = re.compile(r"^survey\.questions\[(\d{1,3})\]\.([a-z_]+)$")
 _ACTION = re.compile(r"^(remove|move_up|move_down):(\d{1,3})$")
-_WHOLE = re.compile(r"^[-+]?\d{1,9}$")
+_WHOLE = re.compile(r"^[-+]?[0-9]{1,9}$")
 SAVED = {"1": "Saved.", "created": "The draft is saved. It starts with one NPS question: add the others here."}
 
 
