@@ -1,6 +1,6 @@
 """The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
 interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the basics
-and build pages, and a viewer's read-only survey. Each page passes axe-core (WCAG 2.1 AA) and the Nu
+step saved in the background by its script, the build page, and a viewer's read-only survey. Each page passes axe-core (WCAG 2.1 AA) and the Nu
 checker and fits 390 pixels without scrolling sideways."""
 
 from __future__ import annotations
@@ -130,6 +130,16 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     page.get_by_role("navigation", name="Steps of building this campaign").get_by_role("link", name="Basics").click()
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Paris")
     checked(page, seen, "basics")
+    # with the script, a changed field is saved in the background; a refused one says why
+    page.get_by_label("Segments").fill("plan\ncountry")
+    page.get_by_label("Segments").blur()
+    expect(page.locator("#autosave-status")).to_contain_text("Draft saved at")
+    page.get_by_label("Ask again every (days)").fill("3")
+    page.get_by_label("Ask again every (days)").blur()
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved: A recurring campaign asks again every 7")
+    page.reload()
+    expect(page.get_by_label("Segments")).to_have_value("plan\ncountry")
+    expect(page.get_by_label("Ask again every (days)")).to_have_value("30")
     page.get_by_role("link", name="Build").click()
     expect(page.get_by_role("main")).to_contain_text("3 questions")
     checked(page, seen, "build")
