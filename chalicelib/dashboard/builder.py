@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
+
+if TYPE_CHECKING:
+    from chalicelib.campaigns.campaigns import CampaignView
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the admin API's Caller, on request
@@ -42,8 +45,18 @@ TYPE_LABELS = {
 }
 # a new question's id, before a number is added to make it unique
 NEW_IDS = {"single_choice": "choice", "multi_choice": "choices", "text": "feedback"}
-QUESTION_KEYS = ("type", "id", "text", "required", "points", "low_label", "high_label", "options")
-QUESTION_KEYS += ("min_choices", "max_choices")
+QUESTION_KEYS = (
+    "type",
+    "id",
+    "text",
+    "required",
+    "points",
+    "low_label",
+    "high_label",
+    "options",
+    "min_choices",
+    "max_choices",
+)
 BASICS = ("name", "kind", "interval_days", "timezone", "segments")
 _QUESTION_FIELD = re.compile(r"^survey\.questions\[(\d{1,3})\]\.([a-z_]+)$")
 _ACTION = re.compile(r"^(remove|move_up|move_down):(\d{1,3})$")
@@ -142,7 +155,7 @@ def _new_page(ctx: Ctx, typed: dict[str, str], errors: dict[str, str] | None = N
 
 def _basics_page(
     ctx: Ctx,
-    c: Any,
+    c: CampaignView,
     typed: dict[str, str],
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -168,7 +181,7 @@ def _basics_page(
 
 def _survey_page(
     ctx: Ctx,
-    c: Any,
+    c: CampaignView,
     questions: list[dict[str, str]],
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -200,7 +213,7 @@ def _survey_page(
     )
 
 
-def _locked(c: Any) -> bool:
+def _locked(c: CampaignView) -> bool:
     return c.status != "draft"
 
 
@@ -218,7 +231,7 @@ def time_zones() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
-def basics_form(c: Any) -> dict[str, str]:
+def basics_form(c: CampaignView) -> dict[str, str]:
     """A campaign's basics as the form shows them."""
     return {
         "name": c.name,
