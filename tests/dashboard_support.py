@@ -79,7 +79,7 @@ def api_refusal(client, body: dict) -> tuple[str, str]:
     return error.get("field", ""), error["message"]
 
 
-def post_form(client, path: str, headers: dict, fields: dict[str, str]):
+def submit_form(client, path: str, headers: dict, fields: dict[str, str]):
     """A dashboard form as the browser posts it, with the session's CSRF token read from the page itself."""
     page = client.http.get(path, headers=headers)
     form = {"csrf": csrf_of(page.body.decode()), **fields}

@@ -20,9 +20,9 @@ from tests.dashboard_support import (
     assert_one_validation,
     csrf_of,
     fid,
-    post_form,
     session_headers,
     shown_error,
+    submit_form,
 )
 
 NPS = {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"}
@@ -61,7 +61,7 @@ def survey_fields(questions: list[dict[str, str]]) -> dict[str, str]:
 
 def post_survey(client, campaign_id: str, headers: dict, questions: list[dict[str, str]], action: str = "save"):
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
-    return post_form(client, path, headers, {"action": action, **survey_fields(questions)})
+    return submit_form(client, path, headers, {"action": action, **survey_fields(questions)})
 
 
 # --- create and edit -----------------------------------------------------------------------------
@@ -74,7 +74,9 @@ def test_an_admin_creates_a_draft_that_starts_with_one_nps_question(client):
     page = client.http.get("/dashboard/campaigns/new", headers=admin).body.decode()
     assert '<option value="Europe/Paris">' in page and 'list="timezones"' in page
     fields = {"name": "Spring", "kind": "recurring", "interval_days": "90", "timezone": "Europe/Paris"}
-    response = post_form(client, "/dashboard/campaigns/new", admin, fields | {"segments": "plan\r\n\r\n country \r\n"})
+    response = submit_form(
+        client, "/dashboard/campaigns/new", admin, fields | {"segments": "plan\r\n\r\n country \r\n"}
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
     campaign_id = re.fullmatch(r"/dashboard/campaigns/([^/]+)/edit/survey\?saved=created", location).group(1)
@@ -105,7 +107,7 @@ def test_a_refused_new_campaign_keeps_what_was_typed(client):
         "timezone": "Europe/Paris",
         "segments": "plan",
     }
-    response = post_form(client, "/dashboard/campaigns/new", admin, fields)
+    response = submit_form(client, "/dashboard/campaigns/new", admin, fields)
     html = response.body.decode()
     assert response.status_code == 400
     assert shown_error(html, "interval_days") == "A recurring campaign asks again every 7 to 730 days (interval_days)."
@@ -120,10 +122,10 @@ def test_the_basics_step_saves_the_draft_and_goes_on_to_the_survey(client):
     page = client.http.get(path, headers=admin).body.decode()
     assert value_of(page, "name") == "Spring check-in" and value_of(page, "timezone") == "UTC"
     fields = {"name": "Renamed", "kind": "one_off", "interval_days": "", "timezone": "Asia/Tokyo", "segments": "plan"}
-    saved = post_form(client, path, admin, fields | {"action": "save"})
+    saved = submit_form(client, path, admin, fields | {"action": "save"})
     assert (saved.status_code, saved.headers["Location"]) == (303, f"{path}?saved=1")
     assert "Saved." in client.http.get(saved.headers["Location"], headers=admin).body.decode()
-    onward = post_form(client, path, admin, fields | {"action": "next", "name": "Again"})
+    onward = submit_form(client, path, admin, fields | {"action": "next", "name": "Again"})
     assert onward.headers["Location"] == f"/dashboard/campaigns/{campaign_id}/edit/survey?saved=1"
     stored = api_campaign(client, campaign_id)
     assert (stored["name"], stored["timezone"], stored["segments"]) == ("Again", "Asia/Tokyo", ["plan"])
@@ -194,7 +196,7 @@ def test_adding_removing_and_moving_keep_everything_typed_and_save_nothing(clien
     campaign_id = api_create(client)
     admin = session_headers()
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
-    response = post_form(client, path, admin, {"action": action, "new_type": "text", **survey_fields(TYPED)})
+    response = submit_form(client, path, admin, {"action": action, "new_type": "text", **survey_fields(TYPED)})
     html = response.body.decode()
     assert response.status_code == 200
     assert "Not saved yet" in html
@@ -212,7 +214,7 @@ def test_a_question_added_of_a_type_shows_that_types_fields(client):
     campaign_id = api_create(client)
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
     fields = {"action": "add", "new_type": "multi_choice", **survey_fields([NPS])}
-    html = post_form(client, path, session_headers(), fields).body.decode()
+    html = submit_form(client, path, session_headers(), fields).body.decode()
     assert value_of(html, "survey.questions[1].type") == "multi_choice"
     assert value_of(html, "survey.questions[1].id") == "choices"
     for key in ("options", "min_choices", "max_choices"):
@@ -273,7 +275,7 @@ def test_after_it_went_out_basics_and_survey_are_locked_and_say_why(client):
         f"/api/campaigns/{campaign_id}", body=json.dumps({"name": "Later"}), headers=admin_headers()
     ).json_body["error"]["message"]
     fields = {"name": "Later", "kind": "one_off", "interval_days": "", "timezone": "UTC", "segments": ""}
-    refused = post_form(client, basics, admin, fields)
+    refused = submit_form(client, basics, admin, fields)
     assert refused.status_code == 409
     assert api.split(":")[0] in refused.body.decode()
     assert "only the options" in refused.body.decode()
@@ -308,7 +310,9 @@ BASICS_ROWS = [
 def test_one_validation_two_faces_basics(client, where, field, bad, typed):
     path = "/dashboard/campaigns/new" if where == "new" else f"/dashboard/campaigns/{api_create(client)}/edit/basics"
     form = BASICS_TYPED | typed | {"action": "save"}
-    assert_one_validation(client, field, VALID_CAMPAIGN | bad, lambda: post_form(client, path, session_headers(), form))
+    assert_one_validation(
+        client, field, VALID_CAMPAIGN | bad, lambda: submit_form(client, path, session_headers(), form)
+    )
 
 
 def _typed(question: dict) -> dict[str, str]:
@@ -348,4 +352,4 @@ def test_one_validation_two_faces_survey(client, field, questions):
     path = f"/dashboard/campaigns/{api_create(client)}/edit/survey"
     form = {"action": "save", **survey_fields([_typed(q) for q in questions])}
     api_body = VALID_CAMPAIGN | {"survey": {"questions": questions}}
-    assert_one_validation(client, field, api_body, lambda: post_form(client, path, session_headers(), form))
+    assert_one_validation(client, field, api_body, lambda: submit_form(client, path, session_headers(), form))

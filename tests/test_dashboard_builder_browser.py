@@ -1,7 +1,8 @@
 """The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
-interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the basics
-step saved in the background by its script, the build page, and a viewer's read-only survey. Each page passes axe-core (WCAG 2.1 AA) and the Nu
-checker and fits 390 pixels without scrolling sideways."""
+interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the
+basics step saved in the background by its script, the build page, and a viewer's read-only survey.
+Each page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 390 pixels without scrolling
+sideways."""
 
 from __future__ import annotations
 
