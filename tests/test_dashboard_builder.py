@@ -136,7 +136,7 @@ def test_the_build_page_links_the_four_steps(client):
     html = client.http.get(f"/dashboard/campaigns/{campaign_id}/edit", headers=session_headers("viewer")).body.decode()
     for step in ("basics", "survey", "email", "follow-up"):
         assert f'href="/dashboard/campaigns/{campaign_id}/edit/{step}"' in html
-    assert "1 question" in html
+    assert "1 question: NPS." in " ".join(html.split())
     missing = client.http.get("/dashboard/campaigns/nope/edit/survey", headers=session_headers())
     assert missing.status_code == 404 and "No campaign &#39;nope&#39;" in missing.body.decode()
 

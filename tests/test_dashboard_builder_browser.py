@@ -142,7 +142,7 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     expect(page.get_by_label("Segments")).to_have_value("plan\ncountry")
     expect(page.get_by_label("Ask again every (days)")).to_have_value("30")
     page.get_by_role("link", name="Build").click()
-    expect(page.get_by_role("main")).to_contain_text("3 questions")
+    expect(page.get_by_role("main")).to_contain_text("3 questions: NPS, text, multiple choice.")
     checked(page, seen, "build")
 
     viewer = signed_in(browser, app_url, "viewer")

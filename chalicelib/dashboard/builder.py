@@ -43,6 +43,15 @@ TYPE_LABELS = {
     "multi_choice": "Multiple choice",
     "text": "Text",
 }
+TYPE_NAMES = {  # in a sentence
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "rating": "rating",
+    "single_choice": "single choice",
+    "multi_choice": "multiple choice",
+    "text": "text",
+}
 # a new question's id, before a number is added to make it unique
 NEW_IDS = {"single_choice": "choice", "multi_choice": "choices", "text": "feedback"}
 QUESTION_KEYS = (
@@ -87,7 +96,7 @@ def create(ctx: Ctx) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit")
 def edit(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
-    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_labels=TYPE_LABELS)
+    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES)
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/basics")
