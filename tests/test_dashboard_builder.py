@@ -210,7 +210,7 @@ def test_adding_removing_and_moving_keep_everything_typed_and_save_nothing(clien
     assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["nps"]
 
 
-def test_a_question_added_of_a_type_shows_that_types_fields(client):
+def test_a_question_added_or_retyped_shows_the_fields_of_its_type(client):
     campaign_id = api_create(client)
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
     fields = {"action": "add", "new_type": "multi_choice", **survey_fields([NPS])}
@@ -220,6 +220,11 @@ def test_a_question_added_of_a_type_shows_that_types_fields(client):
     for key in ("options", "min_choices", "max_choices"):
         assert value_of(html, f"survey.questions[1].{key}") == ""
     assert value_of(html, "survey.questions[1].points") is None
+    retyped = survey_fields([NPS, {"type": "rating", "id": "choices", "text": "Rate us", "options": "A\nB"}])
+    html = submit_form(client, path, session_headers(), {"action": "show", **retyped}).body.decode()
+    assert (value_of(html, "survey.questions[1].points"), value_of(html, "survey.questions[1].text")) == ("", "Rate us")
+    assert value_of(html, "survey.questions[1].options") is None  # not shown for a rating, but kept:
+    assert '<input type="hidden" name="survey.questions[1].options" value="A\nB">' in html
 
 
 def test_the_first_question_says_why_it_must_be_answerable_in_the_email(client):

@@ -217,6 +217,7 @@ def _survey_page(
         changed=changed,
         choices=choices,
         question_fields=question_fields,
+        question_keys=QUESTION_KEYS,
         default_labels=surveys.DEFAULT_LABELS,
         types=list(TYPE_LABELS.items()),
     )
