@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
@@ -90,7 +91,7 @@ def create(ctx: Ctx) -> Response:
         _, created = api.create_campaign(body, ctx.now, caller)
     except ValidationError as exc:
         return _new_page(ctx, typed, {exc.field or "": exc.message}, status=exc.status)
-    return redirect(f"/dashboard/campaigns/{created['campaign']['id']}/edit/survey?saved=created")
+    return redirect(f"{_edit(created['campaign']['id'])}/survey?saved=created")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit")
@@ -114,8 +115,8 @@ def save_basics(ctx: Ctx, campaign_id: str) -> Response:
     except (ValidationError, Conflict) as exc:
         return _basics_page(ctx, c, typed, {exc.field or "": exc.message}, status=exc.status)
     if ctx.form.get("action") == "next":
-        return redirect(f"/dashboard/campaigns/{campaign_id}/edit/survey?saved=1")
-    return redirect(f"/dashboard/campaigns/{campaign_id}/edit/basics?saved=1")
+        return redirect(f"{_edit(campaign_id)}/survey?saved=1")
+    return redirect(f"{_edit(campaign_id)}/basics?saved=1")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/survey")
@@ -140,8 +141,8 @@ def save_survey(ctx: Ctx, campaign_id: str) -> Response:
     except (ValidationError, Conflict) as exc:
         return _survey_page(ctx, c, questions, {exc.field or "": exc.message}, status=exc.status)
     if action == "next":
-        return redirect(f"/dashboard/campaigns/{campaign_id}/edit/email")
-    return redirect(f"/dashboard/campaigns/{campaign_id}/edit/survey?saved=1")
+        return redirect(f"{_edit(campaign_id)}/email")
+    return redirect(f"{_edit(campaign_id)}/survey?saved=1")
 
 
 def _new_page(ctx: Ctx, typed: dict[str, str], errors: dict[str, str] | None = None, status: int = 200) -> Response:
@@ -221,6 +222,10 @@ def _survey_page(
         default_labels=surveys.DEFAULT_LABELS,
         types=list(TYPE_LABELS.items()),
     )
+
+
+def _edit(campaign_id: str) -> str:
+    return f"/dashboard/campaigns/{quote(campaign_id, safe='')}/edit"
 
 
 def _locked(c: CampaignView) -> bool:
