@@ -13,7 +13,16 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import access, builder_options, insight_pages, loop_pages, send_pages, settings_pages, web
+from chalicelib.dashboard import (
+    access,
+    builder,
+    builder_options,
+    insight_pages,
+    loop_pages,
+    send_pages,
+    settings_pages,
+    web,
+)
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
@@ -353,6 +362,7 @@ app.register_blueprint(insight_pages.routes)
 app.register_blueprint(settings_pages.routes)
 app.register_blueprint(builder_options.routes)
 app.register_blueprint(send_pages.routes)
+app.register_blueprint(builder.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

@@ -71,6 +71,11 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/send_pages.py", "chalicelib.insight.stats"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.audience"),
     ("chalicelib/dashboard/send_pages.py", "zoneinfo"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.admin.auth"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.campaigns.campaigns"),
+    ("chalicelib/dashboard/builder.py", "chalicelib.core.surveys"),
+    ("chalicelib/dashboard/builder.py", "zoneinfo"),
     # only the configured backend loads; the AWS ones bring boto3's clients
     ("chalicelib/mail/config.py", "chalicelib.mail.file"),
     ("chalicelib/mail/config.py", "chalicelib.mail.ses"),

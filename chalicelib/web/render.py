@@ -21,6 +21,7 @@ ASSETS = {
     "survey.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "builder_options.js": "text/javascript; charset=utf-8",
+    "builder.js": "text/javascript; charset=utf-8",
 }
 
 

@@ -1,0 +1,385 @@
+"""The campaign builder's first steps: a new draft, then its basics and its survey.
+
+Each form is named by the admin API's field paths (BUILDER.md). A POST turns the form into the API's
+JSON body as typed (a number that is not one stays the text typed) and calls the API's own use case,
+`create_campaign` or `update_campaign`: the rules and the messages are the API's, and a refusal is
+shown next to the field it names, with everything typed kept. The survey step's Add, Remove, Move up
+and Move down buttons submit the same form: the typed questions come back changed, unsaved, without
+a script. Once a campaign has gone out its basics and survey are locked (`campaigns.update_campaign`
+says so with a Conflict), and the pages show them read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.errors import Conflict, ValidationError
+from chalicelib.core.lazy import OnFirstUse
+from chalicelib.dashboard.web import Ctx, page, redirect, view
+
+if TYPE_CHECKING:
+    from chalicelib.campaigns.campaigns import CampaignView
+
+api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
+auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the admin API's Caller, on request
+campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+surveys = OnFirstUse("chalicelib.core.surveys")  # cold start: the question types, on request
+zoneinfo = OnFirstUse("zoneinfo")  # cold start: the list of time zones is read from disk on request
+
+routes = Blueprint(__name__)
+
+FIRST_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+KIND_CHOICES = [("one_off", "One-off: ask once"), ("recurring", "Recurring: ask the same people again")]
+TYPE_LABELS = {
+    "nps": "NPS: 0 to 10, would they recommend you",
+    "csat": "CSAT: 1 to 5, how satisfied",
+    "ces": "CES: 1 to 7, how easy",
+    "rating": "Rating: 2 to 10 points",
+    "single_choice": "Single choice",
+    "multi_choice": "Multiple choice",
+    "text": "Text",
+}
+TYPE_NAMES = {  # in a sentence
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "rating": "rating",
+    "single_choice": "single choice",
+    "multi_choice": "multiple choice",
+    "text": "text",
+}
+# a new question's id, before a number is added to make it unique
+NEW_IDS = {"single_choice": "choice", "multi_choice": "choices", "text": "feedback"}
+QUESTION_KEYS = (
+    "type",
+    "id",
+    "text",
+    "required",
+    "points",
+    "low_label",
+    "high_label",
+    "options",
+    "min_choices",
+    "max_choices",
+)
+BASICS = ("name", "kind", "interval_days", "timezone", "segments")
+_QUESTION_FIELD = re.compile(r"^survey\.questions\[(\d{1,3})\]\.([a-z_]+)$")
+_ACTION = re.compile(r"^(remove|move_up|move_down):(\d{1,3})$")
+_WHOLE = re.compile(r"^[-+]?[0-9]{1,9}$")
+SAVED = {"1": "Saved.", "created": "The draft is saved. It starts with one NPS question: add the others here."}
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+@view(routes, "/dashboard/campaigns/new")
+def new_campaign(ctx: Ctx) -> Response:
+    return _new_page(ctx, {"name": "", "kind": "one_off", "interval_days": "", "timezone": "UTC", "segments": ""})
+
+
+@view(routes, "/dashboard/campaigns/new", methods=["POST"], change=True)
+def create(ctx: Ctx) -> Response:
+    typed = {key: ctx.form.get(key, "") for key in BASICS}
+    body = basics_body(typed) | {"survey": {"questions": [{"id": "nps", "type": "nps", "text": FIRST_QUESTION}]}}
+    caller = auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}")
+    try:
+        _, created = api.create_campaign(body, ctx.now, caller)
+    except ValidationError as exc:
+        return _new_page(ctx, typed, {exc.field or "": exc.message}, status=exc.status)
+    return redirect(f"{_edit(created['campaign']['id'])}/survey?saved=created")
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/edit")
+def edit(ctx: Ctx, campaign_id: str) -> Response:
+    c = campaigns.get_view(campaign_id)
+    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES)
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/edit/basics")
+def basics(ctx: Ctx, campaign_id: str) -> Response:
+    c = campaigns.get_view(campaign_id)
+    return _basics_page(ctx, c, basics_form(c), saved=SAVED.get(ctx.query.get("saved", "")))
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/edit/basics", methods=["POST"], change=True)
+def save_basics(ctx: Ctx, campaign_id: str) -> Response:
+    c = campaigns.get_view(campaign_id)
+    typed = {key: ctx.form.get(key, "") for key in BASICS}
+    try:
+        api.update_campaign(campaign_id, basics_body(typed), ctx.now)
+    except (ValidationError, Conflict) as exc:
+        return _basics_page(ctx, c, typed, {exc.field or "": exc.message}, status=exc.status)
+    if ctx.form.get("action") == "next":
+        return redirect(f"{_edit(campaign_id)}/survey?saved=1")
+    return redirect(f"{_edit(campaign_id)}/basics?saved=1")
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/edit/survey")
+def survey(ctx: Ctx, campaign_id: str) -> Response:
+    c = campaigns.get_view(campaign_id)
+    questions = [question_form(q) for q in c.survey.to_json()["questions"]]
+    return _survey_page(ctx, c, questions, saved=SAVED.get(ctx.query.get("saved", "")))
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/edit/survey", methods=["POST"], change=True)
+def save_survey(ctx: Ctx, campaign_id: str) -> Response:
+    """Save the typed survey (action `save`, or `next` to go on to the email), or add, remove or move a
+    question of it and show it again unsaved (apply_action)."""
+    c = campaigns.get_view(campaign_id)
+    questions = typed_questions(ctx.form)
+    action = ctx.form.get("action", "save")
+    if action not in ("save", "next"):
+        questions, focus, done = apply_action(action, questions, ctx.form.get("new_type", "nps"))
+        return _survey_page(ctx, c, questions, focus=focus, changed=done)
+    try:
+        api.update_campaign(campaign_id, {"survey": {"questions": [question_body(q) for q in questions]}}, ctx.now)
+    except (ValidationError, Conflict) as exc:
+        return _survey_page(ctx, c, questions, {exc.field or "": exc.message}, status=exc.status)
+    if action == "next":
+        return redirect(f"{_edit(campaign_id)}/email")
+    return redirect(f"{_edit(campaign_id)}/survey?saved=1")
+
+
+def _new_page(ctx: Ctx, typed: dict[str, str], errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    errors = errors or {}
+    return page(
+        ctx,
+        "builder_new.html",
+        status=status,
+        form=typed,
+        errors=errors,
+        unplaced=_unplaced(errors, _basics_fields(typed)),
+        locked=False,
+        readonly=not ctx.person.is_admin,
+        saved=None,
+        changed="",
+        kinds=choices(KIND_CHOICES, typed["kind"]),
+        zones=time_zones(),
+    )
+
+
+def _basics_page(
+    ctx: Ctx,
+    c: CampaignView,
+    typed: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    saved: str | None = None,
+) -> Response:
+    errors = errors or {}
+    return page(
+        ctx,
+        "builder_basics.html",
+        status=status,
+        c=c,
+        form=typed,
+        errors=errors,
+        unplaced=_unplaced(errors, _basics_fields(typed)),
+        locked=_locked(c),
+        readonly=_locked(c) or not ctx.person.is_admin,
+        saved=saved,
+        changed="",
+        kinds=choices(KIND_CHOICES, typed["kind"]),
+        zones=time_zones(),
+    )
+
+
+def _survey_page(
+    ctx: Ctx,
+    c: CampaignView,
+    questions: list[dict[str, str]],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    saved: str | None = None,
+    focus: str = "",
+    changed: str = "",
+) -> Response:
+    errors = errors or {}
+    shown = {"survey.questions"} | {
+        f"survey.questions[{i}].{key}" for i, q in enumerate(questions) for key in question_fields(q["type"])
+    }
+    return page(
+        ctx,
+        "builder_survey.html",
+        status=status,
+        c=c,
+        questions=questions,
+        errors=errors,
+        unplaced=_unplaced(errors, shown),
+        locked=_locked(c),
+        readonly=_locked(c) or not ctx.person.is_admin,
+        saved=saved,
+        focus=focus,
+        changed=changed,
+        choices=choices,
+        question_fields=question_fields,
+        question_keys=QUESTION_KEYS,
+        default_labels=surveys.DEFAULT_LABELS,
+        types=list(TYPE_LABELS.items()),
+    )
+
+
+def _edit(campaign_id: str) -> str:
+    return f"/dashboard/campaigns/{quote(campaign_id, safe='')}/edit"
+
+
+def _locked(c: CampaignView) -> bool:
+    return c.status != "draft"
+
+
+def _unplaced(errors: dict[str, str], shown: set[str]) -> dict[str, str]:
+    """The errors whose field has no input on the page: the page shows them at its top, naming the field."""
+    return {field: message for field, message in errors.items() if field not in shown}
+
+
+# --- forms to API bodies, and back ---------------------------------------------------------------
+
+
+@functools.cache
+def time_zones() -> list[str]:
+    """Every IANA time zone name this Python knows, sorted: the searchable list of the zone field."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def basics_form(c: CampaignView) -> dict[str, str]:
+    """A campaign's basics as the form shows them."""
+    return {
+        "name": c.name,
+        "kind": c.kind,
+        "interval_days": "" if c.interval_days is None else str(c.interval_days),
+        "timezone": c.timezone,
+        "segments": "\n".join(c.segments),
+    }
+
+
+def basics_body(typed: dict[str, str]) -> dict[str, Any]:
+    """The API body of the basics as typed: segments one per line; an interval left empty is none."""
+    return {
+        "name": typed["name"],
+        "kind": typed["kind"],
+        "interval_days": _number(typed["interval_days"]) if typed["interval_days"].strip() else None,
+        "timezone": typed["timezone"],
+        "segments": _lines(typed["segments"]),
+    }
+
+
+def _basics_fields(typed: dict[str, str]) -> set[str]:
+    """The basics' field paths on the page; segments[i] is shown beside the segments box."""
+    return set(BASICS) | {f"segments[{i}]" for i in range(len(_lines(typed["segments"])) + 1)}
+
+
+def question_fields(qtype: str) -> tuple[str, ...]:
+    """The inputs of a question of this type, after its type, id, text and required."""
+    fields: tuple[str, ...] = ()
+    if qtype == "rating":
+        fields += ("points",)
+    if qtype in surveys.SCALES or qtype == "rating":
+        fields += ("low_label", "high_label")
+    if qtype in surveys.CHOICE_TYPES:
+        fields += ("options",)
+    if qtype == "multi_choice":
+        fields += ("min_choices", "max_choices")
+    return ("type", "id", "text", "required", *fields)
+
+
+def choices(known: list[tuple[str, str]], typed: str) -> list[tuple[str, str]]:
+    """A select's options; a value the API does not know stays selected as typed, for the API to name."""
+    return known if typed in dict(known) else [*known, (typed, typed)]
+
+
+def question_form(question: dict[str, Any]) -> dict[str, str]:
+    """A stored question (the API's JSON) as the form shows it: text, options one per line."""
+    typed = dict.fromkeys(QUESTION_KEYS, "")
+    for key in QUESTION_KEYS:
+        value = question.get(key)
+        if key == "options":
+            typed[key] = "\n".join(value or [])
+        elif key == "required":
+            typed[key] = "true" if value else ""
+        elif value is not None:
+            typed[key] = str(value)
+    return typed
+
+
+def typed_questions(form: dict[str, str]) -> list[dict[str, str]]:
+    """The questions as typed, in the order of their numbers; a field of no question key is ignored."""
+    found: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        match = _QUESTION_FIELD.match(name)
+        if match and match[2] in QUESTION_KEYS:
+            found.setdefault(int(match[1]), dict.fromkeys(QUESTION_KEYS, ""))[match[2]] = value
+    return [found[i] for i in sorted(found)]
+
+
+def question_body(typed: dict[str, str]) -> dict[str, Any]:
+    """A typed question as the API's JSON, with the keys its type reads; blank optional ones are left out."""
+    body: dict[str, Any] = {
+        "id": typed["id"],
+        "type": typed["type"],
+        "text": typed["text"],
+        "required": typed["required"] == "true",
+    }
+    for key in question_fields(typed["type"])[4:]:
+        if key == "options":
+            body[key] = _lines(typed[key])
+        elif typed[key].strip():
+            body[key] = _number(typed[key]) if key in ("points", "min_choices", "max_choices") else typed[key]
+    return body
+
+
+def apply_action(action: str, questions: list[dict[str, str]], new_type: str) -> tuple[list[dict[str, str]], str, str]:
+    """Add, remove or move a typed question: (the questions, the id of the control to focus, what was done).
+
+    Actions: `add` (a question of `new_type` at the end), `remove:<i>`, `move_up:<i>`, `move_down:<i>`,
+    `show` (the fields of the types as now chosen). ValidationError for any other.
+    """
+    questions = list(questions)
+    if action == "show":
+        return questions, "", "The fields of each question's type are shown."
+    if action == "add":
+        questions.append(new_question(new_type, {q["id"] for q in questions}))
+        n = len(questions)
+        return questions, f"f-survey-questions-{n - 1}-text", f"Question {n} added at the end."
+    match = _ACTION.match(action)
+    i = int(match[2]) if match else -1
+    if not match or i >= len(questions):
+        raise ValidationError(f"This form cannot do {action[:40]!r}: reload the page.", "action")
+    verb = match[1]
+    if verb == "remove":
+        questions.pop(i)
+        focus = f"f-survey-questions-{min(i, len(questions) - 1)}-text" if questions else "new-type"
+        return questions, focus, f"Question {i + 1} removed."
+    j = i - 1 if verb == "move_up" else i + 1
+    if not 0 <= j < len(questions):
+        raise ValidationError(f"Question {i + 1} cannot move further.", "action")
+    questions[i], questions[j] = questions[j], questions[i]
+    edge = (j == 0 and verb == "move_up") or (j == len(questions) - 1 and verb == "move_down")
+    button = ("down" if verb == "move_up" else "up") if edge else verb.removeprefix("move_")
+    return questions, f"q{j}-{button}", f"Question {i + 1} is now question {j + 1}."
+
+
+def new_question(qtype: str, taken: set[str]) -> dict[str, str]:
+    """A blank question of this type with an id no other question has (an NPS one comes with its text)."""
+    stem = NEW_IDS.get(qtype, qtype if re.fullmatch(r"[a-z_]{1,20}", qtype) else "question")
+    qid, n = stem, 2
+    while qid in taken:
+        qid, n = f"{stem}_{n}", n + 1
+    typed = dict.fromkeys(QUESTION_KEYS, "") | {"type": qtype, "id": qid}
+    if qtype == "nps":
+        typed["text"] = FIRST_QUESTION
+    return typed
+
+
+def _number(value: str) -> int | str:
+    """A whole number as the API takes it, or the text as typed so that the API says what is wrong with it."""
+    return int(value.strip()) if _WHOLE.match(value.strip()) else value
+
+
+def _lines(text: str) -> list[str]:
+    """One entry per non-blank line, without the spaces around it."""
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,157 @@
+"""The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
+interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the
+basics step saved in the background by its script, the build page, and a viewer's read-only survey.
+Each page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 360 and 390 pixels without
+scrolling sideways."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from chalicelib.dashboard import sessions
+from localdev.pagecheck import axe_violations, nu_errors
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from tests.dashboard_support import session_headers
+
+pytestmark = pytest.mark.browser
+
+FOCUS_SHOWN = """el => {
+  const style = getComputedStyle(el);
+  return el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+}"""
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def signed_in(browser: Browser, base: str, role: str) -> Page:
+    """A page at 390 px whose context carries a session of a new `role` (made by the real service functions)."""
+    cookie = session_headers(role)["Cookie"].split("=", 1)[1]
+    # bypass_csp lets axe-core's script into pages whose CSP allows only our own files
+    context: BrowserContext = browser.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    context.add_cookies([{"name": sessions.COOKIE, "value": cookie, "url": base}])
+    return context.new_page()
+
+
+def checked(page: Page, seen: dict[str, str], name: str) -> None:
+    """axe-core finds nothing and the page fits 360 and 390 px; its HTML is kept for the Nu checker."""
+    seen[name] = page.content()
+    assert axe_violations(page) == [], name
+    for width in (360, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{name} scrolls sideways at {width} px"
+
+
+def tab_to(page: Page, target: Locator, limit: int = 120) -> None:
+    """Press Tab until `target` has the focus, which must be visible."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            assert target.evaluate(FOCUS_SHOWN), f"no visible focus on {target}"
+            return
+    raise AssertionError(f"{target} not reached with {limit} presses of Tab")
+
+
+def focused_id(page: Page) -> str:
+    return page.evaluate("document.activeElement.id")
+
+
+def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_url, browser, tmp_path):
+    seen: dict[str, str] = {}
+    page = signed_in(browser, app_url, "admin")
+    page.goto(f"{app_url}/dashboard/campaigns")
+    page.get_by_role("link", name="New campaign").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New campaign")
+    checked(page, seen, "new")
+
+    tab_to(page, page.get_by_label("Name"))
+    page.keyboard.type("Spring check-in")
+    page.get_by_label("Kind").select_option("recurring")
+    page.get_by_label("Ask again every (days)").fill("abc")
+    page.get_by_label("Time zone").fill("Europe/Paris")
+    page.get_by_role("button", name="Create the draft").click()
+    interval = page.get_by_label("Ask again every (days)")
+    expect(page.locator("#f-interval_days-error")).to_have_text(
+        "A recurring campaign asks again every 7 to 730 days (interval_days)."
+    )
+    expect(interval).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Name")).to_have_value("Spring check-in")
+    checked(page, seen, "new-refused")
+    interval.fill("30")
+    interval.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("The draft is saved")
+    survey_url = page.url
+    checked(page, seen, "survey")
+
+    # a multiple-choice question and a text question, added with the keyboard
+    tab_to(page, page.get_by_label("Type of the new question"))
+    page.keyboard.press("End")  # the last type: Text
+    page.keyboard.press("ArrowUp")  # Multiple choice
+    tab_to(page, page.get_by_role("button", name="Add a question"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Type (question 2)")).to_have_value("multi_choice")
+    assert focused_id(page) == "f-survey-questions-1-text"  # the new question's text, ready to type
+    page.keyboard.type("What do you use?")
+    page.get_by_label("Choices, one per line (question 2)").fill("Reports\nAlerts\nExports")
+    tab_to(page, page.get_by_label("Type of the new question"))
+    page.keyboard.press("End")
+    tab_to(page, page.get_by_role("button", name="Add a question"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Type (question 3)")).to_have_value("text")
+    assert focused_id(page) == "f-survey-questions-2-text"
+    page.keyboard.type("Anything else?")
+    tab_to(page, page.get_by_role("button", name="Move up question 3"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Question (question 2)")).to_have_value("Anything else?")
+    expect(page.get_by_label("Choices, one per line (question 3)")).to_have_value("Reports\nAlerts\nExports")
+    assert focused_id(page) == "q1-up"  # the moved question's button keeps the focus
+    checked(page, seen, "survey-moved")
+    page.get_by_label("Question (question 2)").press("Enter")  # Enter in a field saves
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_label("Id (question 3)")).to_have_value("choices")
+
+    # a refusal on the survey step, beside its field
+    page.get_by_label("Choose at least (question 3)").fill("5")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#f-survey-questions-2-min_choices-error")).to_have_text(
+        "min_choices is a whole number from 0 to 3."
+    )
+    checked(page, seen, "survey-refused")
+
+    page.get_by_role("navigation", name="Steps of building this campaign").get_by_role("link", name="Basics").click()
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Paris")
+    checked(page, seen, "basics")
+    # with the script, a changed field is saved in the background; a refused one says why
+    page.get_by_label("Segments").fill("plan\ncountry")
+    page.get_by_label("Segments").blur()
+    expect(page.locator("#autosave-status")).to_contain_text("Draft saved at")
+    page.get_by_label("Ask again every (days)").fill("3")
+    page.get_by_label("Ask again every (days)").blur()
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved: A recurring campaign asks again every 7")
+    page.reload()
+    expect(page.get_by_label("Segments")).to_have_value("plan\ncountry")
+    expect(page.get_by_label("Ask again every (days)")).to_have_value("30")
+    page.get_by_role("link", name="Build").click()
+    expect(page.get_by_role("main")).to_contain_text("3 questions: NPS, text, multiple choice.")
+    checked(page, seen, "build")
+
+    viewer = signed_in(browser, app_url, "viewer")
+    viewer.goto(survey_url.split("?")[0])
+    expect(viewer.get_by_label("Question (question 2)")).to_be_disabled()
+    checked(viewer, seen, "survey-viewer")
+    assert re.search(r"Your role is viewer", seen["survey-viewer"])
+
+    assert nu_errors(seen, tmp_path / "nu") == []
