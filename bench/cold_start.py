@@ -109,9 +109,12 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**base, **dynamodb.CREDENTIALS, **extra}
 
 
-def sample(module: str, token: str, origin: str, env: dict[str, str], *flags: str, code: str = DRIVER) -> dict:
-    """One new process: import `module`, GET and POST through its handler; seconds per phase, and "process"."""
-    cwd = bench.ROOT if module == "app" else FLOOR_DIR
+def sample(
+    module: str, token: str, origin: str, env: dict[str, str], *flags: str, code: str = DRIVER, cwd: Path | None = None
+) -> dict:
+    """One new process in `cwd` (the project, or bench/ for the floor): import `module`, GET and POST through
+    its handler; seconds per phase, and "process"."""
+    cwd = cwd or (bench.ROOT if module == "app" else FLOOR_DIR)
     started = time.perf_counter()
     done = subprocess.run(
         [str(bench.VENV_BIN / "python"), *flags, "-c", code, module, token, origin],
