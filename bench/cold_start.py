@@ -258,10 +258,10 @@ def report(result: dict) -> None:
         f"ratio closeloop / floor (import + GET + POST): median {ratio:.2f}, p99 {ratio99:.2f};"
         f" target <= {TARGET} at the median  {bench.verdict(ratio <= TARGET)}"
     )
-    samples = pairs + WARMUP + (2 if result["where"] else 0)  # --profile runs two more
+    expected = pairs + WARMUP + (2 if result["where"] else 0)  # --profile runs two more
     print(
         f"check: {len(result['failures'])} failed samples; {result['answered']} answers recorded by"
-        f" {samples} Closeloop samples (warm-up and profiled ones included)"
+        f" {expected} Closeloop samples (warm-up and profiled ones included)"
     )
     for failure in result["failures"][:5]:
         print(f"  failure: {failure}")
