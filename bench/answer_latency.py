@@ -186,7 +186,7 @@ def measure(floor: Client, closeloop: Client, tokens: list[str], base_url: str, 
     if not all(alive.values()):
         floor.reuse = closeloop.reuse = False
     times: dict[str, dict[str, list[float]]] = {
-        kind: {"floor": [], "get": [], "post": [], "answer": []} for kind in KINDS
+        kind: {"floor": [], "floor_get": [], "floor_post": [], "get": [], "post": [], "answer": []} for kind in KINDS
     }
     times["noop"] = {"floor": []}
     failures: list[str] = []
@@ -202,6 +202,8 @@ def measure(floor: Client, closeloop: Client, tokens: list[str], base_url: str, 
         if status != 200 or "Thank you!" not in thanks:
             failures.append(f"floor POST {status} {thanks[:200]}")
         if record:
+            times[kind]["floor_get"].append(get_seconds)
+            times[kind]["floor_post"].append(post_seconds)
             times[kind]["floor"].append(get_seconds + post_seconds)
 
     def noop(record: bool) -> None:
@@ -345,7 +347,9 @@ def report(result: dict) -> None:
     for kind, label in KINDS.items():
         times = result["times"][kind]
         for name, key in (
-            (f"floor GET + POST ({label})", "floor"),
+            (f"floor GET, {label}", "floor_get"),
+            (f"floor POST, {label}", "floor_post"),
+            (f"floor GET + POST, {label}", "floor"),
             (f"closeloop page GET, {label}", "get"),
             (f"closeloop submit POST, {label}", "post"),
             (f"closeloop page + submit, {label}", "answer"),
