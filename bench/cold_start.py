@@ -32,7 +32,7 @@ import bench
 from bench import results
 from localdev import dynamodb
 
-PAIRS = 15
+PAIRS = 13
 WARMUP = 2  # pairs run first and not counted: byte-compiles both apps, warms DynamoDB Local
 TARGET = 1.3
 FLOOR_DIR = Path(__file__).resolve().parent
