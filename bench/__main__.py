@@ -1,14 +1,14 @@
 """`python -m bench` (or `make bench`): every bench in turn, each printing its own titled block.
 
-answer_cost, invitations, acknowledgements and import_time also merge their figures into bench/results.json
-(bench.results).
+answer_cost, invitations, acknowledgements, answer_latency (the warm cycle), cold_start and import_time also
+merge their figures into bench/results.json (bench.results).
 """
 
 from __future__ import annotations
 
 import time
 
-from bench import acknowledgements, answer_cost, answer_latency, digest, import_time, invitations, results
+from bench import acknowledgements, answer_cost, answer_latency, cold_start, digest, import_time, invitations, results
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     invitations.main()
     acknowledgements.main()
     answer_latency.main([])
+    cold_start.main([])
     import_time.main()
     digest.main()
     where = results.PATH.relative_to(results.PATH.parents[1])

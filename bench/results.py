@@ -10,7 +10,12 @@ and `python -m bench.<name>` both leave it up to date. Shape:
                     lambda_invocations, sqs_requests, ses_messages, _units},
      "acknowledgement": {the same keys, per due acknowledgement},
      "cold_import": {boto3_median_ms, boto3_p99_ms, app_median_ms, app_p99_ms, ratio_median,
-                     ceiling, _units}}
+                     ceiling, _units},
+     "cold_start": {app_median_ms, app_p99_ms, floor_median_ms, floor_p99_ms, ratio_median,
+                    ratio_p99, target, _units},
+     "warm_cycle": {"first": {app_median_ms, app_p99_ms, floor_median_ms, floor_p99_ms, ratio_median,
+                              ratio_p99, dynamodb_read_requests, dynamodb_write_requests},
+                    "edit": {the same keys}, "targets": {ratio_median, ratio_p99}, _units}}
 
 Keys starting with `_` are notes, not figures.
 """
@@ -28,7 +33,7 @@ WRITE_UNITS_NOTE = (
     "not DynamoDB Local's figure, which counts a transaction's items once per table and index, and leaves out"
     " failed conditional writes"
 )
-ORDER = ("generated", "answer", "invitation", "acknowledgement", "cold_import")
+ORDER = ("generated", "answer", "invitation", "acknowledgement", "cold_import", "cold_start", "warm_cycle")
 
 
 def figure(value: float) -> float:

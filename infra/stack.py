@@ -32,6 +32,7 @@ from pynamodb.models import Model
 
 from chalicelib.core import metrics
 from chalicelib.store.models import MODELS
+from infra.bytecode import add_bytecode
 from infra.permissions import PERMISSIONS, Grants, PermissionsError, grants_for, table_access
 from infra.stages import LOG_RETENTION_DAYS, Stage
 from infra.tables import TableSpec, table_specs
@@ -96,6 +97,15 @@ class Function:
     grants: Grants
 
 
+class ChaliceWithBytecode(Chalice):
+    """Chalice's construct, its deployment package byte-compiled before it becomes the functions' asset
+    (infra/bytecode.py: a cold start that compiles nothing)."""
+
+    def _package_app(self) -> None:
+        super()._package_app()
+        add_bytecode(Path(self._sam_package_dir) / "deployment.zip")
+
+
 class CloseloopStack(cdk.Stack):
     def __init__(
         self,
@@ -117,7 +127,7 @@ class CloseloopStack(cdk.Stack):
         cdk.Tags.of(self).add("app", "closeloop")
         cdk.Tags.of(self).add("stage", stage.name)
         self.specs = table_specs(models)
-        self.chalice = Chalice(
+        self.chalice = ChaliceWithBytecode(
             self,
             "App",
             source_dir=str(source_dir),

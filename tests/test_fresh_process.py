@@ -22,9 +22,19 @@ from chalicelib.insight import digest_recipients
 from chalicelib.queue import get_queue
 from chalicelib.sending import imports
 from chalicelib.sending.invitations import invitation_id
-from chalicelib.store.models import Campaign, ImportJob
+from chalicelib.store.models import Campaign, ImportJob, Invitation
 from tests.conftest import ROOT, html_links, local_path, read_outbox
-from tests.helpers import NPS_SURVEY, create_campaign, drain, invitations_of, people, sns_event, sqs_record, submit
+from tests.helpers import (
+    NPS_SURVEY,
+    create_campaign,
+    drain,
+    invitations_of,
+    launch,
+    people,
+    sns_event,
+    sqs_record,
+    submit,
+)
 from tests.receiver import Receiver
 
 LAMBDA = """
@@ -190,3 +200,53 @@ def test_each_schedule_runs_in_a_fresh_process(client, outbox, monkeypatch):
     assert scheduled("acknowledge") == {"sent": 1}
     assert scheduled("send_digests") == {"sent": 1}
     assert [str(m["To"]) for m in read_outbox(outbox)] == ["p0@example.com", "p0@example.com", "boss@acme.example"]
+
+
+FIRST_ANSWER = r"""
+import json, re, sys
+import app
+
+path, origin = sys.argv[1], sys.argv[2]
+token = path.rsplit("/", 1)[1]
+
+
+def event(method, query, headers, body):
+    return {
+        "resource": "/s/{token}", "path": path, "httpMethod": method, "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"token": token}, "stageVariables": None, "body": body, "isBase64Encoded": False,
+        "requestContext": {"resourcePath": "/s/{token}", "httpMethod": method, "path": "/api" + path,
+                           "stage": "api", "requestId": "r", "identity": {"sourceIp": "203.0.113.9"}},
+    }
+
+
+page = app.app(event("GET", {"a": "9"}, {"Accept": "text/html"}, None), None)
+csrf = re.search(r'name="csrf" value="([^"]+)"', page["body"]).group(1)
+form = f"q_nps=9&csrf={csrf}&evidence=submit"
+headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
+thanks = app.app(event("POST", None, headers, form), None)
+print(json.dumps([page["statusCode"], thanks["statusCode"], thanks["body"], "boto3" in sys.modules]))
+"""
+
+
+def test_a_first_answer_through_a_fresh_lambda_records_it_without_loading_boto3(db, outbox):
+    """The cold path of a customer's first click (page, then submit) never pays for boto3's imports:
+    the answer is written with the models' botocore client and PynamoDB's own serialization."""
+    sent = launch(outbox)
+    email, page = next(iter(sent.pages.items()))
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_ANSWER, page, get_settings().base_url],
+        cwd=ROOT,
+        env={k: v for k, v in {**os.environ, **OFFLINE}.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    shown, recorded, body, boto3_loaded = json.loads(done.stdout)
+    assert (shown, recorded) == (200, 200)
+    assert "Thank you!" in body
+    assert not boto3_loaded
+    answered = Invitation.get(invitation_id(sent.campaign.id, email))
+    assert answered.score == 9 and answered.answered_at is not None

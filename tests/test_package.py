@@ -3,20 +3,25 @@
 Chalice packages only app.py, chalicelib/ and vendor/; `vendor/templates` is a committed
 link to `../templates`, which Chalice's packager follows, so the templates land at the root
 of the zip beside app.py. This test builds the package as `chalice package` would for a
-deploy, unzips it into an empty folder and runs the packaged code from there, with the
-project root off `sys.path`, against DynamoDB Local.
+deploy, adds the byte-code the stack adds (infra/bytecode.py), unzips it into an empty folder
+and runs the packaged code from there, with the project root off `sys.path` and no byte-code
+written (Lambda's /var/task is read-only), against DynamoDB Local.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from infra.bytecode import add_bytecode
 from tests.conftest import ROOT
 from tests.helpers import launch
 
@@ -117,6 +122,25 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
     assert page.startswith("/s/")
 
     archive = _build_package(tmp_path / "out")
+    again = tmp_path / "again.zip"
+    shutil.copyfile(archive, again)
+    added = add_bytecode(archive)
+    add_bytecode(again)
+    with zipfile.ZipFile(archive) as one, zipfile.ZipFile(again) as other:
+        names = set(one.namelist())
+        sources = [Path(name) for name in names if name.endswith(".py")]
+        compiled = [name for name in names if name.endswith(".pyc")]
+        assert added == len(compiled) == len(sources)
+        for source in sources:  # every module has its byte-code for this Python
+            assert (
+                source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+            ).as_posix() in names
+        assert all(one.read(name) == other.read(name) for name in compiled), "byte-code not reproducible"
+    sam = json.loads((tmp_path / "out" / "sam.json").read_text())
+    runtimes = {
+        r["Properties"]["Runtime"] for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
+    assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}  # the byte-code's version
     unzipped = tmp_path / "unzipped"
     unzipped.mkdir()
     assert not any(unzipped.iterdir())
@@ -124,9 +148,15 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
         package.extractall(unzipped)
     for name in ("app.py", "chalicelib/__init__.py", "templates/survey.html", "templates/email/invitation.html"):
         assert (unzipped / name).is_file(), f"{name} is not in the deployment package"
+    for module in ("app.py", "chalicelib/answers/responses.py", "botocore/client.py", "pynamodb/models.py"):
+        source = unzipped / module
+        pyc = (source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc").read_bytes()
+        flags = int.from_bytes(pyc[4:8], "little")
+        assert flags == 0b11, f"{module}: not a checked-hash .pyc"
+        assert pyc[8:16] == importlib.util.source_hash(source.read_bytes()), f"{module}: .pyc of another source"
 
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "CLOSELOOP_"))}
-    env.update(db)
+    env.update(db, PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "-c", PACKAGED_RUN, sent.campaign.id, page, email, str(ROOT)],
         cwd=unzipped,

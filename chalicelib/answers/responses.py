@@ -20,7 +20,6 @@ token a person already has (rules: docs/scanners.md).
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -207,13 +206,15 @@ def answer_write(
     removes.append(name(Invitation.held_at))
     answered = name(Invitation.answered_at)
     sets.append(f"{answered} = if_not_exists({answered}, :now)")
+    # PynamoDB's own serialization of the raw map: the values its actions would write (no boto3 on the answer path)
+    answers = Invitation.answers.serialize(submission.answers)
     if whole:
-        values[":answers"] = _serializer().serialize(submission.answers)
+        values[":answers"] = {"M": answers}
         sets.append(f"{name(Invitation.answers)} = :answers")
     else:
-        for n, (qid, value) in enumerate(submission.answers.items()):
+        for n, qid in enumerate(submission.answers):
             names[f"#q{n}"] = qid
-            values[f":q{n}"] = _serializer().serialize(value)
+            values[f":q{n}"] = answers[qid]
             sets.append(f"{name(Invitation.answers)}.#q{n} = :q{n}")
     score, category = headline(campaign, submission.answers)
     question = campaign.survey.nps_question or campaign.survey.first
@@ -267,13 +268,6 @@ def answer_write(
         "ReturnValues": "ALL_OLD",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-
-
-@functools.cache
-def _serializer() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer()
 
 
 def record_filtered(
