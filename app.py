@@ -221,6 +221,11 @@ def import_status(caller, campaign_id, import_id):
     return api.import_status(campaign_id, import_id)
 
 
+@api_route("/api/campaigns/{campaign_id}/imports/{import_id}/rejected.csv", methods=["GET"])
+def rejected_csv(caller, campaign_id, import_id):
+    return api.rejected_csv(campaign_id, import_id)
+
+
 @api_route("/api/campaigns/{campaign_id}/members/{email}", methods=["DELETE"])
 def remove_member(caller, campaign_id, email):
     return api.remove_member(campaign_id, email, time.time())

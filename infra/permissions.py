@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, Grants] = {
             ),
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
+            "import-rejects": ("BatchWriteItem", "Query"),
             "counters": ("Query", "BatchGetItem"),
             "suppressions": ("PutItem",),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
