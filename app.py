@@ -13,7 +13,7 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, TooManyRequests, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import access, insight_pages, loop_pages, web
+from chalicelib.dashboard import access, insight_pages, loop_pages, recipient_pages, web
 from chalicelib.queue import get_queue
 from chalicelib.web import Reply, parse_form, parse_json, render
 
@@ -340,6 +340,7 @@ def dismiss_held(caller, invitation_id):
 app.register_blueprint(access.routes)
 app.register_blueprint(loop_pages.routes)
 app.register_blueprint(insight_pages.routes)
+app.register_blueprint(recipient_pages.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

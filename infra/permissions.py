@@ -51,11 +51,13 @@ PERMISSIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
-            "contacts": ("PutItem", "UpdateItem"),
+            "contacts": ("PutItem", "UpdateItem", "BatchGetItem"),
             "invitations": (
                 "GetItem",
+                "BatchGetItem",
                 "PutItem",
                 "UpdateItem",
+                "Query:campaign-invitations",
                 "Query:email-invitations",
                 "Query:campaign-skipped",
                 "Query:campaign-responses",
@@ -66,7 +68,7 @@ PERMISSIONS: dict[str, Grants] = {
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "import-rejects": ("BatchWriteItem", "Query"),
             "counters": ("Query", "BatchGetItem"),
-            "suppressions": ("PutItem",),
+            "suppressions": ("PutItem", "BatchGetItem"),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),
             "rate-limits": ("UpdateItem",),
             "deliveries": ("BatchGetItem",),

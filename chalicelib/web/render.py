@@ -20,6 +20,7 @@ ASSETS = {
     "site.css": "text/css; charset=utf-8",
     "survey.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
+    "recipients.js": "text/javascript; charset=utf-8",
 }
 
 
