@@ -29,6 +29,10 @@ delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 
 app = Chalice(app_name="closeloop")
+# API Gateway hands a body it does not know as binary to Lambda as UTF-8 text, so an uploaded Windows-1252
+# or UTF-16 CSV would arrive mangled; as a binary type it arrives as sent (chalice decodes it). Never a
+# response's type, so no answer is base64-encoded.
+app.api.binary_types.append("multipart/form-data")
 FORM = ["application/x-www-form-urlencoded"]
 ONE_CLICK = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 IMPORTS = ["application/json", "text/csv", "multipart/form-data"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from html import unescape
@@ -190,3 +191,28 @@ def test_a_viewer_sees_the_pages_read_only_and_cannot_import(client):
     form = urlencode({"csrf": csrf_of(page), "paste": "lin@example.com"})
     assert client.http.post(path, body=form, headers={**viewer, **FORM_HEADERS}).status_code == 403
     assert Contact.count("lin@example.com") == 0
+
+
+def test_a_json_imports_rejected_rows_download_as_email_then_properties(client):
+    campaign = create_campaign([])
+    body = {
+        "recipients": [
+            {"email": "ada@example.com", "properties": {"plan": "pro"}},
+            {"email": "nope", "properties": {"plan": "free", "seats": 3}},
+            "just text",
+        ]
+    }
+    posted = client.http.post(
+        f"/api/campaigns/{campaign.id}/recipients", body=json.dumps(body), headers=admin_headers()
+    )
+    import_id = posted.json_body["import"]["id"]
+    path = f"/api/campaigns/{campaign.id}/imports/{import_id}/rejected.csv"
+    rows = _rows(client.http.get(path, headers=admin_headers()).body.decode())
+    assert [r[:4] for r in rows] == [
+        ["email", "plan", "seats", "row"],
+        ["nope", "free", "3", "1"],
+        ['"just text"', "", "", "2"],
+    ]
+    elsewhere = create_campaign([])
+    wrong = client.http.get(f"/api/campaigns/{elsewhere.id}/imports/{import_id}/rejected.csv", headers=admin_headers())
+    assert wrong.status_code == 404

@@ -8,8 +8,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -31,6 +29,8 @@ from chalicelib.web import parse_form
 from chalicelib.web.render import render
 
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
+email_parser = OnFirstUse("email.parser")  # cold start: multipart uploads only
+email_policy = OnFirstUse("email.policy")  # cold start: multipart uploads only
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -253,7 +253,9 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, list[str]]:
     """The text fields of a multipart/form-data body (RFC 7578); file parts are left to the view."""
     if len(raw) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(f"At most {MAX_UPLOAD_BYTES // 1024 // 1024} MB per upload; split the file.")
-    message = BytesParser(policy=policy.HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    message = email_parser.BytesParser(policy=email_policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
     fields: dict[str, list[str]] = {}
     for part in message.iter_parts() if message.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")

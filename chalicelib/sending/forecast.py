@@ -32,8 +32,9 @@ class Fate:
 
 
 def fatigue_days(campaign: CampaignView, settings: Settings) -> int:
-    """The campaign's own fatigue window in days, else the stage's."""
-    return int(campaign.options.get("fatigue_days", settings.fatigue_days))
+    """The campaign's own fatigue window in days (option `fatigue_days`), else the stage's."""
+    own = campaign.options.get("fatigue_days")
+    return settings.fatigue_days if own is None else int(own)
 
 
 def forecast_page(
