@@ -55,10 +55,11 @@ def recipients(ctx: Ctx, campaign_id: str) -> Response:
 def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
     """A CSV file (multipart) or pasted text, through the admin API's import; then its progress page."""
     content_type = ctx.request.headers.get("content-type") or ""
+    uploading = content_type.split(";")[0].strip().lower() in UPLOAD
     pasted = ctx.form.get(PASTE_FIELD, "")
     caller = auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}")
     try:
-        if content_type.split(";")[0].strip().lower() in UPLOAD:
+        if uploading:
             _, body = api.import_recipients(campaign_id, content_type, ctx.request.raw_body, ctx.now, caller)
         else:
             if not pasted.strip():
@@ -67,7 +68,7 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
                 campaign_id, "text/csv; charset=utf-8", pasted_csv(pasted).encode(), ctx.now, caller
             )
     except ValidationError as exc:
-        field = PASTE_FIELD if content_type.split(";")[0].strip().lower() not in UPLOAD else UPLOAD_FIELD
+        field = UPLOAD_FIELD if uploading else PASTE_FIELD
         return _recipients_page(ctx, campaign_id, status=400, errors={field: exc.message}, pasted=pasted)
     return redirect(f"{_base(campaign_id)}/imports/{quote(body['import']['id'], safe='')}")
 
