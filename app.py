@@ -19,6 +19,7 @@ from chalicelib.dashboard import (
     builder_options,
     insight_pages,
     loop_pages,
+    recipient_pages,
     send_pages,
     settings_pages,
     web,
@@ -38,6 +39,10 @@ delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 
 app = Chalice(app_name="closeloop")
+# API Gateway hands a body it does not know as binary to Lambda as UTF-8 text, so an uploaded Windows-1252
+# or UTF-16 CSV would arrive mangled; as a binary type it arrives as sent (chalice decodes it). Never a
+# response's type, so no answer is base64-encoded.
+app.api.binary_types.append("multipart/form-data")
 FORM = ["application/x-www-form-urlencoded"]
 ONE_CLICK = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 IMPORTS = ["application/json", "text/csv", "multipart/form-data"]
@@ -230,6 +235,11 @@ def import_status(caller, campaign_id, import_id):
     return api.import_status(campaign_id, import_id)
 
 
+@api_route("/api/campaigns/{campaign_id}/imports/{import_id}/rejected.csv", methods=["GET"])
+def rejected_csv(caller, campaign_id, import_id):
+    return api.rejected_csv(campaign_id, import_id)
+
+
 @api_route("/api/campaigns/{campaign_id}/members/{email}", methods=["DELETE"])
 def remove_member(caller, campaign_id, email):
     return api.remove_member(campaign_id, email, time.time())
@@ -363,6 +373,7 @@ app.register_blueprint(settings_pages.routes)
 app.register_blueprint(builder_options.routes)
 app.register_blueprint(send_pages.routes)
 app.register_blueprint(builder.routes)
+app.register_blueprint(recipient_pages.routes)
 
 
 @app.on_sqs_message(queue="closeloop-work", batch_size=1)

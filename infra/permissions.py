@@ -66,6 +66,7 @@ PERMISSIONS: dict[str, Grants] = {
             ),
             "members": ("PutItem", "UpdateItem"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
+            "import-rejects": ("BatchWriteItem", "Query"),
             "counters": ("Query", "BatchGetItem"),
             "suppressions": ("GetItem", "BatchGetItem", "PutItem", "Query:suppression-list"),
             "api-tokens": ("GetItem", "PutItem", "DeleteItem", "Query:all-tokens"),

@@ -7,6 +7,8 @@ subclasses and become JSON with a message and the field at fault.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 from datetime import datetime
 from email import policy
@@ -138,18 +140,21 @@ def import_recipients(
         raise PayloadTooLarge(f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file.")
     ratelimit.check(caller.key, "import", now)
     kind = (content_type or "").split(";")[0].strip().lower()
+    original = None
     if kind == "application/json":
         path = next(iter(imports.RECIPIENTS_BODY["properties"]))
         rows = imports.parse_json(_json(raw).get(path))
     elif kind == "text/csv":
-        rows, path = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type))), "row"
+        original = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type)))
     elif kind == "multipart/form-data":
-        rows, path = imports.parse_csv(_uploaded_csv(content_type, raw)), "row"
+        original = imports.parse_csv(_uploaded_csv(content_type, raw))
     else:
         raise ValidationError(
             "Send application/json, text/csv, or multipart/form-data with a CSV file.", "Content-Type"
         )
-    report = imports.start(campaign, rows, path, now, get_settings(), get_queue())
+    if original is not None:
+        rows, path = original.rows, "row"
+    report = imports.start(campaign, rows, path, now, get_settings(), get_queue(), original)
     return (201 if report["status"] == "done" else 202), {"import": report}
 
 
@@ -158,6 +163,29 @@ def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
     if report["campaign_id"] != campaign_id:
         raise NotFound(f"No import {import_id!r} in this campaign.", "import_id")
     return 200, {"import": report}
+
+
+REJECTED_COLUMNS = ("row", "reason")
+
+
+def rejected_csv(campaign_id: str, import_id: str) -> tuple[int, str, dict]:
+    """An import's rejected rows as CSV, to fix and upload again: the uploaded file's columns in its
+    order, each row's cells as it had them, then `row` (its number in the file) and `reason`. Cells are
+    neutralised as in the responses export (a leading ' before = + - @). NotFound as import_status."""
+    import_status(campaign_id, import_id)
+    header, rows = imports.rejected_rows(import_id)
+    width = max([len(header), *(len(r["cells"]) for r in rows)])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([reports.neutralise(c) for c in header + [""] * (width - len(header))] + list(REJECTED_COLUMNS))
+    for r in rows:
+        cells = r["cells"] + [""] * (width - len(r["cells"]))
+        writer.writerow([reports.neutralise(c) for c in cells] + [r["row"], reports.neutralise(r["message"])])
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="import-{import_id}-rejected.csv"',
+    }
+    return 200, out.getvalue(), headers
 
 
 SEND_BODY: dict[str, Any] = {

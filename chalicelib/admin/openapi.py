@@ -237,6 +237,23 @@ def _paths() -> dict[str, Any]:
                 params=[CAMPAIGN_ID, _path_param("import_id")],
             ),
         },
+        "/api/campaigns/{campaign_id}/imports/{import_id}/rejected.csv": {
+            "get": _op(
+                "The rejected rows of an import as CSV, to fix and upload again: the uploaded file's columns "
+                "in its order with each row's cells as sent (a JSON import: email, then its properties), then "
+                "`row` (its number in the file) and `reason`. Delete those two columns before uploading again, "
+                "or they become properties. Cells starting with = + - @ tab or carriage return are prefixed "
+                "with ' as in the responses CSV.",
+                200,
+                {"type": "string"},
+                404,
+                params=[CAMPAIGN_ID, _path_param("import_id")],
+            )
+            | {
+                "responses": _responses(200, {"type": "string"}, 404)
+                | {"200": {"description": "The rejected rows", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+            },
+        },
         "/api/campaigns/{campaign_id}/members/{email}": {
             "delete": _op(
                 "Stop asking a contact in a recurring campaign",

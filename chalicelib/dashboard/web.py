@@ -29,6 +29,8 @@ from chalicelib.web import parse_form
 from chalicelib.web.render import render
 
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
+email_parser = OnFirstUse("email.parser")  # cold start: multipart uploads only
+email_policy = OnFirstUse("email.policy")  # cold start: multipart uploads only
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
 ]
 
 FORM = ["application/x-www-form-urlencoded"]
+UPLOAD = ["multipart/form-data"]
+MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # what Lambda takes in a request: the admin API's import limit too
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": (
@@ -82,9 +86,18 @@ class Ctx:
 
 
 def view(
-    blueprint: Blueprint, path: str, *, methods: list[str] | None = None, change: bool = False
+    blueprint: Blueprint,
+    path: str,
+    *,
+    methods: list[str] | None = None,
+    change: bool = False,
+    uploads: bool = False,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Register `fn(ctx, **url_params) -> Response` as a dashboard route.
+
+    With `uploads=True` a POST may also be multipart/form-data (a form with a file): `ctx.form` holds
+    its text fields (the `csrf` token among them) and the view reads the file from the request's raw
+    body, as the admin API does.
 
     Before the view runs: no valid session -> 303 to the sign-in page with `next` (a GET's own path
     and query; for a POST, the dashboard page it was posted from). A POST needs the session's CSRF
@@ -107,7 +120,7 @@ def view(
                     return redirect(f"{sessions.SIGN_IN}?{urlencode({'next': _return_path(request)})}")
                 form_lists: dict[str, list[str]] = {}
                 if request.method == "POST":
-                    form_lists = _post_form(request)
+                    form_lists = _post_form(request, uploads)
                     check_origin(request)
                     if change and not signed.person.is_admin:
                         raise Forbidden("Your role is viewer: you can see everything here but change nothing.")
@@ -130,7 +143,7 @@ def view(
                 return error_page(INTERNAL, signed.person if signed else None, signed.csrf if signed else "", request)
 
         guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
-        extra = {"content_types": FORM} if posts else {}
+        extra = {"content_types": FORM + (UPLOAD if uploads else [])} if posts else {}
         blueprint.route(path, methods=methods, **extra)(guarded)
         return fn
 
@@ -226,11 +239,30 @@ def _query(request: Request) -> dict[str, str]:
     return values
 
 
-def _post_form(request: Request) -> dict[str, list[str]]:
+def _post_form(request: Request, uploads: bool) -> dict[str, list[str]]:
+    content_type = request.headers.get("content-type") or ""
+    if uploads and content_type.split(";")[0].strip().lower() in UPLOAD:
+        return _multipart_fields(content_type, request.raw_body or b"")
     form = parse_form(request.raw_body)
     if form is None:
         raise PayloadTooLarge("This form is larger than any the dashboard sends.")
     return form
+
+
+def _multipart_fields(content_type: str, raw: bytes) -> dict[str, list[str]]:
+    """The text fields of a multipart/form-data body (RFC 7578); file parts are left to the view."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"At most {MAX_UPLOAD_BYTES // 1024 // 1024} MB per upload; split the file.")
+    message = email_parser.BytesParser(policy=email_policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    fields: dict[str, list[str]] = {}
+    for part in message.iter_parts() if message.is_multipart() else []:
+        name = part.get_param("name", header="content-disposition")
+        if name and part.get_filename() is None:
+            payload = part.get_payload(decode=True) or b""
+            fields.setdefault(str(name), []).append(payload.decode("utf-8", errors="replace"))
+    return fields
 
 
 def check_origin(request: Request) -> None:

@@ -12,8 +12,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.campaigns import campaigns, contacts
@@ -25,7 +28,7 @@ from chalicelib.core.signing import new_id
 from chalicelib.queue import WorkQueue
 from chalicelib.sending import invitations
 from chalicelib.store import bind
-from chalicelib.store.models import ImportJob, Member
+from chalicelib.store.models import ImportJob, ImportRejects, Member
 from chalicelib.store.transact import ConditionFailed, put_new, update
 
 CHUNK = 500
@@ -79,8 +82,19 @@ def _windows_1252(raw: bytes) -> str:
     return "".join(chunk.decode("latin-1" if i % 2 else "cp1252") for i, chunk in enumerate(chunks))
 
 
-def parse_csv(text: str) -> list[tuple[int, Any]]:
-    """Rows as (spreadsheet row number, {email, properties}); the header row is row 1.
+@dataclass
+class CsvFile:
+    """A CSV file as read: `rows` as (spreadsheet row number, {email, properties} or the reason the row
+    cannot be read), and the `header` and each row's `cells` as the file had them, for the rejected rows'
+    download."""
+
+    header: list[str]
+    rows: list[tuple[int, Any]]
+    cells: dict[int, list[str]]
+
+
+def parse_csv(text: str) -> CsvFile:
+    """The file's rows as (spreadsheet row number, {email, properties}); the header row is row 1.
 
     The delimiter is Excel's `sep=` first line when there is one, else the one of , ; TAB |
     that the stdlib Sniffer finds and the header uses, else the one that splits the header into
@@ -106,12 +120,14 @@ def parse_csv(text: str) -> list[tuple[int, Any]]:
         raise ValidationError(f"The CSV header cannot be read: {exc}.", "file") from None
     names, email_at = _columns(header, delimiter)
     rows: list[tuple[int, Any]] = []
+    cells_of: dict[int, list[str]] = {}
     try:
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
                 raise ValidationError(f"At most {MAX_ROWS:,} rows per import; split the file.", "file")
+            cells_of[number] = cells
             if len(cells) > len(names):
                 rows.append((number, f"has {len(cells)} cells but the header has {len(names)}"))
                 continue
@@ -121,7 +137,7 @@ def parse_csv(text: str) -> list[tuple[int, Any]]:
             rows.append((number, {"email": cells[email_at] if email_at < len(cells) else "", "properties": props}))
     except csv.Error as exc:
         raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
-    return rows
+    return CsvFile(header, rows, cells_of)
 
 
 DELIMITERS = ",;\t|"
@@ -215,14 +231,23 @@ def validate(rows: Iterable[tuple[int, Any]], path: str) -> contacts.RecipientBa
 
 
 def start(
-    campaign: CampaignView, rows: list[tuple[int, Any]], path: str, now: float, settings: Settings, queue: WorkQueue
+    campaign: CampaignView,
+    rows: list[tuple[int, Any]],
+    path: str,
+    now: float,
+    settings: Settings,
+    queue: WorkQueue,
+    original: CsvFile | None = None,
 ) -> dict:
-    """Validate every row, then write in chunks: inline when small, through the queue when large."""
+    """Validate every row, keep the rejected ones (`original` gives a CSV's header and cells; a JSON
+    import's rows are their own), then write in chunks: inline when small, through the queue when large."""
     batch = validate(rows, path)
     chunks = [batch.recipients[i : i + CHUNK] for i in range(0, len(batch.recipients), CHUNK)]
     bind()
+    import_id = new_id()
+    pieces = _keep_rejected(import_id, batch.rejected, rows, original)
     job = ImportJob(
-        new_id(),
+        import_id,
         campaign_id=campaign.id,
         running_campaign=campaign.id if chunks else None,
         status="running" if chunks else "done",
@@ -233,6 +258,7 @@ def start(
         chunks_total=len(chunks),
         created_at=now,
         finished_at=None if chunks else now,
+        rejected_pieces=pieces,
     )
     job.save()
     if len(chunks) == 1:
@@ -252,6 +278,85 @@ def start(
     report = status(job.id)
     report["rejected_rows"] = [r.to_json() for r in batch.rejected]
     return report
+
+
+# A piece of rejected rows stays well under DynamoDB's 400 KB item; rows are grouped by their JSON size
+# (zlib shrinks typical rows about ten times) and a group that compresses larger is halved.
+REJECTS_PIECE_BYTES = 350_000
+_GROUP_JSON_BYTES = 2_500_000
+
+
+def _keep_rejected(
+    import_id: str, rejected: list[contacts.Rejection], rows: list[tuple[int, Any]], original: CsvFile | None
+) -> int:
+    """Store every rejected row with its original cells (ImportRejects); returns the number of pieces."""
+    if not rejected:
+        return 0
+    if original is not None:
+        header = original.header
+        kept = [[r.row, r.field, r.message, original.cells.get(r.row, [])] for r in rejected]
+    else:
+        items = dict(rows)
+        names: dict[str, None] = {}
+        for r in rejected:
+            item = items.get(r.row)
+            if isinstance(item, Mapping) and isinstance(item.get("properties"), Mapping):
+                names.update(dict.fromkeys(str(name) for name in item["properties"]))
+        header = ["email", *names]
+        kept = [[r.row, r.field, r.message, _json_cells(items.get(r.row), list(names))] for r in rejected]
+    groups, group, size = [], [], 0
+    for row in kept:
+        row_size = len(json.dumps(row, ensure_ascii=False))
+        if group and size + row_size > _GROUP_JSON_BYTES:
+            groups.append(group)
+            group, size = [], 0
+        group.append(row)
+        size += row_size
+    groups.append(group)
+    pieces = [piece for g in groups for piece in _compressed(header, g)]
+    with ImportRejects.batch_write() as batch:
+        for number, piece in enumerate(pieces):
+            batch.save(ImportRejects(import_id, number, rows=piece))
+    return len(pieces)
+
+
+def _compressed(header: list[str], rows: list[list]) -> list[bytes]:
+    blob = zlib.compress(json.dumps({"header": header, "rows": rows}, ensure_ascii=False).encode(), 9)
+    if len(blob) <= REJECTS_PIECE_BYTES:
+        return [blob]
+    if len(rows) == 1:  # one row of cells larger than any spreadsheet sends: keep the start of each cell
+        row, field, message, cells = rows[0]
+        return _compressed(header, [[row, field, message, [c[:MAX_CELL] for c in cells[:MAX_CELL]]]])
+    half = len(rows) // 2
+    return _compressed(header, rows[:half]) + _compressed(header, rows[half:])
+
+
+def _json_cells(item: Any, names: list[str]) -> list[str]:
+    """A JSON row as CSV cells: its email, then its properties in `names` order; a row that is not an
+    object is kept as its JSON text in the email column."""
+    if not isinstance(item, Mapping):
+        return [json.dumps(item, ensure_ascii=False)]
+    props = item.get("properties") if isinstance(item.get("properties"), Mapping) else {}
+    return [_cell(item.get("email")), *(_cell(props.get(name)) for name in names)]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def rejected_rows(import_id: str) -> tuple[list[str], list[dict]]:
+    """(the file's header, each rejected row as {row, field, message, cells}) in row order; one Query.
+    Imports made before rows were kept have none."""
+    bind()
+    header: list[str] = []
+    found: list[dict] = []
+    for piece in ImportRejects.query(import_id):
+        content = json.loads(zlib.decompress(piece.rows))
+        header = content["header"]
+        found += [{"row": r, "field": f, "message": m, "cells": c} for r, f, m, c in content["rows"]]
+    return header, found
 
 
 def process_chunk(

@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb import models
 from pynamodb.attributes import (
+    BinaryAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -442,7 +443,23 @@ class ImportJob(Model):
     already_invited = NumberAttribute(default=0)
     created_at = NumberAttribute()
     finished_at = NumberAttribute(null=True)
+    rejected_pieces = NumberAttribute(default=0)
     running = RunningImportsIndex()
+
+
+class ImportRejects(Model):
+    """An import's rejected rows as the file had them, for the download to fix and upload again:
+    zlib-compressed JSON pieces of at most REJECTS_PIECE_BYTES, apart from the ImportJob so the
+    item every chunk updates stays small (a write is billed by the item's whole size)."""
+
+    TABLE = "import-rejects"
+
+    class Meta(_Meta):
+        pass
+
+    import_id = UnicodeAttribute(hash_key=True)
+    piece = NumberAttribute(range_key=True)
+    rows = BinaryAttribute(legacy_encoding=False)
 
 
 class RateWindow(Model):
@@ -522,6 +539,7 @@ MODELS: tuple[type[Model], ...] = (
     ApiToken,
     Member,
     ImportJob,
+    ImportRejects,
     RateWindow,
     Delivery,
     DigestSubscription,

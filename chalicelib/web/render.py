@@ -22,6 +22,7 @@ ASSETS = {
     "dashboard.css": "text/css; charset=utf-8",
     "builder_options.js": "text/javascript; charset=utf-8",
     "builder.js": "text/javascript; charset=utf-8",
+    "recipients.js": "text/javascript; charset=utf-8",
 }
 
 

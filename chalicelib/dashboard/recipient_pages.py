@@ -1,0 +1,179 @@
+"""A campaign's recipients in the browser: upload a CSV or paste addresses, follow a large import's
+progress, read its report with every rejected row, download those rows to fix, and see before sending
+who will get the survey and who will be skipped, and why.
+
+An upload or a paste calls the admin API's import use case (admin.api.import_recipients) with the
+body the API would get: the multipart form as it came, or the pasted text as a text/csv body. So the
+parsing, charsets, delimiters, limits and messages are the API's. The skip list is
+sending.forecast's, which the send page reuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.lazy import OnFirstUse
+from chalicelib.dashboard.web import UPLOAD, Ctx, page, redirect, view
+
+api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
+auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller an import is counted against
+campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
+forecast = OnFirstUse("chalicelib.sending.forecast")  # cold start: the skip list, on request
+imports = OnFirstUse("chalicelib.sending.imports")  # cold start: an import's rejected rows, on request
+
+routes = Blueprint(__name__)
+RECIPIENTS_PAGE = 100
+REJECTED_SHOWN = 1000  # the page lists this many rejected rows; the CSV has them all
+UPLOAD_FIELD = "file"
+PASTE_FIELD = "paste"
+OUTCOMES = {
+    "will get it": "Will get it",
+    "sent": "Sent",
+    "skipped": "Skipped",
+    "failed": "Failed",
+}
+
+
+def _base(campaign_id: str) -> str:
+    return f"/dashboard/campaigns/{quote(campaign_id, safe='')}"
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/recipients")
+def recipients(ctx: Ctx, campaign_id: str) -> Response:
+    """The upload and paste forms, then a page of recipients with what will happen to each."""
+    return _recipients_page(ctx, campaign_id)
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/recipients", methods=["POST"], change=True, uploads=True)
+def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
+    """A CSV file (multipart) or pasted text, through the admin API's import; then its progress page."""
+    content_type = ctx.request.headers.get("content-type") or ""
+    uploading = content_type.split(";")[0].strip().lower() in UPLOAD
+    pasted = ctx.form.get(PASTE_FIELD, "")
+    caller = auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}")
+    try:
+        if uploading:
+            _, body = api.import_recipients(campaign_id, content_type, ctx.request.raw_body, ctx.now, caller)
+        else:
+            if not pasted.strip():
+                raise ValidationError("Paste addresses, one per line, or CSV text with a header.", PASTE_FIELD)
+            _, body = api.import_recipients(
+                campaign_id, "text/csv; charset=utf-8", pasted_csv(pasted).encode(), ctx.now, caller
+            )
+    except ValidationError as exc:
+        field = UPLOAD_FIELD if uploading else PASTE_FIELD
+        return _recipients_page(ctx, campaign_id, status=400, errors={field: exc.message}, pasted=pasted)
+    return redirect(f"{_base(campaign_id)}/imports/{quote(body['import']['id'], safe='')}")
+
+
+def pasted_csv(text: str) -> str:
+    """Pasted text as the CSV the API reads: CSV text with its header as it is; a list of addresses (one
+    per line, the first line holding an @) gets an `email` header."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return f"email\n{text}" if "@" in first else text
+
+
+def _recipients_page(
+    ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, pasted: str = ""
+) -> Response:
+    campaign = campaigns.get_view(campaign_id)
+    cursor = _decode(ctx.query.get("cursor", ""))
+    settings = get_settings()
+    fates, following = forecast.forecast_page(campaign, cursor, RECIPIENTS_PAGE, ctx.now, settings)
+    more = None
+    if following:
+        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': _encode(following)})}"
+    return page(
+        ctx,
+        "recipients_list.html",
+        status=status,
+        c=campaign,
+        fates=fates,
+        more=more,
+        outcomes=OUTCOMES,
+        reason_text=reason_text,
+        fatigue_days=forecast.fatigue_days(campaign, settings),
+        errors=errors or {},
+        pasted=pasted,
+        editable=ctx.person.is_admin and campaign.status != "cancelled",
+    )
+
+
+def _encode(cursor: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+
+
+def _decode(given: str) -> dict | None:
+    if not given:
+        return None
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(given.encode()))
+    except ValueError:
+        raise ValidationError("That page link is broken: start from the first page.", "cursor") from None
+    if not isinstance(cursor, dict):
+        raise ValidationError("That page link is broken: start from the first page.", "cursor")
+    return cursor
+
+
+def reason_text(reason: str | None, days: int) -> str:
+    """delivery.py's reason codes (`suppressed:bounced`, `fatigue:surveyed recently`) in words."""
+    if not reason:
+        return ""
+    kind, _, detail = reason.partition(":")
+    if kind == "suppressed":
+        return f"Suppressed: {detail}"
+    if kind == "fatigue":
+        return f"Surveyed within the last {days} days (fatigue window)"
+    return reason.replace(":", ": ", 1) if detail else reason
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/imports/{import_id}")
+def import_page(ctx: Ctx, campaign_id: str, import_id: str) -> Response:
+    """Progress while the chunks are written, then the report with each rejected row."""
+    _, body = api.import_status(campaign_id, import_id)
+    report = body["import"]
+    rejected: list[dict] = []
+    if report["status"] == "done" and report["rejected"]:
+        _, rejected = imports.rejected_rows(import_id)
+    return page(
+        ctx,
+        "recipients_import.html",
+        c=campaigns.get_view(campaign_id),
+        report=report,
+        rejected=rejected[:REJECTED_SHOWN],
+        base=_base(campaign_id),
+        status_url=f"{_base(campaign_id)}/imports/{quote(import_id, safe='')}/status.json",
+    )
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/imports/{import_id}/status.json")
+def import_progress(ctx: Ctx, campaign_id: str, import_id: str) -> Response:
+    """The import's progress as the admin API reports it (GET /api/campaigns/{id}/imports/{import_id})."""
+    _, body = api.import_status(campaign_id, import_id)
+    return _json(body)
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/imports/{import_id}/rejected.csv")
+def rejected_csv(ctx: Ctx, campaign_id: str, import_id: str) -> Response:
+    """The rejected rows to fix and upload again: the admin API's CSV."""
+    status, text, headers = api.rejected_csv(campaign_id, import_id)
+    return Response(body=text, status_code=status, headers={**headers, "Cache-Control": "no-store"})
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=200,
+        headers={
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
