@@ -16,9 +16,10 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from localdev import dynamodb
-from tests.browser_support import start_app
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-signing-secret"
@@ -82,6 +83,17 @@ def app_url(db, monkeypatch, tmp_path) -> Iterator[str]:
         yield base
     finally:
         dynamodb.stop(process)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one test."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture

@@ -7,32 +7,16 @@ scrolling sideways."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from chalicelib.dashboard import sessions
 from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_support import tab_to
 from tests.dashboard_support import session_headers
 
 pytestmark = pytest.mark.browser
-
-FOCUS_SHOWN = """el => {
-  const style = getComputedStyle(el);
-  return el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
-}"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def signed_in(browser: Browser, base: str, role: str) -> Page:
@@ -53,16 +37,6 @@ def checked(page: Page, seen: dict[str, str], name: str) -> None:
         page.set_viewport_size({"width": width, "height": 900})
         fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert fits, f"{name} scrolls sideways at {width} px"
-
-
-def tab_to(page: Page, target: Locator, limit: int = 120) -> None:
-    """Press Tab until `target` has the focus, which must be visible."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            assert target.evaluate(FOCUS_SHOWN), f"no visible focus on {target}"
-            return
-    raise AssertionError(f"{target} not reached with {limit} presses of Tab")
 
 
 def focused_id(page: Page) -> str:

@@ -17,18 +17,17 @@ import io
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from chalicelib.answers.counting import apply_pending
 from chalicelib.dashboard import people
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
-from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from localdev.pagecheck import nu_errors
+from tests.browser_support import WIDTHS, Pages, new_page, press, tab_to
 from tests.conftest import html_links
 from tests.dashboard_support import browser_sign_in, sign_in_link
 from tests.helpers import invitation_of, launch
@@ -38,70 +37,6 @@ pytestmark = pytest.mark.browser
 UPSET, HELD, FAN = "upset@example.com", "quick@example.com", "fan@example.com"
 LEAD, VIEWER = "lead@closeloop-test.example", "ana@closeloop-test.example"
 NOTE = "Called them: a discount for the renewal"
-WIDTHS = (390, 1280)
-FOCUS_SHOWN = """el => {
-  const style = getComputedStyle(el);
-  return el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
-}"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def new_page(browser: Browser, problems: list[str]) -> Page:
-    """A fresh context at 390 px; page errors and console errors go to `problems`."""
-    # bypass_csp lets axe-core's script into pages whose CSP allows only our own files
-    context = browser.new_context(viewport={"width": 390, "height": 900}, accept_downloads=True, bypass_csp=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda m: problems.append(f"{m.text} ({m.location.get('url')})") if m.type == "error" else 0)
-    return page
-
-
-class Pages:
-    """Every page the test visits: a screenshot at both widths and no sideways scroll; a dashboard page
-    also passes axe at once and the Nu checker at the end (`html`)."""
-
-    def __init__(self, shots: Path) -> None:
-        self.shots, self.html, self.names = shots, {}, []
-
-    def check(self, page: Page, name: str, dashboard: bool = True) -> None:
-        self.names.append(name)
-        if dashboard:
-            self.html[name] = page.content()  # before axe adds its script to the page
-            assert axe_violations(page) == [], name
-            assert page.get_by_role("main").count() == 1, name
-            assert page.get_by_role("link", name="Skip to the content").count() == 1, name
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=self.shots / f"{name}-{width}.png", full_page=True)
-            fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            assert fits, f"{name} scrolls sideways at {width} px"
-        page.set_viewport_size({"width": 390, "height": 900})
-
-
-def tab_to(page: Page, target: Locator, limit: int = 150) -> None:
-    """Press Tab until `target` has the focus, which must be visible; the keyboard alone reaches it."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            assert target.evaluate(FOCUS_SHOWN), f"no visible focus on {target}"
-            return
-    raise AssertionError(f"{target} not reached with {limit} presses of Tab")
-
-
-def press(page: Page, target: Locator) -> None:
-    """Tab to `target` and press Enter."""
-    tab_to(page, target)
-    page.keyboard.press("Enter")
 
 
 def go(page: Page, nav_label: str) -> None:

@@ -5,31 +5,19 @@ once they are written; every page passes axe-core and the Nu checker and fits 39
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from chalicelib.dashboard import people
 from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.dashboard_support import browser_sign_in
 from tests.helpers import create_campaign, drain
 
 pytestmark = pytest.mark.browser
 
 LEAD = "lead@closeloop-test.example"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_an_upload_shows_its_progress_then_the_report_with_its_rejected_rows(app_url, outbox, browser, tmp_path):

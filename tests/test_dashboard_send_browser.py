@@ -7,17 +7,15 @@ page and every preview document passes axe-core (WCAG 2.1 AA) and the Nu checker
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from chalicelib.dashboard import people
 from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.dashboard_support import browser_sign_in
 from tests.helpers import create_campaign, drain, invitations_of, totals
 
@@ -31,16 +29,6 @@ MAIL_CLIENT_ONLY = (
     "attribute on the “td” element is obsolete",
     "“mso-hide”",
 )
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def checked(page: Page, name: str, pages: dict[str, str], shots: Path) -> None:
