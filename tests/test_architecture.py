@@ -76,7 +76,7 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/send_pages.py", "chalicelib.answers.survey_pages"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.store.models"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.insight.stats"),
-    ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.audience"),
+    ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.forecast"),
     ("chalicelib/dashboard/send_pages.py", "zoneinfo"),
     ("chalicelib/dashboard/builder.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/builder.py", "chalicelib.admin.auth"),

@@ -99,7 +99,7 @@ def _recipients_page(
         more=more,
         outcomes=OUTCOMES,
         reason_text=reason_text,
-        fatigue_days=forecast.fatigue_days(campaign, settings),
+        fatigue_days=campaign.fatigue_days(settings.fatigue_days),
         errors=errors or {},
         pasted=pasted,
         editable=ctx.person.is_admin and campaign.status != "cancelled",

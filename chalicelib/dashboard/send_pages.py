@@ -30,7 +30,7 @@ campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaign
 survey_pages = OnFirstUse("chalicelib.answers.survey_pages")  # cold start: the survey page's renderer, on request
 models = OnFirstUse("chalicelib.store.models")  # cold start: a few recipient addresses, on request
 stats = OnFirstUse("chalicelib.insight.stats")  # cold start: a campaign's counts, on request
-audience = OnFirstUse("chalicelib.sending.audience")  # cold start: who a send would reach, on the send page
+forecast = OnFirstUse("chalicelib.sending.forecast")  # cold start: who a send would reach, on the send page
 zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for the send page
 
 routes = Blueprint(__name__)
@@ -244,9 +244,9 @@ def _send_page(
     if campaign.send_at:
         scheduled = datetime.fromtimestamp(campaign.send_at, zone).strftime("%Y-%m-%d %H:%M")
     figures = stats.sending_progress(stats.campaign_stats(campaign_id))
-    reach = audience.audience(campaign_id, ctx.now, settings.fatigue_days) if campaign.status in UNSENT else None
+    reach = forecast.summary(campaign, ctx.now, settings) if campaign.status in UNSENT else None
     if reach is not None and reach.complete:  # the invitations themselves, which the counters follow within a minute
-        figures |= {"invited": reach.checked, "pending": reach.pending}
+        figures |= {"invited": reach.recipients, "pending": reach.pending}
     return page(
         ctx,
         "send_send.html",
@@ -256,7 +256,7 @@ def _send_page(
         reach=reach,
         now_local=datetime.fromtimestamp(ctx.now, zone).strftime("%Y-%m-%d %H:%M"),
         scheduled=scheduled,
-        fatigue_days=settings.fatigue_days,
+        fatigue_days=campaign.fatigue_days(settings.fatigue_days),
         errors=errors or {},
         notice=notice,
         done=STATE_DONE.get(ctx.query.get("done", "")),

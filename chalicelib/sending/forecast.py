@@ -17,6 +17,7 @@ from chalicelib.store import bind
 from chalicelib.store.models import Contact, Invitation
 
 PAGE = 100  # one BatchGetItem of invitations, suppressions and contacts each
+WAITING = ("pending", "sending")
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,7 @@ class Fate:
     outcome: str
     reason: str | None
     last_surveyed_at: float | None = None
-
-
-def fatigue_days(campaign: CampaignView, settings: Settings) -> int:
-    """The campaign's own fatigue window in days (option `fatigue_days`), else the stage's."""
-    own = campaign.options.get("fatigue_days")
-    return settings.fatigue_days if own is None else int(own)
+    waiting: bool = False  # not sent, skipped or failed yet: the send will decide
 
 
 def forecast_page(
@@ -55,11 +51,11 @@ def forecast_page(
 
 def fates(campaign: CampaignView, invitations: list[Invitation], now: float, settings: Settings) -> list[Fate]:
     """What will happen to each of these invitations (one BatchGetItem each of suppressions and contacts)."""
-    waiting = [i for i in invitations if i.send_state in ("pending", "sending")]
+    waiting = [i for i in invitations if i.send_state in WAITING]
     emails = sorted({i.email for i in waiting})
     suppressed = suppression.suppressed(emails) if emails else {}
     surveyed = {c.email: c for c in Contact.batch_get(emails)} if emails else {}
-    cutoff = now - fatigue_days(campaign, settings) * 86400
+    cutoff = now - campaign.fatigue_days(settings.fatigue_days) * 86400
     result = []
     for invitation in invitations:
         contact = surveyed.get(invitation.email)
@@ -79,38 +75,42 @@ def fates(campaign: CampaignView, invitations: list[Invitation], now: float, set
             fate = ("skipped", "fatigue:surveyed recently")
         else:
             fate = ("will get it", None)
-        result.append(Fate(invitation.email, invitation.id, fate[0], fate[1], last))
+        result.append(Fate(invitation.email, invitation.id, fate[0], fate[1], last, invitation.send_state in WAITING))
     return result
+
+
+SUMMARY_CHECKED = 2000  # a bigger campaign is judged from its first recipients, and the summary says so
 
 
 @dataclass(frozen=True)
 class Summary:
-    """How many recipients in all, how many will get the survey, and the others by reason."""
+    """Of the `recipients` checked: how many were sent the survey, and of the `pending` (still to send) how many
+    will get it and how many a send now would skip, by reason (`suppressed:bounced`, `fatigue:surveyed
+    recently`). `complete` is False when the campaign has more recipients than were checked."""
 
     recipients: int
-    will_get_it: int
     sent: int
-    skipped: dict[str, int]
+    pending: int
+    will_get_it: int
+    to_skip: dict[str, int]
+    complete: bool
 
 
-def summary(campaign: CampaignView, now: float, settings: Settings) -> Summary:
-    """The whole campaign's forecast in counts, for the send page ("how many will get it").
-
-    Reads every invitation: per 100 recipients, 1 Query page and 3 BatchGetItem requests.
+def summary(campaign: CampaignView, now: float, settings: Settings, limit: int = SUMMARY_CHECKED) -> Summary:
+    """The forecast of the campaign's first `limit` recipients in counts, for the send page ("how many will
+    get it"). Per 100 recipients: 1 Query page and 3 BatchGetItem requests.
     """
-    total = will = sent = 0
-    skipped: dict[str, int] = {}
+    total = sent = pending = will = 0
+    to_skip: dict[str, int] = {}
     cursor = None
     while True:
-        page, cursor = forecast_page(campaign, cursor, PAGE, now, settings)
+        page, cursor = forecast_page(campaign, cursor, min(PAGE, limit - total), now, settings)
         for fate in page:
             total += 1
-            if fate.outcome == "will get it":
-                will += 1
-            elif fate.outcome == "sent":
-                sent += 1
-            else:
-                key = fate.reason or fate.outcome
-                skipped[key] = skipped.get(key, 0) + 1
-        if cursor is None:
-            return Summary(total, will, sent, skipped)
+            sent += fate.outcome == "sent"
+            pending += fate.waiting
+            will += fate.outcome == "will get it"
+            if fate.waiting and fate.outcome == "skipped":
+                to_skip[fate.reason or fate.outcome] = to_skip.get(fate.reason or fate.outcome, 0) + 1
+        if cursor is None or total >= limit:
+            return Summary(total, sent, pending, will, to_skip, complete=cursor is None)
