@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
 from tests.conftest import admin_headers
-from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
+from tests.dashboard_support import FORM_HEADERS, csrf_of, fid, session_headers, shown_error
 from tests.helpers import NPS_SURVEY, create_campaign
 
 HOOK = "http://127.0.0.1:9/hook"  # the local stage calls plain http on loopback only
@@ -27,16 +27,6 @@ def draft(**options) -> campaigns.CampaignView:
 
 def path(campaign, step: str) -> str:
     return f"/dashboard/campaigns/{campaign.id}/edit/{step}"
-
-
-def fid(field: str) -> str:
-    """The id _fields.html gives the input of an API field path."""
-    return "f-" + field.replace(".", "-").replace("[", "-").replace("]", "")
-
-
-def error_at(html: str, field: str) -> str | None:
-    found = re.search(rf'id="{re.escape(fid(field))}-error">(.*?)</p>', html, re.S)
-    return unescape(found.group(1)) if found else None
 
 
 def value_of(html: str, field: str) -> str | None:
@@ -198,7 +188,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_everything_typed_kept(client)
     response = post_step(client, campaign, "email", fields, admin)
     page = response.body.decode()
     assert response.status_code == 400
-    assert error_at(page, "options.reminders").startswith("reminders lists up to 3 delays")
+    assert shown_error(page, "options.reminders").startswith("reminders lists up to 3 delays")
     assert 'aria-invalid="true"' in input_tag(page, "options.reminders")
     assert (value_of(page, "options.reminders"), value_of(page, "options.sender_name")) == ("3, soon", "Ana")
     assert value_of(page, "options.intro") == "Hello there"
@@ -218,7 +208,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_everything_typed_kept(client)
     page = response.body.decode()
     assert response.status_code == 400
     # empty rows are not sent, so the API's alert_emails[1] is the second address typed, shown second
-    assert "not a valid email address" in error_at(page, "options.alert_emails[1]")
+    assert "not a valid email address" in shown_error(page, "options.alert_emails[1]")
     assert value_of(page, "options.alert_emails[1]") == "not an address"
     assert value_of(page, "options.alert_emails[0]") == "cx@acme.example"
     assert value_of(page, "options.themes[0].name") == "billing"
@@ -274,7 +264,9 @@ def test_once_sent_only_the_correctable_options_can_change_and_the_page_says_why
     assert "Add a theme" not in page
     refused = post_step(client, campaign, "follow-up", {"options.ack.detractor.subject": "{{ oops"}, admin)
     page = refused.body.decode()
-    assert refused.status_code == 400 and error_at(page, "options.ack.detractor.subject").startswith("Template error")
+    assert refused.status_code == 400 and shown_error(page, "options.ack.detractor.subject").startswith(
+        "Template error"
+    )
     assert value_of(page, "options.themes[0].keywords") == "price"  # what is locked is still shown as stored
     fields = {"options.follow_up_name": "Sam", "options.themes[0].name": "", "options.fatigue_days": "3"}
     assert post_step(client, campaign, "follow-up", fields, admin).status_code == 303
@@ -424,7 +416,7 @@ def test_one_validation_two_faces_the_api_and_the_form_refuse_the_same_value_wit
         error = api.json_body["error"]
         step = "email" if set(form) <= email_fields else "follow-up"
         response = post_step(client, campaign, step, form, admin)
-        shown = error_at(response.body.decode(), field)
+        shown = shown_error(response.body.decode(), field)
         if (error["field"], response.status_code, shown) != (field, 400, error["message"]):
             differences.append((field, error, response.status_code, shown))
     assert differences == []
