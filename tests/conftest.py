@@ -85,9 +85,9 @@ def app_url(db, monkeypatch, tmp_path) -> Iterator[str]:
         dynamodb.stop(process)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for one test."""
+    """Debian's Chromium, headless, shared by the tests of a module (each opens its own context)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
+from playwright.sync_api import Locator, Page, Response, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from chalicelib.core.config import get_settings
 from chalicelib.insight import stats
 from chalicelib.loop import followups
 from chalicelib.store.models import Invitation
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import html_links, read_outbox
 from tests.helpers import invitation_of, launch, totals
 
@@ -41,16 +40,6 @@ def is_background_save(response: Response) -> bool:
     """The POST the page's script sends on the first gesture (JSON in, JSON out)."""
     request = response.request
     return request.method == "POST" and request.headers.get("accept") == "application/json"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
