@@ -90,6 +90,11 @@ class CampaignView:
         return dict(self.options.get("themes") or {})
 
     @property
+    def quote_themes(self) -> bool:
+        """Whether the acknowledgement may name the comment's themes to the customer (off unless set)."""
+        return self.options.get("quote_themes") is True
+
+    @property
     def alert_rules(self) -> list[dict]:
         return list(self.options.get("alert_rules") or DEFAULT_RULES)
 
@@ -344,6 +349,12 @@ def _follow_up_name(value: Any, path: str) -> str:
     return header_text(value.strip(), path)
 
 
+def _quote_themes(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("quote_themes is true or false.", path)
+    return value
+
+
 def _contact_within_hours(value: Any, path: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
         raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
@@ -372,6 +383,15 @@ OPTIONS: dict[str, Option] = {
     "themes": Option(
         {"type": "object", "description": "theme name to the keywords that tag a comment with it"},
         themes.parse_themes,
+    ),
+    "quote_themes": Option(
+        {
+            "type": "boolean",
+            "default": False,
+            "description": "name the comment's themes to the customer in the acknowledgement "
+            '("It sounds like this is about pricing"); off by default, since a keyword can misread a comment',
+        },
+        _quote_themes,
     ),
     "alert_rules": Option(
         {"type": "array", "maxItems": 10, "items": {"type": "object", "minProperties": 1}}, parse_rules
