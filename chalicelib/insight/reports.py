@@ -353,7 +353,7 @@ def metrics(campaign: CampaignView, counts: Mapping[str, int]) -> dict:
     }
     for question in survey.questions:
         if question.is_scale and question.type != "nps":
-            stats = nps.question_stats(counts, question.id, question.type)
+            stats = nps.question_stats(counts, question.id, question.type, question.bounds)
             entry = {"question_id": question.id, "type": question.type, "histogram": stats.histogram}
             entry["mean"] = mean_json(stats.mean)
             if question.type == "csat":
