@@ -66,6 +66,7 @@ class CampaignView:
     kind: str = "one_off"
     interval_days: int | None = None
     send_at: float | None = None
+    sent_at: float | None = None  # when sending first started (epoch seconds); None before
 
     @property
     def company(self) -> str:
@@ -139,6 +140,7 @@ def view(campaign: Campaign) -> CampaignView:
         kind=campaign.kind or "one_off",
         interval_days=int(campaign.interval_days) if campaign.interval_days else None,
         send_at=campaign.send_at,
+        sent_at=campaign.sent_at,
     )
 
 

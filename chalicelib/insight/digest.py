@@ -191,7 +191,7 @@ def gather(campaign: CampaignView, period: Period, now: float) -> Inputs:
     return Inputs(
         current=current,
         previous=previous,
-        trend=reports.trend(weeks, mondays, counters.ALL_SEGMENT),
+        trend=reports.trend(weeks, reports.since_first_send(campaign, mondays), counters.ALL_SEGMENT),
         comments=detractor_comments(campaign.id, *period.epochs(campaign.timezone)),
         cases=cases,
         cases_total=total,
@@ -404,6 +404,11 @@ class Digest:
             what = f"{self.headline}, {plural(self.nps.summary.n, 'answer')}" if self.nps.summary.n else self.headline
         return f"{flag}{self.campaign.name}, {self.period.short}: {what}"
 
+    @property
+    def trend_heading(self) -> str:
+        """ "NPS, last 12 weeks"; fewer when the campaign was first sent more recently."""
+        return f"NPS, last {plural(len(self.trend), 'week')}"
+
     def waited(self, case: Answer) -> str:
         return plural(int((self.at - case.answered_at) // 3600), "hour")
 
@@ -607,6 +612,8 @@ def reported_campaigns() -> Iterator[CampaignView]:
 def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
     """Send every digest due at `now` in its campaign's time zone, each (recipient, period) once.
 
+    A period that ended before the campaign's first send has nothing to report and is not sent.
+
     Returns how many were sent, already claimed (sent, or being sent by an overlapping run),
     left for a retry or failed. A digest is built once per campaign and period, and only when a
     recipient still needs it. A mail error marks the claim for a retry (the next hourly run
@@ -616,8 +623,11 @@ def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     outcome: Tally = Tally()
     for campaign in reported_campaigns():
+        if campaign.sent_at is None:
+            continue
         local = datetime.fromtimestamp(now, ZoneInfo(campaign.timezone))
-        due = {f: p for f in digest_recipients.FREQUENCIES if (p := due_period(f, local)) is not None}
+        first = reports.local_date(campaign.sent_at, campaign.timezone)
+        due = {f: p for f in digest_recipients.FREQUENCIES if (p := due_period(f, local)) and p.last >= first}
         if not due:
             continue
         built: dict[str, Digest] = {}
