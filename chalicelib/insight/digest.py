@@ -407,6 +407,8 @@ class Digest:
     @property
     def trend_heading(self) -> str:
         """ "NPS, last 12 weeks"; fewer when the campaign was first sent more recently."""
+        if not self.trend:
+            return "NPS per week: none yet, the campaign has not been sent"
         return f"NPS, last {plural(len(self.trend), 'week')}"
 
     def waited(self, case: Answer) -> str:

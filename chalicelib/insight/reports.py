@@ -187,7 +187,8 @@ PROPORTION_JSON: dict[str, Any] = {
 }
 MEAN_JSON: dict[str, Any] = {
     "type": "object",
-    "description": "A mean with its Student t 95% interval; null values when there are too few answers",
+    "description": "A mean with its Student t 95% interval (low and high clipped to the question's scale, "
+    "margin the unclipped half-width); null values when there are too few answers",
     "properties": {k: {"type": ["number", "null"]} for k in ("mean", "sd", "margin", "low", "high")}
     | {"n": {"type": "integer"}, "interval": {"const": "student-t-95"}},
 }
@@ -204,7 +205,8 @@ NPS_JSON: dict[str, Any] = {
         "score": {"type": ["number", "null"], "description": "NPS in points, -100 to 100; null without answers"},
         "interval": {
             "type": "object",
-            "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width",
+            "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width; low and "
+            "high clipped to -100..100 and moved to take in the score where the interval would leave it out",
             "properties": {k: _POINTS for k in ("centre", "margin", "low", "high")}
             | {"method": {"const": "adjusted-wald-95"}},
         },
