@@ -548,3 +548,14 @@ def test_one_answer_has_a_mean_but_no_interval():
 
 def test_no_answers_have_no_mean():
     assert nps.mean_interval(0, 0, 0) == nps.MeanInterval(0, None, None, None, None, None)
+
+
+def test_a_mean_interval_is_clipped_to_its_scale():
+    # CES answers 7, 7, 6, 7: mean 6.75, s = 0.5, t(3) = 3.182, margin 3.182 * 0.5 / 2 = 0.7955:
+    # 5.9545 to 7.5455, and no mean of a 1-7 scale exceeds 7
+    m = nps.mean_interval(4, 27, 183, scale=(1, 7))
+    assert m.mean == 6.75 and m.margin == pytest.approx(0.7955, abs=1e-3)
+    assert (m.low, m.high) == (pytest.approx(5.9545, abs=1e-3), 7)
+    assert nps.mean_interval(4, 27, 183).high == pytest.approx(7.5455, abs=1e-3)  # without a scale, unclipped
+    # CSAT 1, 1, 2 on 1-5: mean 1.33, margin 1.43, clipped below at 1
+    assert nps.mean_interval(3, 4, 6, scale=(1, 5)).low == 1
