@@ -7,6 +7,7 @@ tests/test_digest_dataset.py runs the same on DynamoDB Local through the schedul
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -210,6 +211,17 @@ def test_every_sample_of_n_answers_has_its_score_inside_its_interval(n):
                     digest.signed(int(score) - int(margin)),
                     digest.signed(int(score) + int(margin)),
                 )
+
+
+def test_the_first_period_after_the_first_send_compares_with_nothing(env):
+    first_send = datetime(2026, 11, 18, 10, 0, tzinfo=PARIS).timestamp()  # Wednesday of week 47
+    new = replace(campaign(), sent_at=first_send)
+    built = digest.build(new, W47, inputs({"_": answers(8, 1, 1, sent=20)}, {}))
+    assert built.change == "nothing to compare: the campaign's first week"
+    assert {f.change for f in built.figures} == {"nothing to compare: the campaign's first week"}
+    assert "Invitations sent: 20 (nothing to compare: the campaign's first week)" in text_of(built)
+    later = digest.build(new, digest.Period("weekly", date(2026, 11, 23), date(2026, 11, 29)), inputs({}, {}))
+    assert later.figures[0].change == "same as week 47"  # the week after compares as usual
 
 
 def test_a_small_change_is_called_noise(env):

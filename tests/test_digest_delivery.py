@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 
@@ -78,7 +79,8 @@ def test_an_operator_previews_this_weeks_digest_from_the_cli(client, db, outbox)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Subject: Test, week ")
     assert "NPS -100 (95% interval -100 to +49, 1 answer)" in result.stdout
-    assert "Responses: 1 (up 1 on week " in result.stdout
+    # first sent an hour ago: this week is the campaign's first (unless a Monday midnight came between)
+    assert re.search(r"Responses: 1 \((nothing to compare: the campaign's first week|up 1 on week )", result.stdout)
     assert "from ada@example.com" in result.stdout and '"Too slow"' in result.stdout
 
 
@@ -228,9 +230,11 @@ def test_no_digest_covers_a_period_before_the_first_send(client, outbox):
     first_send = datetime(2026, 11, 25, 10, 0, tzinfo=UTC).timestamp()
     sent = launch(outbox, [{"email": "ada@example.com"}], sent_ago=time.time() - first_send)
     put_recipients(client, sent.campaign.id, ["cx@acme.example", {"email": "lead@acme.example", "frequency": "daily"}])
+    counting.apply_pending()
     assert digest.send_due(MONDAY_8) == {}
     assert digest.send_due(MONDAY_8 + 2 * 86400) == {}  # Wednesday: yesterday was before the first send
     assert digest.send_due(MONDAY_8 + 3 * 86400) == {"sent": 1}
     [daily] = digests(outbox)
     text = daily.get_body(("plain",)).get_content()
     assert "NPS, last 1 week:\n  W48 (23 Nov): no answers" in text
+    assert "Invitations sent: 1 (nothing to compare: the campaign's first day)" in text

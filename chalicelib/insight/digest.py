@@ -544,6 +544,12 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
         _rate_figure("Response rate", now_rates.response_rate, before_rates.response_rate, since, "invitations"),
         _rate_figure("Comment rate", now_rates.comment_rate, before_rates.comment_rate, since, "responses"),
     ]
+    if campaign.sent_at is not None and period.previous.last < reports.local_date(campaign.sent_at, campaign.timezone):
+        # the period before had no campaign yet: "up 70 on week 46 (0)" would compare with nothing
+        unit = {"weekly": "week", "daily": "day", "monthly": "month"}[period.frequency]
+        nothing = f"nothing to compare: the campaign's first {unit}"
+        figures = [replace(figure, change=nothing) for figure in figures]
+        change = nothing if stats is not None else change
     trend = [
         TrendRow(
             f"W{p.week[-2:]} ({p.starts.day} {p.starts:%b})",
