@@ -73,14 +73,15 @@ def about(found: list[str]) -> str:
 
 
 def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
-    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes named.
+    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes
+    named when the campaign sets `quote_themes`.
 
     `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
     """
     category = invitation.category or "neutral"
     templates = {**DEFAULT_ACK[category], **(campaign.options.get("ack") or {}).get(category, {})}
     props = properties_of(invitation)
-    found = themes.detect(invitation.comment, campaign.themes)
+    found = themes.detect(invitation.comment, campaign.themes) if campaign.quote_themes else []
     variables = {
         **props,
         "score": invitation.score,
@@ -291,6 +292,15 @@ RESPONSE_JSON: dict[str, Any] = {
         "score": {"type": ["integer", "null"], "description": "the NPS answer, 0 to 10"},
         "category": {"enum": [*nps.CATEGORIES, None]},
         "themes": {"type": "array", "items": {"type": "string"}, "description": "the comment's themes"},
+        "theme_matches": {
+            "type": "array",
+            "description": "each of the comment's themes with the keywords that matched, as the campaign gives them",
+            "items": {
+                "type": "object",
+                "required": ["theme", "keywords"],
+                "properties": {"theme": {"type": "string"}, "keywords": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
         "answered_at": _TIME_OR_NULL,
         "updated_at": _TIME_OR_NULL,
         "evidence": {**_TEXT_OR_NULL, "description": "what showed a person answered, not a link scanner"},
@@ -337,6 +347,7 @@ RESPONSE_JSON: dict[str, Any] = {
 
 def response_json(invitation: Invitation, campaign: CampaignView | None, settings: Settings) -> dict:
     """One response as the admin API shows it, with its acknowledgement and its loop history."""
+    found = themes.matches(invitation.comment, campaign.themes) if campaign else []
     return {
         "id": invitation.id,
         "campaign_id": invitation.campaign_id,
@@ -346,7 +357,8 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
         "comment": invitation.comment,
         "score": invitation.score,
         "category": invitation.category,
-        "themes": themes.detect(invitation.comment, campaign.themes) if campaign else [],
+        "themes": [match.theme for match in found],
+        "theme_matches": [match.to_json() for match in found],
         "answered_at": invitation.answered_at,
         "updated_at": invitation.updated_at,
         "evidence": invitation.evidence,
