@@ -32,7 +32,8 @@ from tests.test_browser import is_background_save
 
 pytestmark = pytest.mark.browser
 # the browser and its pages, as tests/test_browser.py has them (script errors fail a test)
-browser, new_page, expected_errors = test_browser.browser, test_browser.new_page, test_browser.expected_errors
+browser, new_page, page = test_browser.browser, test_browser.new_page, test_browser.page
+expected_errors = test_browser.expected_errors
 
 PHONES = (360, 390)
 DESKTOP = 1280
@@ -270,3 +271,54 @@ def test_every_customer_page_fits_a_phone_and_passes_axe_and_the_nu_checker(
     assert problems == {}, "axe-core found WCAG 2 A/AA violations"
     desktop = {name: html for name, html in seen.items() if name.endswith(f"at {DESKTOP} px")}
     assert nu_errors(desktop, tmp_path / "nu") == []
+
+
+def test_a_multi_choice_error_keeps_every_tick_and_the_comment(app_url, outbox, page, expected_errors):
+    expected_errors.append(r"status of 400 \(Bad Request\) \(http://[^ ]+/s/[^/?]+\)$")
+    sent = launch(outbox, survey=PHONE_SURVEY, options=OPTIONS)
+    page.goto(sent.pages["ada@example.com"] + "?a=8")
+    uses = page.get_by_role("group", name="What do you use? (choose up to 2)")
+    with page.expect_response(is_background_save):
+        uses.get_by_role("checkbox", name="Reports").check()
+    uses.get_by_role("checkbox", name="Alerts").check()
+    uses.get_by_role("checkbox", name="Exports").check()
+    comment = page.get_by_role("textbox", name="Anything you would like to tell us?")
+    comment.fill("مرحبا — exports fail every Monday.")
+    page.get_by_role("button", name="Submit").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Please choose at most 2 (you chose 3).")
+    for option in ("Reports", "Alerts", "Exports"):
+        expect(uses.get_by_role("checkbox", name=option)).to_be_checked()
+    expect(comment).to_have_value("مرحبا — exports fail every Monday.")
+    expect(comment).to_have_attribute("dir", "auto")
+    expect(page.get_by_role("radio", name="8", exact=True)).to_be_checked()
+    expect(page.locator("#status")).to_have_text("Your changes are not saved yet.")
+    assert invitation_of(sent, "ada@example.com").comment is None  # only the score the first gesture saved
+
+
+def test_change_your_answer_shows_the_stored_answers_and_a_cleared_comment_is_cleared(app_url, outbox, page):
+    sent = launch(outbox, survey=PHONE_SURVEY, options=OPTIONS)
+    page.goto(sent.pages["ada@example.com"] + "?a=4")
+    expect(page.locator("#status")).to_have_text("Not saved yet: press Submit to send your answer.")
+    with page.expect_response(is_background_save):
+        page.get_by_role("checkbox", name="Alerts").check()
+    page.get_by_role("textbox", name="Anything you would like to tell us?").fill("Exports are slow.")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Your answer is saved.")).to_be_visible()
+
+    page.get_by_role("link", name="Change your answer").click()
+    expect(page.get_by_role("radio", name="4", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Alerts")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Reports")).not_to_be_checked()
+    comment = page.get_by_role("textbox", name="Anything you would like to tell us?")
+    expect(comment).to_have_value("Exports are slow.")
+    expect(page.locator("#status")).to_contain_text("Your answer is saved.")
+
+    comment.fill("")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    expect(page.get_by_text("Exports are slow.")).to_have_count(0)
+    invitation = invitation_of(sent, "ada@example.com")
+    assert (invitation.comment, invitation.answers.as_dict()) == (None, {"nps": 4, "uses": ["Alerts"]})
+    page.get_by_role("link", name="Change your answer").click()
+    expect(page.get_by_role("textbox", name="Anything you would like to tell us?")).to_have_value("")
