@@ -315,6 +315,8 @@ def test_change_your_answer_shows_the_stored_answers_and_a_cleared_comment_is_cl
     expect(page.locator("#status")).to_contain_text("Your answer is saved.")
 
     comment.fill("")
+    comment.blur()
+    expect(page.locator("#status")).to_have_text("Your changes are not saved yet: press Submit to save them.")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
     expect(page.get_by_text("Exports are slow.")).to_have_count(0)

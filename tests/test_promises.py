@@ -15,7 +15,7 @@ from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.loop import followups
 from tests.conftest import read_outbox
-from tests.helpers import invitation_of, launch, open_page, submit
+from tests.helpers import invitation_of, launch, open_page, submit, totals
 
 HOUR = 3600
 PERSONALLY = "will contact you personally"
@@ -116,6 +116,7 @@ def test_change_your_answer_shows_what_is_stored_and_an_emptied_field_is_cleared
     sent = launch(outbox, survey=survey)
     path = sent.pages["ada@example.com"]
     submit(client, path, {"q_nps": "4", "q_uses": ["Alerts"], "comment": "Slow <exports>"})
+    assert totals(sent.campaign.id).get("comments") == 1
 
     status, body = open_page(client, path)  # the "Change your answer" link
     assert status == 200
@@ -127,6 +128,7 @@ def test_change_your_answer_shows_what_is_stored_and_an_emptied_field_is_cleared
     invitation = invitation_of(sent, "ada@example.com")
     assert (invitation.answers.as_dict(), invitation.comment) == ({"nps": 5}, None)
     assert "Slow" not in page and "Alerts" not in page.split("<dl>")[1]
+    assert totals(sent.campaign.id).get("comments", 0) == 0  # the counters follow what was cleared
     # a clicked score alone (no `edit`) keeps everything else, as before
     submit(client, path, {"q_nps": "7", "comment": "Better now"})
     submit(client, path, {"q_nps": "8"})
