@@ -1,8 +1,8 @@
 """A campaign's brand colour on its pages, kept readable.
 
 The colour fills the chosen score and the Submit button and tints links, so each use gets a
-colour that keeps WCAG 2.1's 4.5:1 contrast: text on the brand colour is white or dark,
-whichever reads better, and links fall back to our blue when the brand colour is too light
+readable partner (WCAG 2.1 contrast): text on the brand colour is white or dark, whichever
+contrasts more, and links fall back to our blue when the brand colour has less than 4.5:1
 on white. A few lines of the WCAG formula rather than a colour library, which would be a
 dependency for one function.
 """

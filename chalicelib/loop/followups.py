@@ -22,7 +22,7 @@ from chalicelib.answers.counting import NEW_CASE
 from chalicelib.answers.held import ACCEPTED, DISMISSED
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import metrics, nps, personalize, themes
+from chalicelib.core import brand, metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
@@ -130,6 +130,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         **promises(campaign, invitation, sent_at),
         "unsubscribe": unsubscribe,
         "brand": campaign.options.get("brand_color") or "#1a56db",
+        "on_brand": brand.palette(campaign.options.get("brand_color"))["on_accent"],
         "logo": campaign.options.get("logo_url"),
     }
     context["preheader"] = " ".join(context["body_text"].split())
