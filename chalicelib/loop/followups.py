@@ -10,6 +10,7 @@ once the lease runs out or after a backoff; a permanent failure is marked and re
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter as Tally
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from chalicelib.answers.counting import NEW_CASE
 from chalicelib.answers.held import ACCEPTED, DISMISSED
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import metrics, nps, personalize, themes
+from chalicelib.core import brand, metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
@@ -72,6 +73,28 @@ def about(found: list[str]) -> str:
     return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
 
 
+def promises(campaign: CampaignView, invitation: Invitation, sent_at: float) -> dict[str, Any]:
+    """What the acknowledgement may promise, decided by the loop as it is when it is sent (epoch seconds).
+
+    A personal contact only while the answer's case is open (an alert opened it, nobody has been in touch
+    yet), with the hours left to its target (None once overdue); once contacted or resolved, a thank-you
+    for that instead. "Reply to this email" only when the campaign has a `reply_to` that a person reads.
+    Returns {follow_up, within_hours, loop, reply}.
+    """
+    loop = invitation.loop_status if invitation.loop_status in ("contacted", "resolved") else ""
+    follow_up, within_hours = "", None
+    if not loop and invitation.case_due_at is not None:
+        follow_up = campaign.options.get("follow_up_name") or "Someone from our team"
+        left = float(invitation.case_due_at) - sent_at
+        within_hours = math.ceil(left / 3600) if left > 0 else None
+    return {
+        "follow_up": follow_up,
+        "within_hours": within_hours,
+        "loop": loop,
+        "reply": bool(campaign.options.get("reply_to")),
+    }
+
+
 def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
     """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes
     named when the campaign sets `quote_themes`.
@@ -105,11 +128,13 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         "excerpt": variables["excerpt"],
         "themes": variables["themes"],
         "review_url": variables["review_url"] if category == "promoter" else "",
-        "follow_up": (variables["follow_up_name"] or "Someone from our team") if category == "detractor" else "",
-        "within_hours": campaign.contact_within_hours,
+        **promises(campaign, invitation, sent_at),
         "unsubscribe": unsubscribe,
         "brand": campaign.options.get("brand_color") or "#1a56db",
+        "on_brand": brand.palette(campaign.options.get("brand_color"))["on_accent"],
+        "logo": campaign.options.get("logo_url"),
     }
+    context["preheader"] = " ".join(context["body_text"].split())
     return mail.build_message(
         sender=sender_for(campaign, settings),
         to=invitation.email,
