@@ -1,6 +1,10 @@
 (function () {
   var form = document.getElementById("survey");
-  if (!form || form.getAttribute("data-gesture") !== "1" || !window.fetch) return;
+  if (!form) return;
+  var unsaved = form.getAttribute("data-unsaved");
+  function changed() { document.getElementById("status").textContent = unsaved; }
+  if (form.elements.edit) form.addEventListener("change", changed, { once: true }); // a form showing the stored answers
+  if (form.getAttribute("data-gesture") !== "1" || !window.fetch) return;
   var field = form.getAttribute("data-first"), done = false, kinds = ["pointerdown", "touchstart", "keydown"];
   var status = document.getElementById("status");
   var button = form.querySelector("button[type=submit]");
@@ -40,7 +44,7 @@
         if (data.status === "held" && data.confirm) held(data.confirm);
         status.textContent = data.message;
         if (data.status !== "held") {
-          form.addEventListener("change", function () { status.textContent = "Press Submit to save your changes."; }, { once: true });
+          form.addEventListener("change", changed, { once: true });
         }
       })
       .catch(function () {});

@@ -48,7 +48,7 @@ def launch(outbox, recipients=None, survey=None, segments=("plan",), sent_ago: f
     now = time.time()
     campaign = campaigns.create_campaign(campaigns.parse_campaign(body), now)
     imports.start(campaign, list(enumerate(recipients)), "recipients", now, get_settings(), get_queue())
-    campaigns.start_sending(campaign.id, now, None, get_queue())
+    campaigns.start_sending(campaign.id, now - sent_ago, None, get_queue())
     drain(lambda: time.time() - sent_ago)
     messages = read_outbox(outbox)
     pages = {}

@@ -156,6 +156,7 @@ def test_an_edit_in_the_quiet_period_gets_one_reply_that_fits_the_final_score(db
 def test_the_reply_quotes_the_comment_names_its_themes_and_fits_the_category(db, outbox):
     options = {
         "themes": THEMES,
+        "quote_themes": True,
         "review_url": "https://reviews.example/acme",
         "company": "Acme",
         "follow_up_name": "Sam, our support lead",
@@ -184,11 +185,28 @@ def test_the_reply_quotes_the_comment_names_its_themes_and_fits_the_category(db,
     assert fan["Reply-To"] == "cx@acme.example" and fan["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     upset_text = upset.get_body(("plain",)).get_content()
     assert upset["Subject"] == "We read your feedback"
-    assert "Sam, our support lead will contact you personally within 48 hours." in upset_text
+    # the case's target is 48 hours after the answer, given 3 hours before this acknowledgement
+    assert "Sam, our support lead will contact you personally within 45 hours." in upset_text
     assert "pricing" in upset_text and "reviews.example" not in upset_text
     quoted = upset_text.split("You wrote: “", 1)[1].split("”", 1)[0]
     assert len(quoted) <= 201 and quoted.endswith("…")
     assert invitation_of(sent, "upset@example.com").loop_status == "acknowledged"
+
+
+def test_a_theme_is_named_to_the_customer_only_when_the_campaign_quotes_themes(db, outbox):
+    # a keyword can misread a comment ("cost me an hour" is not about pricing): unless the campaign turns
+    # quote_themes on, the customer is not told what their comment is about, in the default wording or a custom one
+    options = {"themes": {"pricing": ["cost"]}, "ack": {"detractor": {"body": "About: {{ themes or 'nothing' }}."}}}
+    sent = launch(outbox, [{"email": "upset@example.com", "properties": {}}], sent_ago=5 * HOUR, options=options)
+    _answer(sent, "upset@example.com", 2, "The invoice page cost me an hour", at=time.time() - 3 * HOUR)
+    apply_pending()
+    followups.acknowledge_due(time.time(), get_settings())
+    [ack] = read_outbox(outbox)[1:]
+    text = ack.get_body(("plain",)).get_content()
+    assert "About: nothing." in text and "pricing" not in text and "sounds like" not in text
+    answer = followups.response_json(invitation_of(sent, "upset@example.com"), sent.campaign, get_settings())
+    assert answer["themes"] == ["pricing"]  # the CX team still sees the theme, and the keyword that matched
+    assert answer["theme_matches"] == [{"theme": "pricing", "keywords": ["cost"]}]
 
 
 def test_campaign_templates_replace_the_defaults(db, outbox):

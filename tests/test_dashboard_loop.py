@@ -169,7 +169,7 @@ def test_one_response_shows_everything_that_happened(client, answered):
     body = html(client.http.get(f"/dashboard/responses/{upset.id}", headers=session_headers("viewer")))
     assert "<title>Response from upset@example.com · Closeloop</title>" in body
     assert "How likely are you to recommend us?" in body and "Too expensive for what it does" in body
-    assert "<dt>plan</dt><dd>pro</dd>" in body and "Themes: pricing" in body
+    assert "<dt>plan</dt><dd>pro</dd>" in body and "Themes: pricing (matched “expensive”)" in body
     assert "&ldquo;We read your feedback&rdquo;" in body  # the acknowledgement sent, with its subject
     assert "Alert by email" in body and "cx@acme.example" in body and "delivered" in body
     assert 'href="mailto:upset@example.com?subject=Your%20feedback&amp;cc=care%40acme.example"' in body

@@ -6,6 +6,8 @@ tests/test_digest_dataset.py runs the same on DynamoDB Local through the schedul
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -135,13 +137,14 @@ def test_period_names_and_keys():
 # --- What it says -------------------------------------------------------------------------------
 
 
-def test_the_headline_is_nps_with_its_margin_and_the_change_says_whether_it_is_real(env):
+def test_the_headline_is_nps_with_its_interval_and_the_change_says_whether_it_is_real(env):
     # this week 40 promoters, 12 passives, 12 detractors (n = 64):
     #   NPS = 100 * (40 - 12)/64 = 43.75 -> "+44"
     #   adjusted Wald: n' = 67, p' = 40.75/67 = 0.608209, d' = 12.75/67 = 0.190299, NPS' = 0.417910
     #   Var' = 0.608209 + 0.190299 - 0.417910^2 = 0.798508 - 0.174649 = 0.623859
     #   margin = 1.96 * sqrt(0.623859/67) = 1.96 * 0.096495 = 0.189130 -> "± 19"
     #   interval 41.79 - 18.91 = 22.88 -> "+23" to 41.79 + 18.91 = 60.70 -> "+61"
+    #   +44 is 21 points above +23 and 17 below +61: not symmetric, so no "± 19", which would name +25 to +63
     # last week 12 promoters, 10 passives, 14 detractors (n = 36): NPS = 100 * (12 - 14)/36 = -5.56 -> -6
     #   n' = 39, p' = 12.75/39 = 0.326923, d' = 14.75/39 = 0.378205, NPS' = -0.051282
     #   Var' = 0.705128 - 0.051282^2 = 0.702498, Var'/n' = 0.018013
@@ -149,20 +152,76 @@ def test_the_headline_is_nps_with_its_margin_and_the_change_says_whether_it_is_r
     #   z = (0.417910 + 0.051282)/sqrt(0.623859/67 + 0.018013) = 0.469192/0.165300 = 2.8384
     #   p = erfc(2.8384/sqrt 2) = 0.0045 -> "p = 0.005", a real change
     built = digest.build(campaign(), W47, inputs({"_": answers(40, 12, 12, sent=70)}, {"_": answers(12, 10, 14, 40)}))
-    assert built.headline == "NPS +44 ± 19"
-    assert built.interval == "95% interval +23 to +61, from 64 answers"
+    assert built.headline == "NPS +44"
+    assert built.interval == "95% interval +23 to +61, 64 answers"
     assert built.change == "up 49 points since week 46, a real change (p = 0.005)"
     change = nps.compare(nps.summary(40, 12, 12), nps.summary(12, 10, 14))
     assert (change.z, change.p_value) == (pytest.approx(2.8384, abs=1e-3), pytest.approx(0.0045, abs=1e-4))
     text = text_of(built)
-    assert "NPS +44 ± 19 (95% interval +23 to +61, from 64 answers)" in text
+    assert "NPS +44 (95% interval +23 to +61, 64 answers)" in text
     assert "Change: up 49 points since week 46, a real change (p = 0.005)" in text
     assert "Invitations sent: 70 (up 30 on week 46 (40))" in text
     assert "Responses: 64 (up 28 on week 46 (36))" in text
     # 64/70 = 91% against 36/40 = 90%: z = 0.2, far from significant
     assert "Response rate: 91% (up 1 point on week 46 (90%), within the noise)" in text
-    assert built.subject == "Q4 NPS, week 47: NPS +44 ± 19"
+    assert built.subject == "Q4 NPS, week 47: NPS +44, 64 answers"
     assert not built.warnings
+
+
+@pytest.mark.parametrize(
+    ("counts", "headline", "interval"),
+    [
+        ((0, 0, 0), "no answers, so no NPS", ""),
+        # one detractor: the adjusted-Wald interval, -98.5 to +48.5, is stretched down to the observed -100
+        ((0, 0, 1), "NPS -100", "95% interval -100 to +49, 1 answer"),
+        ((1, 0, 0), "NPS +100", "95% interval -49 to +100, 1 answer"),
+        ((0, 1, 0), "NPS 0 ± 60", "95% interval -60 to +60, 1 answer"),  # centred on 0: symmetric
+        ((3, 1, 1), "NPS +40", "95% interval -30 to +80, 5 answers"),
+        # 5 detractors: n' = 8, NPS' = (0.75 - 5.75)/8 = -62.5, Var' = 0.8125 - 0.390625 = 0.421875,
+        # margin 1.96 * sqrt(0.421875/8) = 45.01: -107.5 clipped to -100, to -17.49
+        ((0, 0, 5), "NPS -100", "95% interval -100 to -17, 5 answers"),
+        ((500, 200, 300), "NPS +20 ± 5", "95% interval +15 to +25, 1,000 answers"),
+        ((1000, 0, 0), "NPS +100", "95% interval +99 to +100, 1,000 answers"),
+    ],
+)
+def test_the_headline_never_states_a_number_outside_its_interval(env, counts, headline, interval):
+    built = digest.build(campaign(), W47, inputs({"_": answers(*counts)}, {}))
+    assert (built.headline, built.interval) == (headline, interval)
+    if sum(counts):
+        low, high = (int(x) for x in re.search(r"interval ([+-]?\d+) to ([+-]?\d+)", interval).groups())
+        score, _, margin = headline.removeprefix("NPS ").partition(" ± ")
+        stated = [int(score)] + ([int(score) - int(margin), int(score) + int(margin)] if margin else [])
+        assert all(low <= number <= high for number in stated)
+        assert not margin or int(score) - low == high - int(score)  # a margin only when symmetric
+        assert f"{headline} ({interval})" in text_of(built)
+
+
+@pytest.mark.parametrize("n", [1, 5, 1000])
+def test_every_sample_of_n_answers_has_its_score_inside_its_interval(n):
+    step = max(1, n // 20)
+    for promoters in range(0, n + 1, step):
+        for detractors in range(0, n - promoters + 1, step):
+            counts = {"promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors}
+            stats = nps.from_counts(counts)
+            assert stats.interval.low <= stats.summary.nps <= stats.interval.high
+            shown = digest.estimate(stats.summary.nps, stats.interval.low, stats.interval.high)
+            score, _, margin = shown.partition(" ± ")
+            if margin:
+                assert (digest.signed(stats.interval.low), digest.signed(stats.interval.high)) == (
+                    digest.signed(int(score) - int(margin)),
+                    digest.signed(int(score) + int(margin)),
+                )
+
+
+def test_the_first_period_after_the_first_send_compares_with_nothing(env):
+    first_send = datetime(2026, 11, 18, 10, 0, tzinfo=PARIS).timestamp()  # Wednesday of week 47
+    new = replace(campaign(), sent_at=first_send)
+    built = digest.build(new, W47, inputs({"_": answers(8, 1, 1, sent=20)}, {}))
+    assert built.change == "nothing to compare: the campaign's first week"
+    assert {f.change for f in built.figures} == {"nothing to compare: the campaign's first week"}
+    assert "Invitations sent: 20 (nothing to compare: the campaign's first week)" in text_of(built)
+    later = digest.build(new, digest.Period("weekly", date(2026, 11, 23), date(2026, 11, 29)), inputs({}, {}))
+    assert later.figures[0].change == "same as week 47"  # the week after compares as usual
 
 
 def test_a_small_change_is_called_noise(env):
@@ -235,7 +294,8 @@ def test_segments_flag_the_weakest_and_mark_small_ones_too_small_to_judge(env):
         f"Weakest plan: free, NPS -19 against +67 for everyone else, a real gap ({nps.format_p(rest.p_value)})."
     )
     text = text_of(built)
-    assert "free: NPS -19 ± " in text and "(32 answers)  <- weakest" in text
+    # free: NPS' = (8.75 - 14.75)/35 = -17.14, margin 1.96 * sqrt(0.642041/35) = 26.55 -> -43.69 to +9.40
+    assert "free: NPS -19 (-44 to +9), 32 answers  <- weakest" in text
     assert "team: too small to judge (5 answers; fewer than 30)" in text
     html = html_of(built)
     assert "free (weakest)" in html and "Segments with fewer than 30 answers are too small to judge." in html
@@ -255,9 +315,9 @@ def test_the_trend_is_a_table_of_bars_that_gmail_and_outlook_render(env):
     assert len(rows) == 12 and rows[0].label == "W36 (31 Aug)" and rows[-1].label == "W47 (16 Nov)"
     # 2-2-6 is NPS -40, a red bar 40% wide on the left; n' = 13, p' = 2.75/13 = 0.211538,
     # d' = 6.75/13 = 0.519231, NPS' = -0.307692, Var' = 0.730769 - 0.094675 = 0.636094,
-    # margin = 1.96 * sqrt(0.636094/13) = 1.96 * 0.221201 = 0.43355 -> "± 43"
+    # margin = 1.96 * sqrt(0.636094/13) = 1.96 * 0.221201 = 0.43355: -30.77 - 43.36 = -74.12 to +12.59
     # no answers, no bar; 8-1-1 is +70, a green bar 70% wide on the right
-    assert (rows[0].negative, rows[0].positive, rows[0].text) == (40, 0, "-40 ± 43 (10 answers)")
+    assert (rows[0].negative, rows[0].positive, rows[0].text) == (40, 0, "-40 (-74 to +13), 10 answers")
     assert (rows[1].negative, rows[1].positive, rows[1].text) == (0, 0, "no answers")
     assert (rows[-1].negative, rows[-1].positive) == (0, 70)
     html = html_of(built)
@@ -266,7 +326,7 @@ def test_the_trend_is_a_table_of_bars_that_gmail_and_outlook_render(env):
     assert '<table role="presentation" align="left" width="70%"' in html and 'bgcolor="#0e9f6e"' in html
     assert '<table role="presentation" align="right" width="40%"' in html and 'bgcolor="#c81e1e"' in html
     text = text_of(built)
-    assert "  W36 (31 Aug): -40 ± 43 (10 answers)" in text and "  W37 (7 Sep): no answers" in text
+    assert "  W36 (31 Aug): -40 (-74 to +13), 10 answers" in text and "  W37 (7 Sep): no answers" in text
 
 
 def test_themes_comments_and_open_cases_with_links_and_escaped_text(env):

@@ -195,22 +195,26 @@ def whole(value: float) -> int:
     return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
+def figure(text: str) -> tuple[int, int, int]:
+    """(score, low, high) of "+44 (+23 to +61)", or of "+20 ± 5" (low and high are then 15 and 25)."""
+    if m := re.fullmatch(r"([+-]?\d+) ± (\d+)", text):
+        return int(m[1]), int(m[1]) - int(m[2]), int(m[1]) + int(m[2])
+    m = re.fullmatch(r"([+-]?\d+) \(([+-]?\d+) to ([+-]?\d+)\)", text)
+    return int(m[1]), int(m[2]), int(m[3])
+
+
 def parse_digest(text: str) -> dict:
     """The numbers a reader takes from the plain-text part."""
-    head = re.search(
-        r"^NPS ([+-]?\d+) ± (\d+) \(95% interval ([+-]?\d+) to ([+-]?\d+), from (\d+) answers\)$", text, re.M
-    )
+    head = re.search(r"^NPS ([+-]?\d+) \(95% interval ([+-]?\d+) to ([+-]?\d+), (\d+) answers\)$", text, re.M)
     trend = {
-        week: (int(m[1]), int(m[2]), int(m[3]))
-        if (m := re.match(r"([+-]?\d+) ± (\d+) \((\d+) answers?\)", rest))
-        else rest
+        week: (*figure(m[1]), int(m[2])) if (m := re.match(r"(.+), (\d+) answers?$", rest)) else rest
         for week, rest in re.findall(r"^  (W\d\d) \([^)]*\): (.+)$", text, re.M)
     }
     segments = {}
     for value, rest in re.findall(r"^    (\S+): (.+)$", text, re.M):
-        m = re.match(r"NPS ([+-]?\d+) ± (\d+) \((\d+) answers\)(  <- weakest)?$", rest)
+        m = re.match(r"NPS (.+), (\d+) answers(  <- weakest)?$", rest)
         small = re.match(r"too small to judge \((\d+) answers?; fewer than 30\)$", rest)
-        segments[value] = (int(m[1]), int(m[2]), int(m[3]), bool(m[4])) if m else ("too small", int(small[1]))
+        segments[value] = (*figure(m[1]), int(m[2]), bool(m[3])) if m else ("too small", int(small[1]))
     return {
         "nps": tuple(int(g) for g in head.groups()),
         "change": re.search(r"^Change: (.+)$", text, re.M)[1],
@@ -224,9 +228,9 @@ def parse_digest(text: str) -> dict:
     }
 
 
-def expected_nps(p: int, pa: int, d: int) -> tuple[int, int, int, int, int]:
+def expected_nps(p: int, pa: int, d: int) -> tuple[int, int, int, int]:
     s, i = nps.summary(p, pa, d), nps.adjusted_wald(p, pa, d)
-    return whole(s.nps), whole(i.margin), whole(i.low), whole(i.high), s.n
+    return whole(s.nps), whole(i.low), whole(i.high), s.n
 
 
 def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice_sends_each_once(dataset):
@@ -256,8 +260,8 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     got = parse_digest(text)
     current, previous = dataset.weeks[11], dataset.weeks[10]
     assert tally(current) == (40, 12, 12) and tally(previous) == (12, 10, 14)
-    # by hand (tests/test_digest.py): NPS 43.75 -> +44, adjusted-Wald margin 18.91 -> 19, interval +23 to +61
-    assert got["nps"] == expected_nps(40, 12, 12) == (44, 19, 23, 61, 64)
+    # by hand (tests/test_digest.py): NPS 43.75 -> +44, adjusted-Wald interval +23 to +61
+    assert got["nps"] == expected_nps(40, 12, 12) == (44, 23, 61, 64)
     change = nps.compare(nps.summary(40, 12, 12), nps.summary(12, 10, 14))
     assert change.significant
     assert got["change"] == "up 49 points since week 46, a real change (p = 0.005)"
@@ -270,22 +274,21 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     }
     for monday, seeds in zip(MONDAYS, dataset.weeks, strict=True):
         week = f"W{monday.isocalendar()[1]}"
-        score, margin, _, _, n = expected_nps(*tally(seeds))
-        assert got["trend"][week] == (score, margin, n), week
+        assert got["trend"][week] == expected_nps(*tally(seeds)), week
     pro = tally([s for s in current if s.plan == "pro"])
     free = tally([s for s in current if s.plan == "free"])
     eu = tally([s for s in current if s.region == "eu"])
     assert (pro, free, eu) == ((28, 4, 2), (12, 8, 10), (38, 10, 8))
     assert got["segments"] == {
-        "pro": (*expected_nps(*pro)[:2], 34, False),
-        "free": (*expected_nps(*free)[:2], 30, True),
-        "eu": (*expected_nps(*eu)[:2], 56, False),
+        "pro": (*expected_nps(*pro), False),
+        "free": (*expected_nps(*free), True),
+        "eu": (*expected_nps(*eu), False),
         "apac": ("too small", 8),
     }
     # free by hand: NPS 100 * (12 - 10)/30 = 6.67 -> +7; n' = 33, p' = 12.75/33 = 0.386364,
     # d' = 10.75/33 = 0.325758, NPS' = 0.060606, Var' = 0.712121 - 0.003673 = 0.708448,
-    # margin = 1.96 * sqrt(0.708448/33) = 1.96 * 0.146521 = 0.28718 -> "± 29"
-    assert got["segments"]["free"][:2] == (7, 29)
+    # margin = 1.96 * sqrt(0.708448/33) = 1.96 * 0.146521 = 0.28718: 6.06 - 28.72 = -22.66 to 34.78
+    assert got["segments"]["free"][:4] == (7, -23, 35, 30)
     gap = nps.compare(nps.summary(*free), nps.summary(*pro))
     assert got["verdicts"] == [
         f"Weakest plan: free, NPS +7 against +76 for everyone else, a real gap ({nps.format_p(gap.p_value)}).",
@@ -303,7 +306,7 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     assert got["cases"] == "2"
     assert [w[0] for w in got["waiting"]] == [current[33].email, current[58].email]
     assert "  pricing: 4 (50% of comments), 0 in week 46" in text
-    assert weekly["Subject"] == "Acme NPS, week 47: NPS +44 ± 19"
+    assert weekly["Subject"] == "Acme NPS, week 47: NPS +44, 64 answers"
     assert weekly["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     daily = messages["lead@acme.example"].get_body(("plain",)).get_content()
@@ -311,7 +314,7 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     assert tally(sunday) == (2, 0, 1)
     assert "daily digest for Sunday 22 November 2026" in daily
     assert "Responses: 3 (up 3 on Sat 21 Nov (0))" in daily
-    assert parse_digest(daily)["nps"][:2] == expected_nps(2, 0, 1)[:2]
+    assert parse_digest(daily)["nps"] == expected_nps(2, 0, 1)
 
 
 def test_the_metrics_api_gives_the_nps_functions_numbers_per_segment(dataset):
@@ -319,11 +322,11 @@ def test_the_metrics_api_gives_the_nps_functions_numbers_per_segment(dataset):
     current = dataset.weeks[11]
     for segment, seeds in (
         ("", current),
-        ("plan=pro", [s for s in current if s.plan == "pro"]),
-        ("plan=free", [s for s in current if s.plan == "free"]),
-        ("region=apac", [s for s in current if s.region == "apac"]),
+        ("plan:pro", [s for s in current if s.plan == "pro"]),
+        ("plan:free", [s for s in current if s.plan == "free"]),
+        ("region:apac", [s for s in current if s.region == "apac"]),
     ):
-        query = f"since=2026-11-16&until=2026-11-22&segment={segment}"
+        query = f"since=2026-11-16&until=2026-11-22&property={segment}"
         got = client.http.get(f"/api/campaigns/{cid}/metrics?{query}", headers=admin_headers()).json_body
         p, pa, d = tally(seeds)
         summary, interval = nps.summary(p, pa, d), nps.adjusted_wald(p, pa, d)
@@ -354,13 +357,13 @@ def test_the_metrics_api_gives_the_nps_functions_numbers_per_segment(dataset):
     everything = [s for week in dataset.weeks for s in week]
     assert whole_run["nps"]["score"] == pytest.approx(nps.summary(*tally(everything)).nps, abs=0.005)
     assert whole_run["period"]["granularity"] == "week"
-    bad = client.http.get(f"/api/campaigns/{cid}/metrics?segment=country=fr", headers=admin_headers())
-    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "segment"
+    bad = client.http.get(f"/api/campaigns/{cid}/metrics?property=country:fr", headers=admin_headers())
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "property"
 
 
 def test_the_trend_api_gives_twelve_weeks_with_their_intervals(dataset):
     got = dataset.client.http.get(
-        f"/api/campaigns/{dataset.campaign.id}/trend?weeks=12&until=2026-11-22&segment=plan=pro",
+        f"/api/campaigns/{dataset.campaign.id}/trend?weeks=12&until=2026-11-22&property=plan:pro",
         headers=admin_headers(),
     ).json_body
     assert [w["week"] for w in got["weeks"]] == [f"2026-W{m.isocalendar()[1]}" for m in MONDAYS]

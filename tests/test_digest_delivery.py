@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -55,7 +57,11 @@ class FlakyMailer(FileMailBackend):
 
 @pytest.fixture
 def campaign(client, outbox):
-    sent = launch(outbox, [{"email": "ada@example.com", "properties": {"plan": "pro"}}])
+    # first sent two weeks before the digests of Monday 23 November: their week is after the first send
+    first_send = MONDAY_8 - 14 * 86400
+    sent = launch(
+        outbox, [{"email": "ada@example.com", "properties": {"plan": "pro"}}], sent_ago=time.time() - first_send
+    )
     return sent.campaign
 
 
@@ -72,7 +78,9 @@ def test_an_operator_previews_this_weeks_digest_from_the_cli(client, db, outbox)
     result = cli("digest-preview", "--campaign", sent.campaign.id, "--so-far", env=db)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Subject: Test, week ")
-    assert "NPS -100 ± " in result.stdout and "Responses: 1 (up 1 on week " in result.stdout
+    assert "NPS -100 (95% interval -100 to +49, 1 answer)" in result.stdout
+    # first sent an hour ago: this week is the campaign's first (unless a Monday midnight came between)
+    assert re.search(r"Responses: 1 \((nothing to compare: the campaign's first week|up 1 on week )", result.stdout)
     assert "from ada@example.com" in result.stdout and '"Too slow"' in result.stdout
 
 
@@ -214,3 +222,19 @@ def test_a_forged_or_foreign_link_finds_nothing(client, campaign):
     gone = client.http.post(good, body="List-Unsubscribe=One-Click", headers=FORM_HEADERS)
     assert gone.status_code == 404
     assert list(DigestSubscription.query(campaign.id)) == []
+
+
+def test_no_digest_covers_a_period_before_the_first_send(client, outbox):
+    # first sent on Wednesday 25 November: the weekly digest of Monday 23 November (week 47) is not sent,
+    # the daily one of Thursday 26 November (covering the day of the first send) is, its trend from week 48
+    first_send = datetime(2026, 11, 25, 10, 0, tzinfo=UTC).timestamp()
+    sent = launch(outbox, [{"email": "ada@example.com"}], sent_ago=time.time() - first_send)
+    put_recipients(client, sent.campaign.id, ["cx@acme.example", {"email": "lead@acme.example", "frequency": "daily"}])
+    counting.apply_pending()
+    assert digest.send_due(MONDAY_8) == {}
+    assert digest.send_due(MONDAY_8 + 2 * 86400) == {}  # Wednesday: yesterday was before the first send
+    assert digest.send_due(MONDAY_8 + 3 * 86400) == {"sent": 1}
+    [daily] = digests(outbox)
+    text = daily.get_body(("plain",)).get_content()
+    assert "NPS, last 1 week:\n  W48 (23 Nov): no answers" in text
+    assert "Invitations sent: 1 (nothing to compare: the campaign's first day)" in text

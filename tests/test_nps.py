@@ -70,11 +70,12 @@ def test_one_promoter():
     # NPS' = 0.4375 - 0.1875 = 0.25 -> 25 points
     # Var' = 0.4375 + 0.1875 - 0.25^2 = 0.625 - 0.0625 = 0.5625
     # margin = 1.96 * sqrt(0.5625/4) = 1.96 * 0.375 = 0.735 -> 73.5 points
-    # interval [25 - 73.5, 25 + 73.5] = [-48.5, 98.5], no clipping needed
+    # interval [25 - 73.5, 25 + 73.5] = [-48.5, 98.5], no clipping needed; but the observed NPS is +100,
+    # above 98.5: the interval is stretched to take it in, [-48.5, 100], so no report shows "+100 (-49 to +99)"
     i = nps.adjusted_wald(1, 0, 0)
     assert i.centre == pytest.approx(25.0, abs=1e-9)
     assert i.margin == pytest.approx(73.5, abs=1e-9)
-    assert (i.low, i.high) == (pytest.approx(-48.5, abs=1e-9), pytest.approx(98.5, abs=1e-9))
+    assert (i.low, i.high) == (pytest.approx(-48.5, abs=1e-9), 100)
     # plain Wald: p = 1, d = 0, p + d - (p - d)^2 = 1 + 0 - 1 = 0 -> SE 0, "100 +/- 0"
     assert nps.wald_se(1, 0, 0) == 0
     assert nps.wald_margin(1, 0, 0) == 0
@@ -82,11 +83,11 @@ def test_one_promoter():
 
 def test_one_detractor_mirrors_one_promoter():
     # p' = 0.1875, d' = 0.4375, NPS' = -0.25 -> -25 points; Var' = 0.5625 as above, margin 73.5
-    # interval [-25 - 73.5, -25 + 73.5] = [-98.5, 48.5]
+    # interval [-25 - 73.5, -25 + 73.5] = [-98.5, 48.5], stretched down to the observed -100
     i = nps.adjusted_wald(0, 0, 1)
     assert i.centre == pytest.approx(-25.0, abs=1e-9)
     assert i.margin == pytest.approx(73.5, abs=1e-9)
-    assert (i.low, i.high) == (pytest.approx(-98.5, abs=1e-9), pytest.approx(48.5, abs=1e-9))
+    assert (i.low, i.high) == (-100, pytest.approx(48.5, abs=1e-9))
     assert nps.wald_se(0, 0, 1) == 0
 
 
@@ -547,3 +548,14 @@ def test_one_answer_has_a_mean_but_no_interval():
 
 def test_no_answers_have_no_mean():
     assert nps.mean_interval(0, 0, 0) == nps.MeanInterval(0, None, None, None, None, None)
+
+
+def test_a_mean_interval_is_clipped_to_its_scale():
+    # CES answers 7, 7, 6, 7: mean 6.75, s = 0.5, t(3) = 3.182, margin 3.182 * 0.5 / 2 = 0.7955:
+    # 5.9545 to 7.5455, and no mean of a 1-7 scale exceeds 7
+    m = nps.mean_interval(4, 27, 183, scale=(1, 7))
+    assert m.mean == 6.75 and m.margin == pytest.approx(0.7955, abs=1e-3)
+    assert (m.low, m.high) == (pytest.approx(5.9545, abs=1e-3), 7)
+    assert nps.mean_interval(4, 27, 183).high == pytest.approx(7.5455, abs=1e-3)  # without a scale, unclipped
+    # CSAT 1, 1, 2 on 1-5: mean 1.33, margin 1.43, clipped below at 1
+    assert nps.mean_interval(3, 4, 6, scale=(1, 5)).low == 1

@@ -10,7 +10,7 @@ import base64
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import date, datetime, time
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
@@ -457,12 +457,28 @@ def _uploaded_csv(content_type: str, raw: bytes | None) -> str:
     raise ValidationError(f"Upload the CSV as a form field named `{name}`.", name)
 
 
-_TIME = "an ISO 8601 time with its offset, e.g. 2026-12-01T09:00:00+01:00"
+_WHEN = (
+    "a day such as 2026-09-01 (in the campaign's time zone, the whole day) or an ISO 8601 time with its offset "
+    "such as 2026-09-01T09:00:00+02:00"
+)
+
+
+def _when(name: str, description: str) -> dict[str, Any]:
+    """A query parameter _moment reads: a day or a time; left empty it means no bound, as when absent."""
+    schema = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, {"const": ""}]}
+    return {"name": name, "in": "query", "schema": schema, "description": f"{description}: {_WHEN}"}
+
+
+def _enum(name: str, values: tuple[str, ...]) -> dict[str, Any]:
+    """A query parameter that takes one of `values`, or empty for every value."""
+    return {"name": name, "in": "query", "schema": {"enum": [*values, ""]}, "description": "empty: every value"}
+
+
 RESPONSE_FILTERS: list[dict[str, Any]] = [
-    {"name": "category", "in": "query", "schema": {"type": "string", "enum": list(casework.CATEGORIES)}},
-    {"name": "loop_status", "in": "query", "schema": {"type": "string", "enum": list(casework.LOOP_STATES)}},
-    {"name": "since", "in": "query", "schema": {"type": "string"}, "description": f"answered at or after: {_TIME}"},
-    {"name": "until", "in": "query", "schema": {"type": "string"}, "description": f"answered at or before: {_TIME}"},
+    _enum("category", casework.CATEGORIES),
+    _enum("loop_status", casework.LOOP_STATES),
+    _when("since", "answered at or after"),
+    _when("until", "answered at or before"),
     followups.PROPERTY_FILTER,
     {"name": "theme", "in": "query", "schema": {"type": "string"}, "description": "one of the campaign's themes"},
     {
@@ -475,14 +491,33 @@ RESPONSE_FILTERS: list[dict[str, Any]] = [
 RESPONSES_JSON = _envelope(responses={"type": "array", "items": followups.RESPONSE_JSON}, next_cursor=_NEXT_CURSOR)
 
 
+def _moment(raw: str | None, field: str, timezone: str, end_of_day: bool) -> float | None:
+    """Epoch seconds of a day (its first moment in the campaign's time zone, or its last with `end_of_day`)
+    or of an ISO 8601 time with its offset; None when empty. ValidationError naming `field` otherwise."""
+    if not raw:
+        return None
+    if len(raw) == 10:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError(f"{field} is {_WHEN}.", field) from None
+        return datetime.combine(day, time.max if end_of_day else time.min, ZoneInfo(timezone)).timestamp()
+    try:
+        return parse_time(raw, field)
+    except ValidationError:
+        raise ValidationError(f"{field} is {_WHEN}.", field) from None
+
+
 def response_filter(campaign: campaigns.CampaignView, query: dict[str, str]) -> casework.ResponseFilter:
-    """The filters of a responses list or export: category, loop_status, since, until (ISO times),
-    property (plan:pro), theme and q (a phrase of the comment, whatever its case)."""
+    """The filters of a responses list or export: category, loop_status, since, until (a day in the
+    campaign's time zone or an ISO time), property (plan:pro), theme and q (a phrase of the comment,
+    whatever its case). An empty value does not filter; a value the campaign cannot have is a
+    ValidationError naming the allowed values."""
     return casework.ResponseFilter(
         category=query.get("category") or None,
         loop_status=query.get("loop_status") or None,
-        since=parse_time(query["since"], "since") if query.get("since") else None,
-        until=parse_time(query["until"], "until") if query.get("until") else None,
+        since=_moment(query.get("since"), "since", campaign.timezone, end_of_day=False),
+        until=_moment(query.get("until"), "until", campaign.timezone, end_of_day=True),
         prop=followups.parse_property_filter(query.get("property")),
         theme=query.get("theme") or None,
         text=query.get("q") or None,
@@ -626,8 +661,8 @@ def metrics(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, d
     """NPS, CSAT, CES with intervals and rates for a segment, all time or from `since` to `until`."""
     model = campaigns.load_campaign(campaign_id)
     campaign = campaigns.view(model)
-    since_param, until_param, segment_param = METRICS_QUERY
-    segment = reports.parse_segment(campaign, query.get(segment_param["name"]))
+    since_param, until_param, _ = METRICS_QUERY
+    segment = reports.parse_segment(campaign, query)
     since = reports.parse_day(query.get(since_param["name"]), since_param["name"])
     until = reports.parse_day(query.get(until_param["name"]), until_param["name"])
     return 200, reports.metrics_for(campaign, model.created_at, segment, since, until, now)
@@ -646,8 +681,8 @@ TREND_QUERY: list[dict[str, Any]] = [
 
 def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dict]:
     campaign = campaigns.get_view(campaign_id)
-    weeks_param, until_param, segment_param = TREND_QUERY
-    segment = reports.parse_segment(campaign, query.get(segment_param["name"]))
+    weeks_param, until_param, _ = TREND_QUERY
+    segment = reports.parse_segment(campaign, query)
     weeks = _int(query, weeks_param)
     until = reports.parse_day(query.get(until_param["name"]), until_param["name"])
     return 200, reports.trend_for(campaign, segment, weeks, until, now)

@@ -46,6 +46,7 @@ class Submission:
     comment: str | None
     evidence: str
     confirm: str = ""  # the one-time token of a held answer, sent back by a press of the confirm button
+    cleared: tuple[str, ...] = ()  # questions the person emptied on a form that showed their stored answers
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Outcome:
     answers: dict[str, Any] = field(default_factory=dict)
     comment: str | None = None
     confirm: str | None = None  # held: the one-time token that confirms this answer
+    unsubscribed: bool = False  # the person had unsubscribed when they answered
 
 
 def scanner_reason(sent_at: float | None, trap_at: float | None, now: float, settings: Settings) -> str | None:
@@ -136,7 +138,9 @@ def record(
 def _unchanged(invitation: Invitation, submission: Submission) -> bool:
     """A repeat of what is recorded, nothing held (a double press, a replayed request): nothing to hold."""
     answers = plain(invitation.answers)
-    same_comment = submission.comment is None or submission.comment == invitation.comment
+    same_comment = submission.comment is None or (submission.comment or None) == invitation.comment
+    if any(qid in answers for qid in submission.cleared):
+        return False
     return same_comment and all(answers.get(qid) == value for qid, value in submission.answers.items())
 
 
@@ -152,12 +156,17 @@ def _write(
     old = Invitation.from_raw_data(
         update_raw(answer_write(ref, campaign, submission, now, settings, whole, nonce)) or {}
     )
+    unsubscribed = old.unsubscribed_at is not None
     if old.answered_at is None:
         metrics.emit(metrics.ANSWERS_RECORDED, settings=settings)
-        return Outcome("recorded", first=True, answers=submission.answers, comment=submission.comment)
+        return Outcome(
+            "recorded", first=True, answers=submission.answers, comment=submission.comment, unsubscribed=unsubscribed
+        )
     answers = {**plain(old.answers), **submission.answers}
+    for qid in submission.cleared:
+        answers.pop(qid, None)
     comment = old.comment if submission.comment is None else submission.comment or None
-    return Outcome("recorded", answers=answers, comment=comment)
+    return Outcome("recorded", answers=answers, comment=comment, unsubscribed=unsubscribed)
 
 
 def answer_write(
@@ -175,7 +184,8 @@ def answer_write(
     checks that PynamoDB reads back what its own actions would have written.
 
     A first answer and an edit are one write: it sets the questions answered, each a path in the
-    `answers` map (fields left empty keep earlier ones), `answered_at` if not set yet, and returns
+    `answers` map (fields left empty keep earlier ones, except the `cleared` ones, removed),
+    `answered_at` if not set yet, and returns
     the item as it was (ALL_OLD): no `answered_at` there means a first answer. It clears a held
     answer: the person's own later answer replaces it. Condition: the campaign's invitation, its
     `answers` map there, and outside every scanner window, or confirming the held answer (`nonce`
@@ -216,9 +226,12 @@ def answer_write(
             names[f"#q{n}"] = qid
             values[f":q{n}"] = answers[qid]
             sets.append(f"{name(Invitation.answers)}.#q{n} = :q{n}")
+        for n, qid in enumerate(submission.cleared):
+            names[f"#c{n}"] = qid
+            removes.append(f"{name(Invitation.answers)}.#c{n}")
     score, category = headline(campaign, submission.answers)
     question = campaign.survey.nps_question or campaign.survey.first
-    scored = question.id in submission.answers
+    scored = question.id in submission.answers or question.id in submission.cleared
     for attribute, value, given in (
         (Invitation.comment, submission.comment or None, submission.comment is not None),
         (Invitation.score, score, scored),

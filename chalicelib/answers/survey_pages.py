@@ -1,11 +1,14 @@
 """The answer page a customer reaches from an invitation, and what its form does.
 
 A GET records nothing: email security scanners open every link in a message. The clicked
-score is preselected and counts only with evidence of a person: the Submit button, or the
-page's first pointer, touch or key gesture (which saves the preselected score at once).
-An answer that arrives within a scanner window is held, and the page asks the person to
-confirm it with one more press, which records it at once. Scanner timing rules are in
-chalicelib.answers.responses and docs/scanners.md.
+score is preselected; a page opened without one ("Change your answer", "Or answer on the web")
+shows the answers and comment stored, and its Submit replaces them whole, so a field emptied
+on purpose is emptied (an `edit` field on that form says so). The clicked score counts only
+with evidence of a person: the Submit button, or the page's first pointer, touch or key
+gesture (which saves the preselected score at once). An answer that arrives within a
+scanner window is held, and the page asks the person to confirm it with one more press,
+which records it at once. Scanner timing rules are in chalicelib.answers.responses and
+docs/scanners.md.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from urllib.parse import urlsplit
 from chalicelib.answers import responses
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
+from chalicelib.core import brand
 from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.counters import plain
 from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
-from chalicelib.core.surveys import AnswerError, parse_comment
+from chalicelib.core.surveys import AnswerError, Survey, parse_comment
+from chalicelib.store.models import Invitation
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 from chalicelib.web.render import render
 
@@ -30,6 +36,10 @@ HELD = (
     "Please press “Confirm my answer”."
 )
 BUSY = "We could not save your answer just now. Your answers are still here: please press Submit again."
+# What the status line under the first question says about the answer on the page.
+NOT_SAVED = "Not saved yet: press Submit to send your answer."
+STORED = "Your answer is saved. Change anything below, then press Submit to save the changes."
+CHANGES_NOT_SAVED = "Your changes are not saved yet."
 
 
 def not_found() -> Reply:
@@ -58,8 +68,12 @@ def _form_page(
     notice: str | None = None,
     status: int = 200,
     confirm: str = "",
+    gesture: bool = False,
+    edit: bool = False,
+    saved: str = CHANGES_NOT_SAVED,
 ) -> Reply:
-    first = campaign.survey.first
+    """`values` are shown as given ({question id: text or list of texts}); `gesture` arms the page's
+    first-gesture save of a clicked score; `edit` marks a form that shows every stored answer."""
     body = survey_html(
         campaign,
         f"{settings.base_url}/s/{token}",
@@ -68,8 +82,10 @@ def _form_page(
         comment,
         errors,
         notice,
-        gesture=first.id in values and not confirm,
+        gesture=gesture and not confirm,
         confirm=confirm,
+        edit=edit,
+        saved=saved,
     )
     return html(body, status=status)
 
@@ -85,6 +101,8 @@ def survey_html(
     *,
     gesture: bool = False,
     confirm: str = "",
+    edit: bool = False,
+    saved: str = CHANGES_NOT_SAVED,
     script: bool = True,
 ) -> str:
     """The survey page posting to `action`; a preview passes script=False (its gesture save would record)."""
@@ -100,19 +118,23 @@ def survey_html(
         notice=notice,
         gesture=gesture,
         confirm=confirm,
+        edit=edit,
+        saved=saved,
+        brand=brand.palette(campaign.options.get("brand_color")),
+        logo=campaign.options.get("logo_url"),
         script=script,
     )
 
 
 def clicked_values(campaign: CampaignView, clicked: str | None) -> dict[str, Any]:
-    """The first question preselected with the answer clicked in the email (`?a=`), if it is one."""
+    """The first question preselected with the answer clicked in the email (`?a=`), if it is one, as text."""
     if clicked is None:
         return {}
     try:
         value = campaign.survey.first.parse([clicked])
     except AnswerError:
         return {}
-    return {} if value is None else {campaign.survey.first.id: value}
+    return {} if value is None else {campaign.survey.first.id: str(value)}
 
 
 def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action: str, csrf: str) -> tuple[int, str]:
@@ -126,27 +148,69 @@ def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action
         errors["comment"], comment = exc.message, None
     if errors:
         notice = "Please check the highlighted answers."
-        return 400, survey_html(campaign, action, csrf, answers, raw_comment, errors, notice, script=False)
-    thanks = render(
+        typed = campaign.survey.typed(form)
+        return 400, survey_html(campaign, action, csrf, typed, raw_comment, errors, notice, script=False)
+    return 200, thanks_html(campaign, answers, comment, action, get_back=bool(campaign.options.get("reply_to")))
+
+
+def thanks_html(
+    campaign: CampaignView, answers: Mapping[str, Any], comment: str | None, change_url: str, *, get_back: bool
+) -> str:
+    """The thank-you page; `get_back` lets it promise a reply (a reply-to is set, the customer is subscribed)."""
+    return render(
         "thanks.html",
         campaign=campaign,
         survey=campaign.survey,
         answers=answers,
         comment=comment,
-        change_url=action,
+        change_url=change_url,
+        get_back=get_back,
+        brand=brand.palette(campaign.options.get("brand_color")),
+        logo=campaign.options.get("logo_url"),
     )
-    return 200, thanks
+
+
+def shown(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored answers as the form shows them: texts, lists of texts for multiple choices."""
+    values: dict[str, Any] = {}
+    for question in survey.questions:
+        value = answers.get(question.id)
+        if value is None:
+            continue
+        values[question.id] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    return values
+
+
+def _stored(ref: InvitationRef, campaign: CampaignView) -> tuple[dict[str, Any], str] | None:
+    """The answers and comment stored on the invitation, or None before its first answer."""
+    try:
+        invitation = Invitation.get(ref.invitation_id)
+    except Invitation.DoesNotExist:
+        return None
+    if invitation.campaign_id != campaign.id or invitation.answered_at is None:
+        return None
+    return plain(invitation.answers) or {}, invitation.comment or ""
 
 
 def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
-    """The survey with the clicked answer preselected. Reads nothing but the cached campaign."""
+    """The survey with the clicked answer preselected, reading nothing but the cached campaign; without
+    a clicked answer, the form shows what is stored (one read of the invitation)."""
     settings = get_settings()
     found = _resolve(token, now, settings)
     if found is None:
         return not_found()
     ref, campaign = found
-    values = clicked_values(campaign, (query or {}).get("a"))
-    return _form_page(token, ref, campaign, now, settings, values)
+    clicked = (query or {}).get("a")
+    if clicked is not None:
+        values = clicked_values(campaign, clicked)
+        return _form_page(token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED)
+    stored = _stored(ref, campaign)
+    if stored is None:
+        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED)
+    answers, comment = stored
+    return _form_page(
+        token, ref, campaign, now, settings, shown(campaign.survey, answers), comment, edit=True, saved=STORED
+    )
 
 
 def _same_origin(headers: Mapping[str, str], settings: Settings) -> bool:
@@ -170,18 +234,30 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         return json_reply({"status": "invalid", "message": "Too much data."}, 413) if as_json else not_found()
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"
-    answers, errors = campaign.survey.parse_answers(form, only_first=gesture)
+    # a form that showed every stored answer replaces them whole: what was emptied is cleared
+    edit = not gesture and (form.get("edit") or [""])[0] == "1"
+    survey = campaign.survey
+    answers, errors = survey.parse_answers(form, only_first=gesture)
+    text_box = survey.comment_question
     try:
-        comment = None if gesture else parse_comment(form.get("comment", []))
+        if gesture:
+            comment = None
+        elif text_box is not None:  # the survey's text question is its one free-text box
+            comment = answers.get(text_box.id) or ("" if edit else None)
+        else:
+            comment = parse_comment(form.get("comment", []))
+            if comment is None and edit:
+                comment = ""
     except AnswerError as exc:
         errors["comment"], comment = exc.message, None
-    shown = {**answers}
+    cleared = tuple(q.id for q in survey.questions if edit and q.id not in answers and q.id not in errors)
+    typed = survey.typed(form)
+    raw_comment = (form.get("comment") or [""])[0]
 
     def again(message: str | None, status: int, problems: Mapping[str, str] | None = None) -> Reply:
         if as_json:
             return json_reply({"status": "invalid", "message": message, "errors": dict(problems or {})}, status)
-        raw_comment = (form.get("comment") or [""])[0]
-        return _form_page(token, ref, campaign, now, settings, shown, raw_comment, problems, message, status)
+        return _form_page(token, ref, campaign, now, settings, typed, raw_comment, problems, message, status, edit=edit)
 
     csrf = (form.get("csrf") or [""])[0]
     if not _same_origin(headers, settings) or not check_csrf(
@@ -192,7 +268,9 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         return again("Please check the highlighted answers.", 400, errors)
     # only a press of the button can send a confirm token back: a script's form.submit() sends no evidence
     confirm = (form.get("confirm") or [""])[0] if evidence == "submit" else ""
-    submission = responses.Submission(answers, comment, evidence if evidence in responses.EVIDENCE else "", confirm)
+    submission = responses.Submission(
+        answers, comment, evidence if evidence in responses.EVIDENCE else "", confirm, cleared
+    )
     if not submission.evidence:
         responses.record_filtered(ref, campaign, submission, "no-evidence", now)
         return again("Please press Submit to send your answer.", 400)
@@ -202,23 +280,16 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     if outcome.status == "held":
         if as_json:
             return json_reply({"status": "held", "message": HELD, "confirm": outcome.confirm}, 202)
-        raw_comment = (form.get("comment") or [""])[0]
         return _form_page(
-            token, ref, campaign, now, settings, shown, raw_comment, None, HELD, 200, outcome.confirm or ""
+            token, ref, campaign, now, settings, typed, raw_comment, None, HELD, 200, outcome.confirm or "", edit=edit
         )
     if outcome.status == "busy":
         return json_reply({"status": "busy", "message": BUSY}, 409) if as_json else again(BUSY, 409)
     if as_json:
         return json_reply({"status": "recorded", "message": "Your answer is saved. Add a comment if you like."})
+    get_back = bool(campaign.options.get("reply_to")) and not outcome.unsubscribed
     return html(
-        render(
-            "thanks.html",
-            campaign=campaign,
-            survey=campaign.survey,
-            answers=outcome.answers,
-            comment=outcome.comment,
-            change_url=f"{settings.base_url}/s/{token}",
-        )
+        thanks_html(campaign, outcome.answers, outcome.comment, f"{settings.base_url}/s/{token}", get_back=get_back)
     )
 
 

@@ -67,6 +67,7 @@ class CampaignView:
     kind: str = "one_off"
     interval_days: int | None = None
     send_at: float | None = None
+    sent_at: float | None = None  # when sending first started (epoch seconds); None before
 
     @property
     def company(self) -> str:
@@ -89,6 +90,11 @@ class CampaignView:
     @property
     def themes(self) -> dict[str, list[str]]:
         return dict(self.options.get("themes") or {})
+
+    @property
+    def quote_themes(self) -> bool:
+        """Whether the acknowledgement may name the comment's themes to the customer (off unless set)."""
+        return self.options.get("quote_themes") is True
 
     @property
     def alert_rules(self) -> list[dict]:
@@ -141,6 +147,7 @@ def view(campaign: Campaign) -> CampaignView:
         kind=campaign.kind or "one_off",
         interval_days=int(campaign.interval_days) if campaign.interval_days else None,
         send_at=campaign.send_at,
+        sent_at=campaign.sent_at,
     )
 
 
@@ -351,6 +358,12 @@ def _follow_up_name(value: Any, path: str) -> str:
     return header_text(value.strip(), path)
 
 
+def _quote_themes(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("quote_themes is true or false.", path)
+    return value
+
+
 def _contact_within_hours(value: Any, path: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
         raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
@@ -387,6 +400,15 @@ OPTIONS: dict[str, Option] = {
     "themes": Option(
         {"type": "object", "description": "theme name to the keywords that tag a comment with it"},
         themes.parse_themes,
+    ),
+    "quote_themes": Option(
+        {
+            "type": "boolean",
+            "default": False,
+            "description": "name the comment's themes to the customer in the acknowledgement "
+            '("It sounds like this is about pricing"); off by default, since a keyword can misread a comment',
+        },
+        _quote_themes,
     ),
     "alert_rules": Option(
         {"type": "array", "maxItems": 10, "items": {"type": "object", "minProperties": 1}}, parse_rules

@@ -50,7 +50,8 @@ class NpsSummary:
 
 @dataclass(frozen=True)
 class NpsInterval:
-    """Adjusted-Wald 95% interval in points: centre is the adjusted NPS', margin the unclipped half-width."""
+    """Adjusted-Wald 95% interval in points: centre is the adjusted NPS', margin the unclipped half-width;
+    low and high are clipped to -100..100 and always hold the observed NPS (see `adjusted_wald`)."""
 
     n: int
     centre: float
@@ -136,17 +137,20 @@ def adjusted_wald(promoters: int, passives: int, detractors: int) -> NpsInterval
     interval NPS' +/- 1.96 sqrt(Var'/n').
     Unlike plain Wald it keeps a real width at n = 0 (centre 0, margin 80 points), n = 1 and
     all-promoter or all-detractor samples, where plain Wald collapses to +/- 0.
+
+    The interval is centred on NPS', which lies nearer 0 than the observed NPS; for a sample of one
+    or a few answers of one category it can leave the observed NPS out (one detractor: NPS -100,
+    interval -98.5 to +48.5). There the bound is moved to the observed NPS (-100 to +48.5): a wider
+    interval only covers more, and no report then shows a score outside its own interval.
     """
     nps_adj, var_adj, n_adj = _adjusted(promoters, passives, detractors)
     centre = 100 * nps_adj
     margin = 100 * Z95 * math.sqrt(var_adj / n_adj)
-    return NpsInterval(
-        n=promoters + passives + detractors,
-        centre=centre,
-        margin=margin,
-        low=max(-100.0, centre - margin),
-        high=min(100.0, centre + margin),
-    )
+    low, high = max(-100.0, centre - margin), min(100.0, centre + margin)
+    observed = summary(promoters, passives, detractors).nps
+    if observed is not None:
+        low, high = min(low, observed), max(high, observed)
+    return NpsInterval(n=promoters + passives + detractors, centre=centre, margin=margin, low=low, high=high)
 
 
 def wald_se(promoters: int, passives: int, detractors: int) -> float | None:
@@ -400,7 +404,10 @@ def compare_proportions(current: Proportion, previous: Proportion) -> Proportion
 
 @dataclass(frozen=True)
 class MeanInterval:
-    """Mean with a Student t 95% interval; mean None at n = 0, sd/margin/low/high None at n < 2."""
+    """Mean with a Student t 95% interval; mean None at n = 0, sd/margin/low/high None at n < 2.
+
+    margin is the unclipped half-width; low and high are clipped to the scale when it is given.
+    """
 
     n: int
     mean: float | None
@@ -448,12 +455,14 @@ def t_critical(df: int, confidence: float = 0.95) -> float:
     return math.sqrt(df * y)
 
 
-def mean_interval(n: int, total: float, sum_squares: float) -> MeanInterval:
+def mean_interval(n: int, total: float, sum_squares: float, scale: tuple[int, int] | None = None) -> MeanInterval:
     """Mean and its t-based 95% interval from n, sum and sum of squares (Student 1908, Biometrika 6(1)).
 
     s^2 = (sumsq - sum^2/n) / (n - 1), margin = t(0.975, n - 1) * s / sqrt(n), with t from
     `t_critical` (Hill 1970). Used for CES (Dixon, Freeman & Toman 2010, HBR "Stop Trying to
     Delight Your Customers") and other scales. One answer gives a mean but no interval.
+    `scale` (lowest, highest answer, e.g. (1, 7) for CES) clips the interval: the symmetric t
+    interval of a mean near an end reaches past it (6.8 +/- 0.5 on 1-7), and no mean can.
     """
     _check_counts(n=n)
     if n == 0:
@@ -464,7 +473,10 @@ def mean_interval(n: int, total: float, sum_squares: float) -> MeanInterval:
     variance = max(0.0, (sum_squares - total * total / n) / (n - 1))
     sd = math.sqrt(variance)
     margin = t_critical(n - 1) * sd / math.sqrt(n)
-    return MeanInterval(n, mean, sd, margin, mean - margin, mean + margin)
+    low, high = mean - margin, mean + margin
+    if scale is not None:
+        low, high = max(float(scale[0]), low), min(float(scale[1]), high)
+    return MeanInterval(n, mean, sd, margin, low, high)
 
 
 @dataclass(frozen=True)
@@ -495,12 +507,18 @@ def histogram(counts: Mapping[str, int], question_id: str) -> dict[int, int]:
     return dict(sorted(values.items()))
 
 
-def question_stats(counts: Mapping[str, int], question_id: str, question_type: str | None = None) -> QuestionStats:
+def question_stats(
+    counts: Mapping[str, int],
+    question_id: str,
+    question_type: str | None = None,
+    scale: tuple[int, int] | None = None,
+) -> QuestionStats:
     """Mean with t interval from `q.<id>.n/sum/sq` (Student 1908, Hill 1970) and CSAT share from `v4 + v5`.
 
     The CSAT share (Wilson 1927 interval) is computed unless `question_type` is given and is not
     "csat". Counters that moved to 0 after an edit stay in the histogram as 0 and change nothing.
     A question answered only with 0 has no `sum` counter (zeros are not stored), which reads as 0.
+    `scale` (lowest, highest answer) clips the mean's interval (see `mean_interval`).
     Raises ValueError for a question with answers but no histogram (a choice or text question).
     """
     prefix = f"q.{question_id}."
@@ -512,7 +530,7 @@ def question_stats(counts: Mapping[str, int], question_id: str, question_type: s
     return QuestionStats(
         question_id=question_id,
         n=n,
-        mean=mean_interval(n, counts.get(prefix + "sum", 0), counts.get(prefix + "sq", 0)),
+        mean=mean_interval(n, counts.get(prefix + "sum", 0), counts.get(prefix + "sq", 0), scale),
         histogram=values,
         csat=share,
     )

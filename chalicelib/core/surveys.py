@@ -196,6 +196,25 @@ class Survey:
     def question(self, question_id: str) -> Question | None:
         return self._by_id.get(question_id)
 
+    @property
+    def comment_question(self) -> Question | None:
+        """The survey's first text question: the page's one free-text box, whose answer is the comment."""
+        return next((q for q in self.questions if q.type == "text"), None)
+
+    def typed(self, form: Mapping[str, list[str]]) -> dict[str, Any]:
+        """What the person gave, as they gave it, to show again on the form: {question id: text, or
+        a list of texts for multiple choices}; valid or not, nothing ticked or typed is dropped."""
+        shown: dict[str, Any] = {}
+        for question in self.questions:
+            raw = [v for v in form.get(question.field_name, []) if isinstance(v, str)]
+            if question.type == "multi_choice":
+                shown[question.id] = [v.strip() for v in raw if v.strip()]
+            elif question.type == "text":
+                shown[question.id] = "\n".join(v for v in raw if v)
+            elif raw:
+                shown[question.id] = raw[0].strip()
+        return shown
+
     def parse_answers(
         self, form: Mapping[str, list[str]], only_first: bool = False
     ) -> tuple[dict[str, Any], dict[str, str]]:

@@ -191,7 +191,7 @@ def gather(campaign: CampaignView, period: Period, now: float) -> Inputs:
     return Inputs(
         current=current,
         previous=previous,
-        trend=reports.trend(weeks, mondays, counters.ALL_SEGMENT),
+        trend=reports.trend(weeks, reports.since_first_send(campaign, mondays), counters.ALL_SEGMENT),
         comments=detractor_comments(campaign.id, *period.epochs(campaign.timezone)),
         cases=cases,
         cases_total=total,
@@ -275,6 +275,36 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word if n == 1 else word + 's'}"
 
 
+def symmetric_margin(score: float, low: float, high: float) -> int | None:
+    """The ± margin in whole points when the rounded interval is symmetric around the rounded score, else None."""
+    points, below, above = nps.whole_points(score), nps.whole_points(low), nps.whole_points(high)
+    return points - below if points - below == above - points else None
+
+
+def estimate(score: float, low: float, high: float) -> str:
+    """An NPS beside its 95% interval, in whole points, in a form that cannot contradict the interval.
+
+    "+44 ± 19" only when the rounded interval is symmetric around the rounded score (score ± margin are
+    then its bounds); otherwise "+44 (+23 to +61)". The adjusted-Wald interval is centred nearer 0 than
+    the score, so "-100 ± 74" for one detractor would name bounds (-174, -26) that its interval
+    (-100 to +49) does not have. Expects low <= score <= high, which nps.adjusted_wald guarantees.
+    """
+    margin = symmetric_margin(score, low, high)
+    return f"{signed(score)} ± {margin}" if margin is not None else f"{signed(score)} ({signed(low)} to {signed(high)})"
+
+
+def headline(stats: nps.NpsStats) -> tuple[str, str]:
+    """(the headline, its interval in words): ("NPS -100", "95% interval -100 to +49, 1 answer"); the
+    headline is "NPS 0 ± 20" when the interval is symmetric around the score (see `estimate`), and
+    ("no answers, so no NPS", "") without answers."""
+    s, i = stats.summary, stats.interval
+    if s.nps is None:
+        return "no answers, so no NPS", ""
+    margin = symmetric_margin(s.nps, i.low, i.high)
+    figure = signed(s.nps) if margin is None else f"{signed(s.nps)} ± {margin}"
+    return f"NPS {figure}", f"95% interval {signed(i.low)} to {signed(i.high)}, {plural(s.n, 'answer')}"
+
+
 @dataclass(frozen=True)
 class Figure:
     """One line of the numbers: label, value now, and its change since the previous period in words."""
@@ -290,16 +320,21 @@ class SegmentRow:
     value: str
     n: int
     score: float | None
-    margin: float
+    low: float
+    high: float
     small: bool
     weakest: bool = False
+
+    @property
+    def figure(self) -> str:
+        """The NPS with its interval (see `estimate`), "+7 (-8 to +22)"; "" when there is no score."""
+        return "" if self.score is None else estimate(self.score, self.low, self.high)
 
     @property
     def text(self) -> str:
         if self.small:
             return f"too small to judge ({plural(self.n, 'answer')}; fewer than {SMALL_SEGMENT})"
-        assert self.score is not None
-        return f"NPS {signed(self.score)} ± {nps.whole_points(self.margin)} ({plural(self.n, 'answer')})"
+        return f"NPS {self.figure}, {plural(self.n, 'answer')}"
 
 
 @dataclass(frozen=True)
@@ -314,13 +349,14 @@ class TrendRow:
     label: str
     n: int
     score: float | None
-    margin: float
+    low: float
+    high: float
 
     @property
     def text(self) -> str:
         if self.score is None:
             return "no answers"
-        return f"{signed(self.score)} ± {nps.whole_points(self.margin)} ({plural(self.n, 'answer')})"
+        return f"{estimate(self.score, self.low, self.high)}, {plural(self.n, 'answer')}"
 
     @property
     def negative(self) -> int:
@@ -346,6 +382,7 @@ class Digest:
     period: Period
     nps: nps.NpsStats | None
     headline: str
+    interval: str
     change: str
     figures: list[Figure]
     warnings: list[str]
@@ -362,16 +399,17 @@ class Digest:
     def subject(self) -> str:
         """Warnings come first, so a falling response rate shows in the inbox list."""
         flag = "Warning: " if self.warnings else ""
-        what = self.headline if self.nps is not None else f"{self.figures[1].value} responses"
+        what = f"{self.figures[1].value} responses"
+        if self.nps is not None:
+            what = f"{self.headline}, {plural(self.nps.summary.n, 'answer')}" if self.nps.summary.n else self.headline
         return f"{flag}{self.campaign.name}, {self.period.short}: {what}"
 
     @property
-    def interval(self) -> str:
-        """The 95% interval in words; the ± margin above is its half-width (adjusted Wald, Rocks 2016)."""
-        if self.nps is None or not self.nps.summary.n:
-            return ""
-        low, high, n = self.nps.interval.low, self.nps.interval.high, self.nps.summary.n
-        return f"95% interval {signed(low)} to {signed(high)}, from {plural(n, 'answer')}"
+    def trend_heading(self) -> str:
+        """ "NPS, last 12 weeks"; fewer when the campaign was first sent more recently."""
+        if not self.trend:
+            return "NPS per week: none yet, the campaign has not been sent"
+        return f"NPS, last {plural(len(self.trend), 'week')}"
 
     def waited(self, case: Answer) -> str:
         return plural(int((self.at - case.answered_at) // 3600), "hour")
@@ -451,7 +489,8 @@ def segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, in
             if stats.summary.n == 0:
                 continue
             n = stats.summary.n
-            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, stats.interval.margin, n < SMALL_SEGMENT))
+            low, high = stats.interval.low, stats.interval.high
+            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, low, high, n < SMALL_SEGMENT))
         judged = [r for r in rows if not r.small]
         verdict = f"Every {name} with answers has fewer than {SMALL_SEGMENT}: too few to compare."
         if len(judged) == 1:
@@ -493,12 +532,11 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
     previous = inputs.previous.get(counters.ALL_SEGMENT, {})
     since = period.previous.short
     stats = nps.from_counts(current) if campaign.survey.nps_question else None
-    headline, change = "", ""
+    title, interval, change = "", "", ""
     if stats is not None:
-        s, margin = stats.summary, nps.whole_points(stats.interval.margin)
-        headline = "no answers, so no NPS" if s.nps is None else f"NPS {signed(s.nps)} ± {margin}"
+        title, interval = headline(stats)
         before = nps.from_counts(previous).summary
-        change = nps.describe_change(nps.compare(s, before), since=since)
+        change = nps.describe_change(nps.compare(stats.summary, before), since=since)
     now_rates, before_rates = nps.rates(current), nps.rates(previous)
     figures = [
         _count_figure("Invitations sent", current.get("sent", 0), previous.get("sent", 0), since),
@@ -506,12 +544,19 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
         _rate_figure("Response rate", now_rates.response_rate, before_rates.response_rate, since, "invitations"),
         _rate_figure("Comment rate", now_rates.comment_rate, before_rates.comment_rate, since, "responses"),
     ]
+    if campaign.sent_at is not None and period.previous.last < reports.local_date(campaign.sent_at, campaign.timezone):
+        # the period before had no campaign yet: "up 70 on week 46 (0)" would compare with nothing
+        unit = {"weekly": "week", "daily": "day", "monthly": "month"}[period.frequency]
+        nothing = f"nothing to compare: the campaign's first {unit}"
+        figures = [replace(figure, change=nothing) for figure in figures]
+        change = nothing if stats is not None else change
     trend = [
         TrendRow(
             f"W{p.week[-2:]} ({p.starts.day} {p.starts:%b})",
             p.stats.summary.n,
             p.stats.summary.nps,
-            p.stats.interval.margin,
+            p.stats.interval.low,
+            p.stats.interval.high,
         )
         for p in inputs.trend
     ]
@@ -520,7 +565,8 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
         campaign=campaign,
         period=period,
         nps=stats,
-        headline=headline,
+        headline=title,
+        interval=interval,
         change=change,
         figures=figures,
         warnings=_warnings(current, previous, period, trend_answers),
@@ -574,6 +620,8 @@ def reported_campaigns() -> Iterator[CampaignView]:
 def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
     """Send every digest due at `now` in its campaign's time zone, each (recipient, period) once.
 
+    A period that ended before the campaign's first send has nothing to report and is not sent.
+
     Returns how many were sent, already claimed (sent, or being sent by an overlapping run),
     left for a retry or failed. A digest is built once per campaign and period, and only when a
     recipient still needs it. A mail error marks the claim for a retry (the next hourly run
@@ -583,8 +631,11 @@ def send_due(now: float, settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     outcome: Tally = Tally()
     for campaign in reported_campaigns():
+        if campaign.sent_at is None:
+            continue
         local = datetime.fromtimestamp(now, ZoneInfo(campaign.timezone))
-        due = {f: p for f in digest_recipients.FREQUENCIES if (p := due_period(f, local)) is not None}
+        first = reports.local_date(campaign.sent_at, campaign.timezone)
+        due = {f: p for f in digest_recipients.FREQUENCIES if (p := due_period(f, local)) and p.last >= first}
         if not due:
             continue
         built: dict[str, Digest] = {}

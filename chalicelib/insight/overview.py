@@ -46,6 +46,15 @@ class Overview:
     themes: list[digest.Theme]
     small_segment: int = digest.SMALL_SEGMENT
 
+    @property
+    def nps_margin(self) -> int | None:
+        """The ± margin to show beside the all-time NPS: only when its interval is symmetric around it
+        (digest.estimate), else None and the page shows the interval alone."""
+        found = self.metrics["nps"]
+        if not found or found["score"] is None:
+            return None
+        return digest.symmetric_margin(found["score"], found["interval"]["low"], found["interval"]["high"])
+
 
 def campaign_overview(campaign_id: str, now: float) -> Overview:
     """Everything the campaign page shows: two Queries on counter items plus one for each period's days.

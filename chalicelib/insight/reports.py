@@ -22,7 +22,7 @@ from chalicelib.core import counters, nps
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import ValidationError
 from chalicelib.insight.stats import totals
-from chalicelib.loop import casework
+from chalicelib.loop import casework, followups
 from chalicelib.store.counts import read_keys
 from chalicelib.store.models import Invitation
 
@@ -50,25 +50,34 @@ def segment_parts(segment: str) -> tuple[str, str] | None:
     return name, unquote(quoted)
 
 
-# The `segment` query parameter of the metrics and the trend, declared once: parse_segment reads it, and
-# chalicelib.admin.openapi publishes it.
-SEGMENT: dict[str, Any] = {
-    "name": "segment",
-    "in": "query",
-    "schema": {"type": "string", "example": "plan=pro"},
-    "description": "property=value of one of the campaign's segment properties; everyone when absent",
+# The `property` query parameter of the metrics and the trend, declared once: parse_segment reads it, and
+# chalicelib.admin.openapi publishes it. The syntax is that of every filter of the API (name:value, as the
+# responses list takes it); here the name must be one of the campaign's segment properties, which are counted.
+SEGMENT: dict[str, Any] = followups.PROPERTY_FILTER | {
+    "description": "name:value of one of the campaign's segment properties, e.g. plan:pro; everyone when "
+    "absent or empty"
 }
+OLD_SEGMENT = "segment"
 
 
-def parse_segment(campaign: CampaignView, raw: str | None) -> str:
-    """The counter segment named by `?segment=plan=pro` (a segment property of the campaign and a value)."""
-    if raw is None or raw in ("", counters.ALL_SEGMENT):
+def parse_segment(campaign: CampaignView, query: Mapping[str, str]) -> str:
+    """The counter segment named by `?property=plan:pro` (a segment property of the campaign and a value);
+    everyone when absent. ValidationError naming the segment properties for any other property, and for
+    the former `segment=plan=pro`, which would otherwise be ignored and answer with everyone's numbers."""
+    if OLD_SEGMENT in query:
+        raise ValidationError(
+            "segment is no longer read: filter with property=name:value (e.g. property=plan:pro), "
+            "as every list and filter of the API does.",
+            OLD_SEGMENT,
+        )
+    found = followups.parse_property_filter(query.get(SEGMENT["name"]))
+    if found is None:
         return counters.ALL_SEGMENT
-    name, sep, value = raw.partition("=")
-    if not sep or name not in campaign.segments:
+    name, value = found
+    if name not in campaign.segments:
         known = ", ".join(campaign.segments) or "none"
         raise ValidationError(
-            f"segment is property=value for a segment property of this campaign ({known}).", SEGMENT["name"]
+            f"property is one of this campaign's segment properties ({known}), as name:value.", SEGMENT["name"]
         )
     return counters.segment_key(name, value)
 
@@ -120,6 +129,16 @@ def week_mondays(last_day: date, weeks: int) -> list[date]:
     return [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
 
 
+def since_first_send(campaign: CampaignView, mondays: list[date]) -> list[date]:
+    """The Mondays of weeks from the week of the campaign's first send on (in its time zone); none before
+    it is sent. A week before the first send has no answers by construction: drawn as "no answers" it
+    would read as silence."""
+    if campaign.sent_at is None:
+        return []
+    first = monday_of(local_date(campaign.sent_at, campaign.timezone))
+    return [monday for monday in mondays if monday >= first]
+
+
 def day_periods(first: date, last: date) -> list[str]:
     return [f"D#{(first + timedelta(days=n)).isoformat()}" for n in range((last - first).days + 1)]
 
@@ -131,12 +150,17 @@ def day_parameter(name: str, description: str) -> dict[str, Any]:
 
 
 def parse_day(raw: str | None, field: str) -> date | None:
+    """A day, YYYY-MM-DD; None when empty. Counter items count whole days, so a time is refused by name."""
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(raw)
+        if len(raw) == 10:
+            return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"{field} is a day such as 2026-09-01.", field) from None
+        pass
+    raise ValidationError(
+        f"{field} is a day such as 2026-09-01: the numbers are counted per day in the campaign's time zone.", field
+    )
 
 
 # --- Metrics ----------------------------------------------------------------------------------
@@ -163,7 +187,8 @@ PROPORTION_JSON: dict[str, Any] = {
 }
 MEAN_JSON: dict[str, Any] = {
     "type": "object",
-    "description": "A mean with its Student t 95% interval; null values when there are too few answers",
+    "description": "A mean with its Student t 95% interval (low and high clipped to the question's scale, "
+    "margin the unclipped half-width); null values when there are too few answers",
     "properties": {k: {"type": ["number", "null"]} for k in ("mean", "sd", "margin", "low", "high")}
     | {"n": {"type": "integer"}, "interval": {"const": "student-t-95"}},
 }
@@ -180,7 +205,8 @@ NPS_JSON: dict[str, Any] = {
         "score": {"type": ["number", "null"], "description": "NPS in points, -100 to 100; null without answers"},
         "interval": {
             "type": "object",
-            "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width",
+            "description": "Adjusted-Wald 95% interval (Rocks 2016): centre NPS', margin its half-width; low and "
+            "high clipped to -100..100 and moved to take in the score where the interval would leave it out",
             "properties": {k: _POINTS for k in ("centre", "margin", "low", "high")}
             | {"method": {"const": "adjusted-wald-95"}},
         },
@@ -292,7 +318,11 @@ TREND_JSON: dict[str, Any] = {
         "campaign_id": {"type": "string"},
         "timezone": {"type": "string"},
         "segment": SEGMENT_JSON,
-        "weeks": {"type": "array", "description": "oldest first", "items": TREND_WEEK_JSON},
+        "weeks": {
+            "type": "array",
+            "description": "oldest first, from the week of the campaign's first send on (none before it is sent)",
+            "items": TREND_WEEK_JSON,
+        },
     },
 }
 
@@ -353,7 +383,7 @@ def metrics(campaign: CampaignView, counts: Mapping[str, int]) -> dict:
     }
     for question in survey.questions:
         if question.is_scale and question.type != "nps":
-            stats = nps.question_stats(counts, question.id, question.type)
+            stats = nps.question_stats(counts, question.id, question.type, question.bounds)
             entry = {"question_id": question.id, "type": question.type, "histogram": stats.histogram}
             entry["mean"] = mean_json(stats.mean)
             if question.type == "csat":
@@ -524,8 +554,9 @@ def metrics_for(
 
 
 def trend_for(campaign: CampaignView, segment: str, weeks: int, until: date | None, now: float) -> dict:
-    """One point per ISO week, oldest first, ending with the week of `until` (default: this week)."""
-    mondays = week_mondays(until or local_date(now, campaign.timezone), weeks)
+    """One point per ISO week, oldest first, ending with the week of `until` (default: this week), and
+    starting no earlier than the week of the first send (none before the campaign is sent)."""
+    mondays = since_first_send(campaign, week_mondays(until or local_date(now, campaign.timezone), weeks))
     items = read_keys(campaign.id, [counters.counter_key(week_of(m), segment) for m in mondays])
     return {
         "campaign_id": campaign.id,

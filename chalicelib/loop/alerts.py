@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import mail
 from chalicelib.campaigns.campaigns import get_campaign
@@ -29,42 +30,79 @@ def slack_escape(text: str) -> str:
 
 def slack_message(summary: Mapping[str, Any]) -> dict:
     """A Slack-compatible incoming-webhook payload (also understood by Mattermost and Rocket.Chat)."""
-    score = summary["score"] if summary["score"] is not None else "–"
     lines = [
         f"*{slack_escape(summary['headline'])}*",
-        f"*Customer:* {slack_escape(summary['email'])}   *Score:* {score}",
+        f"*Customer:* {slack_escape(summary['email'])}   *Score:* {slack_escape(summary['score_text'])}",
     ]
     if summary.get("comment"):
         lines.append("> " + slack_escape(summary["comment"]).replace("\n", "\n> "))
     if summary.get("properties"):
-        lines.append(
-            " · ".join(
-                f"{slack_escape(str(k))}: {slack_escape(str(v))}" for k, v in sorted(summary["properties"].items())
-            )
-        )
+        lines.append(" · ".join(f"{slack_escape(str(k))}: {slack_escape(str(v))}" for k, v in summary["labelled"]))
     lines.append(f"<{summary['link']}|Open the response>")
     text = "\n".join(lines)
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
+def property_label(name: str) -> str:
+    """A contact property's key as people read it: `first_name` -> "First name"."""
+    words = name.replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize() if words else name
+
+
+def out_of(value: Any, question: Any) -> str:
+    """A scale answer with its scale ("2 out of 10"); any other answer as given, lists joined."""
+    if question is not None and question.is_scale and isinstance(value, int | float):
+        return f"{int(value)} out of {question.bounds[1]}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def local_time(epoch: float, timezone: str) -> str:
+    """Epoch seconds as a time in the campaign's zone, e.g. "2026-12-02 14:30 CET"."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
-    """What the CX team and webhook receivers are told about one response."""
+    """What the CX team and webhook receivers are told about one response.
+
+    `score_text` is the headline score with its scale ("2 out of 10"), `answers` every answer as
+    [(question text, answer)], `labelled` the contact's properties as [(label, value)], and `answered`
+    and `contact_by_text` times in the campaign's time zone.
+    """
     properties = plain(invitation.properties)
+    answers = plain(invitation.answers) or {}
     score = int(invitation.score) if invitation.score is not None else None
-    label = (invitation.category or "answer").capitalize()
+    survey = campaign.survey
+    scored = survey.nps_question or survey.first
+    score_text = out_of(score, scored) if score is not None else "–"
+    timezone = getattr(campaign, "timezone", "UTC")
+    if invitation.category:
+        headline = f"{invitation.category.capitalize()}: {score_text} from {invitation.email}"
+    else:
+        headline = f"New answer from {invitation.email}"
     return {
-        "headline": f"{label}: {score if score is not None else '–'}/10 from {invitation.email}"
-        if invitation.category
-        else f"New answer from {invitation.email}",
+        "headline": headline,
         "email": invitation.email,
         "score": score,
+        "score_text": score_text,
         "category": invitation.category,
         "comment": excerpt(invitation.comment, 1000),
+        "answers": [
+            (q.text, out_of(answers[q.id], q)) for q in survey.questions if answers.get(q.id) not in (None, [])
+        ],
         "themes": detect(invitation.comment, campaign.themes),
         "properties": properties,
+        "labelled": [(property_label(k), v) for k, v in sorted(properties.items())],
         "campaign": campaign.name,
         "link": response_page(settings, invitation.id),
+        "answered": local_time(invitation.answered_at, timezone) if invitation.answered_at else "",
         "contact_by": invitation.case_due_at,
+        "contact_by_text": local_time(invitation.case_due_at, timezone) if invitation.case_due_at else "",
     }
 
 
@@ -111,7 +149,7 @@ def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict
         for address in recipients:
 
             def by_email(address: str = address) -> webhooks.Result:
-                context = {"facts": facts, "campaign": campaign}
+                context = {"facts": facts, "campaign": campaign, "preheader": facts["comment"] or facts["headline"]}
                 alert = mail.build_message(
                     sender=settings.sender,
                     to=address,

@@ -10,6 +10,7 @@ once the lease runs out or after a backoff; a permanent failure is marked and re
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter as Tally
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from chalicelib.answers.counting import NEW_CASE
 from chalicelib.answers.held import ACCEPTED, DISMISSED
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import metrics, nps, personalize, themes
+from chalicelib.core import brand, metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
@@ -72,15 +73,38 @@ def about(found: list[str]) -> str:
     return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
 
 
+def promises(campaign: CampaignView, invitation: Invitation, sent_at: float) -> dict[str, Any]:
+    """What the acknowledgement may promise, decided by the loop as it is when it is sent (epoch seconds).
+
+    A personal contact only while the answer's case is open (an alert opened it, nobody has been in touch
+    yet), with the hours left to its target (None once overdue); once contacted or resolved, a thank-you
+    for that instead. "Reply to this email" only when the campaign has a `reply_to` that a person reads.
+    Returns {follow_up, within_hours, loop, reply}.
+    """
+    loop = invitation.loop_status if invitation.loop_status in ("contacted", "resolved") else ""
+    follow_up, within_hours = "", None
+    if not loop and invitation.case_due_at is not None:
+        follow_up = campaign.options.get("follow_up_name") or "Someone from our team"
+        left = float(invitation.case_due_at) - sent_at
+        within_hours = math.ceil(left / 3600) if left > 0 else None
+    return {
+        "follow_up": follow_up,
+        "within_hours": within_hours,
+        "loop": loop,
+        "reply": bool(campaign.options.get("reply_to")),
+    }
+
+
 def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
-    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes named.
+    """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes
+    named when the campaign sets `quote_themes`.
 
     `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
     """
     category = invitation.category or "neutral"
     templates = {**DEFAULT_ACK[category], **(campaign.options.get("ack") or {}).get(category, {})}
     props = properties_of(invitation)
-    found = themes.detect(invitation.comment, campaign.themes)
+    found = themes.detect(invitation.comment, campaign.themes) if campaign.quote_themes else []
     variables = {
         **props,
         "score": invitation.score,
@@ -104,11 +128,13 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         "excerpt": variables["excerpt"],
         "themes": variables["themes"],
         "review_url": variables["review_url"] if category == "promoter" else "",
-        "follow_up": (variables["follow_up_name"] or "Someone from our team") if category == "detractor" else "",
-        "within_hours": campaign.contact_within_hours,
+        **promises(campaign, invitation, sent_at),
         "unsubscribe": unsubscribe,
         "brand": campaign.options.get("brand_color") or "#1a56db",
+        "on_brand": brand.palette(campaign.options.get("brand_color"))["on_accent"],
+        "logo": campaign.options.get("logo_url"),
     }
+    context["preheader"] = " ".join(context["body_text"].split())
     return mail.build_message(
         sender=sender_for(campaign, settings),
         to=invitation.email,
@@ -291,6 +317,15 @@ RESPONSE_JSON: dict[str, Any] = {
         "score": {"type": ["integer", "null"], "description": "the NPS answer, 0 to 10"},
         "category": {"enum": [*nps.CATEGORIES, None]},
         "themes": {"type": "array", "items": {"type": "string"}, "description": "the comment's themes"},
+        "theme_matches": {
+            "type": "array",
+            "description": "each of the comment's themes with the keywords that matched, as the campaign gives them",
+            "items": {
+                "type": "object",
+                "required": ["theme", "keywords"],
+                "properties": {"theme": {"type": "string"}, "keywords": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
         "answered_at": _TIME_OR_NULL,
         "updated_at": _TIME_OR_NULL,
         "evidence": {**_TEXT_OR_NULL, "description": "what showed a person answered, not a link scanner"},
@@ -337,6 +372,7 @@ RESPONSE_JSON: dict[str, Any] = {
 
 def response_json(invitation: Invitation, campaign: CampaignView | None, settings: Settings) -> dict:
     """One response as the admin API shows it, with its acknowledgement and its loop history."""
+    found = themes.matches(invitation.comment, campaign.themes) if campaign else []
     return {
         "id": invitation.id,
         "campaign_id": invitation.campaign_id,
@@ -346,7 +382,8 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
         "comment": invitation.comment,
         "score": invitation.score,
         "category": invitation.category,
-        "themes": themes.detect(invitation.comment, campaign.themes) if campaign else [],
+        "themes": [match.theme for match in found],
+        "theme_matches": [match.to_json() for match in found],
         "answered_at": invitation.answered_at,
         "updated_at": invitation.updated_at,
         "evidence": invitation.evidence,

@@ -113,8 +113,9 @@ def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
 
 
 def sender_for(campaign: CampaignView, settings: Settings) -> str:
+    """From: the campaign's sender name, else its company (the name the customer knows), else ours."""
     name, address = parseaddr(settings.sender)
-    return formataddr((campaign.options.get("sender_name") or name, address))
+    return formataddr((campaign.options.get("sender_name") or campaign.company or name, address))
 
 
 def render_invitation(
@@ -149,6 +150,7 @@ def render_invitation(
         "intro_text": personalize.render_text(campaign.intro, props, invitation.email, "options.intro"),
         "intro_html": personalize.render_html(campaign.intro, props, invitation.email, "options.intro"),
         "reminder": reminder,
+        "preheader": campaign.survey.first.text,
         "brand": campaign.options.get("brand_color") or "#1a56db",
         "logo": campaign.options.get("logo_url"),
     }
