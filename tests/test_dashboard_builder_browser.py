@@ -101,7 +101,7 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     page.get_by_label("Choose at least (question 3)").fill("5")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#f-survey-questions-2-min_choices-error")).to_have_text(
-        "min_choices is a whole number from 0 to 3."
+        "Choose at least (min_choices) is a whole number from 0 to 3."
     )
     checked(page, seen, "survey-refused")
 

@@ -188,7 +188,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_everything_typed_kept(client)
     response = post_step(client, campaign, "email", fields, admin)
     page = response.body.decode()
     assert response.status_code == 400
-    assert shown_error(page, "options.reminders").startswith("reminders lists up to 3 delays")
+    assert shown_error(page, "options.reminders").startswith("Reminders are up to 3 whole numbers of days")
     assert 'aria-invalid="true"' in input_tag(page, "options.reminders")
     assert (value_of(page, "options.reminders"), value_of(page, "options.sender_name")) == ("3, soon", "Ana")
     assert value_of(page, "options.intro") == "Hello there"
@@ -326,6 +326,11 @@ BAD = [
         "options.alert_rules[0].max_score",
     ),
     ({"options.alert_rules[0].property": "plan"}, {"alert_rules": [{"property": "plan"}]}, "options.alert_rules[0]"),
+    (  # a rule that can never fire: no score is at least 9 and at most 2
+        {"options.alert_rules[0].min_score": "9", "options.alert_rules[0].max_score": "2"},
+        {"alert_rules": [{"min_score": 9, "max_score": 2}]},
+        "options.alert_rules[0].min_score",
+    ),
     (
         {"options.alert_emails[0]": "cx@acme.example", "options.alert_emails[1]": "nope"},
         {"alert_emails": ["cx@acme.example", "nope"]},
@@ -420,4 +425,22 @@ def test_one_validation_two_faces_the_api_and_the_form_refuse_the_same_value_wit
         if (error["field"], response.status_code, shown) != (field, 400, error["message"]):
             differences.append((field, error, response.status_code, shown))
     assert differences == []
+    assert stored(campaign) == {}
+
+
+def test_a_rule_that_can_never_fire_is_refused_in_words_on_both_faces(client):
+    admin = session_headers()
+    campaign = draft()
+    rule = {"options.alert_rules[0].min_score": "9", "options.alert_rules[0].max_score": "2"}
+    response = post_step(client, campaign, "follow-up", rule, admin)
+    assert response.status_code == 400
+    message = shown_error(response.body.decode(), "options.alert_rules[0].min_score")
+    assert message.startswith("This rule can never fire: no score is at least 9")
+    api = client.http.request(
+        "PATCH",
+        f"/api/campaigns/{campaign.id}",
+        body=json.dumps({"options": {"alert_rules": [{"min_score": 9, "max_score": 2}]}}),
+        headers=admin_headers(),
+    )
+    assert (api.status_code, api.json_body["error"]["message"]) == (400, message)
     assert stored(campaign) == {}
