@@ -188,11 +188,11 @@ TYPED = [
         ("move_up:2", ["nps", "why", "likes"], 'id="q1-up"'),
         ("move_down:0", ["likes", "nps", "why"], 'id="q1-down"'),
         ("move_up:1", ["likes", "nps", "why"], 'id="q0-down"'),
-        ("remove:1", ["nps", "why"], 'id="f-survey-questions-1-text"'),
+        ("remove:2", ["nps", "likes"], 'id="f-survey-questions-1-text"'),
         ("add", ["nps", "likes", "why", "feedback"], 'id="f-survey-questions-3-text"'),
     ],
 )
-def test_adding_removing_and_moving_keep_everything_typed_and_save_nothing(client, action, order, focus):
+def test_moves_that_leave_an_invalid_survey_keep_everything_typed_and_save_nothing(client, action, order, focus):
     campaign_id = api_create(client)
     admin = session_headers()
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
@@ -358,3 +358,39 @@ def test_one_validation_two_faces_survey(client, field, questions):
     form = {"action": "save", **survey_fields([_typed(q) for q in questions])}
     api_body = VALID_CAMPAIGN | {"survey": {"questions": questions}}
     assert_one_validation(client, field, api_body, lambda: submit_form(client, path, session_headers(), form))
+
+
+def test_a_valid_move_add_or_remove_is_saved_at_once_and_shown_by_a_redirect(client):
+    """Reordering is not lost, and the browser's Back button asks nothing (Post/Redirect/Get)."""
+    campaign_id = api_create(client)
+    admin = session_headers()
+    path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
+    valid = [NPS, {"type": "csat", "id": "why", "text": "Satisfied?", "required": ""}]
+    moved = submit_form(client, path, admin, {"action": "move_up:1", **survey_fields(valid)})
+    assert (moved.status_code, moved.headers["Location"]) == (303, f"{path}?did=move_up%3A1&focus=q0-down")
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["why", "nps"]
+    html = client.http.get(moved.headers["Location"], headers=admin).body.decode()
+    assert "Question 2 is now question 1. The draft is saved." in html
+    assert re.search(r'<[^>]*id="q0-down"[^>]*autofocus', html)
+    added = submit_form(client, path, admin, {"action": "add", "new_type": "nps", **survey_fields(valid)})
+    assert added.status_code == 303
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["nps", "why", "nps_2"]
+    removed = submit_form(client, path, admin, {"action": "remove:1", **survey_fields(valid)})
+    assert removed.status_code == 303
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["nps"]
+    assert "autofocus" not in client.http.get(f"{path}?focus=%22onload", headers=admin).body.decode()
+
+
+def test_a_survey_of_20_questions_cannot_add_a_21st(client):
+    campaign_id = api_create(client)
+    admin = session_headers()
+    path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
+    twenty = [NPS] + [{"type": "text", "id": f"t{i}", "text": f"Text {i}?", "required": ""} for i in range(19)]
+    assert submit_form(client, path, admin, {"action": "save", **survey_fields(twenty)}).status_code == 303
+    html = client.http.get(path, headers=admin).body.decode()
+    assert re.search(r'<button [^>]*value="add"[^>]*disabled', html)
+    assert "A survey has at most 20 questions: remove one to add another." in html
+    refused = submit_form(client, path, admin, {"action": "add", "new_type": "text", **survey_fields(twenty)})
+    assert refused.status_code == 400
+    assert shown_error(refused.body.decode(), "survey.questions") == "A survey has at most 20 questions."
+    assert len(api_campaign(client, campaign_id)["survey"]["questions"]) == 20

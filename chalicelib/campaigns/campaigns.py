@@ -213,7 +213,7 @@ def _kind(body: Mapping) -> dict[str, Any]:
             )
     elif interval is not None:
         raise ValidationError(
-            "Ask again every (days) is for recurring campaigns only: interval_days applies to recurring campaigns only.",
+            "Ask again every (days) is for recurring campaigns only (interval_days applies to recurring ones).",
             "interval_days",
         )
     return {"kind": kind, "interval_days": interval}
