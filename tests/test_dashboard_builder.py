@@ -116,6 +116,25 @@ def test_a_refused_new_campaign_keeps_what_was_typed(client):
     assert client.http.get("/api/campaigns", headers=admin_headers()).json_body["campaigns"] == []
 
 
+def test_a_refused_new_campaign_shows_every_bad_field_beside_it_the_api_s_first(client):
+    admin = session_headers()
+    fields = {"name": "x" * 5000, "kind": "one_off", "interval_days": "", "timezone": "Mars/Olympus", "segments": ""}
+    api = client.http.post(
+        "/api/campaigns",
+        body=json.dumps(VALID_CAMPAIGN | {"name": "x" * 5000, "timezone": "Mars/Olympus"}),
+        headers=admin_headers(),
+    )
+    response = submit_form(client, "/dashboard/campaigns/new", admin, fields)
+    html = response.body.decode()
+    assert response.status_code == 400
+    assert shown_error(html, "name") == api.json_body["error"]["message"]
+    timezone = client.http.post(
+        "/api/campaigns", body=json.dumps(VALID_CAMPAIGN | {"timezone": "Mars/Olympus"}), headers=admin_headers()
+    )
+    assert shown_error(html, "timezone") == timezone.json_body["error"]["message"]
+    assert html.index('href="#f-name-error"') < html.index('href="#f-timezone-error"')
+
+
 def test_the_basics_step_saves_the_draft_and_goes_on_to_the_survey(client):
     campaign_id = api_create(client)
     admin, path = session_headers(), f"/dashboard/campaigns/{campaign_id}/edit/basics"

@@ -91,7 +91,7 @@ def create(ctx: Ctx) -> Response:
     try:
         _, created = api.create_campaign(body, ctx.now, caller)
     except ValidationError as exc:
-        return _new_page(ctx, typed, {exc.field or "": exc.message}, status=exc.status)
+        return _new_page(ctx, typed, every_error(body, exc), status=exc.status)
     return redirect(f"{_edit(created['campaign']['id'])}/survey?saved=created")
 
 
@@ -111,9 +111,12 @@ def basics(ctx: Ctx, campaign_id: str) -> Response:
 def save_basics(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
     typed = {key: ctx.form.get(key, "") for key in BASICS}
+    body = basics_body(typed)
     try:
-        api.update_campaign(campaign_id, basics_body(typed), ctx.now)
-    except (ValidationError, Conflict) as exc:
+        api.update_campaign(campaign_id, body, ctx.now)
+    except ValidationError as exc:
+        return _basics_page(ctx, c, typed, every_error(body, exc), status=exc.status)
+    except Conflict as exc:
         return _basics_page(ctx, c, typed, {exc.field or "": exc.message}, status=exc.status)
     if ctx.form.get("action") == "next":
         return redirect(f"{_edit(campaign_id)}/survey?saved=1")
@@ -237,6 +240,18 @@ def _survey_page(
         types=list(TYPE_LABELS.items()),
         max_questions=surveys.MAX_QUESTIONS,
     )
+
+
+def every_error(body: dict[str, Any], refusal: ValidationError) -> dict[str, str]:
+    """{field path: message}: the API's refusal first, as the API gave it, then what the same parser says of
+    each other basic field on its own (the API stops at its first error; a person wants to see them all)."""
+    errors = {refusal.field or "": refusal.message}
+    for keys in (("name",), ("kind", "interval_days"), ("timezone",), ("segments",)):
+        try:
+            campaigns.parse_campaign({key: body[key] for key in keys if key in body}, partial=True)
+        except ValidationError as exc:
+            errors.setdefault(exc.field or "", exc.message)
+    return errors
 
 
 def _edit(campaign_id: str) -> str:
