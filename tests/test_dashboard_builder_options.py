@@ -444,3 +444,18 @@ def test_a_rule_that_can_never_fire_is_refused_in_words_on_both_faces(client):
     )
     assert (api.status_code, api.json_body["error"]["message"]) == (400, message)
     assert stored(campaign) == {}
+
+
+def test_both_steps_save_in_the_background_and_save_and_continue_to_the_next_step(client):
+    admin = session_headers()
+    campaign = draft()
+    for step in ("email", "follow-up"):
+        page = open_step(client, campaign, step, admin)
+        assert re.search(r"<form [^>]*data-autosave", page) and 'id="autosave-status"' in page, step
+        assert '<button type="submit" name="action" value="next" class="secondary">Save and continue</button>' in page
+    onward = post_step(client, campaign, "email", {"options.company": "Acme", "action": "next"}, admin)
+    assert (onward.status_code, onward.headers["Location"]) == (303, path(campaign, "follow-up"))
+    onward = post_step(client, campaign, "follow-up", {"options.fatigue_days": "30", "action": "next"}, admin)
+    assert (onward.status_code, onward.headers["Location"]) == (303, f"/dashboard/campaigns/{campaign.id}/preview")
+    assert stored(campaign) == {"company": "Acme", "fatigue_days": 30}
+    assert "data-autosave" not in open_step(client, campaign, "email", session_headers("viewer"))
