@@ -326,6 +326,11 @@ BAD = [
         "options.alert_rules[0].max_score",
     ),
     ({"options.alert_rules[0].property": "plan"}, {"alert_rules": [{"property": "plan"}]}, "options.alert_rules[0]"),
+    (  # a rule that can never fire on any scale
+        {"options.alert_rules[0].min_score": "11"},
+        {"alert_rules": [{"min_score": 11}]},
+        "options.alert_rules[0].min_score",
+    ),
     (  # a rule that can never fire: no score is at least 9 and at most 2
         {"options.alert_rules[0].min_score": "9", "options.alert_rules[0].max_score": "2"},
         {"alert_rules": [{"min_score": 9, "max_score": 2}]},
