@@ -1,28 +1,53 @@
-// The campaign builder (chalicelib/dashboard/builder.py): a step's form is saved in the background a moment
-// after a field changes, through the same POST as its Save button. Without this script, Save does it.
+// The campaign builder (chalicelib/dashboard/builder.py, builder_options.py): a step's form is saved in the
+// background a moment after a field is typed in or changed, through the same POST as its Save button; an
+// edit still waiting when the person leaves the page is sent on the way out (keepalive). Leaving asks first
+// only when a save failed. A follow-up form holds its background save while a new webhook is typed: the
+// secret made for it is shown once, by the page that Save follow-up opens. Without this script, Save does it.
 (function () {
   var form = document.querySelector("form[data-autosave]");
   var status = document.getElementById("autosave-status");
   if (!form || !status || !window.fetch || !window.URLSearchParams || !window.DOMParser) return;
   var url = form.getAttribute("action"); // not form.action: that names the buttons called "action"
-  var timer = null, running = false, again = false;
+  var timer = null, running = false, again = false, pending = false, failed = false, held = false, leaving = false;
   status.hidden = false;
   function say(text) { status.textContent = text; }
-  function save() {
-    if (running) { again = true; return; }
+  function newWebhook() {
+    if (!form.hasAttribute("data-hold-new-webhooks")) return false;
+    var urls = form.querySelectorAll("input[name^='options.webhooks['][name$='].url']");
+    for (var i = 0; i < urls.length; i++) {
+      var id = form.querySelector("input[name='" + urls[i].name.replace(/\.url$/, ".id") + "']");
+      if (urls[i].value.trim() && !(id && id.value)) return true;
+    }
+    return false;
+  }
+  function body() {
+    var data = new URLSearchParams(new FormData(form));
+    data.set("action", "save");
+    return data;
+  }
+  function save(keepalive) {
+    clearTimeout(timer);
+    timer = null;
+    held = newWebhook();
+    if (held) {
+      say("Not saved in the background: press Save follow-up to add the new webhook, so that its signing secret can be shown to you once.");
+      return;
+    }
+    if (running && !keepalive) { again = true; return; }
     running = true;
-    var body = new URLSearchParams(new FormData(form));
-    body.set("action", "save");
+    pending = false;
     say("Saving the draft…");
-    fetch(url, { method: "POST", body: body, credentials: "same-origin" })
+    fetch(url, { method: "POST", body: body(), credentials: "same-origin", keepalive: !!keepalive })
       .then(function (response) {
         if (response.ok && response.redirected) {
           // a save ends on the step with ?saved=1; anywhere else is the sign-in page of an ended session
           var at = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-          say(/[?&]saved=/.test(response.url) ? "Draft saved at " + at + "." :
-            "Not saved: your session has ended. Sign in again in another tab, then press Save.");
+          failed = !/[?&]saved=/.test(response.url);
+          say(failed ? "Not saved: your session has ended. Sign in again in another tab, then press Save." :
+            "Draft saved at " + at + ".");
           return null;
         }
+        failed = true;
         return response.text().then(function (html) {
           var page = new DOMParser().parseFromString(html, "text/html");
           var problem = page.querySelector(".notice.bad li") || page.querySelector("main p");
@@ -30,15 +55,36 @@
           say("Not saved: " + why + (response.status === 400 ? " Press Save to see it beside its field." : ""));
         });
       })
-      .catch(function () { say("Not saved: the dashboard could not be reached. Press Save to try again."); })
+      .catch(function () {
+        failed = true;
+        say("Not saved: the dashboard could not be reached. Press Save to try again.");
+      })
       .then(function () {
         running = false;
-        if (again) { again = false; save(); }
+        if (again) { again = false; save(false); }
       });
   }
-  form.addEventListener("change", function (event) {
+  function edited(event, wait) {
     if (event.target.name === "new_type") return; // choosing the type of a question not added yet changes nothing
+    pending = true;
     clearTimeout(timer);
-    timer = setTimeout(save, 500);
+    timer = setTimeout(function () { save(false); }, wait);
+  }
+  function flush() {
+    // the person is leaving with an edit not sent yet: send it now, in a request that outlives the page
+    if (!leaving && pending) save(true);
+  }
+  form.addEventListener("input", function (event) { edited(event, 1000); });
+  form.addEventListener("change", function (event) { edited(event, 300); });
+  form.addEventListener("submit", function () { leaving = true; clearTimeout(timer); });
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flush();
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if ((failed || held) && !leaving) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
   });
 })();

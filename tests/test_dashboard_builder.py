@@ -116,6 +116,25 @@ def test_a_refused_new_campaign_keeps_what_was_typed(client):
     assert client.http.get("/api/campaigns", headers=admin_headers()).json_body["campaigns"] == []
 
 
+def test_a_refused_new_campaign_shows_every_bad_field_beside_it_the_api_s_first(client):
+    admin = session_headers()
+    fields = {"name": "x" * 5000, "kind": "one_off", "interval_days": "", "timezone": "Mars/Olympus", "segments": ""}
+    api = client.http.post(
+        "/api/campaigns",
+        body=json.dumps(VALID_CAMPAIGN | {"name": "x" * 5000, "timezone": "Mars/Olympus"}),
+        headers=admin_headers(),
+    )
+    response = submit_form(client, "/dashboard/campaigns/new", admin, fields)
+    html = response.body.decode()
+    assert response.status_code == 400
+    assert shown_error(html, "name") == api.json_body["error"]["message"]
+    timezone = client.http.post(
+        "/api/campaigns", body=json.dumps(VALID_CAMPAIGN | {"timezone": "Mars/Olympus"}), headers=admin_headers()
+    )
+    assert shown_error(html, "timezone") == timezone.json_body["error"]["message"]
+    assert html.index('href="#f-name-error"') < html.index('href="#f-timezone-error"')
+
+
 def test_the_basics_step_saves_the_draft_and_goes_on_to_the_survey(client):
     campaign_id = api_create(client)
     admin, path = session_headers(), f"/dashboard/campaigns/{campaign_id}/edit/basics"
@@ -188,11 +207,11 @@ TYPED = [
         ("move_up:2", ["nps", "why", "likes"], 'id="q1-up"'),
         ("move_down:0", ["likes", "nps", "why"], 'id="q1-down"'),
         ("move_up:1", ["likes", "nps", "why"], 'id="q0-down"'),
-        ("remove:1", ["nps", "why"], 'id="f-survey-questions-1-text"'),
+        ("remove:2", ["nps", "likes"], 'id="f-survey-questions-1-text"'),
         ("add", ["nps", "likes", "why", "feedback"], 'id="f-survey-questions-3-text"'),
     ],
 )
-def test_adding_removing_and_moving_keep_everything_typed_and_save_nothing(client, action, order, focus):
+def test_moves_that_leave_an_invalid_survey_keep_everything_typed_and_save_nothing(client, action, order, focus):
     campaign_id = api_create(client)
     admin = session_headers()
     path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
@@ -358,3 +377,39 @@ def test_one_validation_two_faces_survey(client, field, questions):
     form = {"action": "save", **survey_fields([_typed(q) for q in questions])}
     api_body = VALID_CAMPAIGN | {"survey": {"questions": questions}}
     assert_one_validation(client, field, api_body, lambda: submit_form(client, path, session_headers(), form))
+
+
+def test_a_valid_move_add_or_remove_is_saved_at_once_and_shown_by_a_redirect(client):
+    """Reordering is not lost, and the browser's Back button asks nothing (Post/Redirect/Get)."""
+    campaign_id = api_create(client)
+    admin = session_headers()
+    path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
+    valid = [NPS, {"type": "csat", "id": "why", "text": "Satisfied?", "required": ""}]
+    moved = submit_form(client, path, admin, {"action": "move_up:1", **survey_fields(valid)})
+    assert (moved.status_code, moved.headers["Location"]) == (303, f"{path}?did=move_up%3A1&focus=q0-down")
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["why", "nps"]
+    html = client.http.get(moved.headers["Location"], headers=admin).body.decode()
+    assert "Question 2 is now question 1. The draft is saved." in html
+    assert re.search(r'<[^>]*id="q0-down"[^>]*autofocus', html)
+    added = submit_form(client, path, admin, {"action": "add", "new_type": "nps", **survey_fields(valid)})
+    assert added.status_code == 303
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["nps", "why", "nps_2"]
+    removed = submit_form(client, path, admin, {"action": "remove:1", **survey_fields(valid)})
+    assert removed.status_code == 303
+    assert [q["id"] for q in api_campaign(client, campaign_id)["survey"]["questions"]] == ["nps"]
+    assert "autofocus" not in client.http.get(f"{path}?focus=%22onload", headers=admin).body.decode()
+
+
+def test_a_survey_of_20_questions_cannot_add_a_21st(client):
+    campaign_id = api_create(client)
+    admin = session_headers()
+    path = f"/dashboard/campaigns/{campaign_id}/edit/survey"
+    twenty = [NPS] + [{"type": "text", "id": f"t{i}", "text": f"Text {i}?", "required": ""} for i in range(19)]
+    assert submit_form(client, path, admin, {"action": "save", **survey_fields(twenty)}).status_code == 303
+    html = client.http.get(path, headers=admin).body.decode()
+    assert re.search(r'<button [^>]*value="add"[^>]*disabled', html)
+    assert "A survey has at most 20 questions: remove one to add another." in html
+    refused = submit_form(client, path, admin, {"action": "add", "new_type": "text", **survey_fields(twenty)})
+    assert refused.status_code == 400
+    assert shown_error(refused.body.decode(), "survey.questions") == "A survey has at most 20 questions."
+    assert len(api_campaign(client, campaign_id)["survey"]["questions"]) == 20

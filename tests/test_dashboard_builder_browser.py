@@ -1,6 +1,7 @@
 """The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
 interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the
-basics step saved in the background by its script, the build page, and a viewer's read-only survey.
+basics, email and follow-up steps saved in the background by their script (an edit sent as the page
+is left; a new webhook held for Save), the build page, and a viewer's read-only survey.
 Each page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 360 and 390 pixels without
 scrolling sideways."""
 
@@ -101,7 +102,7 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     page.get_by_label("Choose at least (question 3)").fill("5")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#f-survey-questions-2-min_choices-error")).to_have_text(
-        "min_choices is a whole number from 0 to 3."
+        "Choose at least (min_choices) is a whole number from 0 to 3."
     )
     checked(page, seen, "survey-refused")
 
@@ -115,9 +116,26 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     page.get_by_label("Ask again every (days)").fill("3")
     page.get_by_label("Ask again every (days)").blur()
     expect(page.locator("#autosave-status")).to_contain_text("Not saved: A recurring campaign asks again every 7")
+    asked: list[str] = []  # leaving after a failed save asks first
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
     page.reload()
+    assert asked == ["beforeunload"]
     expect(page.get_by_label("Segments")).to_have_value("plan\ncountry")
     expect(page.get_by_label("Ask again every (days)")).to_have_value("30")
+    # an edit is kept when the person goes to another step at once: it is sent as the page is left
+    steps = page.get_by_role("navigation", name="Steps of building this campaign")
+    page.get_by_label("Segments").fill("plan\ncountry\nregion")
+    steps.get_by_role("link", name="Email and brand").click()
+    page.get_by_label("Subject", exact=True).fill("A question for {{ first_name }}")
+    expect(page.locator("#autosave-status")).to_contain_text("Draft saved at")
+    steps.get_by_role("link", name="Follow-up").click()
+    page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/hook")  # a new webhook: its secret is shown once
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved in the background: press Save follow-up")
+    steps.get_by_role("link", name="Email and brand").click()
+    assert asked == ["beforeunload", "beforeunload"]
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("A question for {{ first_name }}")
+    steps.get_by_role("link", name="Basics").click()
+    expect(page.get_by_label("Segments")).to_have_value("plan\ncountry\nregion")
     page.get_by_role("link", name="Build").click()
     expect(page.get_by_role("main")).to_contain_text("3 questions: NPS, text, multiple choice.")
     checked(page, seen, "build")

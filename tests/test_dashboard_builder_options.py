@@ -188,7 +188,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_everything_typed_kept(client)
     response = post_step(client, campaign, "email", fields, admin)
     page = response.body.decode()
     assert response.status_code == 400
-    assert shown_error(page, "options.reminders").startswith("reminders lists up to 3 delays")
+    assert shown_error(page, "options.reminders").startswith("Reminders are up to 3 whole numbers of days")
     assert 'aria-invalid="true"' in input_tag(page, "options.reminders")
     assert (value_of(page, "options.reminders"), value_of(page, "options.sender_name")) == ("3, soon", "Ana")
     assert value_of(page, "options.intro") == "Hello there"
@@ -326,6 +326,16 @@ BAD = [
         "options.alert_rules[0].max_score",
     ),
     ({"options.alert_rules[0].property": "plan"}, {"alert_rules": [{"property": "plan"}]}, "options.alert_rules[0]"),
+    (  # a rule that can never fire on any scale
+        {"options.alert_rules[0].min_score": "11"},
+        {"alert_rules": [{"min_score": 11}]},
+        "options.alert_rules[0].min_score",
+    ),
+    (  # a rule that can never fire: no score is at least 9 and at most 2
+        {"options.alert_rules[0].min_score": "9", "options.alert_rules[0].max_score": "2"},
+        {"alert_rules": [{"min_score": 9, "max_score": 2}]},
+        "options.alert_rules[0].min_score",
+    ),
     (
         {"options.alert_emails[0]": "cx@acme.example", "options.alert_emails[1]": "nope"},
         {"alert_emails": ["cx@acme.example", "nope"]},
@@ -421,3 +431,36 @@ def test_one_validation_two_faces_the_api_and_the_form_refuse_the_same_value_wit
             differences.append((field, error, response.status_code, shown))
     assert differences == []
     assert stored(campaign) == {}
+
+
+def test_a_rule_that_can_never_fire_is_refused_in_words_on_both_faces(client):
+    admin = session_headers()
+    campaign = draft()
+    rule = {"options.alert_rules[0].min_score": "9", "options.alert_rules[0].max_score": "2"}
+    response = post_step(client, campaign, "follow-up", rule, admin)
+    assert response.status_code == 400
+    message = shown_error(response.body.decode(), "options.alert_rules[0].min_score")
+    assert message.startswith("This rule can never fire: no score is at least 9")
+    api = client.http.request(
+        "PATCH",
+        f"/api/campaigns/{campaign.id}",
+        body=json.dumps({"options": {"alert_rules": [{"min_score": 9, "max_score": 2}]}}),
+        headers=admin_headers(),
+    )
+    assert (api.status_code, api.json_body["error"]["message"]) == (400, message)
+    assert stored(campaign) == {}
+
+
+def test_both_steps_save_in_the_background_and_save_and_continue_to_the_next_step(client):
+    admin = session_headers()
+    campaign = draft()
+    for step in ("email", "follow-up"):
+        page = open_step(client, campaign, step, admin)
+        assert re.search(r"<form [^>]*data-autosave", page) and 'id="autosave-status"' in page, step
+        assert '<button type="submit" name="action" value="next" class="secondary">Save and continue</button>' in page
+    onward = post_step(client, campaign, "email", {"options.company": "Acme", "action": "next"}, admin)
+    assert (onward.status_code, onward.headers["Location"]) == (303, path(campaign, "follow-up"))
+    onward = post_step(client, campaign, "follow-up", {"options.fatigue_days": "30", "action": "next"}, admin)
+    assert (onward.status_code, onward.headers["Location"]) == (303, f"/dashboard/campaigns/{campaign.id}/preview")
+    assert stored(campaign) == {"company": "Acme", "fatigue_days": 30}
+    assert "data-autosave" not in open_step(client, campaign, "email", session_headers("viewer"))

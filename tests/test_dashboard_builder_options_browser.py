@@ -57,7 +57,7 @@ def test_the_email_and_follow_up_steps_are_accessible_and_fit_a_phone(app_url, o
         page.get_by_label("Sender name").fill("Ana at Acme")
         page.get_by_label("Reminders (days after the invitation)").fill("3, soon")
         page.get_by_role("button", name="Save email and brand").click()
-        expect(page.locator("#f-options-reminders-error")).to_contain_text("reminders lists up to 3 delays")
+        expect(page.locator("#f-options-reminders-error")).to_contain_text("Reminders are up to 3")
         expect(page.get_by_label("Sender name")).to_have_value("Ana at Acme")
         checked(page, "email-refused", html)
         page.get_by_label("Reminders (days after the invitation)").fill("3, 7")

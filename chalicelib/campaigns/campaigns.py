@@ -212,7 +212,10 @@ def _kind(body: Mapping) -> dict[str, Any]:
                 "A recurring campaign asks again every 7 to 730 days (interval_days).", "interval_days"
             )
     elif interval is not None:
-        raise ValidationError("interval_days applies to recurring campaigns only.", "interval_days")
+        raise ValidationError(
+            "Ask again every (days) is for recurring campaigns only (interval_days applies to recurring ones).",
+            "interval_days",
+        )
     return {"kind": kind, "interval_days": interval}
 
 
@@ -273,7 +276,9 @@ def _webhooks(value: Any, path: str) -> list[dict]:
             raise ValidationError("An endpoint is {url, events?, secret?}.", f"{path}[{i}]")
         events = item.get("events", list(EVENTS))
         if not isinstance(events, list) or not events or set(events) - set(EVENTS):
-            raise ValidationError(f"events are among {', '.join(EVENTS)}.", f"{path}[{i}].events")
+            raise ValidationError(
+                f"Tick at least one event: events lists one or more of {', '.join(EVENTS)}.", f"{path}[{i}].events"
+            )
         secret = item.get("secret") or new_secret()
         try:
             secret_key(secret)
@@ -309,7 +314,8 @@ def _reminders(value: Any, path: str) -> list[int]:
     ok = ok and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60 for v in value)
     if not ok or value != sorted(set(value)):
         raise ValidationError(
-            f"reminders lists up to {MAX_REMINDERS} delays in days after the invitation, increasing, e.g. [3, 7].",
+            f"Reminders are up to {MAX_REMINDERS} whole numbers of days from 1 to 60 after the invitation, increasing,"
+            " e.g. 3, 7 (reminders lists them, e.g. [3, 7]).",
             path,
         )
     return value
@@ -342,19 +348,21 @@ def _text(limit: int, template: bool, description: str = "") -> Option:
 
 def _brand_color(value: Any, path: str) -> str:
     if not isinstance(value, str) or not _COLOUR.match(value):
-        raise ValidationError("brand_color is a hex colour such as #1a56db.", path)
+        raise ValidationError("The brand colour (brand_color) is a hex colour such as #1a56db.", path)
     return value.lower()
 
 
 def _logo_url(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500 or '"' in value:
-        raise ValidationError("logo_url is an https:// address of at most 500 characters.", path)
+        raise ValidationError("The logo URL (logo_url) is an https:// address of at most 500 characters.", path)
     return value
 
 
 def _follow_up_name(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        raise ValidationError("follow_up_name is who calls unhappy customers, e.g. 'Sam, our support lead'.", path)
+        raise ValidationError(
+            "Who follows up (follow_up_name) names who calls unhappy customers, e.g. 'Sam, our support lead'.", path
+        )
     return header_text(value.strip(), path)
 
 
@@ -366,14 +374,15 @@ def _quote_themes(value: Any, path: str) -> bool:
 
 def _contact_within_hours(value: Any, path: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 720:
-        raise ValidationError("contact_within_hours is a whole number of hours from 1 to 720.", path)
+        raise ValidationError("Contact within (contact_within_hours) is a whole number of hours from 1 to 720.", path)
     return value
 
 
 def _fatigue_days(value: Any, path: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FATIGUE_DAYS:
         raise ValidationError(
-            f"fatigue_days is a whole number of days from 0 to {MAX_FATIGUE_DAYS} (0: no window).", path
+            f"The fatigue window (fatigue_days) is a whole number of days from 0 to {MAX_FATIGUE_DAYS} (0: no window).",
+            path,
         )
     return value
 

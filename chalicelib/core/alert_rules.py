@@ -16,6 +16,8 @@ from chalicelib.core.themes import detect
 
 DEFAULT_RULES = ({"category": "detractor"},)
 RULE_KEYS = {"category", "max_score", "min_score", "theme", "property", "equals"}
+SCORES = (0, 10)  # the lowest and highest score of any scale (NPS 0-10; CSAT, CES and ratings within)
+SCORE_WORDS = {"max_score": "Score at most", "min_score": "Score at least"}  # the dashboard's labels
 
 
 def parse_rules(value: Any, field: str = "options.alert_rules") -> list[dict]:
@@ -30,7 +32,19 @@ def parse_rules(value: Any, field: str = "options.alert_rules") -> list[dict]:
             raise ValidationError("category is promoter, passive or detractor.", f"{path}.category")
         for key in ("max_score", "min_score"):
             if key in rule and (not isinstance(rule[key], int) or isinstance(rule[key], bool)):
-                raise ValidationError(f"{key} is a whole number.", f"{path}.{key}")
+                raise ValidationError(f"{SCORE_WORDS[key]} ({key}) is a whole number.", f"{path}.{key}")
+        if rule.get("min_score", SCORES[0]) > SCORES[1] or rule.get("max_score", SCORES[1]) < SCORES[0]:
+            key = "min_score" if rule.get("min_score", SCORES[0]) > SCORES[1] else "max_score"
+            raise ValidationError(
+                f"This rule can never fire: scores run from {SCORES[0]} to {SCORES[1]} on every scale ({key}).",
+                f"{path}.{key}",
+            )
+        if "min_score" in rule and "max_score" in rule and rule["min_score"] > rule["max_score"]:
+            raise ValidationError(
+                f"This rule can never fire: no score is at least {rule['min_score']} (min_score)"
+                f" and at most {rule['max_score']} (max_score).",
+                f"{path}.min_score",
+            )
         if ("property" in rule) != ("equals" in rule):
             raise ValidationError("property and equals go together.", path)
         rules.append(dict(rule))

@@ -321,7 +321,8 @@ def _choice_limits(item: Mapping, qtype: str, n_options: int, path: str) -> tupl
     for key, default in (("min_choices", 0), ("max_choices", 0)):
         value = item.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= n_options:
-            raise ValidationError(f"{key} is a whole number from 0 to {n_options}.", f"{path}.{key}")
+            words = "Choose at least" if key == "min_choices" else "Choose at most"
+            raise ValidationError(f"{words} ({key}) is a whole number from 0 to {n_options}.", f"{path}.{key}")
         limits.append(value)
     if limits[1] and limits[0] > limits[1]:
         raise ValidationError("min_choices cannot exceed max_choices.", f"{path}.min_choices")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
@@ -71,6 +71,7 @@ BASICS = ("name", "kind", "interval_days", "timezone", "segments")
 _QUESTION_FIELD = re.compile(r"^survey\.questions\[(\d{1,3})\]\.([a-z_]+)$")
 _ACTION = re.compile(r"^(remove|move_up|move_down):(\d{1,3})$")
 _WHOLE = re.compile(r"^[-+]?[0-9]{1,9}$")
+_FOCUS = re.compile(r"^(f-survey-questions-\d{1,3}-text|q\d{1,3}-(up|down)|new-type)$")  # ?focus= after an action
 SAVED = {"1": "Saved.", "created": "The draft is saved. It starts with one NPS question: add the others here."}
 
 
@@ -90,7 +91,7 @@ def create(ctx: Ctx) -> Response:
     try:
         _, created = api.create_campaign(body, ctx.now, caller)
     except ValidationError as exc:
-        return _new_page(ctx, typed, {exc.field or "": exc.message}, status=exc.status)
+        return _new_page(ctx, typed, every_error(body, exc), status=exc.status)
     return redirect(f"{_edit(created['campaign']['id'])}/survey?saved=created")
 
 
@@ -110,9 +111,12 @@ def basics(ctx: Ctx, campaign_id: str) -> Response:
 def save_basics(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
     typed = {key: ctx.form.get(key, "") for key in BASICS}
+    body = basics_body(typed)
     try:
-        api.update_campaign(campaign_id, basics_body(typed), ctx.now)
-    except (ValidationError, Conflict) as exc:
+        api.update_campaign(campaign_id, body, ctx.now)
+    except ValidationError as exc:
+        return _basics_page(ctx, c, typed, every_error(body, exc), status=exc.status)
+    except Conflict as exc:
         return _basics_page(ctx, c, typed, {exc.field or "": exc.message}, status=exc.status)
     if ctx.form.get("action") == "next":
         return redirect(f"{_edit(campaign_id)}/survey?saved=1")
@@ -123,19 +127,32 @@ def save_basics(ctx: Ctx, campaign_id: str) -> Response:
 def survey(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
     questions = [question_form(q) for q in c.survey.to_json()["questions"]]
-    return _survey_page(ctx, c, questions, saved=SAVED.get(ctx.query.get("saved", "")))
+    done = done_text(ctx.query.get("did", ""), len(questions))
+    saved = f"{done} The draft is saved." if done else SAVED.get(ctx.query.get("saved", ""))
+    focus = ctx.query.get("focus", "")
+    return _survey_page(ctx, c, questions, saved=saved, focus=focus if _FOCUS.match(focus) else "")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/survey", methods=["POST"], change=True)
 def save_survey(ctx: Ctx, campaign_id: str) -> Response:
     """Save the typed survey (action `save`, or `next` to go on to the email), or add, remove or move a
-    question of it and show it again unsaved (apply_action)."""
+    question of it (apply_action): saved at once when the survey that results is valid, then shown by a
+    redirect (so the browser's Back button asks nothing); otherwise shown again unsaved, as typed."""
     c = campaigns.get_view(campaign_id)
     questions = typed_questions(ctx.form)
     action = ctx.form.get("action", "save")
+    if action == "add" and len(questions) >= surveys.MAX_QUESTIONS:
+        full = {"survey.questions": f"A survey has at most {surveys.MAX_QUESTIONS} questions."}
+        return _survey_page(ctx, c, questions, full, status=400)
     if action not in ("save", "next"):
         questions, focus, done = apply_action(action, questions, ctx.form.get("new_type", "nps"))
-        return _survey_page(ctx, c, questions, focus=focus, changed=done)
+        if action == "show":
+            return _survey_page(ctx, c, questions, focus=focus, changed=done)
+        try:
+            api.update_campaign(campaign_id, {"survey": {"questions": [question_body(q) for q in questions]}}, ctx.now)
+        except (ValidationError, Conflict):  # not valid yet (a new blank question): shown unsaved, as typed
+            return _survey_page(ctx, c, questions, focus=focus, changed=done)
+        return redirect(f"{_edit(campaign_id)}/survey?{urlencode({'did': action, 'focus': focus})}")
     try:
         api.update_campaign(campaign_id, {"survey": {"questions": [question_body(q) for q in questions]}}, ctx.now)
     except (ValidationError, Conflict) as exc:
@@ -221,7 +238,20 @@ def _survey_page(
         question_keys=QUESTION_KEYS,
         default_labels=surveys.DEFAULT_LABELS,
         types=list(TYPE_LABELS.items()),
+        max_questions=surveys.MAX_QUESTIONS,
     )
+
+
+def every_error(body: dict[str, Any], refusal: ValidationError) -> dict[str, str]:
+    """{field path: message}: the API's refusal first, as the API gave it, then what the same parser says of
+    each other basic field on its own (the API stops at its first error; a person wants to see them all)."""
+    errors = {refusal.field or "": refusal.message}
+    for keys in (("name",), ("kind", "interval_days"), ("timezone",), ("segments",)):
+        try:
+            campaigns.parse_campaign({key: body[key] for key in keys if key in body}, partial=True)
+        except ValidationError as exc:
+            errors.setdefault(exc.field or "", exc.message)
+    return errors
 
 
 def _edit(campaign_id: str) -> str:
@@ -344,7 +374,7 @@ def apply_action(action: str, questions: list[dict[str, str]], new_type: str) ->
     if action == "add":
         questions.append(new_question(new_type, {q["id"] for q in questions}))
         n = len(questions)
-        return questions, f"f-survey-questions-{n - 1}-text", f"Question {n} added at the end."
+        return questions, f"f-survey-questions-{n - 1}-text", done_text(action, n)
     match = _ACTION.match(action)
     i = int(match[2]) if match else -1
     if not match or i >= len(questions):
@@ -353,14 +383,27 @@ def apply_action(action: str, questions: list[dict[str, str]], new_type: str) ->
     if verb == "remove":
         questions.pop(i)
         focus = f"f-survey-questions-{min(i, len(questions) - 1)}-text" if questions else "new-type"
-        return questions, focus, f"Question {i + 1} removed."
+        return questions, focus, done_text(action, len(questions))
     j = i - 1 if verb == "move_up" else i + 1
     if not 0 <= j < len(questions):
         raise ValidationError(f"Question {i + 1} cannot move further.", "action")
     questions[i], questions[j] = questions[j], questions[i]
     edge = (j == 0 and verb == "move_up") or (j == len(questions) - 1 and verb == "move_down")
     button = ("down" if verb == "move_up" else "up") if edge else verb.removeprefix("move_")
-    return questions, f"q{j}-{button}", f"Question {i + 1} is now question {j + 1}."
+    return questions, f"q{j}-{button}", done_text(action, len(questions))
+
+
+def done_text(action: str, count: int) -> str:
+    """What an action did, in words, given the number of questions after it; "" for an unknown action."""
+    if action == "add":
+        return f"Question {count} added at the end."
+    match = _ACTION.match(action)
+    if not match:
+        return ""
+    i = int(match[2])
+    if match[1] == "remove":
+        return f"Question {i + 1} removed."
+    return f"Question {i + 1} is now question {i if match[1] == 'move_up' else i + 2}."
 
 
 def new_question(qtype: str, taken: set[str]) -> dict[str, str]:

@@ -91,6 +91,8 @@ def save_email(ctx: Ctx, campaign_id: str) -> Response:
         saved = _save(ctx, campaign, EMAIL, _email_options(typed))
     except (ValidationError, Conflict) as exc:
         return _email_page(ctx, campaign, typed, {exc.field or "options": exc.message}, status=exc.status)
+    if ctx.form.get("action") == "next":
+        return redirect(_step_path(saved, "follow-up"))
     return redirect(f"{_step_path(saved, 'email')}?saved=1")
 
 
@@ -122,6 +124,8 @@ def save_follow_up(ctx: Ctx, campaign_id: str) -> Response:
         if w["id"] not in known and w["secret"] not in typed_secrets
     ]
     if not new_secrets:
+        if ctx.form.get("action") == "next":
+            return redirect(f"/dashboard/campaigns/{quote(saved.id, safe='')}/preview")
         return redirect(f"{_step_path(saved, 'follow-up')}?saved=1")
     return _follow_up_page(  # a secret made for a new endpoint is shown once, as the API's answer shows it
         ctx, saved, _follow_up_stored(saved.to_json()["options"]), saved_now=True, new_secrets=new_secrets
