@@ -4,6 +4,7 @@ shows who will be skipped before sending, and why."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -12,12 +13,13 @@ import time
 from html import unescape
 from urllib.parse import urlencode
 
+from chalicelib.admin import api
 from chalicelib.campaigns import contacts, suppression
 from chalicelib.core.config import get_settings
 from chalicelib.store.models import Contact
 from tests.conftest import admin_headers
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
-from tests.helpers import create_campaign, drain
+from tests.helpers import create_campaign, drain, people
 
 
 def _multipart(csrf: str, data: bytes, filename: str = "people.csv") -> tuple[bytes, dict]:
@@ -216,3 +218,32 @@ def test_a_json_imports_rejected_rows_download_as_email_then_properties(client):
     elsewhere = create_campaign([])
     wrong = client.http.get(f"/api/campaigns/{elsewhere.id}/imports/{import_id}/rejected.csv", headers=admin_headers())
     assert wrong.status_code == 404
+
+
+def test_an_edited_page_link_is_refused_and_the_next_page_link_works(client):
+    campaign = create_campaign(people(101))
+    other = create_campaign([{"email": "else@example.com"}])
+    path = f"/dashboard/campaigns/{campaign.id}/recipients"
+    admin, viewer = session_headers(), session_headers("viewer")
+    first = client.http.get(path, headers=admin).body.decode()
+    following = unescape(re.search(r'<a href="([^"]+)">Next page of recipients</a>', first).group(1))
+    second = client.http.get(following, headers=viewer)
+    assert second.status_code == 200
+    assert "Recipients, 1 on this page" in _text(second)
+
+    def forged(key: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+    elsewhere = {"campaign_id": {"S": other.id}, "id": {"S": "A"}}
+    for cursor in [
+        forged(elsewhere),
+        forged({"campaign_id": {"S": campaign.id}, "id": {"N": "1"}}),
+        forged({"campaign_id": {"S": campaign.id}}),
+        forged({"x": {"S": "y"}}),
+        following.split("cursor=", 1)[1] + "x",
+        api.encode_cursor(elsewhere),  # signed, but another campaign's list
+    ]:
+        for headers in (admin, viewer):
+            refused = client.http.get(f"{path}?{urlencode({'cursor': cursor})}", headers=headers)
+            assert refused.status_code == 400, cursor
+            assert "That page link is broken: start from the first page." in _text(refused)

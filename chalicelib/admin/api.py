@@ -423,6 +423,18 @@ def _decode(query: dict[str, str], param: dict[str, Any]) -> dict | None:
     return json.loads(base64.urlsafe_b64decode(payload.encode()))
 
 
+def encode_cursor(cursor: dict | None) -> str | None:
+    """A page's last key as the API's `next_cursor` (signed; None on the last page), for pages that list
+    with the API's cursors."""
+    return _encode(cursor)
+
+
+def decode_cursor(query: dict[str, str], param: dict[str, Any]) -> dict | None:
+    """The last key a signed cursor in `query[param["name"]]` holds, None without one; ValidationError for a
+    cursor the API did not give out."""
+    return _decode(query, param)
+
+
 def _json(raw: bytes | None) -> dict:
     value = parse_json(raw, MAX_IMPORT_BYTES)
     if not isinstance(value, dict):

@@ -10,7 +10,6 @@ sending.forecast's, which the send page reuses.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -84,12 +83,12 @@ def _recipients_page(
     ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, pasted: str = ""
 ) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    cursor = _decode(ctx.query.get("cursor", ""))
+    cursor = _page_cursor(ctx.query, campaign_id)
     settings = get_settings()
     fates, following = forecast.forecast_page(campaign, cursor, RECIPIENTS_PAGE, ctx.now, settings)
     more = None
     if following:
-        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': _encode(following)})}"
+        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': api.encode_cursor(following)})}"
     return page(
         ctx,
         "recipients_list.html",
@@ -106,19 +105,18 @@ def _recipients_page(
     )
 
 
-def _encode(cursor: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+BROKEN_LINK = "That page link is broken: start from the first page."
 
 
-def _decode(given: str) -> dict | None:
-    if not given:
-        return None
+def _page_cursor(query: dict[str, str], campaign_id: str) -> dict | None:
+    """The next page's start, signed as the admin API signs its cursors, and of this campaign's list (a
+    signed link of another campaign's list would be a key DynamoDB refuses); ValidationError otherwise."""
     try:
-        cursor = json.loads(base64.urlsafe_b64decode(given.encode()))
-    except ValueError:
-        raise ValidationError("That page link is broken: start from the first page.", "cursor") from None
-    if not isinstance(cursor, dict):
-        raise ValidationError("That page link is broken: start from the first page.", "cursor")
+        cursor = api.decode_cursor(query, api.PAGE_CURSOR)
+    except ValidationError:
+        raise ValidationError(BROKEN_LINK, "cursor") from None
+    if cursor is not None and cursor.get("campaign_id") != {"S": campaign_id}:
+        raise ValidationError(BROKEN_LINK, "cursor")
     return cursor
 
 
