@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import ValidationError
+from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import UPLOAD, Ctx, page, redirect, view
 
@@ -63,20 +63,20 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
         else:
             if not pasted.strip():
                 raise ValidationError("Paste addresses, one per line, or CSV text with a header.", PASTE_FIELD)
-            _, body = api.import_recipients(
-                campaign_id, "text/csv; charset=utf-8", pasted_csv(pasted).encode(), ctx.now, caller
-            )
-    except ValidationError as exc:
+            _, body = api.import_recipients(campaign_id, pasted_type(pasted), pasted.encode(), ctx.now, caller)
+    except (ValidationError, PayloadTooLarge) as exc:
         field = UPLOAD_FIELD if uploading else PASTE_FIELD
-        return _recipients_page(ctx, campaign_id, status=400, errors={field: exc.message}, pasted=pasted)
+        kept = "" if isinstance(exc, PayloadTooLarge) else pasted  # the page would be as large as the paste
+        return _recipients_page(ctx, campaign_id, status=exc.status, errors={field: exc.message}, pasted=kept)
     return redirect(f"{_base(campaign_id)}/imports/{quote(body['import']['id'], safe='')}")
 
 
-def pasted_csv(text: str) -> str:
-    """Pasted text as the CSV the API reads: CSV text with its header as it is; a list of addresses (one
-    per line, the first line holding an @) gets an `email` header."""
+def pasted_type(text: str) -> str:
+    """The Content-Type of pasted text: CSV text with its header as it is; a list of addresses (one per
+    line, the first line holding an @) is CSV without a header (RFC 4180's `header=absent`), so its rows
+    are numbered as the lines the person sees."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    return f"email\n{text}" if "@" in first else text
+    return "text/csv; charset=utf-8" + ("; header=absent" if "@" in first else "")
 
 
 def _recipients_page(
@@ -101,6 +101,8 @@ def _recipients_page(
         fatigue_days=campaign.fatigue_days(settings.fatigue_days),
         errors=errors or {},
         pasted=pasted,
+        max_bytes=api.MAX_IMPORT_BYTES,
+        too_large=api.IMPORT_TOO_LARGE,
         editable=ctx.person.is_admin and campaign.status != "cancelled",
     )
 
