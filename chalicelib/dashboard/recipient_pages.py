@@ -3,8 +3,9 @@ progress, read its report with every rejected row, download those rows to fix, a
 who will get the survey and who will be skipped, and why.
 
 An upload or a paste calls the admin API's import use case (admin.api.import_recipients) with the
-body the API would get: the multipart form as it came, or the pasted text as a text/csv body. So the
-parsing, charsets, delimiters, limits and messages are the API's. The skip list is
+body the API would get: the multipart form as it came, or the pasted text as a text/csv body (a list of
+addresses as `header=absent`). So the parsing, charsets, delimiters, limits and messages are the API's;
+a form over the import's size limit gets the page with the API's message by its field (413). The skip list is
 sending.forecast's, which the send page reuses.
 """
 
