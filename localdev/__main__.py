@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 
@@ -23,7 +24,7 @@ def main(argv: list[str]) -> None:
         from localdev.run import local_env
 
         for key, value in local_env().items():
-            print(f"export {key}={value}")
+            print(f"export {key}={shlex.quote(value)}")
     else:
         raise SystemExit(f"unknown command {command!r}: use run, install, install-test-tools or env")
 

@@ -1,5 +1,6 @@
 // Recipients pages (progressive enhancement: both pages work without this script).
-// The upload form: a CSV dropped on the drop zone becomes the file input's file.
+// The upload form: a CSV dropped on the drop zone becomes the file input's file; a file or a paste
+// over the import's size limit is refused before it is sent.
 // The import page: while an import runs, its progress is fetched every second; when it is done the
 // page reloads to show the report.
 (function () {
@@ -26,6 +27,45 @@
       }
     });
   }
+
+  // Before a form goes: a file or paste larger than the import takes is refused here, with the server's
+  // words next to its field, rather than after minutes of uploading (Lambda refuses it before we see it).
+  function sizeCheck(formId, fieldId, sizeOf) {
+    var form = document.getElementById(formId);
+    var field = document.getElementById(fieldId);
+    if (!form || !field) {
+      return;
+    }
+    form.addEventListener("submit", function (event) {
+      var limit = Number(form.getAttribute("data-max-bytes"));
+      if (!limit || sizeOf(field) <= limit) {
+        return;
+      }
+      event.preventDefault();
+      var errorId = fieldId + "-error";
+      var error = document.getElementById(errorId);
+      if (!error) {
+        error = document.createElement("p");
+        error.className = "field-error";
+        error.id = errorId;
+        field.parentNode.appendChild(error);
+        var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        if (described.indexOf(errorId) < 0) {
+          described.push(errorId);
+        }
+        field.setAttribute("aria-describedby", described.join(" "));
+      }
+      error.textContent = form.getAttribute("data-too-large");
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    });
+  }
+  sizeCheck("upload-form", "f-file", function (field) {
+    return field.files && field.files.length ? field.files[0].size : 0;
+  });
+  sizeCheck("paste-form", "f-paste", function (field) {
+    return new Blob([field.value]).size;
+  });
 
   var section = document.getElementById("import");
   if (!section || section.getAttribute("data-status") !== "running") {

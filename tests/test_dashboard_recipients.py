@@ -4,6 +4,7 @@ shows who will be skipped before sending, and why."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -12,12 +13,13 @@ import time
 from html import unescape
 from urllib.parse import urlencode
 
+from chalicelib.admin import api
 from chalicelib.campaigns import contacts, suppression
 from chalicelib.core.config import get_settings
 from chalicelib.store.models import Contact
 from tests.conftest import admin_headers
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
-from tests.helpers import create_campaign, drain
+from tests.helpers import create_campaign, drain, people
 
 
 def _multipart(csrf: str, data: bytes, filename: str = "people.csv") -> tuple[bytes, dict]:
@@ -98,7 +100,7 @@ def test_pasted_addresses_and_pasted_csv_are_imported_as_the_api_imports_them(cl
     )
     assert posted.status_code == 303
     text = _text(client.http.get(posted.headers["Location"], headers=headers))
-    assert "Accepted 2" in text and "4 row[4].email “nope” is not a valid email address." in text
+    assert "Accepted 2" in text and "3 row[3].email “nope” is not a valid email address." in text
 
     as_csv = "email;plan\nlin@example.com;pro\n"
     posted = client.http.post(
@@ -216,3 +218,115 @@ def test_a_json_imports_rejected_rows_download_as_email_then_properties(client):
     elsewhere = create_campaign([])
     wrong = client.http.get(f"/api/campaigns/{elsewhere.id}/imports/{import_id}/rejected.csv", headers=admin_headers())
     assert wrong.status_code == 404
+
+
+def test_an_edited_page_link_is_refused_and_the_next_page_link_works(client):
+    campaign = create_campaign(people(101))
+    other = create_campaign([{"email": "else@example.com"}])
+    path = f"/dashboard/campaigns/{campaign.id}/recipients"
+    admin, viewer = session_headers(), session_headers("viewer")
+    first = client.http.get(path, headers=admin).body.decode()
+    following = unescape(re.search(r'<a href="([^"]+)">Next page of recipients</a>', first).group(1))
+    second = client.http.get(following, headers=viewer)
+    assert second.status_code == 200
+    assert "Recipients, 1 on this page" in _text(second)
+
+    def forged(key: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+    elsewhere = {"campaign_id": {"S": other.id}, "id": {"S": "A"}}
+    for cursor in [
+        forged(elsewhere),
+        forged({"campaign_id": {"S": campaign.id}, "id": {"N": "1"}}),
+        forged({"campaign_id": {"S": campaign.id}}),
+        forged({"x": {"S": "y"}}),
+        following.split("cursor=", 1)[1] + "x",
+        api.encode_cursor(elsewhere),  # signed, but another campaign's list
+    ]:
+        for headers in (admin, viewer):
+            refused = client.http.get(f"{path}?{urlencode({'cursor': cursor})}", headers=headers)
+            assert refused.status_code == 400, cursor
+            assert "That page link is broken: start from the first page." in _text(refused)
+
+
+def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):
+    campaign = create_campaign([])
+    headers = session_headers()
+    path = f"/dashboard/campaigns/{campaign.id}/recipients"
+    csrf = csrf_of(client.http.get(path, headers=headers).body.decode())
+    pasted = "a@example.com\r\n<script>alert(1)</script>@x.com\r\nb@example.com;c@example.com\r\n"
+    posted = client.http.post(
+        path, body=urlencode({"csrf": csrf, "paste": pasted}), headers={**headers, **FORM_HEADERS}
+    )
+    assert posted.status_code == 303
+    report = client.http.get(posted.headers["Location"], headers=headers)
+    rows = re.findall(r"<tr><td>(\d+)</td>", report.body.decode())
+    assert rows == ["2", "3"], _text(report)
+    assert "<script>alert" not in report.body.decode()
+
+
+def test_fixed_rejected_rows_upload_again_as_the_original_cells(client):
+    campaign = create_campaign([])
+    headers = session_headers()
+    original = ["nope", "+41 22", "-3", "=1+1", "@home", "'quoted"]
+    data = "Email,Phone,Delta,Formula,Handle,Note\r\n" + ",".join(original) + "\r\n"
+    posted = _upload(client, campaign.id, data.encode(), headers)
+    download = client.http.get(f"{posted.headers['Location']}/rejected.csv", headers=headers).body.decode()
+    rows = _rows(download)
+    assert rows[0][-2:] == ["row", "reason"] and rows[1][1:5] == ["'+41 22", "'-3", "'=1+1", "'@home"]
+
+    fixed = download.replace("nope,", "ada@example.com,", 1).encode()
+    again = _upload(client, campaign.id, fixed, headers)
+    assert again.status_code == 303
+    assert "Accepted 1" in _text(client.http.get(again.headers["Location"], headers=headers))
+    assert Contact.get("ada@example.com").properties.as_dict() == {
+        "phone": "+41 22",
+        "delta": "-3",
+        "formula": "=1+1",
+        "handle": "@home",
+        "note": "'quoted",
+    }
+
+
+def test_a_header_only_file_and_a_picture_are_refused_next_to_the_file_button(client):
+    campaign = create_campaign([])
+    headers = session_headers()
+    for data, message in [
+        (b"Email;First Name\r\n", "The file has a header row but no data rows."),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "This file is not a CSV or text file: export it from your spreadsheet as CSV.",
+        ),
+    ]:
+        refused = _upload(client, campaign.id, data, headers)
+        assert refused.status_code == 400
+        page = refused.body.decode()
+        assert f'<p class="field-error" id="f-file-error">{message}</p>' in unescape(page)
+
+
+def test_a_file_or_paste_over_the_limit_is_refused_on_the_page_next_to_its_field(client):
+    campaign = create_campaign([])
+    headers = session_headers()
+    path = f"/dashboard/campaigns/{campaign.id}/recipients"
+    line = b"someone.with.a.long.address@example.com\r\n"
+    big = b"email\r\n" + line * (int(6.5 * 1024 * 1024) // len(line))
+    refused = _upload(client, campaign.id, big, headers)
+    assert refused.status_code == 413
+    page = refused.body.decode()
+    assert '<p class="field-error" id="f-file-error">At most 6 MB per import; split the file.</p>' in page
+    assert 'id="upload-form"' in page and 'data-max-bytes="6291456"' in page
+
+    csrf = csrf_of(page)
+    pasted = urlencode({"csrf": csrf, "paste": big.decode()})
+    refused = client.http.post(path, body=pasted, headers={**headers, **FORM_HEADERS})
+    assert refused.status_code == 413
+    page = refused.body.decode()
+    assert '<p class="field-error" id="f-paste-error">At most 6 MB per import; split the file.</p>' in page
+    assert "someone.with" not in page
+    assert Contact.count("someone.with.a.long.address@example.com") == 0
+
+    longer = "\r\n".join(f"p{i}@example.com" for i in range(5_000))  # 90 KB: more than other forms take
+    posted = client.http.post(
+        path, body=urlencode({"csrf": csrf, "paste": longer}), headers={**headers, **FORM_HEADERS}
+    )
+    assert posted.status_code == 303

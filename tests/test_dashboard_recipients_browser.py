@@ -41,6 +41,17 @@ def test_an_upload_shows_its_progress_then_the_report_with_its_rejected_rows(app
     expect(page.get_by_role("cell", name="first@example.com")).to_be_visible()
     checked("recipients")
 
+    too_large = b"email\n" + b"x" * (6 * 1024 * 1024)
+    page.get_by_label("CSV file", exact=True).set_input_files(
+        {"name": "huge.csv", "mimeType": "text/csv", "buffer": too_large}
+    )
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#f-file-error")).to_have_text("At most 6 MB per import; split the file.")
+    expect(page.get_by_label("CSV file", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert posted == []  # refused before it was sent
+
     lines = ["email,plan"] + [f"p{i}@example.com,pro" for i in range(1_200)] + ["nope,free", "also bad,pro"]
     page.get_by_label("CSV file", exact=True).set_input_files(
         {"name": "people.csv", "mimeType": "text/csv", "buffer": "\n".join(lines).encode()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import time
@@ -10,6 +11,7 @@ import pytest
 
 from chalicelib.campaigns import campaigns, suppression
 from chalicelib.campaigns.contacts import Recipient
+from chalicelib.insight import reports
 from chalicelib.queue import get_queue
 from chalicelib.runtime.jobs import find_job
 from chalicelib.sending import imports, invitations
@@ -361,9 +363,61 @@ def test_a_file_that_cannot_be_read_says_why(client, body, content_type, message
     assert message in response.json_body["error"]["message"]
 
 
-def test_a_header_only_file_imports_nobody(client):
+@pytest.mark.parametrize("content_type", ["text/csv", "multipart/form-data"])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"Email;First Name\r\n", "The file has a header row but no data rows."),
+        (b"email\r\n\r\n  \r\n", "The file has a header row but no data rows."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", imports.NOT_TEXT),
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", imports.NOT_TEXT),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", imports.NOT_TEXT),
+        (b"email\nana@example.com\x00\x00\n", imports.NOT_TEXT),
+    ],
+)
+def test_a_file_without_rows_or_that_is_not_text_is_refused(client, body, message, content_type):
     campaign = create_campaign([])
-    response = _csv_post(client, campaign.id, b"Email;First Name\r\n")
+    if content_type == "text/csv":
+        response = _csv_post(client, campaign.id, body)
+    else:
+        response = _csv_post(client, campaign.id, *_multipart(body))
+    assert response.status_code == 400
+    assert response.json_body["error"] == {"message": message, "field": "file"}
+
+
+def test_utf16_text_is_not_mistaken_for_a_binary_file(client):
+    campaign = create_campaign([])
+    body = codecs.BOM_UTF16_LE + "email\r\nana@example.com\r\n".encode("utf-16-le")
+    assert _csv_post(client, campaign.id, body).status_code == 201
+
+
+def test_our_own_download_comes_back_as_it_went_out(client):
+    """The rejected rows' download guards formula cells with a ' and adds `row` and `reason`: fixed and
+    uploaded again, neither reaches the contact."""
+    campaign = create_campaign([])
+    assert imports.GUARDED == reports.FORMULA_STARTS
+    body = (
+        "Email,Phone,Delta,At,Note,row,reason\r\n"
+        "ana@example.com,'+41 22,'-3,'@home,'quoted,2,\"“nope” is not a valid email address.\"\r\n"
+    )
+    report = _csv_post(client, campaign.id, body.encode()).json_body["import"]
+    assert (report["accepted"], report["rejected_rows"]) == (1, [])
+    assert _imported(campaign.id, "ana@example.com") == {
+        "phone": "+41 22",
+        "delta": "-3",
+        "at": "@home",
+        "note": "'quoted",
+    }
+    kept = _csv_post(client, campaign.id, b"email,row\r\nbob@example.com,7\r\n").json_body["import"]
+    assert kept["accepted"] == 1
+    assert _imported(campaign.id, "bob@example.com") == {"row": "7"}
+
+
+def test_a_csv_without_a_header_row_numbers_its_lines_from_one(client):
+    campaign = create_campaign([])
+    body = b"ana@example.com\r\nnope\r\n\r\nbob@\r\n"
+    response = _csv_post(client, campaign.id, body, "text/csv; charset=utf-8; header=absent")
     assert response.status_code == 201
     report = response.json_body["import"]
-    assert (report["status"], report["rows"], report["accepted"], report["invited"]) == ("done", 0, 0, 0)
+    assert (report["rows"], report["accepted"]) == (3, 1)
+    assert [r["row"] for r in report["rejected_rows"]] == [2, 4]

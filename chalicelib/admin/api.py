@@ -42,6 +42,7 @@ CSV_PAGE = 500
 MAX_CSV_PAGE = 1000
 # Lambda takes request payloads of up to 6 MB; imports (100,000 rows) are the only bodies that large.
 MAX_IMPORT_BYTES = 6 * 1024 * 1024
+IMPORT_TOO_LARGE = f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file."
 # A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
 PAST_GRACE_SECONDS = 60
 
@@ -132,12 +133,13 @@ IMPORT_JSON = _envelope(**{"import": imports.IMPORT_JSON})
 def import_recipients(
     campaign_id: str, content_type: str, raw: bytes | None, now: float, caller: Caller
 ) -> tuple[int, dict]:
-    """JSON `{"recipients": [...]}`, a `text/csv` body, or a CSV uploaded as multipart form data."""
+    """JSON `{"recipients": [...]}`, a `text/csv` body (`; header=absent`: one address per line, no header
+    row), or a CSV uploaded as multipart form data."""
     campaign = campaigns.get_view(campaign_id)
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
     if len(raw or b"") > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file.")
+        raise PayloadTooLarge(IMPORT_TOO_LARGE)
     ratelimit.check(caller.key, "import", now)
     kind = (content_type or "").split(";")[0].strip().lower()
     original = None
@@ -145,7 +147,8 @@ def import_recipients(
         path = next(iter(imports.RECIPIENTS_BODY["properties"]))
         rows = imports.parse_json(_json(raw).get(path))
     elif kind == "text/csv":
-        original = imports.parse_csv(imports.decode_csv(raw or b"", _charset(content_type)))
+        text = imports.decode_csv(raw or b"", _charset(content_type))
+        original = imports.parse_csv(text, header=_param(content_type, "header") != "absent")
     elif kind == "multipart/form-data":
         original = imports.parse_csv(_uploaded_csv(content_type, raw))
     else:
@@ -165,7 +168,7 @@ def import_status(campaign_id: str, import_id: str) -> tuple[int, dict]:
     return 200, {"import": report}
 
 
-REJECTED_COLUMNS = ("row", "reason")
+REJECTED_COLUMNS = imports.REJECTED_COLUMNS
 
 
 def rejected_csv(campaign_id: str, import_id: str) -> tuple[int, str, dict]:
@@ -423,6 +426,18 @@ def _decode(query: dict[str, str], param: dict[str, Any]) -> dict | None:
     return json.loads(base64.urlsafe_b64decode(payload.encode()))
 
 
+def encode_cursor(cursor: dict | None) -> str | None:
+    """A page's last key as the API's `next_cursor` (signed; None on the last page), for pages that list
+    with the API's cursors."""
+    return _encode(cursor)
+
+
+def decode_cursor(query: dict[str, str], param: dict[str, Any]) -> dict | None:
+    """The last key a signed cursor in `query[param["name"]]` holds, None without one; ValidationError for a
+    cursor the API did not give out."""
+    return _decode(query, param)
+
+
 def _json(raw: bytes | None) -> dict:
     value = parse_json(raw, MAX_IMPORT_BYTES)
     if not isinstance(value, dict):
@@ -435,6 +450,14 @@ def _charset(content_type: str) -> str | None:
     message = Message()
     message["Content-Type"] = content_type
     return message.get_content_charset()
+
+
+def _param(content_type: str, name: str) -> str | None:
+    """A parameter of a Content-Type (`text/csv; header=absent`, RFC 4180), lower case, if any."""
+    message = Message()
+    message["Content-Type"] = content_type
+    value = message.get_param(name)
+    return value.lower() if isinstance(value, str) else None
 
 
 UPLOAD_BODY: dict[str, Any] = {

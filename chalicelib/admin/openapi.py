@@ -187,9 +187,10 @@ def _paths() -> dict[str, Any]:
         },
         "/api/campaigns/{campaign_id}/recipients": {
             "post": _op(
-                "Import recipients: JSON {recipients: [...]}, a text/csv body, or a multipart CSV upload "
-                "(field `file`). Every rejected row is reported; duplicates are merged; large files are "
-                "processed in the background (202, then poll the import).",
+                "Import recipients: JSON {recipients: [...]}, a text/csv body (`; header=absent`: one address "
+                "per line, no header row), or a multipart CSV upload (field `file`). Every rejected row is "
+                "reported; duplicates are merged; large files are processed in the background (202, then poll "
+                "the import).",
                 201,
                 api.IMPORT_JSON,
                 400,

@@ -3,14 +3,14 @@ progress, read its report with every rejected row, download those rows to fix, a
 who will get the survey and who will be skipped, and why.
 
 An upload or a paste calls the admin API's import use case (admin.api.import_recipients) with the
-body the API would get: the multipart form as it came, or the pasted text as a text/csv body. So the
-parsing, charsets, delimiters, limits and messages are the API's. The skip list is
+body the API would get: the multipart form as it came, or the pasted text as a text/csv body (a list of
+addresses as `header=absent`). So the parsing, charsets, delimiters, limits and messages are the API's;
+a form over the import's size limit gets the page with the API's message by its field (413). The skip list is
 sending.forecast's, which the send page reuses.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import ValidationError
+from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import UPLOAD, Ctx, page, redirect, view
 
@@ -64,32 +64,32 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
         else:
             if not pasted.strip():
                 raise ValidationError("Paste addresses, one per line, or CSV text with a header.", PASTE_FIELD)
-            _, body = api.import_recipients(
-                campaign_id, "text/csv; charset=utf-8", pasted_csv(pasted).encode(), ctx.now, caller
-            )
-    except ValidationError as exc:
+            _, body = api.import_recipients(campaign_id, pasted_type(pasted), pasted.encode(), ctx.now, caller)
+    except (ValidationError, PayloadTooLarge) as exc:
         field = UPLOAD_FIELD if uploading else PASTE_FIELD
-        return _recipients_page(ctx, campaign_id, status=400, errors={field: exc.message}, pasted=pasted)
+        kept = "" if isinstance(exc, PayloadTooLarge) else pasted  # the page would be as large as the paste
+        return _recipients_page(ctx, campaign_id, status=exc.status, errors={field: exc.message}, pasted=kept)
     return redirect(f"{_base(campaign_id)}/imports/{quote(body['import']['id'], safe='')}")
 
 
-def pasted_csv(text: str) -> str:
-    """Pasted text as the CSV the API reads: CSV text with its header as it is; a list of addresses (one
-    per line, the first line holding an @) gets an `email` header."""
+def pasted_type(text: str) -> str:
+    """The Content-Type of pasted text: CSV text with its header as it is; a list of addresses (one per
+    line, the first line holding an @) is CSV without a header (RFC 4180's `header=absent`), so its rows
+    are numbered as the lines the person sees."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    return f"email\n{text}" if "@" in first else text
+    return "text/csv; charset=utf-8" + ("; header=absent" if "@" in first else "")
 
 
 def _recipients_page(
     ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, pasted: str = ""
 ) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    cursor = _decode(ctx.query.get("cursor", ""))
+    cursor = _page_cursor(ctx.query, campaign_id)
     settings = get_settings()
     fates, following = forecast.forecast_page(campaign, cursor, RECIPIENTS_PAGE, ctx.now, settings)
     more = None
     if following:
-        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': _encode(following)})}"
+        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': api.encode_cursor(following)})}"
     return page(
         ctx,
         "recipients_list.html",
@@ -102,23 +102,24 @@ def _recipients_page(
         fatigue_days=campaign.fatigue_days(settings.fatigue_days),
         errors=errors or {},
         pasted=pasted,
+        max_bytes=api.MAX_IMPORT_BYTES,
+        too_large=api.IMPORT_TOO_LARGE,
         editable=ctx.person.is_admin and campaign.status != "cancelled",
     )
 
 
-def _encode(cursor: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+BROKEN_LINK = "That page link is broken: start from the first page."
 
 
-def _decode(given: str) -> dict | None:
-    if not given:
-        return None
+def _page_cursor(query: dict[str, str], campaign_id: str) -> dict | None:
+    """The next page's start, signed as the admin API signs its cursors, and of this campaign's list (a
+    signed link of another campaign's list would be a key DynamoDB refuses); ValidationError otherwise."""
     try:
-        cursor = json.loads(base64.urlsafe_b64decode(given.encode()))
-    except ValueError:
-        raise ValidationError("That page link is broken: start from the first page.", "cursor") from None
-    if not isinstance(cursor, dict):
-        raise ValidationError("That page link is broken: start from the first page.", "cursor")
+        cursor = api.decode_cursor(query, api.PAGE_CURSOR)
+    except ValidationError:
+        raise ValidationError(BROKEN_LINK, "cursor") from None
+    if cursor is not None and cursor.get("campaign_id") != {"S": campaign_id}:
+        raise ValidationError(BROKEN_LINK, "cursor")
     return cursor
 
 

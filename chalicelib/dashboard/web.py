@@ -49,6 +49,9 @@ __all__ = [
 FORM = ["application/x-www-form-urlencoded"]
 UPLOAD = ["multipart/form-data"]
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # what Lambda takes in a request: the admin API's import limit too
+# A form of an upload view is read up to this size, so the view itself can say a file or a paste is too large
+# (the import's limit), next to its field; percent-encoding makes a 6 MB paste at most three times larger.
+MAX_UPLOAD_FORM_BYTES = 3 * MAX_UPLOAD_BYTES + 64 * 1024
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": (
@@ -97,7 +100,8 @@ def view(
 
     With `uploads=True` a POST may also be multipart/form-data (a form with a file): `ctx.form` holds
     its text fields (the `csrf` token among them) and the view reads the file from the request's raw
-    body, as the admin API does.
+    body, as the admin API does. Such a view's forms are read up to MAX_UPLOAD_FORM_BYTES (a pasted text
+    field too), so a file or paste over the import's limit reaches the view, which says so by its field.
 
     Before the view runs: no valid session -> 303 to the sign-in page with `next` (a GET's own path
     and query; for a POST, the dashboard page it was posted from). A POST needs the session's CSRF
@@ -243,7 +247,7 @@ def _post_form(request: Request, uploads: bool) -> dict[str, list[str]]:
     content_type = request.headers.get("content-type") or ""
     if uploads and content_type.split(";")[0].strip().lower() in UPLOAD:
         return _multipart_fields(content_type, request.raw_body or b"")
-    form = parse_form(request.raw_body)
+    form = parse_form(request.raw_body, MAX_UPLOAD_FORM_BYTES) if uploads else parse_form(request.raw_body)
     if form is None:
         raise PayloadTooLarge("This form is larger than any the dashboard sends.")
     return form
@@ -251,7 +255,7 @@ def _post_form(request: Request, uploads: bool) -> dict[str, list[str]]:
 
 def _multipart_fields(content_type: str, raw: bytes) -> dict[str, list[str]]:
     """The text fields of a multipart/form-data body (RFC 7578); file parts are left to the view."""
-    if len(raw) > MAX_UPLOAD_BYTES:
+    if len(raw) > MAX_UPLOAD_FORM_BYTES:
         raise PayloadTooLarge(f"At most {MAX_UPLOAD_BYTES // 1024 // 1024} MB per upload; split the file.")
     message = email_parser.BytesParser(policy=email_policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw

@@ -44,7 +44,33 @@ def decode_csv(raw: bytes, charset: str | None) -> str:
     `charset`; else UTF-8 when the bytes are valid UTF-8, else Windows-1252, the code page of
     Excel's "CSV" on a Western Windows. A declared Latin-1 or ASCII is read as Windows-1252 too,
     as browsers do. docs/sending.md says why no charset detector guesses the rest.
+
+    A file that is not text (a spreadsheet's own format, a PDF, an image: one of their magic numbers,
+    or a NUL character once decoded, which no text holds) is refused as such, not read as a CSV.
     """
+    if raw.startswith(_BINARY_SIGNATURES):
+        raise ValidationError(NOT_TEXT, "file")
+    text = _text(raw, charset)
+    if "\x00" in text:
+        raise ValidationError(NOT_TEXT, "file")
+    return text
+
+
+NOT_TEXT = "This file is not a CSV or text file: export it from your spreadsheet as CSV."
+# What people upload by mistake: .xlsx/.numbers/.ods (ZIP), .xls (OLE2), PDF, PNG, JPEG, GIF, gzip.
+_BINARY_SIGNATURES = (
+    b"PK\x03\x04",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    b"%PDF-",
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"\x1f\x8b",
+)
+
+
+def _text(raw: bytes, charset: str | None) -> str:
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             return _decode(raw[len(bom) :], codec, f"The file starts with the byte-order mark of {codec}")
@@ -93,7 +119,7 @@ class CsvFile:
     cells: dict[int, list[str]]
 
 
-def parse_csv(text: str) -> CsvFile:
+def parse_csv(text: str, header: bool = True) -> CsvFile:
     """The file's rows as (spreadsheet row number, {email, properties}); the header row is row 1.
 
     The delimiter is Excel's `sep=` first line when there is one, else the one of , ; TAB |
@@ -101,13 +127,20 @@ def parse_csv(text: str) -> CsvFile:
     the most columns (none: a one-column file). An email column is required (`Email`,
     `E-mail`, `Email Address`, any case); every other column becomes a property named after its
     header (lower case, spaces and dashes as `_`: `First Name` is `first_name`); empty cells
-    are left out. A header that cannot be used is refused once, here, naming its columns.
-    Rows with more cells than the header are passed on as they are, so the validation reports
-    them like any other bad row.
+    are left out. A header that cannot be used is refused once, here, naming its columns, and so
+    is a file with a header but no data rows. Rows with more cells than the header are passed on
+    as they are, so the validation reports them like any other bad row.
+
+    Our own rejected-rows download comes back as it went out: a cell's formula guard (GUARDED) is
+    taken off, and its last two columns, `row` and `reason` (REJECTED_COLUMNS), are dropped.
+    With `header=False` (RFC 4180's `header=absent`) the text is one address per line, and its first
+    line is row 1.
     """
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file")
+    if not header:
+        text = f"{ABSENT_HEADER}\n{text}"
     declared = _SEP_LINE.match(text)
     if declared:
         delimiter, text = declared.group(1), text[declared.end() :]
@@ -115,14 +148,21 @@ def parse_csv(text: str) -> CsvFile:
         delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = next(reader, [])
+        titles = [unguard(h) for h in next(reader, [])]
     except csv.Error as exc:
         raise ValidationError(f"The CSV header cannot be read: {exc}.", "file") from None
-    names, email_at = _columns(header, delimiter)
+    ours = len(titles) > len(REJECTED_COLUMNS) and tuple(titles[-len(REJECTED_COLUMNS) :]) == REJECTED_COLUMNS
+    width = len(titles) - len(REJECTED_COLUMNS)
+    if ours:
+        titles = titles[:width]
+    names, email_at = _columns(titles, delimiter)
     rows: list[tuple[int, Any]] = []
     cells_of: dict[int, list[str]] = {}
     try:
-        for number, cells in enumerate(reader, start=2):
+        for number, read in enumerate(reader, start=2 if header else 1):
+            cells = [unguard(c) for c in read]
+            if ours:
+                cells = cells[:width] + cells[width + len(REJECTED_COLUMNS) :]
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
@@ -137,7 +177,23 @@ def parse_csv(text: str) -> CsvFile:
             rows.append((number, {"email": cells[email_at] if email_at < len(cells) else "", "properties": props}))
     except csv.Error as exc:
         raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
-    return CsvFile(header, rows, cells_of)
+    if not rows:
+        raise ValidationError("The file has a header row but no data rows.", "file")
+    return CsvFile(titles, rows, cells_of)
+
+
+# The formula guard of reports.neutralise (its FORMULA_STARTS; a test keeps the two equal): a leading '
+# before one of these. sending cannot import insight, where the exports live.
+GUARDED = ("=", "+", "-", "@", "\t", "\r")
+# The last two columns of the rejected rows' download (admin.api.rejected_csv), as it writes them.
+REJECTED_COLUMNS = ("row", "reason")
+ABSENT_HEADER = "email"
+
+
+def unguard(cell: str) -> str:
+    """`'+41 22` -> `+41 22`: the guard our CSV downloads put before a cell a spreadsheet would run as a
+    formula, and only that (`'quoted'` stays as it is)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in GUARDED else cell
 
 
 DELIMITERS = ",;\t|"

@@ -57,11 +57,12 @@ def json_reply(data: object, status: int = 200) -> Reply:
     )
 
 
-def parse_form(raw: bytes | str | None) -> dict[str, list[str]] | None:
-    """Fields of an urlencoded body, or None when it is too large to be a survey answer."""
+def parse_form(raw: bytes | str | None, limit: int = MAX_FORM_BYTES) -> dict[str, list[str]] | None:
+    """Fields of an urlencoded body, or None when it is larger than `limit` bytes (by default: too large to
+    be a survey answer)."""
     if raw is None:
         return {}
-    if len(raw) > MAX_FORM_BYTES:
+    if len(raw) > limit:
         return None
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
