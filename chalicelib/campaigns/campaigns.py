@@ -758,6 +758,22 @@ def resume(campaign_id: str, now: float, queue: Any) -> str:
     return back
 
 
+def unschedule(campaign_id: str, now: float) -> str:
+    """Back to a draft that nothing sends, so a wrong time (or anything else) can be corrected first."""
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("draft"),
+            Campaign.send_at.remove(),
+            Campaign.sched_pk.remove(),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == "scheduled",
+        "Only a scheduled campaign can be unscheduled.",
+    )
+    return "draft"
+
+
 def cancel(campaign_id: str, now: float) -> str:
     _transition(
         campaign_id,
