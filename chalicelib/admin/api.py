@@ -44,9 +44,11 @@ MAX_CSV_PAGE = 1000
 MAX_IMPORT_BYTES = 6 * 1024 * 1024
 # A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
 PAST_GRACE_SECONDS = 60
-# A send time further ahead is a typo in the year (9999), not a plan: refused, as is one further back
-# (year 1), which is then not shown in the zone (its local mean time reads as nonsense, or overflows).
+# A send time further ahead is a typo in the year (9999), not a plan: refused.
 MAX_AHEAD_DAYS = 365
+# A past send time before 1970 (year 1) is refused without showing it in the zone: so far back a zone
+# reads as local mean time (-10:29:20), or the date leaves the calendar.
+EARLIEST_SHOWN = 0.0
 _DAY = 86400
 TIME_EXAMPLE = "2026-12-01T09:00:00+01:00"
 
@@ -417,7 +419,7 @@ def _future(at: float, given: str, now: float, timezone: str) -> float:
         )
     if at >= now - PAST_GRACE_SECONDS:
         return at
-    if at < now - MAX_AHEAD_DAYS * _DAY:
+    if at < EARLIEST_SHOWN:
         raise ValidationError(f"{given} is in the past. Give a later time, or send now.", "at")
     zone = ZoneInfo(timezone)
     shown = datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M")
