@@ -187,6 +187,12 @@ def test_a_scheduled_campaign_can_be_unscheduled_corrected_and_sent(client, outb
     campaign = create_campaign(people(2))
     at = datetime.fromtimestamp(time.time() + 3600, UTC).isoformat()
     assert _post(client, f"/api/campaigns/{campaign.id}/send", {"at": at}).json_body["status"] == "scheduled"
+    locked = client.http.patch(
+        f"/api/campaigns/{campaign.id}", body=json.dumps({"name": "Fixed"}), headers=admin_headers()
+    )
+    assert locked.status_code == 409 and locked.json_body["error"]["message"].endswith(
+        "Unschedule it to make it a draft again, with every field open."
+    )
     response = _post(client, f"/api/campaigns/{campaign.id}/unschedule")
     assert response.status_code == 200
     assert (response.json_body["campaign"]["status"], response.json_body["campaign"]["send_at"]) == ("draft", None)

@@ -568,9 +568,12 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
         f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS))
     ]
     if locked:
+        again = (
+            " Unschedule it to make it a draft again, with every field open." if campaign.status == "scheduled" else ""
+        )
         raise Conflict(
             f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
-            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.",
+            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.{again}",
             "status",
         )
     _transition(

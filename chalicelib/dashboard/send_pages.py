@@ -1,9 +1,10 @@
-"""A campaign's preview, its send page (now or at a time in its zone; pause, resume, cancel) and the
-resending of failed invitations.
+"""A campaign's preview, its send page (now or at a time in its zone; unschedule, pause, resume, cancel)
+and the resending of failed invitations.
 
 The preview is the admin API's `preview` use case (the code that renders what is sent) and the survey
 page's own renderer (`answers.survey_pages`). Its links go nowhere real: each placeholder link of the
-preview becomes a page under `/preview/` that renders the real page and records nothing. The email's
+preview becomes a page under `/preview/` that renders the real page and records nothing, with a banner
+at its top (PREVIEW_BANNER) that the real pages do not carry. The email's
 HTML part is its own document, served with its own headers (its inline styles need 'unsafe-inline';
 it may be framed by the dashboard only) and shown in a sandboxed iframe. Sending, pausing, resuming,
 cancelling and resending are the admin API's use cases, with its messages.
