@@ -262,6 +262,12 @@ def resume_campaign(caller, campaign_id):
     return api.change_state(campaign_id, "resume", time.time())
 
 
+@api_route("/api/campaigns/{campaign_id}/unschedule", methods=["POST"])
+def unschedule_campaign(caller, campaign_id):
+    _no_body()
+    return api.change_state(campaign_id, "unschedule", time.time())
+
+
 @api_route("/api/campaigns/{campaign_id}/cancel", methods=["POST"])
 def cancel_campaign(caller, campaign_id):
     _no_body()

@@ -77,6 +77,7 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/send_pages.py", "chalicelib.store.models"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.insight.stats"),
     ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.forecast"),
+    ("chalicelib/dashboard/send_pages.py", "chalicelib.sending.imports"),
     ("chalicelib/dashboard/send_pages.py", "zoneinfo"),
     ("chalicelib/dashboard/builder.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/builder.py", "chalicelib.admin.auth"),

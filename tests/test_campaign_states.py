@@ -146,3 +146,84 @@ def test_an_action_that_takes_no_input_refuses_a_body_it_cannot_read(client, out
     for body in ("", "{}", " {} "):  # no body, or an empty object: the action runs (a second cancel is a 409)
         response = client.http.post(f"/api/campaigns/{campaign.id}/cancel", body=body, headers=admin_headers())
         assert response.status_code == (200 if body == "" else 409)
+
+
+def test_a_send_time_more_than_a_year_ahead_is_refused_and_the_campaign_stays_a_draft(client):
+    campaign = create_campaign(people(1))
+    response = _post(client, f"/api/campaigns/{campaign.id}/send", {"at": "9999-12-31T23:59:59-12:00"})
+    assert response.status_code == 400
+    assert response.json_body["error"] == {
+        "message": "9999-12-31T23:59:59-12:00 is more than 365 days ahead: give a time within the next 365 days.",
+        "field": "at",
+    }
+    assert _status(client, campaign.id) == "draft"
+    within = datetime.fromtimestamp(time.time() + 364 * 86400, UTC).isoformat()
+    assert _post(client, f"/api/campaigns/{campaign.id}/send", {"at": within}).json_body["status"] == "scheduled"
+
+
+def test_an_absurdly_early_send_time_is_refused_plainly(client):
+    campaign = create_campaign(people(1), timezone="Pacific/Kiritimati")
+    for given in ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-10:00"):
+        response = _post(client, f"/api/campaigns/{campaign.id}/send", {"at": given})
+        assert response.status_code == 400
+        assert response.json_body["error"] == {
+            "message": f"{given} is in the past. Give a later time, or send now.",
+            "field": "at",
+        }
+    assert _status(client, campaign.id) == "draft"
+
+
+def test_an_empty_send_time_says_what_to_give(client):
+    campaign = create_campaign(people(1))
+    response = _post(client, f"/api/campaigns/{campaign.id}/send", {"at": ""})
+    assert response.status_code == 400
+    assert response.json_body["error"] == {
+        "message": "Give a date and time, e.g. 2026-12-01T09:00:00+01:00.",
+        "field": "at",
+    }
+
+
+def test_a_scheduled_campaign_can_be_unscheduled_corrected_and_sent(client, outbox):
+    campaign = create_campaign(people(2))
+    at = datetime.fromtimestamp(time.time() + 3600, UTC).isoformat()
+    assert _post(client, f"/api/campaigns/{campaign.id}/send", {"at": at}).json_body["status"] == "scheduled"
+    locked = client.http.patch(
+        f"/api/campaigns/{campaign.id}", body=json.dumps({"name": "Fixed"}), headers=admin_headers()
+    )
+    assert locked.status_code == 409 and locked.json_body["error"]["message"].endswith(
+        "Unschedule it to make it a draft again, with every field open."
+    )
+    response = _post(client, f"/api/campaigns/{campaign.id}/unschedule")
+    assert response.status_code == 200
+    assert (response.json_body["campaign"]["status"], response.json_body["campaign"]["send_at"]) == ("draft", None)
+    assert dispatch(time.time() + 7200, get_queue())["campaigns_started"] == 0  # nothing left scheduled
+    renamed = client.http.patch(
+        f"/api/campaigns/{campaign.id}", body=json.dumps({"name": "Fixed"}), headers=admin_headers()
+    )
+    assert renamed.status_code == 200
+    again = _post(client, f"/api/campaigns/{campaign.id}/unschedule")
+    assert again.status_code == 409
+    assert again.json_body["error"] == {
+        "message": "Only a scheduled campaign can be unscheduled. This campaign is draft.",
+        "field": "status",
+    }
+    assert _post(client, f"/api/campaigns/{campaign.id}/send").json_body["status"] == "sending"
+    drain()
+    assert len(read_outbox(outbox)) == 2
+
+
+def test_a_one_off_campaign_without_recipients_is_not_sent(client, outbox):
+    campaign = create_campaign([])
+    response = _post(client, f"/api/campaigns/{campaign.id}/send")
+    assert response.status_code == 409
+    assert response.json_body["error"] == {
+        "message": "This campaign has no recipients yet: add some on the Recipients tab "
+        f"(or POST /api/campaigns/{campaign.id}/recipients).",
+        "field": "recipients",
+    }
+    assert _status(client, campaign.id) == "draft"
+    created = _post(client, "/api/campaigns", {"name": "Empty", "survey": NPS_SURVEY, "send": True})
+    assert created.status_code == 400 and created.json_body["error"]["field"] == "recipients"
+    assert [c["name"] for c in client.http.get("/api/campaigns", headers=admin_headers()).json_body["campaigns"]] == [
+        "Test"
+    ]

@@ -288,7 +288,7 @@ def test_a_viewer_sees_every_builder_page_read_only_and_cannot_post(client):
 
 
 def test_after_it_went_out_basics_and_survey_are_locked_and_say_why(client):
-    campaign_id = api_create(client)
+    campaign_id = api_create(client, recipients=[{"email": "ana@example.com"}])
     sent = client.http.post(f"/api/campaigns/{campaign_id}/send", body="{}", headers=admin_headers())
     assert sent.status_code == 202
     admin = session_headers()

@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core.config import get_settings
-from chalicelib.dashboard.send_pages import local_time, parse_properties
+from chalicelib.dashboard.send_pages import PREVIEW_BANNER, local_time, parse_properties
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Invitation
 from tests.conftest import admin_headers
@@ -116,6 +116,7 @@ def test_the_preview_shows_the_apis_email_for_a_recipient_and_writes_nothing(cli
     assert status == 200 and "frame-ancestors 'self'" in survey_headers["Content-Security-Policy"]
     assert re.search(r'value="9" checked', survey) and f'action="{base}/survey"' in survey
     assert "survey.js" not in survey
+    assert survey.count(PREVIEW_BANNER) == 1 and PREVIEW_BANNER in email
     form = {"csrf": csrf_of(survey), "q_nps": "9", "q_reason": "Support", "comment": "Fine", "evidence": "submit"}
     thanks = post(client, f"{base}/survey", form, headers)
     assert thanks.status_code == 200 and "Thank you!" in thanks.body.decode() and "Support" in thanks.body.decode()
@@ -126,6 +127,7 @@ def test_the_preview_shows_the_apis_email_for_a_recipient_and_writes_nothing(cli
     assert status == 200 and f'action="{base}/unsubscribe"' in unsubscribe
     done = post(client, f"{base}/unsubscribe", {"csrf": csrf_of(unsubscribe), "List-Unsubscribe": "One-Click"}, headers)
     assert done.status_code == 200 and "You are unsubscribed" in done.body.decode()
+    assert all(PREVIEW_BANNER in page for page in (thanks.body.decode(), unsubscribe, done.body.decode()))
 
     assert stored_counts(campaign.id) == before
     assert all(i.send_state == "pending" and i.score is None for i in invitations_of(campaign.id))
@@ -215,7 +217,12 @@ def test_the_send_page_counts_who_a_send_now_would_skip_as_the_send_does(client,
     paragraph = re.search(r'<p id="send-reach">(.*?)</p>', html, re.S).group(1)
     reach = " ".join(unescape(re.sub(r"<[^>]+>", "", paragraph)).split())
     assert reach.startswith("1 of the 3 still to send would get it")
-    assert "1 on the suppression list (bounced)" in reach and "1 surveyed in the last 30 days" in reach
+    skips = [unescape(item) for item in re.findall(r"<li>(.*?)</li>", html[html.index('id="send-skips"') :])]
+    assert sorted(skips[:2]) == [
+        "Suppressed: bounced: 1 skipped",
+        "Surveyed within the last 30 days (fatigue window): 1 skipped",
+    ]
+    assert "within the last 30 days (the fatigue window) are skipped" in text_of(html, "send-rules")
     send_form(client, campaign.id, headers, when="now")
     drain()
     states = {i.email: (i.send_state, i.send_error) for i in invitations_of(campaign.id)}
@@ -255,6 +262,123 @@ def test_a_past_time_is_refused_with_the_apis_message_and_kept(client):
     assert campaigns.get_view(campaign.id).status == "draft"
     bad = send_form(client, campaign.id, headers, when="at", at="soon")
     assert bad.status_code == 400 and text_of(bad.body.decode(), "f-at-error") == "'soon' is not an ISO 8601 time."
+    assert "leave out at" not in message and message.endswith("Give a later time, or send now.")
+
+
+def api_send_error(client, campaign_id: str, body: dict) -> dict:
+    response = client.http.post(f"/api/campaigns/{campaign_id}/send", body=json.dumps(body), headers=admin_headers())
+    assert response.status_code in (400, 409), response.body
+    return response.json_body["error"]
+
+
+def test_an_empty_or_far_future_time_gets_the_apis_message_on_the_page(client):
+    campaign = draft()
+    headers = session_headers()
+    empty = send_form(client, campaign.id, headers, when="at", at="")
+    assert empty.status_code == 400
+    message = api_send_error(client, campaign.id, {"at": ""})["message"]
+    assert (
+        text_of(empty.body.decode(), "f-at-error") == message == "Give a date and time, e.g. 2026-12-01T09:00:00+01:00."
+    )
+    far = send_form(client, campaign.id, headers, when="at", at="9999-12-31T23:59")
+    assert far.status_code == 400
+    message = api_send_error(client, campaign.id, {"at": local_time("9999-12-31T23:59", "Europe/Paris")})["message"]
+    assert text_of(far.body.decode(), "f-at-error") == message
+    assert message.endswith("is more than 365 days ahead: give a time within the next 365 days.")
+    assert campaigns.get_view(campaign.id).status == "draft"
+
+
+def test_a_send_time_stored_outside_the_calendar_still_shows_the_page_and_can_be_unscheduled(client):
+    campaign = draft()
+    # stored before such times were refused: 9999-12-31T23:59:59-12:00 is in year 10000 in Paris
+    campaigns.start_sending(campaign.id, time.time(), 253402387199.0, get_queue())
+    headers = session_headers()
+    status, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    assert status == 200 and "a time that cannot be shown" in text_of(html, "send-scheduled")
+    response = post(client, f"/dashboard/campaigns/{campaign.id}/unschedule", {"csrf": csrf_of(html)}, headers)
+    assert response.status_code == 303 and response.headers["Location"].endswith("done=unschedule")
+    assert (campaigns.get_view(campaign.id).status, campaigns.get_view(campaign.id).send_at) == ("draft", None)
+    _, html, _ = get(client, response.headers["Location"], headers)
+    assert "Unscheduled: it is a draft again" in html and 'id="send-now"' in html
+
+
+def test_a_scheduled_campaign_says_it_has_not_gone_out_and_only_an_admin_unschedules_it(client):
+    campaign = draft()
+    headers = session_headers()
+    at = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    send_form(client, campaign.id, headers, when="at", at=at)
+    viewer = session_headers("viewer")
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", viewer)
+    assert "Nothing has gone out yet" in text_of(html, "send-scheduled")
+    assert re.search(r'id="send-unschedule"[^>]*disabled', html)
+    refused = post(client, f"/dashboard/campaigns/{campaign.id}/unschedule", {"csrf": csrf_of(html)}, viewer)
+    assert refused.status_code == 403 and campaigns.get_view(campaign.id).status == "scheduled"
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    assert not re.search(r'id="send-unschedule"[^>]*disabled', html)
+    assert (
+        post(client, f"/dashboard/campaigns/{campaign.id}/unschedule", {"csrf": csrf_of(html)}, headers).status_code
+        == 303
+    )
+    again = post(client, f"/dashboard/campaigns/{campaign.id}/unschedule", {"csrf": csrf_of(html)}, headers)
+    assert again.status_code == 409 and "Only a scheduled campaign can be unscheduled." in again.body.decode()
+
+
+def test_a_local_time_the_clocks_skip_is_refused_next_to_the_field(client):
+    with pytest.raises(Exception, match="does not exist") as refused:
+        local_time("2027-03-28T02:30", "Europe/Paris")
+    assert refused.value.field == "at"
+    assert local_time("2027-10-31T02:30", "Europe/Paris") == "2027-10-31T02:30:00+02:00"  # repeated: the first
+    campaign = draft()
+    response = send_form(client, campaign.id, session_headers(), when="at", at="2027-03-28T02:30")
+    assert response.status_code == 400
+    assert text_of(response.body.decode(), "f-at-error") == (
+        "2027-03-28 02:30 does not exist in Europe/Paris (clocks go forward); choose another time."
+    )
+    assert 'value="2027-03-28T02:30"' in response.body.decode()
+    assert campaigns.get_view(campaign.id).status == "draft"
+
+
+def test_a_campaign_without_recipients_is_refused_with_the_apis_message(client):
+    campaign = create_campaign([], timezone="Europe/Paris")
+    headers = session_headers()
+    response = send_form(client, campaign.id, headers, when="now")
+    html = response.body.decode()
+    assert response.status_code == 409
+    message = api_send_error(client, campaign.id, {})["message"]
+    assert message.startswith("This campaign has no recipients yet: add some on the Recipients tab")
+    assert unescape(re.search(r'class="notice bad" role="alert"><p>(.*?)</p>', html).group(1)) == message
+    assert campaigns.get_view(campaign.id).status == "draft"
+
+
+def test_the_send_page_says_when_an_import_is_still_adding_recipients(client):
+    campaign = create_campaign([ADA], timezone="Europe/Paris")
+    rows = "email\n" + "".join(f"r{i}@example.com\n" for i in range(1200))
+    imported = client.http.post(
+        f"/api/campaigns/{campaign.id}/recipients", body=rows, headers={**admin_headers(), "Content-Type": "text/csv"}
+    )
+    assert imported.json_body["import"]["status"] == "running"
+    progress = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{imported.json_body['import']['id']}", headers=admin_headers()
+    ).json_body["import"]
+    waiting = progress["accepted"] - (progress["invited"] or 0) - (progress["already_invited"] or 0)
+    headers = session_headers()
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    assert text_of(html, "send-importing") == (
+        f"An import is still running: {waiting:,} more recipients are being added; a send now waits for it to "
+        "finish (the campaign shows as scheduled until then) and then goes to every recipient, those included."
+    )
+    assert "already added and still to send" in html
+    assert send_form(client, campaign.id, headers, when="now").headers["Location"].endswith("done=scheduled")
+    drain()
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    assert 'id="send-importing"' not in html
+
+
+def test_without_a_fatigue_window_the_page_says_there_is_none(client):
+    campaign = draft(fatigue_days=0)
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", session_headers())
+    rules = text_of(html, "send-rules")
+    assert "There is no fatigue window" in rules and "0 days" not in html
 
 
 def test_pause_resume_and_cancel_with_confirmation(client):
@@ -355,3 +479,26 @@ def test_the_campaign_page_shows_a_progress_bar_while_sending(client, outbox):
     _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}", session_headers())
     assert re.search(r'<progress id="send-progress" max="2" value="0"', html)
     assert "Refresh" in html
+
+
+def test_the_overview_names_skips_and_failures_in_the_recipients_tabs_words(client, outbox):
+    campaign = create_campaign(
+        [ADA, GRACE, {"email": "alan@example.com"}], options={"subject": "Hi {{ plan.upper() }}"}
+    )
+    suppression.suppress(GRACE["email"], "complained", time.time(), source="ses")
+    campaigns.start_sending(campaign.id, time.time(), None, get_queue())
+    drain()
+    totals(campaign.id)
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}", session_headers())
+    problems = unescape(html[html.index('id="problems"') :])
+    assert "Suppressed (on the suppression list): 1" in problems and "Suppressed: complained" in problems
+    assert "suppressed:complained" not in problems
+    assert "A subject or intro template fails for this contact: 1" in problems
+    assert "A subject or intro template fails for this contact: options.subject" in problems
+    assert "template:" not in problems
+
+
+def test_the_live_survey_page_has_no_preview_banner(client, outbox):
+    sent = launch(outbox)
+    status, html, _ = get(client, sent.pages[ADA["email"]], {})
+    assert status == 200 and "Preview: nothing you do here is recorded." not in html

@@ -25,7 +25,7 @@ from chalicelib.answers import held
 from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import personalize
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import NotFound, PayloadTooLarge, ValidationError
+from chalicelib.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationError
 from chalicelib.core.signing import sign, verify
 from chalicelib.insight import digest_recipients, reports, stats
 from chalicelib.loop import casework, followups
@@ -45,6 +45,13 @@ MAX_IMPORT_BYTES = 6 * 1024 * 1024
 IMPORT_TOO_LARGE = f"At most {MAX_IMPORT_BYTES // 1024 // 1024} MB per import; split the file."
 # A send time this far in the past is clock skew between the caller and us, not a typo: it sends now.
 PAST_GRACE_SECONDS = 60
+# A send time further ahead is a typo in the year (9999), not a plan: refused.
+MAX_AHEAD_DAYS = 365
+# A past send time before 1970 (year 1) is refused without showing it in the zone: so far back a zone
+# reads as local mean time (-10:29:20), or the date leaves the calendar.
+EARLIEST_SHOWN = 0.0
+_DAY = 86400
+TIME_EXAMPLE = "2026-12-01T09:00:00+01:00"
 
 # The query parameters, bodies and answers of the use cases below are declared once, beside them: the
 # parsers read names and limits from these declarations, and chalicelib.admin.openapi publishes them.
@@ -78,6 +85,10 @@ def create_campaign(body: Any, now: float, caller: Caller) -> tuple[int, dict]:
         raise ValidationError("send is true or false.", "send")
     at = _future(parse_time(body.get("at"), "at"), body["at"], now, fields["timezone"]) if "at" in body else None
     rows = imports.parse_json(body["recipients"]) if "recipients" in body else []
+    if (send or at is not None) and fields.get("kind", "one_off") == "one_off" and not rows:
+        raise ValidationError(
+            "A campaign with no recipients cannot be sent: give recipients, or send it later.", "recipients"
+        )
     if rows:
         ratelimit.check(caller.key, "import", now)
     campaign = campaigns.create_campaign(fields, now)
@@ -213,11 +224,25 @@ def send_campaign(campaign_id: str, body: Any, now: float, caller: Caller) -> tu
     if not isinstance(body, dict) or set(body) - SEND_BODY["properties"].keys():
         raise ValidationError('Send {} to send now, or {"at": "2026-12-01T09:00:00+01:00"}.')
     ratelimit.check(caller.key, "send", now)
+    campaign = campaigns.get_view(campaign_id)
     at = None
     if body.get("at") is not None:
-        at = _future(parse_time(body["at"], "at"), body["at"], now, campaigns.get_view(campaign_id).timezone)
+        at = _future(parse_time(body["at"], "at"), body["at"], now, campaign.timezone)
+    if campaign.status == "draft" and campaign.kind == "one_off" and not _has_recipients(campaign_id):
+        raise Conflict(
+            "This campaign has no recipients yet: add some on the Recipients tab "
+            f"(or POST /api/campaigns/{campaign_id}/recipients).",
+            "recipients",
+        )
     state = campaigns.start_sending(campaign_id, now, at, get_queue())
     return 202, {"campaign": campaigns.get_view(campaign_id).to_json(), "status": state}
+
+
+def _has_recipients(campaign_id: str) -> bool:
+    """An invitation, or an import still writing them (the send then waits for it)."""
+    return any(True for _ in Invitation.by_campaign.query(campaign_id, limit=1)) or campaigns.imports_running(
+        campaign_id
+    )
 
 
 def change_state(campaign_id: str, action: str, now: float) -> tuple[int, dict]:
@@ -225,6 +250,8 @@ def change_state(campaign_id: str, action: str, now: float) -> tuple[int, dict]:
         campaigns.pause(campaign_id, now)
     elif action == "resume":
         campaigns.resume(campaign_id, now, get_queue())
+    elif action == "unschedule":
+        campaigns.unschedule(campaign_id, now)
     else:
         campaigns.cancel(campaign_id, now)
     return 200, {"campaign": campaigns.get_view(campaign_id).to_json()}
@@ -371,8 +398,11 @@ def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
 
 
 def parse_time(value: Any, field: str) -> float:
+    """Epoch seconds of an ISO 8601 time with its offset; ValidationError naming `field` otherwise."""
     if not isinstance(value, str):
-        raise ValidationError("A time is an ISO 8601 string with an offset, e.g. 2026-12-01T09:00:00+01:00.", field)
+        raise ValidationError(f"A time is an ISO 8601 string with an offset, e.g. {TIME_EXAMPLE}.", field)
+    if not value.strip():
+        raise ValidationError(f"Give a date and time, e.g. {TIME_EXAMPLE}.", field)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -383,15 +413,23 @@ def parse_time(value: Any, field: str) -> float:
 
 
 def _future(at: float, given: str, now: float, timezone: str) -> float:
-    """`at` unless it is more than PAST_GRACE_SECONDS ago: then a ValidationError showing it in the campaign's zone."""
+    """`at` when it is at most MAX_AHEAD_DAYS ahead and at most PAST_GRACE_SECONDS ago; a ValidationError on
+    `at` otherwise, showing a recent past time in the campaign's zone (the words fit the API and the dashboard)."""
+    if at > now + MAX_AHEAD_DAYS * _DAY:
+        raise ValidationError(
+            f"{given} is more than {MAX_AHEAD_DAYS} days ahead: give a time within the next {MAX_AHEAD_DAYS} days.",
+            "at",
+        )
     if at >= now - PAST_GRACE_SECONDS:
         return at
+    if at < EARLIEST_SHOWN:
+        raise ValidationError(f"{given} is in the past. Give a later time, or send now.", "at")
     zone = ZoneInfo(timezone)
     shown = datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M")
     current = datetime.fromtimestamp(now, zone).strftime("%Y-%m-%d %H:%M")
     raise ValidationError(
         f"{given} is in the past: {shown} in the campaign's time zone {timezone}, where it is now {current}. "
-        "Give a later time, or leave out at to send now.",
+        "Give a later time, or send now.",
         "at",
     )
 

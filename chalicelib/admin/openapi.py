@@ -286,6 +286,7 @@ def _paths() -> dict[str, Any]:
             for action, summary in (
                 ("pause", "Pause a scheduled or sending campaign"),
                 ("resume", "Resume a paused campaign"),
+                ("unschedule", "Take a scheduled campaign back to a draft, to correct it or its time"),
                 ("cancel", "Cancel a campaign: nothing more is sent"),
             )
         },

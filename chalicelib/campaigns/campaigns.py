@@ -577,9 +577,12 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
         f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS))
     ]
     if locked:
+        again = (
+            " Unschedule it to make it a draft again, with every field open." if campaign.status == "scheduled" else ""
+        )
         raise Conflict(
             f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
-            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.",
+            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.{again}",
             "status",
         )
     _transition(
@@ -765,6 +768,22 @@ def resume(campaign_id: str, now: float, queue: Any) -> str:
     if refan:  # batches skipped while paused went back to pending: go through the campaign again
         queue.send([{"kind": "fanout", "campaign_id": campaign_id}])
     return back
+
+
+def unschedule(campaign_id: str, now: float) -> str:
+    """Back to a draft that nothing sends, so a wrong time (or anything else) can be corrected first."""
+    _transition(
+        campaign_id,
+        [
+            Campaign.status.set("draft"),
+            Campaign.send_at.remove(),
+            Campaign.sched_pk.remove(),
+            Campaign.updated_at.set(now),
+        ],
+        Campaign.status == "scheduled",
+        "Only a scheduled campaign can be unscheduled.",
+    )
+    return "draft"
 
 
 def cancel(campaign_id: str, now: float) -> str:

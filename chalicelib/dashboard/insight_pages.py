@@ -18,6 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.core.config import get_settings
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.words import reason_text
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 held = OnFirstUse("chalicelib.answers.held")  # cold start: held answers, on request
@@ -76,6 +77,8 @@ def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
         percent=_percent,
         whole=nps.whole_points,
         days=overview.CHANGE_DAYS,
+        sending_reason=reason_text,
+        fatigue_days=found.campaign.fatigue_days(get_settings().fatigue_days),
     )
 
 

@@ -1,9 +1,10 @@
-"""A campaign's preview, its send page (now or at a time in its zone; pause, resume, cancel) and the
-resending of failed invitations.
+"""A campaign's preview, its send page (now or at a time in its zone; unschedule, pause, resume, cancel)
+and the resending of failed invitations.
 
 The preview is the admin API's `preview` use case (the code that renders what is sent) and the survey
 page's own renderer (`answers.survey_pages`). Its links go nowhere real: each placeholder link of the
-preview becomes a page under `/preview/` that renders the real page and records nothing. The email's
+preview becomes a page under `/preview/` that renders the real page and records nothing, with a banner
+at its top (PREVIEW_BANNER) that the real pages do not carry. The email's
 HTML part is its own document, served with its own headers (its inline styles need 'unsafe-inline';
 it may be framed by the dashboard only) and shown in a sandboxed iframe. Sending, pausing, resuming,
 cancelling and resending are the admin API's use cases, with its messages.
@@ -12,7 +13,8 @@ cancelling and resending are the admin API's use cases, with its messages.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +24,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.words import fatigue_text, reason_text
 from chalicelib.web.render import render
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
@@ -29,6 +32,7 @@ auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a use ca
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
 survey_pages = OnFirstUse("chalicelib.answers.survey_pages")  # cold start: the survey page's renderer, on request
 models = OnFirstUse("chalicelib.store.models")  # cold start: a few recipient addresses, on request
+imports = OnFirstUse("chalicelib.sending.imports")  # cold start: a running import's progress, on the send page
 stats = OnFirstUse("chalicelib.insight.stats")  # cold start: a campaign's counts, on request
 forecast = OnFirstUse("chalicelib.sending.forecast")  # cold start: who a send would reach, on the send page
 zoneinfo = OnFirstUse("zoneinfo")  # cold start: time zones load only for the send page
@@ -47,12 +51,20 @@ SURVEY_CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; script-src 'none'; "
     "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
 )
+# Inside every preview document, above what a recipient sees, so a preview opened on its own is not
+# taken for the live page; the inline style is the only one these documents' CSP allows.
+PREVIEW_BANNER = (
+    '<p class="preview-banner" style="margin:0;padding:8px 12px;background:#fff3bf;color:#1f2933;'
+    'border-bottom:2px solid #8a6d00;font:600 15px/1.4 sans-serif;text-align:center">'
+    "Preview: nothing you do here is recorded.</p>"
+)
 STATE_DONE = {
     "sending": "Sending: the invitations are going out now.",
     "scheduled": "Scheduled.",
     "pause": "Paused: nothing more goes out until you resume.",
     "resume": "Resumed.",
     "cancel": "Cancelled: nothing more goes out.",
+    "unschedule": "Unscheduled: it is a draft again, and nothing goes out until you send or schedule it.",
 }
 
 
@@ -151,9 +163,9 @@ def _preview(ctx: Ctx, campaign_id: str, fields: dict[str, str]) -> Response:
 
 
 def _framed(body: str, csp: str, status: int = 200) -> Response:
-    """A preview document that only the dashboard's own pages may frame."""
+    """A preview document that only the dashboard's own pages may frame, with the preview's banner."""
     return Response(
-        body=body,
+        body=re.sub(r"<body[^>]*>", lambda found: found.group(0) + PREVIEW_BANNER, body, count=1),
         status_code=status,
         headers={
             "Content-Type": "text/html; charset=utf-8",
@@ -225,14 +237,42 @@ def preview_unsubscribe_submit(ctx: Ctx, campaign_id: str) -> Response:
 def local_time(value: str, timezone: str) -> str:
     """A datetime-local value ("2026-12-01T09:00") read in the campaign's `timezone`, as the ISO time with
     its offset that the admin API takes; anything else is passed on as typed, for the API's message.
-    A wall time that a change of clock skips or repeats is read with the offset before the change."""
+    A wall time that a change of clock repeats is read with the offset before the change; one that it
+    skips is a ValidationError on `at` (the API takes offsets, so only a page's local time can meet it)."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
     if moment.tzinfo is not None:
         return value
-    return moment.replace(tzinfo=zoneinfo.ZoneInfo(timezone)).isoformat()
+    zone = zoneinfo.ZoneInfo(timezone)
+    local = moment.replace(tzinfo=zone)
+    try:
+        skipped = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment
+    except (OverflowError, ValueError):  # at the calendar's ends: the API's own message says why
+        skipped = False
+    if skipped:
+        raise ValidationError(
+            f"{moment:%Y-%m-%d %H:%M} does not exist in {timezone} (clocks go forward); choose another time.", "at"
+        )
+    return local.isoformat()
+
+
+def _shown(moment: float, zone: Any) -> str | None:
+    """`moment` as the campaign's local time; None for one outside the calendar (stored before it was refused)."""
+    try:
+        return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _importing(campaign_id: str) -> int | None:
+    """Recipients that the campaign's running imports have still to write; None when none is running."""
+    keys = list(models.ImportJob.running.query(campaign_id))
+    if not keys:
+        return None
+    found = [imports.status(key.id) for key in keys]
+    return sum(max(0, j["accepted"] - (j["invited"] or 0) - (j["already_invited"] or 0)) for j in found)
 
 
 def _send_page(
@@ -240,9 +280,7 @@ def _send_page(
 ) -> Response:
     campaign, settings = campaigns.get_view(campaign_id), get_settings()
     zone = zoneinfo.ZoneInfo(campaign.timezone)
-    scheduled = None
-    if campaign.send_at:
-        scheduled = datetime.fromtimestamp(campaign.send_at, zone).strftime("%Y-%m-%d %H:%M")
+    scheduled = _shown(campaign.send_at, zone) if campaign.send_at else None
     figures = stats.sending_progress(stats.campaign_stats(campaign_id))
     reach = forecast.summary(campaign, ctx.now, settings) if campaign.status in UNSENT else None
     if reach is not None and reach.complete:  # the invitations themselves, which the counters follow within a minute
@@ -256,7 +294,10 @@ def _send_page(
         reach=reach,
         now_local=datetime.fromtimestamp(ctx.now, zone).strftime("%Y-%m-%d %H:%M"),
         scheduled=scheduled,
+        importing=_importing(campaign_id) if campaign.status in UNSENT else None,
         fatigue_days=campaign.fatigue_days(settings.fatigue_days),
+        fatigue_text=fatigue_text,
+        reason_text=reason_text,
         errors=errors or {},
         notice=notice,
         done=STATE_DONE.get(ctx.query.get("done", "")),
@@ -273,8 +314,8 @@ def send_page(ctx: Ctx, campaign_id: str) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/send", methods=["POST"], change=True)
 def send(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    body = {"at": local_time(ctx.form.get("at", ""), campaign.timezone)} if ctx.form.get("when") == "at" else {}
     try:
+        body = {"at": local_time(ctx.form.get("at", ""), campaign.timezone)} if ctx.form.get("when") == "at" else {}
         _, answer = api.send_campaign(campaign_id, body, ctx.now, _caller(ctx))
     except ValidationError as exc:
         return _send_page(ctx, campaign_id, status=400, errors={exc.field or "at": exc.message})
@@ -303,6 +344,11 @@ def pause(ctx: Ctx, campaign_id: str) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/resume", methods=["POST"], change=True)
 def resume(ctx: Ctx, campaign_id: str) -> Response:
     return _change(ctx, campaign_id, "resume")
+
+
+@view(routes, "/dashboard/campaigns/{campaign_id}/unschedule", methods=["POST"], change=True)
+def unschedule(ctx: Ctx, campaign_id: str) -> Response:
+    return _change(ctx, campaign_id, "unschedule")
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/cancel", methods=["POST"], change=True)
