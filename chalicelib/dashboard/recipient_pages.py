@@ -20,6 +20,7 @@ from chalice import Blueprint, Response
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.lazy import OnFirstUse
+from chalicelib.dashboard import words
 from chalicelib.dashboard.web import UPLOAD, Ctx, page, redirect, view
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
@@ -98,7 +99,8 @@ def _recipients_page(
         fates=fates,
         more=more,
         outcomes=OUTCOMES,
-        reason_text=reason_text,
+        reason_text=words.reason_text,
+        fatigue_text=words.fatigue_text,
         fatigue_days=campaign.fatigue_days(settings.fatigue_days),
         errors=errors or {},
         pasted=pasted,
@@ -121,18 +123,6 @@ def _page_cursor(query: dict[str, str], campaign_id: str) -> dict | None:
     if cursor is not None and cursor.get("campaign_id") != {"S": campaign_id}:
         raise ValidationError(BROKEN_LINK, "cursor")
     return cursor
-
-
-def reason_text(reason: str | None, days: int) -> str:
-    """delivery.py's reason codes (`suppressed:bounced`, `fatigue:surveyed recently`) in words."""
-    if not reason:
-        return ""
-    kind, _, detail = reason.partition(":")
-    if kind == "suppressed":
-        return f"Suppressed: {detail}"
-    if kind == "fatigue":
-        return f"Surveyed within the last {days} days (fatigue window)"
-    return reason.replace(":", ": ", 1) if detail else reason
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/imports/{import_id}")
