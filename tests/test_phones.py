@@ -31,8 +31,8 @@ from tests.helpers import drain, invitation_of, launch, submit
 from tests.test_browser import is_background_save
 
 pytestmark = pytest.mark.browser
-# the browser and its pages, as tests/test_browser.py has them (script errors fail a test)
-browser, new_page, page = test_browser.browser, test_browser.new_page, test_browser.page
+# the pages as tests/test_browser.py has them (script errors fail a test); the browser is conftest's
+new_page, page = test_browser.new_page, test_browser.page
 expected_errors = test_browser.expected_errors
 
 PHONES = (360, 390)
