@@ -340,6 +340,11 @@ def get_suppression(caller, email):
     return api.get_suppression(email)
 
 
+@api_route("/api/people/{email}", methods=["DELETE"])
+def delete_person(caller, email):
+    return api.delete_person(email, caller, time.time())
+
+
 @api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])
 def campaign_metrics(caller, campaign_id):
     return api.metrics(campaign_id, _query(), time.time())

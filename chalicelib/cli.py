@@ -98,6 +98,20 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command("delete-person")
+@click.option("--email", required=True, help="The person's address.")
+@click.option("--actor", default="cli", help="Who asked, for the deletions record (never the person's address).")
+def delete_person(email: str, actor: str) -> None:
+    """Delete a person and everything about them; their address stays only as a suppressed hash (docs/privacy.md)."""
+    from chalicelib.privacy import deletion  # lazy, for cold start: only this command needs it
+
+    try:
+        report = deletion.delete_person(email, actor=actor, now=time.time())
+    except CloseloopError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(report.summary())
+
+
 @cli.command("digest-preview")
 @click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
 @click.option("--frequency", type=click.Choice(["weekly", "daily", "monthly"]), default="weekly")

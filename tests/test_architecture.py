@@ -25,6 +25,7 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.campaigns"),
     ("chalicelib/cli.py", "chalicelib.insight"),
     ("chalicelib/cli.py", "chalicelib.dashboard"),
+    ("chalicelib/cli.py", "chalicelib.privacy"),
     # only parsing a campaign checks its URLs; loading one for an answer page does not
     ("chalicelib/campaigns/campaigns.py", "chalicelib.web"),
     # app.py's handlers other than the answer pages load their modules on first use (core.lazy.OnFirstUse)
