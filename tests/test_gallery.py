@@ -9,12 +9,16 @@ from email.parser import BytesParser
 
 import pytest
 from chalice.test import Client
+from playwright.sync_api import expect
 
 from chalicelib.dashboard import gallery
 from chalicelib.runtime import demo
 from chalicelib.store.models import MODELS
+from localdev.pagecheck import axe_violations, nu_errors
+from tests import test_browser
 from tests.conftest import ROOT
 from tests.helpers import cli, drain
+from tests.test_phones import DESKTOP, fits
 
 ITEMS = [
     "invitation.html",
@@ -33,6 +37,8 @@ ITEMS = [
     "digest.html",
     "sign-in.html",
 ]
+# the browser test's pages as tests/test_browser.py has them (script errors and CSP refusals fail it)
+new_page, expected_errors = test_browser.new_page, test_browser.expected_errors
 EMAILS = [name for name in ITEMS if name.startswith(("invitation", "reminder", "ack", "alert", "digest", "sign-in"))]
 
 
@@ -73,13 +79,14 @@ def test_the_gallery_shows_every_email_and_page_in_two_languages_and_sends_and_s
         assert 'href="survey.html?a=9"' in invitation.html and 'href="unsubscribe.html"' in invitation.html
         assert "/s/" not in invitation.html and "/u/" not in items["ack-detractor.html"].html
         assert str(items["reminder-1.html"].message["Subject"]).startswith("Reminder: ")
+        assert 'name="q_nps" value="9" checked' in items["survey.html"].html
         assert "99 is outside the scale" in items["survey-error.html"].html
         assert "Sam from Customer Care" in items["ack-detractor.html"].html, "a detractor's case is open"
         assert "3 out of 10" in items["alert.html"].html
         assert "Open this link to sign in" in items["sign-in.html"].html
 
     clicked = client.http.get(f"/dev/preview/{seeded}/fr/survey.html?a=3").body.decode()
-    assert 'value="3" checked' in clicked or 'value="3"  checked' in clicked or 'checked value="3"' in clicked
+    assert 'name="q_nps" value="3" checked' in clicked and 'value="9" checked' not in clicked
     assert stored() == before, "the preview stored or changed nothing"
     assert sorted(outbox.glob("*.eml")) == mails, "the preview sent nothing"
 
@@ -133,3 +140,34 @@ def test_the_cli_writes_every_email_and_page_and_refuses_bad_input(seeded, db, o
     campaign = cli("preview", "--campaign", "nope", "--locale", "fr", "--out", str(folder), env=db)
     assert campaign.returncode == 2 and "No campaign 'nope'." in campaign.stderr
     assert stored() == before and sorted(outbox.glob("*.eml")) == mails
+
+
+@pytest.mark.browser
+def test_the_preview_pages_fit_a_phone_pass_axe_and_the_nu_checker_and_link_email_to_page(
+    app_url, outbox, new_page, tmp_path
+):
+    demo.seed(time.time())
+    drain()
+    pages = {"campaigns and languages": f"{app_url}/dev/preview", "gallery": f"{app_url}/dev/preview/demo/ar"}
+    seen: dict[str, str] = {}
+    for name, url in pages.items():
+        phone = new_page(viewport={"width": 360, "height": 800})
+        phone.goto(url)
+        if name == "gallery":  # its frames are 390 px wide, each in a region that scrolls; the page does not
+            sizes = phone.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert sizes[0] <= sizes[1], f"the gallery scrolls sideways at 360 px: {sizes}"
+        else:
+            fits(phone, f"{name} at 360 px")
+        phone.screenshot(path=tmp_path / f"preview-{name}-360.png", full_page=True)
+        desktop = new_page(viewport={"width": DESKTOP, "height": 900})
+        desktop.goto(url)
+        assert axe_violations(desktop, ["wcag2a", "wcag2aa"]) == [], name
+        seen[name] = desktop.content()
+    assert nu_errors(seen, tmp_path / "nu") == []
+
+    page = new_page(viewport={"width": DESKTOP, "height": 900})
+    page.goto(pages["gallery"])
+    invitation = page.frame_locator('iframe[src$="/invitation.html"]')
+    invitation.get_by_role("link", name="3", exact=True).click()
+    expect(invitation.locator('input[name=q_nps][value="3"]')).to_be_checked()
+    expect(invitation.get_by_text("Preview: nothing you do here is recorded.")).to_be_visible()
