@@ -17,7 +17,7 @@ from chalicelib.store.models import MODELS
 from localdev.pagecheck import axe_violations, nu_errors
 from tests import test_browser
 from tests.conftest import ROOT
-from tests.helpers import cli, drain
+from tests.helpers import cli, drain, launch
 from tests.test_phones import DESKTOP, fits
 
 ITEMS = [
@@ -89,6 +89,37 @@ def test_the_gallery_shows_every_email_and_page_in_two_languages_and_sends_and_s
     assert 'name="q_nps" value="3" checked' in clicked and 'value="9" checked' not in clicked
     assert stored() == before, "the preview stored or changed nothing"
     assert sorted(outbox.glob("*.eml")) == mails, "the preview sent nothing"
+
+
+def test_a_survey_without_nps_gets_one_thank_you_and_acknowledgement_and_its_own_answers(db, outbox):
+    survey = {
+        "questions": [
+            {"id": "channel", "type": "single_choice", "text": "How did you reach us?", "options": ["Phone", "Chat"]},
+            {"id": "better", "type": "text", "text": "What should we improve?"},
+        ]
+    }
+    sent = launch(outbox, survey=survey, options={"company": "Acme"})
+    before = stored()
+    items = {item.name: item for item in gallery.build(gallery.sample(sent.campaign.id, "es", time.time()))}
+    assert list(items) == [
+        "invitation.html",
+        "survey.html",
+        "survey-error.html",
+        "thanks-neutral.html",
+        "unsubscribe.html",
+        "unsubscribed.html",
+        "ack-neutral.html",
+        "alert.html",
+        "digest.html",
+        "sign-in.html",
+    ]
+    assert all(item.html and not item.error for item in items.values())
+    assert items["survey.html"].title == "Survey page, Chat clicked in the email"
+    assert 'value="Chat" checked' in items["survey.html"].html
+    assert "“99” is not one of the choices." in items["survey-error.html"].html
+    # the text question's answer is the comment, in the language the customer gets (Acme offers English only)
+    assert "support answered quickly" in items["thanks-neutral.html"].html
+    assert stored() == before
 
 
 def test_an_unknown_campaign_language_or_item_is_a_clear_404(seeded, client):

@@ -140,13 +140,14 @@ def sample(campaign_id: str, locale: str, now: float) -> Sample:
 def catalogue(campaign: CampaignView) -> list[Entry]:
     """Every email and page of `campaign`, in the order a customer meets them, then the team's mails."""
     categories = list(CATEGORY_SCORES) if campaign.survey.nps_question else ["neutral"]
+    clicked = _clicked(campaign) or "nothing"
     entries = [Entry("invitation.html", "Invitation email", "email", "customer", _invitation)]
     entries += [
         Entry(f"reminder-{n}.html", f"Reminder {n} email", "email", "customer", _reminder(n))
         for n in range(1, len(campaign.reminders) + 1)
     ]
     entries += [
-        Entry("survey.html", f"Survey page, answer {CLICKED} clicked in the email", "page", "customer", _survey),
+        Entry("survey.html", f"Survey page, {clicked} clicked in the email", "page", "customer", _survey),
         Entry("survey-error.html", "Survey page with an answer to correct", "page", "customer", _survey_error),
     ]
     entries += [Entry(f"thanks-{c}.html", f"Thank-you page, {c}", "page", "customer", _thanks(c)) for c in categories]
@@ -219,12 +220,13 @@ def _answered(sample_: Sample, category: str) -> Invitation:
     invitation.answers = answers
     invitation.score = score
     invitation.category = nps_category(score) if nps and score is not None else None
-    invitation.comment = None if campaign.survey.comment_question else sample_.comment
+    invitation.comment = sample_.comment  # the comment box's, or the text question's answer (the page's one box)
     invitation.answered_at = invitation.updated_at = sample_.now
     invitation.loop_status = "new"
     properties = invitations.properties_of(invitation)
-    comment = invitation.comment or answers.get(getattr(campaign.survey.comment_question, "id", ""), "")
-    if alert_rules.matches(campaign.alert_rules, score, invitation.category, comment, properties, campaign.themes):
+    if alert_rules.matches(
+        campaign.alert_rules, score, invitation.category, sample_.comment, properties, campaign.themes
+    ):
         invitation.case_due_at = sample_.now + campaign.contact_within_hours * 3600
     return invitation
 
@@ -279,7 +281,8 @@ def _survey(sample_: Sample, clicked: str | None = None) -> Item:
 
 def survey_clicked(clicked: str) -> Entry:
     """The survey page as an answer clicked in the email (`?a=`) opens it."""
-    return Entry("survey.html", f"Survey page, answer {clicked}", "page", "customer", lambda s: _survey(s, clicked))
+    title = f"Survey page, {clicked} clicked in the email"
+    return Entry("survey.html", title, "page", "customer", lambda sample_: _survey(sample_, clicked))
 
 
 def _survey_error(sample_: Sample) -> Item:
@@ -300,10 +303,9 @@ def _survey_error(sample_: Sample) -> Item:
 def _thanks(category: str) -> Callable[[Sample], Item]:
     def thanks(sample_: Sample) -> Item:
         campaign = sample_.campaign
-        comment = None if campaign.survey.comment_question else sample_.comment
         get_back = bool(campaign.options.get("reply_to"))
         answers = _answers(sample_, category)
-        body = survey_pages.thanks_html(campaign, answers, comment, "survey.html", get_back=get_back)
+        body = survey_pages.thanks_html(campaign, answers, sample_.comment, "survey.html", get_back=get_back)
         return _page(body, sample_.settings)
 
     return thanks
