@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,6 @@ class Item:
     name: str  # the document's file name, e.g. "ack-detractor.html"
     title: str
     kind: str  # "email" | "page"
-    audience: str  # "customer" | "team"
     html: str = ""
     message: EmailMessage | None = None
     error: str = ""
@@ -105,20 +104,21 @@ class Item:
         return str(self.message[name]) if self.message and self.message[name] else ""
 
 
+Rendered = tuple[str, EmailMessage | None]  # a document (links rewired) and, for an email, the message
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
     title: str
     kind: str
-    audience: str
-    build: Callable[[Sample], Item]
+    render: Callable[[Sample], Rendered]
 
 
-def check_locale(locale: str) -> str:
+def check_locale(locale: str) -> None:
     """`locale` when it is a key of i18n.LANGUAGES; NotFound (field `locale`) naming the supported ones."""
     if locale not in i18n.LANGUAGES:
         raise NotFound(f"No language {locale[:20]!r}: use one of {', '.join(i18n.LANGUAGES)}.", "locale")
-    return locale
 
 
 def sample(campaign_id: str, locale: str, now: float) -> Sample:
@@ -141,25 +141,25 @@ def catalogue(campaign: CampaignView) -> list[Entry]:
     """Every email and page of `campaign`, in the order a customer meets them, then the team's mails."""
     categories = list(CATEGORY_SCORES) if campaign.survey.nps_question else ["neutral"]
     clicked = _clicked(campaign) or "nothing"
-    entries = [Entry("invitation.html", "Invitation email", "email", "customer", _invitation)]
+    entries = [Entry("invitation.html", "Invitation email", "email", _invitation)]
     entries += [
-        Entry(f"reminder-{n}.html", f"Reminder {n} email", "email", "customer", _reminder(n))
+        Entry(f"reminder-{n}.html", f"Reminder {n} email", "email", _reminder(n))
         for n in range(1, len(campaign.reminders) + 1)
     ]
     entries += [
-        Entry("survey.html", f"Survey page, {clicked} clicked in the email", "page", "customer", _survey),
-        Entry("survey-error.html", "Survey page with an answer to correct", "page", "customer", _survey_error),
+        Entry("survey.html", f"Survey page, {clicked} clicked in the email", "page", _survey),
+        Entry("survey-error.html", "Survey page with an answer to correct", "page", _survey_error),
     ]
-    entries += [Entry(f"thanks-{c}.html", f"Thank-you page, {c}", "page", "customer", _thanks(c)) for c in categories]
+    entries += [Entry(f"thanks-{c}.html", f"Thank-you page, {c}", "page", _thanks(c)) for c in categories]
     entries += [
-        Entry("unsubscribe.html", "Unsubscribe page", "page", "customer", _unsubscribe),
-        Entry("unsubscribed.html", "Unsubscribed page", "page", "customer", _unsubscribed),
+        Entry("unsubscribe.html", "Unsubscribe page", "page", _unsubscribe),
+        Entry("unsubscribed.html", "Unsubscribed page", "page", _unsubscribed),
     ]
-    entries += [Entry(f"ack-{c}.html", f"Acknowledgement email, {c}", "email", "customer", _ack(c)) for c in categories]
+    entries += [Entry(f"ack-{c}.html", f"Acknowledgement email, {c}", "email", _ack(c)) for c in categories]
     entries += [
-        Entry("alert.html", f"Alert email, {categories[-1]}", "email", "team", _alert(categories[-1])),
-        Entry("digest.html", "Digest email, this week so far", "email", "team", _digest),
-        Entry("sign-in.html", "Sign-in email", "email", "team", _sign_in),
+        Entry("alert.html", f"Alert email, {categories[-1]}", "email", _alert(categories[-1])),
+        Entry("digest.html", "Digest email, this week so far", "email", _digest),
+        Entry("sign-in.html", "Sign-in email", "email", _sign_in),
     ]
     return entries
 
@@ -171,10 +171,10 @@ def build(sample_: Sample, only: str | None = None) -> list[Item]:
 
 def _built(entry: Entry, sample_: Sample) -> Item:
     try:
-        item = entry.build(sample_)
+        body, message = entry.render(sample_)
     except (personalize.TemplateRefused, mail.MessageInvalid) as exc:
-        return Item(entry.name, entry.title, entry.kind, entry.audience, error=str(exc))
-    return replace(item, name=entry.name, title=entry.title, kind=entry.kind, audience=entry.audience)
+        return Item(entry.name, entry.title, entry.kind, error=str(exc))
+    return Item(entry.name, entry.title, entry.kind, body, message)
 
 
 # --- the sample's answers and invitation ---------------------------------------------------------
@@ -246,19 +246,18 @@ def rewire(text: str, base_url: str) -> str:
     return re.sub(base + r"/u/[A-Za-z0-9._~%-]+", "unsubscribe.html", text)
 
 
-def _email(message: EmailMessage, settings: Settings) -> Item:
-    body = message.get_body(("html",)).get_content()
-    return Item("", "", "email", "", html=rewire(body, settings.base_url), message=message)
+def _email(message: EmailMessage, settings: Settings) -> Rendered:
+    return rewire(message.get_body(("html",)).get_content(), settings.base_url), message
 
 
-def _page(body: str, settings: Settings) -> Item:
-    return Item("", "", "page", "", html=rewire(body, settings.base_url))
+def _page(body: str, settings: Settings) -> Rendered:
+    return rewire(body, settings.base_url), None
 
 
 # --- the customer's emails and pages -------------------------------------------------------------
 
 
-def _invitation(sample_: Sample, reminder: int = 0) -> Item:
+def _invitation(sample_: Sample, reminder: int = 0) -> Rendered:
     campaign, settings = sample_.campaign, sample_.settings
     message = invitations.render_invitation(
         campaign, _invitation_of(sample_), settings, sample_.now, reminder=reminder, token=PREVIEW_ID
@@ -266,11 +265,11 @@ def _invitation(sample_: Sample, reminder: int = 0) -> Item:
     return _email(message, settings)
 
 
-def _reminder(number: int) -> Callable[[Sample], Item]:
+def _reminder(number: int) -> Callable[[Sample], Rendered]:
     return lambda sample_: _invitation(sample_, reminder=number)
 
 
-def _survey(sample_: Sample, clicked: str | None = None) -> Item:
+def _survey(sample_: Sample, clicked: str | None = None) -> Rendered:
     campaign = sample_.campaign
     values = survey_pages.clicked_values(campaign, clicked if clicked is not None else _clicked(campaign))
     body = survey_pages.survey_html(
@@ -282,10 +281,10 @@ def _survey(sample_: Sample, clicked: str | None = None) -> Item:
 def survey_clicked(clicked: str) -> Entry:
     """The survey page as an answer clicked in the email (`?a=`) opens it."""
     title = f"Survey page, {clicked} clicked in the email"
-    return Entry("survey.html", title, "page", "customer", lambda sample_: _survey(sample_, clicked))
+    return Entry("survey.html", title, "page", lambda sample_: _survey(sample_, clicked))
 
 
-def _survey_error(sample_: Sample) -> Item:
+def _survey_error(sample_: Sample) -> Rendered:
     """Submit with the first answer outside its choices: the page with the answers to correct, as typed."""
     survey = sample_.campaign.survey
     form: dict[str, list[str]] = {}
@@ -300,8 +299,8 @@ def _survey_error(sample_: Sample) -> Item:
     return _page(body, sample_.settings)
 
 
-def _thanks(category: str) -> Callable[[Sample], Item]:
-    def thanks(sample_: Sample) -> Item:
+def _thanks(category: str) -> Callable[[Sample], Rendered]:
+    def thanks(sample_: Sample) -> Rendered:
         campaign = sample_.campaign
         get_back = bool(campaign.options.get("reply_to"))
         answers = _answers(sample_, category)
@@ -311,19 +310,19 @@ def _thanks(category: str) -> Callable[[Sample], Item]:
     return thanks
 
 
-def _unsubscribe(sample_: Sample) -> Item:
+def _unsubscribe(sample_: Sample) -> Rendered:
     body = render(
         "unsubscribe.html", action="unsubscribed.html", company=sample_.campaign.company, notice=None, csrf=PREVIEW_ID
     )
     return _page(body, sample_.settings)
 
 
-def _unsubscribed(sample_: Sample) -> Item:
+def _unsubscribed(sample_: Sample) -> Rendered:
     return _page(render("unsubscribed.html"), sample_.settings)
 
 
-def _ack(category: str) -> Callable[[Sample], Item]:
-    def ack(sample_: Sample) -> Item:
+def _ack(category: str) -> Callable[[Sample], Rendered]:
+    def ack(sample_: Sample) -> Rendered:
         invitation = _answered(sample_, category)
         sent_at = sample_.now + sample_.settings.ack_delay
         return _email(followups.render_ack(sample_.campaign, invitation, sample_.settings, sent_at), sample_.settings)
@@ -332,16 +331,17 @@ def _ack(category: str) -> Callable[[Sample], Item]:
 
 
 # --- the CX team's emails ------------------------------------------------------------------------
-# Rendered in the chosen locale: when the templates take a language, `_team_message` passes it.
 
 
 def _team_message(template: str, context: dict[str, Any], **headers: Any) -> EmailMessage:
+    """The alert and sign-in mails are built inline where they are sent (`alerts.deliver_event`,
+    `sessions.request_link`): the same templates, context and headers here."""
     text, body = (render(f"email/{template}.{ext}", **context) for ext in ("txt", "html"))
     return mail.build_message(text=text, html=body, **headers)
 
 
-def _alert(category: str) -> Callable[[Sample], Item]:
-    def alert(sample_: Sample) -> Item:
+def _alert(category: str) -> Callable[[Sample], Rendered]:
+    def alert(sample_: Sample) -> Rendered:
         campaign, settings = sample_.campaign, sample_.settings
         invitation = _answered(sample_, category)
         facts = alerts.summary(invitation, campaign, settings)
@@ -355,14 +355,14 @@ def _alert(category: str) -> Callable[[Sample], Item]:
     return alert
 
 
-def _digest(sample_: Sample) -> Item:
+def _digest(sample_: Sample) -> Rendered:
     campaign, settings = sample_.campaign, sample_.settings
     period = digest.latest_period("weekly", sample_.now, campaign.timezone, so_far=True)
     message = digest.render_message(digest.preview(campaign, period, sample_.now), TEAM_EMAIL, settings)
     return _email(message, settings)
 
 
-def _sign_in(sample_: Sample) -> Item:
+def _sign_in(sample_: Sample) -> Rendered:
     settings = sample_.settings
     context = {
         "person": Person(TEAM_EMAIL, "Sam", "admin"),
