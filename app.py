@@ -37,6 +37,7 @@ followups = OnFirstUse("chalicelib.loop.followups")  # cold start: the acknowled
 work = OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lambda only
 delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
+gallery = OnFirstUse("chalicelib.dashboard.gallery")  # cold start: the local stage's preview in a language
 
 app = Chalice(app_name="closeloop")
 # API Gateway hands a body it does not know as binary to Lambda as UTF-8 text, so an uploaded Windows-1252
@@ -196,6 +197,21 @@ def dev_outbox():
 @app.route("/dev/outbox/{name}")
 def dev_outbox_message(name):
     return _send(outbox.show(name))
+
+
+@app.route("/dev/preview")
+def dev_preview():
+    return _send(gallery.index())
+
+
+@app.route("/dev/preview/{campaign_id}/{locale}")
+def dev_preview_gallery(campaign_id, locale):
+    return _send(gallery.gallery(campaign_id, locale, app.current_request.query_params, time.time()))
+
+
+@app.route("/dev/preview/{campaign_id}/{locale}/{name}")
+def dev_preview_document(campaign_id, locale, name):
+    return _send(gallery.document(campaign_id, locale, name, app.current_request.query_params, time.time()))
 
 
 @app.route("/api/openapi.json")
