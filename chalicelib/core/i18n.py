@@ -7,7 +7,6 @@ Pure functions: the catalogs and formatting that use the chosen language live be
 from __future__ import annotations
 
 import functools
-import gettext
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -83,9 +82,12 @@ class Text(str):
 
 
 @functools.cache
-def translations(locale: str) -> gettext.NullTranslations:
-    """The compiled catalog of a supported language, loaded on its first use and kept for the process
-    (a Lambda answers most requests in one or two languages); English is the source, so it has none."""
+def translations(locale: str) -> Any:
+    """The compiled catalog of a supported language (a gettext.NullTranslations), loaded on its first use
+    and kept for the process (a Lambda answers most requests in one or two languages); English is the
+    source, so it has none."""
+    import gettext  # cold start: `import app` need not load it; the first page rendered does
+
     if locale == DEFAULT_LOCALE or locale not in LANGUAGES:
         return gettext.NullTranslations()
     with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.mo").open("rb") as catalog:
