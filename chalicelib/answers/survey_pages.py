@@ -27,7 +27,6 @@ from chalicelib.core.i18n import Text
 from chalicelib.core.i18n import translate as _
 from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
 from chalicelib.core.surveys import AnswerError, Survey, parse_comment
-from chalicelib.sending.invitations import locale_for, properties_of
 from chalicelib.store.models import Invitation
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 from chalicelib.web.render import render
@@ -57,8 +56,8 @@ def not_found(locale: str = i18n.DEFAULT_LOCALE) -> Reply:
 
 
 def contact_locale(invitation_id: str, campaign: CampaignView) -> str:
-    """The language of the invitation's contact, as their emails had it (sending.invitations.locale_for);
-    the invitation is read only when the campaign offers more than one language."""
+    """The language of the invitation's contact, as their emails had it (core.i18n.contact_locale); the
+    invitation is read only when the campaign offers more than one language."""
     default, offered = i18n.campaign_locales(campaign.options)
     if len(offered) == 1:
         return default
@@ -66,7 +65,7 @@ def contact_locale(invitation_id: str, campaign: CampaignView) -> str:
         invitation = Invitation.get(invitation_id, attributes_to_get=["properties"])
     except Invitation.DoesNotExist:
         return default
-    return locale_for(campaign, properties_of(invitation))
+    return i18n.contact_locale(campaign.options, plain(invitation.properties) or {})
 
 
 def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef, CampaignView] | None:

@@ -54,6 +54,13 @@ def campaign_locales(options: Mapping[str, Any]) -> tuple[str, list[str]]:
     return default, [default, *(code for code in options.get("translations") or {} if code != default)]
 
 
+def contact_locale(options: Mapping[str, Any], properties: Mapping[str, Any]) -> str:
+    """The language a contact is addressed in: their `locale` property when the campaign (its `options`)
+    offers it, else the campaign's default language, for every word of a message or page."""
+    default, offered = campaign_locales(options)
+    return negotiate(properties.get("locale"), offered, default)
+
+
 def direction(locale: str) -> str:
     """ "rtl" for right-to-left languages, else "ltr" (the `dir` attribute of a page or email)."""
     return "rtl" if locale in RTL_LANGUAGES else "ltr"

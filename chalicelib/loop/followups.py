@@ -28,7 +28,7 @@ from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import Text
-from chalicelib.sending.invitations import locale_for, properties_of, sender_for, unsubscribe_headers, unsubscribe_url
+from chalicelib.sending.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update
@@ -106,7 +106,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     """
     category = invitation.category or "neutral"
     props = properties_of(invitation)
-    locale = locale_for(campaign, props)
+    locale = i18n.contact_locale(campaign.options, props)
     defaults = {part: i18n.translate(text, locale) for part, text in DEFAULT_ACK[category].items()}
     templates = {**defaults, **(campaign.options.get("ack") or {}).get(category, {})}
     found = themes.detect(invitation.comment, campaign.themes) if campaign.quote_themes else []

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
-from typing import Any
 from urllib.parse import quote
 
 from chalicelib import mail
@@ -79,13 +77,6 @@ def properties_of(invitation: Invitation) -> dict:
     return counters.plain(invitation.properties)
 
 
-def locale_for(campaign: CampaignView, properties: Mapping[str, Any]) -> str:
-    """The language a contact is addressed in (a key of core.i18n.LANGUAGES): their `locale` property when
-    the campaign offers it, else the campaign's default language, for every word of a message or page."""
-    default, offered = i18n.campaign_locales(campaign.options)
-    return i18n.negotiate(properties.get("locale"), offered, default)
-
-
 def token_for(invitation: Invitation, settings: Settings) -> str:
     ref = InvitationRef(invitation.campaign_id, invitation.id, int(invitation.expires_at))
     return invitation_token(ref, settings.require_signing_secrets())
@@ -148,7 +139,7 @@ def render_invitation(
     else:
         token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
     props = properties_of(invitation)
-    locale = locale_for(campaign, props)
+    locale = i18n.contact_locale(campaign.options, props)
     subject = personalize.render_text(
         i18n.translate(campaign.subject, locale), props, invitation.email, "options.subject"
     )
