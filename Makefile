@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt requirements-local.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-local.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test fuzz install install-dev browser lint bench cost synth token rebuild preview tables seed package clean help
+.PHONY: run test fuzz install install-dev browser lint bench cost synth token rebuild preview tables seed package clean help messages
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
@@ -21,6 +21,7 @@ help:
 	@echo "make token    mint an admin API token against the local tables"
 	@echo "make rebuild  recompute counters from invitations while make run is up (FIX=1 repairs)"
 	@echo "make preview  every email and page as files, as a customer in LOCALE=fr gets them (CAMPAIGN=demo)"
+	@echo "make messages extract the interface strings, update every language's catalog, compile them"
 
 $(RUN_STAMP): requirements.txt requirements-local.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +53,14 @@ test: install-dev browser
 # Many more generated requests than `make test`; the seed is printed so a failure can be replayed.
 fuzz: install-dev
 	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest -q -s tests/test_fuzz.py -k no_input
+
+# The interface's gettext catalogs (README, Languages): new strings arrive untranslated, and
+# tests/test_languages.py fails until every language translates them and they are compiled.
+LOCALES := chalicelib/locales
+messages: $(RUN_STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k Text --no-location --sort-output --omit-header -w 120 -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -w 120 --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(VENV)/bin/pybabel compile -d $(LOCALES) --statistics
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,7 +18,7 @@
       form.appendChild(input);
     }
     input.value = token;
-    button.textContent = "Confirm my answer";
+    button.textContent = form.getAttribute("data-confirm");
   }
   function save(event) {
     if (done || !event.isTrusted) return; // events a script dispatches are not a person's gesture

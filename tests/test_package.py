@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.core import i18n
 from infra.bytecode import add_bytecode
 from tests.conftest import ROOT
 from tests.helpers import launch
@@ -35,9 +36,11 @@ root = Path(sys.argv[4]).resolve()
 on_path = [str(Path(p or ".").resolve()) for p in sys.path]
 
 import app
+import babel
 import chalicelib
 import jinja2
 import pynamodb
+from chalicelib.core import i18n
 from chalicelib.campaigns.campaigns import get_campaign
 from chalicelib.core.config import get_settings
 from chalicelib.sending.invitations import invitation_id, render_invitation
@@ -89,7 +92,9 @@ message = render_invitation(campaign, invitation, get_settings(), time.time())
 print(json.dumps({
     "cwd": str(here),
     "root_on_path": str(root) in on_path,
-    "files": {m.__name__: str(Path(m.__file__).resolve()) for m in (app, chalicelib, jinja2, pynamodb)},
+    "files": {m.__name__: str(Path(m.__file__).resolve()) for m in (app, babel, chalicelib, jinja2, pynamodb)},
+    "french": i18n.translations("fr").gettext("Submit"),
+    "german_number": i18n.format_number(1234.5, "de"),
     "status": response["statusCode"],
     "body": response["body"],
     "content_type": message.get_content_type(),
@@ -148,6 +153,9 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
         package.extractall(unzipped)
     for name in ("app.py", "chalicelib/__init__.py", "templates/survey.html", "templates/email/invitation.html"):
         assert (unzipped / name).is_file(), f"{name} is not in the deployment package"
+    for locale in i18n.LANGUAGES.keys() - {i18n.DEFAULT_LOCALE}:  # the compiled catalogs the pages read
+        catalog = f"chalicelib/locales/{locale}/LC_MESSAGES/messages.mo"
+        assert (unzipped / catalog).is_file(), f"{catalog} is not in the deployment package"
     for module in ("app.py", "chalicelib/answers/responses.py", "botocore/client.py", "pynamodb/models.py"):
         source = unzipped / module
         pyc = (source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc").read_bytes()
@@ -174,6 +182,7 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
     for module, path in result["files"].items():
         assert Path(path).is_relative_to(here), f"{module} was imported from {path}, not from the package"
 
+    assert result["french"] == "Envoyer" and result["german_number"] == "1.234,5"  # catalogs and CLDR data
     assert result["status"] == 200, result["body"]
     assert '<input type="radio" name="q_nps" value="9" checked required>' in result["body"]
 

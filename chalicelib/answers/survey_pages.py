@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 from chalicelib.answers import responses
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import brand
+from chalicelib.core import brand, i18n
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.counters import plain
+from chalicelib.core.i18n import Text
+from chalicelib.core.i18n import translate as _
 from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
 from chalicelib.core.surveys import AnswerError, Survey, parse_comment
 from chalicelib.store.models import Invitation
@@ -30,20 +32,40 @@ from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
 from chalicelib.web.render import render
 
 CSRF_MAX_AGE = 2 * 86400
-HELD = (
+# What the pages tell the customer, in their language (core.i18n.Text).
+HELD = Text(
     "Almost done: your answer is not saved yet. Email security software sometimes opens survey links "
     "by itself, so we ask you to confirm answers given right after that happens. "
     "Please press “Confirm my answer”."
 )
-BUSY = "We could not save your answer just now. Your answers are still here: please press Submit again."
+BUSY = Text("We could not save your answer just now. Your answers are still here: please press Submit again.")
+EXPIRED = Text("This page had expired. Your answers are still here: please press Submit again.")
+CHECK = Text("Please check the highlighted answers.")
+PRESS_SUBMIT = Text("Please press Submit to send your answer.")
+RECORDED = Text("Your answer is saved. Add a comment if you like.")
+TOO_MUCH = Text("Too much data.")
+PRESS_UNSUBSCRIBE = Text("Press the button to unsubscribe.")
 # What the status line under the first question says about the answer on the page.
-NOT_SAVED = "Not saved yet: press Submit to send your answer."
-STORED = "Your answer is saved. Change anything below, then press Submit to save the changes."
-CHANGES_NOT_SAVED = "Your changes are not saved yet."
+NOT_SAVED = Text("Not saved yet: press Submit to send your answer.")
+STORED = Text("Your answer is saved. Change anything below, then press Submit to save the changes.")
+CHANGES_NOT_SAVED = Text("Your changes are not saved yet.")
 
 
-def not_found() -> Reply:
-    return html(render("not_found.html"), status=404)
+def not_found(locale: str = i18n.DEFAULT_LOCALE) -> Reply:
+    return html(render("not_found.html", locale), status=404)
+
+
+def contact_locale(invitation_id: str, campaign: CampaignView) -> str:
+    """The language of the invitation's contact, as their emails had it (core.i18n.contact_locale); the
+    invitation is read only when the campaign offers more than one language."""
+    default, offered = i18n.campaign_locales(campaign.options)
+    if len(offered) == 1:
+        return default
+    try:
+        invitation = Invitation.get(invitation_id, attributes_to_get=["properties"])
+    except Invitation.DoesNotExist:
+        return default
+    return i18n.contact_locale(campaign.options, plain(invitation.properties) or {})
 
 
 def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef, CampaignView] | None:
@@ -71,6 +93,7 @@ def _form_page(
     gesture: bool = False,
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
+    locale: str = i18n.DEFAULT_LOCALE,
 ) -> Reply:
     """`values` are shown as given ({question id: text or list of texts}); `gesture` arms the page's
     first-gesture save of a clicked score; `edit` marks a form that shows every stored answer."""
@@ -86,6 +109,7 @@ def _form_page(
         confirm=confirm,
         edit=edit,
         saved=saved,
+        locale=locale,
     )
     return html(body, status=status)
 
@@ -104,10 +128,13 @@ def survey_html(
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
     script: bool = True,
+    locale: str = i18n.DEFAULT_LOCALE,
 ) -> str:
-    """The survey page posting to `action`; a preview passes script=False (its gesture save would record)."""
+    """The survey page posting to `action`, in `locale`; a preview passes script=False (its gesture save
+    would record)."""
     return render(
         "survey.html",
+        locale,
         campaign=campaign,
         survey=campaign.survey,
         action=action,
@@ -147,18 +174,25 @@ def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action
     except AnswerError as exc:
         errors["comment"], comment = exc.message, None
     if errors:
-        notice = "Please check the highlighted answers."
         typed = campaign.survey.typed(form)
-        return 400, survey_html(campaign, action, csrf, typed, raw_comment, errors, notice, script=False)
+        return 400, survey_html(campaign, action, csrf, typed, raw_comment, errors, CHECK, script=False)
     return 200, thanks_html(campaign, answers, comment, action, get_back=bool(campaign.options.get("reply_to")))
 
 
 def thanks_html(
-    campaign: CampaignView, answers: Mapping[str, Any], comment: str | None, change_url: str, *, get_back: bool
+    campaign: CampaignView,
+    answers: Mapping[str, Any],
+    comment: str | None,
+    change_url: str,
+    *,
+    get_back: bool,
+    locale: str = i18n.DEFAULT_LOCALE,
 ) -> str:
-    """The thank-you page; `get_back` lets it promise a reply (a reply-to is set, the customer is subscribed)."""
+    """The thank-you page in `locale`; `get_back` lets it promise a reply (a reply-to is set, the customer is
+    subscribed)."""
     return render(
         "thanks.html",
+        locale,
         campaign=campaign,
         survey=campaign.survey,
         answers=answers,
@@ -200,16 +234,28 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     if found is None:
         return not_found()
     ref, campaign = found
+    locale = contact_locale(ref.invitation_id, campaign)
     clicked = (query or {}).get("a")
     if clicked is not None:
         values = clicked_values(campaign, clicked)
-        return _form_page(token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED)
+        return _form_page(
+            token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED, locale=locale
+        )
     stored = _stored(ref, campaign)
     if stored is None:
-        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED)
+        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED, locale=locale)
     answers, comment = stored
     return _form_page(
-        token, ref, campaign, now, settings, shown(campaign.survey, answers), comment, edit=True, saved=STORED
+        token,
+        ref,
+        campaign,
+        now,
+        settings,
+        shown(campaign.survey, answers),
+        comment,
+        edit=True,
+        saved=STORED,
+        locale=locale,
     )
 
 
@@ -230,8 +276,9 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     if found is None:
         return json_reply({"status": "not_found"}, 404) if as_json else not_found()
     ref, campaign = found
+    locale = contact_locale(ref.invitation_id, campaign)
     if form is None:
-        return json_reply({"status": "invalid", "message": "Too much data."}, 413) if as_json else not_found()
+        return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413) if as_json else not_found(locale)
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"
     # a form that showed every stored answer replaces them whole: what was emptied is cleared
@@ -256,16 +303,19 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
 
     def again(message: str | None, status: int, problems: Mapping[str, str] | None = None) -> Reply:
         if as_json:
-            return json_reply({"status": "invalid", "message": message, "errors": dict(problems or {})}, status)
-        return _form_page(token, ref, campaign, now, settings, typed, raw_comment, problems, message, status, edit=edit)
+            said = {qid: _(text, locale) for qid, text in (problems or {}).items()}
+            return json_reply({"status": "invalid", "message": _(message, locale), "errors": said}, status)
+        return _form_page(
+            token, ref, campaign, now, settings, typed, raw_comment, problems, message, status, edit=edit, locale=locale
+        )
 
     csrf = (form.get("csrf") or [""])[0]
     if not _same_origin(headers, settings) or not check_csrf(
         csrf, ref.invitation_id, now, settings.require_signing_secrets(), CSRF_MAX_AGE
     ):
-        return again("This page had expired. Your answers are still here: please press Submit again.", 403)
+        return again(EXPIRED, 403)
     if errors:
-        return again("Please check the highlighted answers.", 400, errors)
+        return again(CHECK, 400, errors)
     # only a press of the button can send a confirm token back: a script's form.submit() sends no evidence
     confirm = (form.get("confirm") or [""])[0] if evidence == "submit" else ""
     submission = responses.Submission(
@@ -273,24 +323,35 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     )
     if not submission.evidence:
         responses.record_filtered(ref, campaign, submission, "no-evidence", now)
-        return again("Please press Submit to send your answer.", 400)
+        return again(PRESS_SUBMIT, 400)
     outcome = responses.record(ref, campaign, submission, now, settings)
     if outcome.status == "not_found":
-        return json_reply({"status": "not_found"}, 404) if as_json else not_found()
+        return json_reply({"status": "not_found"}, 404) if as_json else not_found(locale)
     if outcome.status == "held":
         if as_json:
-            return json_reply({"status": "held", "message": HELD, "confirm": outcome.confirm}, 202)
+            return json_reply({"status": "held", "message": _(HELD, locale), "confirm": outcome.confirm}, 202)
         return _form_page(
-            token, ref, campaign, now, settings, typed, raw_comment, None, HELD, 200, outcome.confirm or "", edit=edit
+            token,
+            ref,
+            campaign,
+            now,
+            settings,
+            typed,
+            raw_comment,
+            None,
+            HELD,
+            200,
+            outcome.confirm or "",
+            edit=edit,
+            locale=locale,
         )
     if outcome.status == "busy":
-        return json_reply({"status": "busy", "message": BUSY}, 409) if as_json else again(BUSY, 409)
+        return json_reply({"status": "busy", "message": _(BUSY, locale)}, 409) if as_json else again(BUSY, 409)
     if as_json:
-        return json_reply({"status": "recorded", "message": "Your answer is saved. Add a comment if you like."})
+        return json_reply({"status": "recorded", "message": _(RECORDED, locale)})
     get_back = bool(campaign.options.get("reply_to")) and not outcome.unsubscribed
-    return html(
-        thanks_html(campaign, outcome.answers, outcome.comment, f"{settings.base_url}/s/{token}", get_back=get_back)
-    )
+    change_url = f"{settings.base_url}/s/{token}"
+    return html(thanks_html(campaign, outcome.answers, outcome.comment, change_url, get_back=get_back, locale=locale))
 
 
 def trap(token: str, now: float) -> Reply:
@@ -300,7 +361,7 @@ def trap(token: str, now: float) -> Reply:
     if found is None:
         return not_found()
     responses.record_trap(*found, now)
-    return html(render("trap.html"))
+    return html(render("trap.html", contact_locale(found[0].invitation_id, found[1])))
 
 
 def unsubscribe_page(token: str, now: float) -> Reply:
@@ -313,11 +374,16 @@ def unsubscribe_page(token: str, now: float) -> Reply:
     return html(
         render(
             "unsubscribe.html",
+            _unsubscribe_locale(ref.invitation_id, campaign),
             action=f"{settings.base_url}/u/{token}",
             company=campaign.company if campaign else "",
             notice=None,
         )
     )
+
+
+def _unsubscribe_locale(invitation_id: str, campaign: CampaignView | None) -> str:
+    return contact_locale(invitation_id, campaign) if campaign is not None else i18n.DEFAULT_LOCALE
 
 
 def one_click(raw: bytes | str | None, content_type: str) -> bool:
@@ -334,16 +400,18 @@ def unsubscribe(token: str, raw: bytes | str | None, content_type: str, now: flo
     ref = read_unsubscribe_token(token, settings.require_signing_secrets(), now)
     if ref is None:
         return not_found()
+    locale = _unsubscribe_locale(ref.invitation_id, get_campaign(ref.campaign_id))
     if not one_click(raw, content_type):
         return html(
             render(
                 "unsubscribe.html",
+                locale,
                 action=f"{settings.base_url}/u/{token}",
                 company="",
-                notice="Press the button to unsubscribe.",
+                notice=PRESS_UNSUBSCRIBE,
             ),
             status=400,
         )
     if not suppression.unsubscribe(ref.invitation_id, ref.campaign_id, now):
-        return not_found()
-    return html(render("unsubscribed.html"))
+        return not_found(locale)
+    return html(render("unsubscribed.html", locale))

@@ -28,6 +28,7 @@ from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
 from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.headers import header_problem
+from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
 from chalicelib.core.surveys import SURVEY_SCHEMA, Survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
@@ -42,8 +43,8 @@ MAX_REMINDERS = 3
 MAX_FATIGUE_DAYS = 365
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-DEFAULT_SUBJECT = "A quick question"
-DEFAULT_INTRO = "We read every answer, and we will reply to yours."
+DEFAULT_SUBJECT = Text("A quick question")
+DEFAULT_INTRO = Text("We read every answer, and we will reply to yours.")
 KINDS = ("one_off", "recurring")
 DEFAULT_CONTACT_HOURS = 48
 ACK_CATEGORIES = ("promoter", "passive", "detractor", "neutral")
@@ -77,7 +78,7 @@ class CampaignView:
     def subject(self) -> str:
         if self.options.get("subject"):
             return self.options["subject"]
-        return f"{DEFAULT_SUBJECT} from {self.company}" if self.company else DEFAULT_SUBJECT
+        return Text("A quick question from %(company)s", company=self.company) if self.company else DEFAULT_SUBJECT
 
     @property
     def intro(self) -> str:

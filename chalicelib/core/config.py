@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from chalicelib.core import secrets
+from chalicelib.core import i18n, secrets
 from chalicelib.core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +105,13 @@ def store_location() -> tuple[str, str | None, str]:
 def base_url() -> str:
     """The public base URL alone, for the links every page renders (see store_location)."""
     return _env("BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def team_locale(options: Mapping[str, Any] | None = None) -> str:
+    """The language of what the CX team gets by email (digest, alerts, sign-in links), a key of
+    core.i18n.LANGUAGES: a campaign's `team_locale` option, else CLOSELOOP_TEAM_LOCALE (default "en");
+    an unsupported value gives English rather than an error, since the mail must still go out."""
+    return i18n.team_locale(options or {}, _env("TEAM_LOCALE", i18n.DEFAULT_LOCALE))
 
 
 def campaign_cache_seconds() -> int:

@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.core.errors import ValidationError
+from chalicelib.core.i18n import Text
 
 # Fixed scales; `rating` takes its number of points from the question.
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 CHOICE_TYPES = ("single_choice", "multi_choice")
 QUESTION_TYPES = ("nps", "csat", "ces", "rating", "single_choice", "multi_choice", "text")
+# Shown in the customer's language unless the campaign sets its own (core.i18n.Text).
 DEFAULT_LABELS = {
-    "nps": ("Not at all likely", "Extremely likely"),
-    "csat": ("Very unsatisfied", "Very satisfied"),
-    "ces": ("Very difficult", "Very easy"),
-    "rating": ("Poor", "Excellent"),
+    "nps": (Text("Not at all likely"), Text("Extremely likely")),
+    "csat": (Text("Very unsatisfied"), Text("Very satisfied")),
+    "ces": (Text("Very difficult"), Text("Very easy")),
+    "rating": (Text("Poor"), Text("Excellent")),
 }
 MAX_RATING_POINTS = 10
 MAX_OPTIONS = 20
@@ -57,9 +59,9 @@ SURVEY_SCHEMA: dict[str, Any] = {
 
 
 class AnswerError(ValueError):
-    """An answer a customer can fix, with the sentence that tells them how."""
+    """An answer a customer can fix, with the sentence that tells them how (a Text, shown in their language)."""
 
-    def __init__(self, question_id: str, message: str) -> None:
+    def __init__(self, question_id: str, message: Text) -> None:
         super().__init__(message)
         self.question_id = question_id
         self.message = message
@@ -121,47 +123,69 @@ class Question:
             return self._parse_choices(values)
         text = " ".join(values) if len(values) > 1 else values[0]
         if len(text) > MAX_TEXT:
-            raise AnswerError(self.id, f"Please keep this under {MAX_TEXT} characters (it has {len(text)}).")
+            raise AnswerError(
+                self.id,
+                Text("Please keep this under %(limit)s characters (it has %(n)s).", limit=MAX_TEXT, n=len(text)),
+            )
         return text
 
-    def _missing_message(self) -> str:
+    def _missing_message(self) -> Text:
         if self.is_scale:
             low, high = self.bounds
-            return f"Please choose a score from {low} to {high}."
+            return Text("Please choose a score from %(low)s to %(high)s.", low=low, high=high)
         if self.type in CHOICE_TYPES:
-            return "Please choose an answer."
-        return "Please answer this question."
+            return Text("Please choose an answer.")
+        return Text("Please answer this question.")
 
     def _parse_scale(self, values: list[str]) -> int:
         low, high = self.bounds
         if len(values) > 1:
-            raise AnswerError(self.id, f"Choose one score from {low} to {high}, not several.")
+            raise AnswerError(
+                self.id, Text("Choose one score from %(low)s to %(high)s, not several.", low=low, high=high)
+            )
         try:
             number = int(values[0])
         except ValueError:
             raise AnswerError(
-                self.id, f"“{values[0][:20]}” is not a whole number: choose a score from {low} to {high}."
+                self.id,
+                Text(
+                    "“%(given)s” is not a whole number: choose a score from %(low)s to %(high)s.",
+                    given=values[0][:20],
+                    low=low,
+                    high=high,
+                ),
             ) from None
         if not low <= number <= high:
-            raise AnswerError(self.id, f"{number} is outside the scale: choose a score from {low} to {high}.")
+            raise AnswerError(
+                self.id,
+                Text(
+                    "%(given)s is outside the scale: choose a score from %(low)s to %(high)s.",
+                    given=number,
+                    low=low,
+                    high=high,
+                ),
+            )
         return number
 
     def _parse_choice(self, values: list[str]) -> str:
         if len(values) > 1:
-            raise AnswerError(self.id, "Choose one answer, not several.")
+            raise AnswerError(self.id, Text("Choose one answer, not several."))
         if values[0] not in self.options:
-            raise AnswerError(self.id, f"“{values[0][:40]}” is not one of the choices.")
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=values[0][:40]))
         return values[0]
 
     def _parse_choices(self, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in self.options]
         if unknown:
-            raise AnswerError(self.id, f"“{unknown[0][:40]}” is not one of the choices.")
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=unknown[0][:40]))
         chosen = [o for o in self.options if o in set(values)]
         if self.min_choices and len(chosen) < self.min_choices:
-            raise AnswerError(self.id, f"Please choose at least {self.min_choices}.")
+            raise AnswerError(self.id, Text("Please choose at least %(n)s.", n=self.min_choices))
         if self.max_choices and len(chosen) > self.max_choices:
-            raise AnswerError(self.id, f"Please choose at most {self.max_choices} (you chose {len(chosen)}).")
+            raise AnswerError(
+                self.id,
+                Text("Please choose at most %(n)s (you chose %(chosen)s).", n=self.max_choices, chosen=len(chosen)),
+            )
         return chosen
 
     def to_json(self) -> dict:
@@ -238,7 +262,10 @@ class Survey:
 def parse_comment(raw: list[str]) -> str | None:
     text = "\n".join(v for v in raw if v).strip()
     if len(text) > MAX_COMMENT:
-        raise AnswerError("comment", f"Please keep your comment under {MAX_COMMENT} characters (it has {len(text)}).")
+        raise AnswerError(
+            "comment",
+            Text("Please keep your comment under %(limit)s characters (it has %(n)s).", limit=MAX_COMMENT, n=len(text)),
+        )
     return text or None
 
 
@@ -307,11 +334,17 @@ def _parse_question(item: Any, path: str, first: bool) -> Question:
         required=first or bool(item.get("required", False)),
         options=options,
         points=points,
-        low_label=str(item.get("low_label") or low),
-        high_label=str(item.get("high_label") or high),
+        low_label=_label(item.get("low_label"), low),
+        high_label=_label(item.get("high_label"), high),
         min_choices=min_choices,
         max_choices=max_choices,
     )
+
+
+def _label(given: Any, default: str) -> str:
+    """A scale's end label; the default one (a stored survey carries it in English) stays translatable."""
+    text = str(given or "")
+    return default if not text or text == default else text
 
 
 def _choice_limits(item: Mapping, qtype: str, n_options: int, path: str) -> tuple[int, int]:

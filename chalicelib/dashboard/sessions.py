@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlsplit
 from chalicelib import mail
 from chalicelib.admin import ratelimit
 from chalicelib.campaigns.contacts import email_address
-from chalicelib.core import signing
-from chalicelib.core.config import Settings, get_settings
+from chalicelib.core import i18n, signing
+from chalicelib.core.config import Settings, get_settings, team_locale
 from chalicelib.core.errors import Forbidden, Gone, TooManyRequests, ValidationError
 from chalicelib.dashboard.people import Person, get_person, person_since
 from chalicelib.store.models import DashboardSession, SignInLink
@@ -33,6 +33,7 @@ HOME = "/dashboard"
 SIGN_IN = "/dashboard/sign-in"
 COOKIE = "closeloop_dashboard"
 LINK_SECONDS = 15 * 60
+SUBJECT = i18n.Text("Your Closeloop sign-in link")  # in the team's language (CLOSELOOP_TEAM_LOCALE)
 IDLE_SECONDS = 12 * 3600
 ABSOLUTE_SECONDS = 7 * 86400
 TOUCH_SECONDS = 300  # last_seen is written at most this often, not on every request
@@ -115,14 +116,15 @@ def request_link(raw_email: object, next_path: object, client: str, now: float) 
     ).save()
     settings = get_settings()
     context = {"person": person, "link": f"{settings.base_url}{SIGN_IN}/{token}", "minutes": LINK_SECONDS // 60}
+    locale = team_locale()
     try:
         mail.get_mailer(settings).send(
             mail.build_message(
                 sender=settings.sender,
                 to=email,
-                subject="Your Closeloop sign-in link",
-                text=render("email/sign_in.txt", **context),
-                html=render("email/sign_in.html", **context),
+                subject=i18n.translate(SUBJECT, locale),
+                text=render("email/sign_in.txt", locale, **context),
+                html=render("email/sign_in.html", locale, **context),
             ),
             tags={"purpose": "dashboard-sign-in"},
         )

@@ -18,8 +18,9 @@ from typing import Any
 from chalicelib.answers.survey_pages import not_found, one_click
 from chalicelib.campaigns import campaigns
 from chalicelib.campaigns.contacts import email_address
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import get_settings, team_locale
 from chalicelib.core.errors import ValidationError
+from chalicelib.core.i18n import Text
 from chalicelib.core.signing import check_csrf, csrf_token, sign, verify
 from chalicelib.store import bind
 from chalicelib.store.models import DigestSubscription
@@ -34,12 +35,20 @@ DEFAULT_FREQUENCY = "weekly"
 MAX_RECIPIENTS = 50
 CSRF_MAX_AGE = 7 * 86400
 PURPOSE = "digest"
+# The preferences page speaks the team's language (config.team_locale): core.i18n.Text.
 LABELS = {
-    "weekly": "Weekly, on Monday morning",
-    "daily": "Daily, every morning",
-    "monthly": "Monthly, on the first of the month",
-    STOPPED: "Stop: no more digests",
+    "weekly": Text("Weekly, on Monday morning"),
+    "daily": Text("Daily, every morning"),
+    "monthly": Text("Monthly, on the first of the month"),
+    STOPPED: Text("Stop: no more digests"),
 }
+SAVED = {
+    "weekly": Text("Saved: weekly, on Monday morning."),
+    "daily": Text("Saved: daily, every morning."),
+    "monthly": Text("Saved: monthly, on the first of the month."),
+    STOPPED: Text("Saved: you will get no more digests."),
+}
+NOT_LISTED = Text("You are not on this digest's list.")
 
 
 # --- The list, as the admin API manages it ------------------------------------------------------
@@ -227,6 +236,7 @@ def _page(raw_token: str, campaign_id: str, email: str, now: float, notice: str 
     campaign = campaigns.get_campaign(campaign_id)
     body = render(
         "digest_preferences.html",
+        team_locale(campaign.options if campaign else None),
         action=f"{settings.base_url}/digest/{raw_token}",
         csrf=csrf_token(f"{PURPOSE}.{campaign_id}.{email}", now, settings.require_signing_secrets()),
         campaign_name=campaign.name if campaign else "",
@@ -255,16 +265,15 @@ def change(raw_token: str, raw: bytes | str | None, content_type: str, now: floa
     campaign_id, email = found
     if one_click(raw, content_type):
         if not _choose(campaign_id, email, STOPPED, "recipient", now):
-            return _page(raw_token, campaign_id, email, now, "You are not on this digest's list.", 404)
-        return _page(raw_token, campaign_id, email, now, "Done: you will get no more digests.")
+            return _page(raw_token, campaign_id, email, now, NOT_LISTED, 404)
+        return _page(raw_token, campaign_id, email, now, Text("Done: you will get no more digests."))
     form = parse_form(raw) or {}
     frequency = (form.get("frequency") or [""])[0]
     secret = get_settings().require_signing_secrets()
     if not check_csrf((form.get("csrf") or [""])[0], f"{PURPOSE}.{campaign_id}.{email}", now, secret, CSRF_MAX_AGE):
-        return _page(raw_token, campaign_id, email, now, "This page had expired: please choose again.", 403)
+        return _page(raw_token, campaign_id, email, now, Text("This page had expired: please choose again."), 403)
     if frequency not in CHOICES:
-        return _page(raw_token, campaign_id, email, now, "Please choose how often.", 400)
+        return _page(raw_token, campaign_id, email, now, Text("Please choose how often."), 400)
     if not _choose(campaign_id, email, frequency, "recipient", now):
-        return _page(raw_token, campaign_id, email, now, "You are not on this digest's list.", 404)
-    saved = "you will get no more digests" if frequency == STOPPED else LABELS[frequency].lower()
-    return _page(raw_token, campaign_id, email, now, f"Saved: {saved}.")
+        return _page(raw_token, campaign_id, email, now, NOT_LISTED, 404)
+    return _page(raw_token, campaign_id, email, now, SAVED[frequency])

@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import mail
 from chalicelib.campaigns.campaigns import get_campaign
+from chalicelib.core import i18n
+from chalicelib.core.config import team_locale
 from chalicelib.core.counters import plain
+from chalicelib.core.i18n import Text
 from chalicelib.core.themes import detect
 from chalicelib.loop import webhooks
 from chalicelib.loop.followups import excerpt, response_page
@@ -49,22 +52,31 @@ def property_label(name: str) -> str:
     return " ".join(words).capitalize() if words else name
 
 
-def out_of(value: Any, question: Any) -> str:
+HEADLINES = {
+    "promoter": Text("Promoter: %(score)s from %(email)s"),
+    "passive": Text("Passive: %(score)s from %(email)s"),
+    "detractor": Text("Detractor: %(score)s from %(email)s"),
+}
+NEW_ANSWER = Text("New answer from %(email)s")
+
+
+def out_of(value: Any, question: Any, locale: str = i18n.DEFAULT_LOCALE) -> str:
     """A scale answer with its scale ("2 out of 10"); any other answer as given, lists joined."""
     if question is not None and question.is_scale and isinstance(value, int | float):
-        return f"{int(value)} out of {question.bounds[1]}"
+        return i18n.translate(Text("%(score)s out of %(high)s", score=int(value), high=question.bounds[1]), locale)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
 
 
-def local_time(epoch: float, timezone: str) -> str:
-    """Epoch seconds as a time in the campaign's zone, e.g. "2026-12-02 14:30 CET"."""
+def local_time(epoch: float, timezone: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """Epoch seconds as a time in the campaign's zone, written as `locale` does: "Dec 2, 2026, 2:30 PM CET"
+    (en), "02.12.2026, 14:30 CET" (de)."""
     try:
-        zone = ZoneInfo(timezone or "UTC")
+        ZoneInfo(timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M %Z")
+        timezone = "UTC"
+    return i18n.format_datetime(epoch, locale, timezone or "UTC")
 
 
 def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
@@ -72,20 +84,21 @@ def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
 
     `score_text` is the headline score with its scale ("2 out of 10"), `answers` every answer as
     [(question text, answer)], `labelled` the contact's properties as [(label, value)], and `answered`
-    and `contact_by_text` times in the campaign's time zone.
+    and `contact_by_text` times in the campaign's time zone; the words are in the team's language
+    (config.team_locale), which `locale` names.
     """
+    locale = team_locale(campaign.options)
     properties = plain(invitation.properties)
     answers = plain(invitation.answers) or {}
     score = int(invitation.score) if invitation.score is not None else None
     survey = campaign.survey
     scored = survey.nps_question or survey.first
-    score_text = out_of(score, scored) if score is not None else "–"
+    score_text = out_of(score, scored, locale) if score is not None else "–"
     timezone = getattr(campaign, "timezone", "UTC")
-    if invitation.category:
-        headline = f"{invitation.category.capitalize()}: {score_text} from {invitation.email}"
-    else:
-        headline = f"New answer from {invitation.email}"
+    said = HEADLINES.get(invitation.category or "", NEW_ANSWER)
+    headline = i18n.translate(Text(said.msgid, score=score_text, email=invitation.email), locale)
     return {
+        "locale": locale,
         "headline": headline,
         "email": invitation.email,
         "score": score,
@@ -93,16 +106,16 @@ def summary(invitation: Any, campaign: Any, settings: Any) -> dict:
         "category": invitation.category,
         "comment": excerpt(invitation.comment, 1000),
         "answers": [
-            (q.text, out_of(answers[q.id], q)) for q in survey.questions if answers.get(q.id) not in (None, [])
+            (q.text, out_of(answers[q.id], q, locale)) for q in survey.questions if answers.get(q.id) not in (None, [])
         ],
         "themes": detect(invitation.comment, campaign.themes),
         "properties": properties,
         "labelled": [(property_label(k), v) for k, v in sorted(properties.items())],
         "campaign": campaign.name,
         "link": response_page(settings, invitation.id),
-        "answered": local_time(invitation.answered_at, timezone) if invitation.answered_at else "",
+        "answered": local_time(invitation.answered_at, timezone, locale) if invitation.answered_at else "",
         "contact_by": invitation.case_due_at,
-        "contact_by_text": local_time(invitation.case_due_at, timezone) if invitation.case_due_at else "",
+        "contact_by_text": local_time(invitation.case_due_at, timezone, locale) if invitation.case_due_at else "",
     }
 
 
@@ -154,8 +167,8 @@ def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict
                     sender=settings.sender,
                     to=address,
                     subject=facts["headline"],
-                    text=render("email/alert.txt", **context),
-                    html=render("email/alert.html", **context),
+                    text=render("email/alert.txt", facts["locale"], **context),
+                    html=render("email/alert.html", facts["locale"], **context),
                     reply_to=invitation.email,
                 )
                 try:

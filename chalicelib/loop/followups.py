@@ -22,11 +22,12 @@ from chalicelib.answers.counting import NEW_CASE
 from chalicelib.answers.held import ACCEPTED, DISMISSED
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import brand, metrics, nps, personalize, themes
+from chalicelib.core import brand, i18n, metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.headers import header_problem
+from chalicelib.core.i18n import Text
 from chalicelib.sending.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
@@ -38,24 +39,26 @@ MAX_ATTEMPTS = 6
 EXCERPT = 200
 LOOP_STATUSES = ("acknowledged", "contacted", "resolved")
 _NOTE_BREAKS = str.maketrans("\r\n\t", "   ")  # a note is lines of text; other control characters are refused
+# Templates (core.personalize) in English, translated into the customer's language before they are filled in.
 DEFAULT_ACK = {
     "promoter": {
-        "subject": "Thank you{% if first_name %}, {{ first_name }}{% endif %}!",
-        "body": "Thank you for your {{ score }} out of 10. It means a lot to everyone here.",
+        "subject": Text("Thank you{% if first_name %}, {{ first_name }}{% endif %}!"),
+        "body": Text("Thank you for your {{ score }} out of 10. It means a lot to everyone here."),
     },
     "passive": {
-        "subject": "Thank you for your feedback",
-        "body": "Thank you for your answer. We read it, and we want to earn a higher score from you.",
+        "subject": Text("Thank you for your feedback"),
+        "body": Text("Thank you for your answer. We read it, and we want to earn a higher score from you."),
     },
     "detractor": {
-        "subject": "We read your feedback",
-        "body": "Thank you for telling us honestly. We are sorry we fell short.",
+        "subject": Text("We read your feedback"),
+        "body": Text("Thank you for telling us honestly. We are sorry we fell short."),
     },
     "neutral": {
-        "subject": "Thank you for your feedback",
-        "body": "Thank you for your answer. We read every one.",
+        "subject": Text("Thank you for your feedback"),
+        "body": Text("Thank you for your answer. We read every one."),
     },
 }
+FOLLOW_UP = Text("Someone from our team")
 
 
 def excerpt(comment: str | None, limit: int = EXCERPT) -> str:
@@ -67,10 +70,10 @@ def excerpt(comment: str | None, limit: int = EXCERPT) -> str:
     return f"{cut}…"
 
 
-def about(found: list[str]) -> str:
-    """['pricing', 'support', 'bugs'] -> 'pricing, support and bugs'."""
+def about(found: list[str], locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """['pricing', 'support', 'bugs'] -> 'pricing, support, and bugs' (in `locale`'s way of listing)."""
     words = [t.replace("_", " ").replace("-", " ") for t in found]
-    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+    return i18n.format_list(words, locale) if len(words) > 1 else "".join(words)
 
 
 def promises(campaign: CampaignView, invitation: Invitation, sent_at: float) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def promises(campaign: CampaignView, invitation: Invitation, sent_at: float) -> 
     loop = invitation.loop_status if invitation.loop_status in ("contacted", "resolved") else ""
     follow_up, within_hours = "", None
     if not loop and invitation.case_due_at is not None:
-        follow_up = campaign.options.get("follow_up_name") or "Someone from our team"
+        follow_up = campaign.options.get("follow_up_name") or FOLLOW_UP
         left = float(invitation.case_due_at) - sent_at
         within_hours = math.ceil(left / 3600) if left > 0 else None
     return {
@@ -102,15 +105,17 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
     """
     category = invitation.category or "neutral"
-    templates = {**DEFAULT_ACK[category], **(campaign.options.get("ack") or {}).get(category, {})}
     props = properties_of(invitation)
+    locale = i18n.contact_locale(campaign.options, props)
+    defaults = {part: i18n.translate(text, locale) for part, text in DEFAULT_ACK[category].items()}
+    templates = {**defaults, **(campaign.options.get("ack") or {}).get(category, {})}
     found = themes.detect(invitation.comment, campaign.themes) if campaign.quote_themes else []
     variables = {
         **props,
         "score": invitation.score,
         "category": category,
         "excerpt": excerpt(invitation.comment),
-        "themes": about(found),
+        "themes": about(found, locale),
         "company": campaign.company,
         "review_url": campaign.options.get("review_url", ""),
         "follow_up_name": campaign.options.get("follow_up_name", ""),
@@ -134,6 +139,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         "on_brand": brand.palette(campaign.options.get("brand_color"))["on_accent"],
         "logo": campaign.options.get("logo_url"),
     }
+    context["follow_up"] = i18n.translate(context["follow_up"], locale)
     context["preheader"] = " ".join(context["body_text"].split())
     return mail.build_message(
         sender=sender_for(campaign, settings),
@@ -141,8 +147,8 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         subject=personalize.render_text(
             templates["subject"], variables, invitation.email, f"options.ack.{category}.subject"
         ),
-        text=render("email/ack.txt", **context),
-        html=render("email/ack.html", **context),
+        text=render("email/ack.txt", locale, **context),
+        html=render("email/ack.html", locale, **context),
         reply_to=campaign.options.get("reply_to"),
         headers=unsubscribe_headers(unsubscribe),
     )

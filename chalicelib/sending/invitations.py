@@ -18,7 +18,7 @@ from urllib.parse import quote
 from chalicelib import mail
 from chalicelib.campaigns.campaigns import CampaignView
 from chalicelib.campaigns.contacts import Recipient
-from chalicelib.core import counters, personalize
+from chalicelib.core import counters, i18n, personalize
 from chalicelib.core.config import Settings
 from chalicelib.core.signing import InvitationRef, invitation_token, unsubscribe_token
 from chalicelib.store import bind, count_pending
@@ -139,16 +139,20 @@ def render_invitation(
     else:
         token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
     props = properties_of(invitation)
-    subject = personalize.render_text(campaign.subject, props, invitation.email, "options.subject")
+    locale = i18n.contact_locale(campaign.options, props)
+    subject = personalize.render_text(
+        i18n.translate(campaign.subject, locale), props, invitation.email, "options.subject"
+    )
     if reminder:
-        subject = f"Reminder: {subject}"
+        subject = i18n.translate(i18n.Text("Reminder: %(subject)s", subject=subject), locale)
+    intro = i18n.translate(campaign.intro, locale)
     context = {
         "campaign": campaign,
         "subject": subject,
         "question": campaign.survey.first,
         "links": links(campaign, token, unsubscribe, settings),
-        "intro_text": personalize.render_text(campaign.intro, props, invitation.email, "options.intro"),
-        "intro_html": personalize.render_html(campaign.intro, props, invitation.email, "options.intro"),
+        "intro_text": personalize.render_text(intro, props, invitation.email, "options.intro"),
+        "intro_html": personalize.render_html(intro, props, invitation.email, "options.intro"),
         "reminder": reminder,
         "preheader": campaign.survey.first.text,
         "brand": campaign.options.get("brand_color") or "#1a56db",
@@ -158,8 +162,8 @@ def render_invitation(
         sender=sender_for(campaign, settings),
         to=invitation.email,
         subject=subject,
-        text=render("email/invitation.txt", **context),
-        html=render("email/invitation.html", **context),
+        text=render("email/invitation.txt", locale, **context),
+        html=render("email/invitation.html", locale, **context),
         reply_to=campaign.options.get("reply_to"),
         headers=unsubscribe_headers(context["links"].unsubscribe),
     )

@@ -1,4 +1,7 @@
-"""Jinja2 rendering of pages and emails from `templates/`, escaped by default.
+"""Jinja2 rendering of pages and emails from `templates/`, escaped by default, in a customer's or a CX
+team's language: the i18n extension's `{% trans %}` and `_()` take that language's catalog
+(chalicelib/locales, see core.i18n), `lang` and `dir` say it on the page's root, and filters write
+numbers, percentages and moments as the language does.
 
 `templates/` sits beside `chalicelib/` in the project and, through the `vendor/templates`
 link, at the root of the Lambda package, so one relative path serves both.
@@ -11,6 +14,7 @@ import hashlib
 import time
 from typing import Any
 
+from chalicelib.core import i18n
 from chalicelib.core.config import PROJECT_ROOT, base_url
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -47,7 +51,12 @@ def asset_headers(name: str) -> dict[str, str]:
 
 @functools.cache
 def environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+
+    @pass_context
+    def finalize(context: Any, value: Any) -> Any:
+        # an interface sentence from Python (an answer's error, a default label) is shown in the page's language
+        return i18n.translate(value, context.get("locale", i18n.DEFAULT_LOCALE))
 
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
@@ -56,11 +65,56 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+        finalize=finalize,
     )
+    env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are not part of its msgid
+    env.install_null_translations(newstyle=True)
     env.globals["asset_url"] = asset_url
     env.filters["datetime"] = lambda epoch: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+    env.filters["moment"] = pass_context(
+        lambda context, epoch, zone="UTC": i18n.format_datetime(epoch, context["locale"], zone)
+    )
+    env.filters["number"] = pass_context(lambda context, number: i18n.format_number(number, context["locale"]))
+    env.filters["percent"] = pass_context(lambda context, fraction: i18n.format_percent(fraction, context["locale"]))
     return env
 
 
-def render(template: str, /, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+@functools.cache
+def gettext_callables(locale: str) -> dict[str, Any]:
+    """A language's `gettext` and `ngettext` as the i18n extension calls them when `newstyle`: they fill in
+    `%(name)s` themselves and mark the result safe in an escaped template (the values stay escaped)."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    catalog = i18n.translations(locale)
+
+    @pass_context
+    def gettext(context: Any, message: str, /, **values: Any) -> str:
+        text = catalog.gettext(message)
+        # the catalogs are ours (chalicelib/locales), as trusted as the templates; the values are escaped
+        return (Markup(text) if context.eval_ctx.autoescape else text) % values  # noqa: S704
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        text = catalog.ngettext(singular, plural, n)
+        values.setdefault("num", n)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % values  # noqa: S704
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
+def render(template: str, /, locale: str = i18n.DEFAULT_LOCALE, **context: Any) -> str:
+    """A template in `locale` (a key of core.i18n.LANGUAGES), which it reads as `locale`, `lang` (the
+    BCP 47 tag, "pt-BR") and `dir` ("rtl" for Arabic)."""
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            locale=locale,
+            lang=locale.replace("_", "-"),
+            dir=i18n.direction(locale),
+            **gettext_callables(locale),
+            **context,
+        )
+    )
