@@ -121,6 +121,7 @@ def test_a_campaign_without_retention_keeps_everything(db):
 def test_retention_can_be_set_on_a_campaign_that_has_gone_out(db):
     campaign, (a,) = start({}, n=1)
     answer(campaign, a, 5, "too expensive", "call me", T0 + 3600)
+    counting.apply_pending()
     campaigns.update_campaign(campaign.id, {"options": {"retention_days": 90}}, T0 + 2 * DAY)
     assert campaigns.get_view(campaign.id).options["themes"] == {"pricing": ["expensive"]}  # merged, kept
     assert retention.apply_retention(T0 + 91 * DAY)["responses"] == 1
