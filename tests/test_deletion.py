@@ -23,7 +23,7 @@ from chalicelib.sending import imports
 from chalicelib.sending.invitations import invitation_id
 from chalicelib.store import raw_client
 from chalicelib.store.models import MODELS, DashboardUser, Deletion, Invitation, Member
-from tests.conftest import admin_headers
+from tests.conftest import admin_headers, read_outbox
 from tests.helpers import cli, drain
 
 T0 = 1_794_787_200  # Monday 2026-11-16 00:00 UTC
@@ -261,3 +261,15 @@ def test_cli_deletes_a_person_and_prints_the_report(db):
     unknown = cli("delete-person", "--email", gone, env=db)
     assert unknown.returncode == 1
     assert "Nothing is known about" in unknown.stderr
+
+
+def test_an_alert_queued_before_the_deletion_is_not_sent_while_it_runs(db, outbox):
+    (gone,) = fresh(1)
+    campaign = start_campaign([gone])
+    answer(campaign, gone, 1, "too expensive", T0 + 3600)
+    counting.apply_pending()  # announces the detractor's alert on the work queue
+    deletion._mark(invitation_id(campaign.id, gone), T0 + 3700)
+    drain(lambda: T0 + 3700)
+    assert [str(m["To"]) for m in read_outbox(outbox)] == [gone]  # the invitation only: no alert about them
+    deletion.delete_person(gone, actor="cx", now=T0 + 3800)
+    assert invitation_id(campaign.id, gone) not in every_item()

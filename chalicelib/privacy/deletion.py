@@ -104,8 +104,8 @@ def delete_person(email: str, *, actor: str, now: float) -> DeletionReport:
     report = DeletionReport(new_id(), actor, now)
     report.items["suppressions"] = _suppress(address, now, actor)
     _delete_invitations(address, now, report)
-    for campaign in Campaign.all_campaigns.query("campaign"):
-        _forget_in_campaign(campaign.id, campaign.timezone, address, now, report)
+    zones = {c.id: c.timezone for c in Campaign.all_campaigns.query("campaign", attributes_to_get=["id", "timezone"])}
+    _forget_in_campaigns(zones, address, now, report)
     if user is not None:
         report.items["dashboard-users"] = _remove_user(user)
     report.items["contacts"] = int(_deleted(Contact(address), Contact.email.exists()))
@@ -191,10 +191,11 @@ def _deleted(item: Any, condition: Any) -> bool:
 def _event_keys(invitation: Invitation, campaign: campaigns.CampaignView | None) -> list[str]:
     """The ledger keys of the alerts and webhooks the invitation's answers announced (chalicelib.loop.alerts)."""
     options = campaign.options if campaign else {}
+    alerted = options.get("alert_emails") or ([options["reply_to"]] if options.get("reply_to") else [])
     keys = []
     for version in range(1, int(invitation.event_version or 0) + 1):
         event_id = f"{invitation.id}.{version}"
-        keys += [f"alert#{event_id}#slack", *(f"alert#{event_id}#email#{a}" for a in options.get("alert_emails") or [])]
+        keys += [f"alert#{event_id}#slack", *(f"alert#{event_id}#email#{a}" for a in alerted)]
         keys += [f"webhook#{w['id']}#{event_id}" for w in options.get("webhooks") or []]
     return keys
 
@@ -220,13 +221,16 @@ def _delete_deliveries(keys: list[str]) -> int:
     return len(found)
 
 
-def _forget_in_campaign(campaign_id: str, timezone: str, address: str, now: float, report: DeletionReport) -> None:
-    """The address's membership of a recurring campaign and its digest subscription, with its digests' ledger."""
-    for member in Member.batch_get([(campaign_id, address)], consistent_read=True):
+def _forget_in_campaigns(zones: dict[str, str], address: str, now: float, report: DeletionReport) -> None:
+    """The address's memberships of recurring campaigns and its digest subscriptions, with their digests' ledger
+    items: BatchGetItem of (campaign, address) over every campaign (`zones`: campaign id -> time zone)."""
+    keys = [(campaign_id, address) for campaign_id in zones]
+    for member in Member.batch_get(keys, consistent_read=True):
         member.delete()
         report.items["members"] += 1
-    for subscription in DigestSubscription.batch_get([(campaign_id, address)], consistent_read=True):
-        report.items["deliveries"] += _delete_deliveries(_digest_keys(campaign_id, timezone, address, now))
+    for subscription in DigestSubscription.batch_get(keys, consistent_read=True):
+        campaign_id = subscription.campaign_id
+        report.items["deliveries"] += _delete_deliveries(_digest_keys(campaign_id, zones[campaign_id], address, now))
         subscription.delete()
         report.items["digest-subscriptions"] += 1
 
