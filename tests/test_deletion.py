@@ -175,8 +175,9 @@ def test_an_unsubscribed_person_keeps_only_the_hash_and_drops_out_of_the_suppres
     suppression.unsubscribe(invitation_id(campaign.id, gone), campaign.id, T0 + 60)
     assert [e.email for e in suppression.search(gone, 10)[0]] == [gone]
 
-    deletion.delete_person(gone, actor="cx", now=T0 + 120)
+    report = deletion.delete_person(gone, actor="cx", now=T0 + 120)
 
+    assert report.found and report.items["suppressions"] == 1
     assert suppression.search(gone.split("@")[0], 10)[0] == []
     assert suppression.find(gone).reason == "deleted"
 
@@ -273,3 +274,10 @@ def test_an_alert_queued_before_the_deletion_is_not_sent_while_it_runs(db, outbo
     assert [str(m["To"]) for m in read_outbox(outbox)] == [gone]  # the invitation only: no alert about them
     deletion.delete_person(gone, actor="cx", now=T0 + 3800)
     assert invitation_id(campaign.id, gone) not in every_item()
+
+
+def test_an_address_known_only_as_unsubscribed_is_found_and_stripped(db):
+    suppression.suppress("only-unsubscribed@example.com", "unsubscribed", T0, source="link")
+    report = deletion.delete_person("only-unsubscribed@example.com", actor="cx", now=T0 + 60)
+    assert report.found and report.items["suppressions"] == 1
+    assert "only-unsubscribed@example.com" not in every_item()
