@@ -38,6 +38,7 @@ work = OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lam
 delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 gallery = OnFirstUse("chalicelib.dashboard.gallery")  # cold start: the local stage's preview in a language
+retention = OnFirstUse("chalicelib.privacy.retention")  # cold start: the daily retention schedule only
 
 app = Chalice(app_name="closeloop")
 # API Gateway hands a body it does not know as binary to Lambda as UTF-8 text, so an uploaded Windows-1252
@@ -437,3 +438,9 @@ def apply_counts(event):
 def send_digests(event):
     """Each recipient's digest at 08:00 in its campaign's time zone, once per period (chalicelib.insight.digest)."""
     return digest.send_due(time.time())
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def apply_retention(event):
+    """Remove comments and properties older than each campaign's retention_days, keeping counts (docs/privacy.md)."""
+    return retention.apply_retention(time.time())

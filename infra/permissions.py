@@ -149,6 +149,13 @@ PERMISSIONS: dict[str, Grants] = {
         send_mail=True,
         read_secrets=True,
     ),
+    # retention: comments and properties of old responses removed, counts kept (chalicelib.privacy.retention)
+    "apply_retention": Grants(
+        tables={
+            "campaigns": ("Query:all-campaigns",),
+            "invitations": ("UpdateItem", "Query:campaign-responses"),
+        },
+    ),
 }
 
 

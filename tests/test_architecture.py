@@ -40,6 +40,7 @@ LAZY_IMPORTS = {
     ("app.py", "chalicelib.sending.delivery"),
     ("app.py", "chalicelib.web.outbox"),
     ("app.py", "chalicelib.dashboard.gallery"),
+    ("app.py", "chalicelib.privacy.retention"),
     # the dashboard's pages register their routes at import and load their use cases on request
     ("chalicelib/dashboard/web.py", "chalicelib.dashboard.sessions"),
     ("chalicelib/dashboard/web.py", "email.parser"),

@@ -34,7 +34,8 @@ def test_run_job_runs_one_scheduled_function_now(db):
     assert result.stdout.startswith('dispatch_due: {"campaigns_started": 0, "send": 0, "remind": 0, "redeliveries": 0}')
     missing = cli("run-job", "nope", env=db)
     assert (
-        missing.returncode != 0 and "there are: acknowledge, apply_counts, dispatch_due, send_digests" in missing.stderr
+        missing.returncode != 0
+        and "there are: acknowledge, apply_counts, apply_retention, dispatch_due, send_digests" in missing.stderr
     )
 
 

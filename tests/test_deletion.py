@@ -23,7 +23,7 @@ from chalicelib.sending import imports
 from chalicelib.sending.invitations import invitation_id
 from chalicelib.store import raw_client
 from chalicelib.store.models import MODELS, DashboardUser, Deletion, Invitation, Member
-from tests.conftest import admin_headers
+from tests.conftest import admin_headers, read_outbox
 from tests.helpers import cli, drain
 
 T0 = 1_794_787_200  # Monday 2026-11-16 00:00 UTC
@@ -175,8 +175,9 @@ def test_an_unsubscribed_person_keeps_only_the_hash_and_drops_out_of_the_suppres
     suppression.unsubscribe(invitation_id(campaign.id, gone), campaign.id, T0 + 60)
     assert [e.email for e in suppression.search(gone, 10)[0]] == [gone]
 
-    deletion.delete_person(gone, actor="cx", now=T0 + 120)
+    report = deletion.delete_person(gone, actor="cx", now=T0 + 120)
 
+    assert report.found and report.items["suppressions"] == 1
     assert suppression.search(gone.split("@")[0], 10)[0] == []
     assert suppression.find(gone).reason == "deleted"
 
@@ -261,3 +262,22 @@ def test_cli_deletes_a_person_and_prints_the_report(db):
     unknown = cli("delete-person", "--email", gone, env=db)
     assert unknown.returncode == 1
     assert "Nothing is known about" in unknown.stderr
+
+
+def test_an_alert_queued_before_the_deletion_is_not_sent_while_it_runs(db, outbox):
+    (gone,) = fresh(1)
+    campaign = start_campaign([gone])
+    answer(campaign, gone, 1, "too expensive", T0 + 3600)
+    counting.apply_pending()  # announces the detractor's alert on the work queue
+    deletion._mark(invitation_id(campaign.id, gone), T0 + 3700)
+    drain(lambda: T0 + 3700)
+    assert [str(m["To"]) for m in read_outbox(outbox)] == [gone]  # the invitation only: no alert about them
+    deletion.delete_person(gone, actor="cx", now=T0 + 3800)
+    assert invitation_id(campaign.id, gone) not in every_item()
+
+
+def test_an_address_known_only_as_unsubscribed_is_found_and_stripped(db):
+    suppression.suppress("only-unsubscribed@example.com", "unsubscribed", T0, source="link")
+    report = deletion.delete_person("only-unsubscribed@example.com", actor="cx", now=T0 + 60)
+    assert report.found and report.items["suppressions"] == 1
+    assert "only-unsubscribed@example.com" not in every_item()

@@ -201,6 +201,8 @@ def test_each_schedule_runs_in_a_fresh_process(client, outbox, monkeypatch):
     assert scheduled("apply_counts")["applied"] >= 1
     assert scheduled("acknowledge") == {"sent": 1}
     assert scheduled("send_digests") == {"sent": 1}
+    Campaign.get(answered.id).update(actions=[Campaign.options.set({"retention_days": 30})])
+    assert scheduled("apply_retention") == {"campaigns": 1, "responses": 0, "moved": 0}  # a minute-old answer stays
     assert [str(m["To"]) for m in read_outbox(outbox)] == ["p0@example.com", "p0@example.com", "boss@acme.example"]
 
 

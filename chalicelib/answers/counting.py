@@ -61,6 +61,7 @@ def state_of(invitation: Invitation) -> counters.CountState:
         alerted_at=invitation.alerted_at,
         contacted_at=invitation.contacted_at,
         resolved_at=invitation.resolved_at,
+        removed_comment=None if invitation.comment_themes is None else tuple(invitation.comment_themes),
     )
 
 

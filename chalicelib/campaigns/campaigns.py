@@ -41,6 +41,7 @@ __all__ = ["NotFound"]
 MAX_SEGMENTS = 5
 MAX_REMINDERS = 3
 MAX_FATIGUE_DAYS = 365
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 DEFAULT_SUBJECT = Text("A quick question")
@@ -52,6 +53,8 @@ ACTIVE = ("sending", "sent")
 SCHEDULED_PK = "scheduled"
 # what an admin may still correct once a campaign has gone out: how the email reads and who it is from
 CORRECTABLE_OPTIONS = ("sender_name", "reply_to", "company", "subject", "intro", "ack", "follow_up_name")
+# options that may be set at any time: a duty to delete what people wrote may arise after a campaign went out
+ANYTIME_OPTIONS = ("retention_days",)
 
 
 @dataclass(frozen=True)
@@ -388,6 +391,15 @@ def _fatigue_days(value: Any, path: str) -> int:
     return value
 
 
+def _retention_days(value: Any, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
+        raise ValidationError(
+            f"Retention (retention_days) is a whole number of days from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}.",
+            path,
+        )
+    return value
+
+
 _HTTPS = {"type": "string", "maxLength": 500, "description": "an https:// URL"}
 OPTIONS: dict[str, Option] = {
     "subject": _text(200, True, "Jinja template, e.g. {{ first_name | default('there') }}"),
@@ -473,6 +485,16 @@ OPTIONS: dict[str, Option] = {
             "absent: CLOSELOOP_FATIGUE_DAYS",
         },
         _fatigue_days,
+    ),
+    "retention_days": Option(
+        {
+            "type": "integer",
+            "minimum": MIN_RETENTION_DAYS,
+            "maximum": MAX_RETENTION_DAYS,
+            "description": "remove comments, text answers and non-segment properties of responses older than this "
+            "many days, keeping their counts (docs/privacy.md); absent: kept",
+        },
+        _retention_days,
     ),
 }
 OPTIONS_SCHEMA: dict[str, Any] = {
@@ -568,14 +590,14 @@ def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> Cam
 
 
 def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
-    """A draft takes any change; a campaign that has gone out only corrections of CORRECTABLE_OPTIONS,
-    merged into its options (the others are kept). Conflict (409) names what cannot change any more."""
+    """A draft takes any change; a campaign that has gone out only corrections of CORRECTABLE_OPTIONS and
+    ANYTIME_OPTIONS, merged into its options (the others are kept). Conflict (409) names what cannot change any more."""
     campaign = load_campaign(campaign_id, consistent=True)
     if campaign.status == "draft":
         return update_draft(campaign_id, fields, now)
     options = fields.get("options", {})
     locked = sorted(set(fields) - {"options"}) + [
-        f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS))
+        f"options.{k}" for k in sorted(set(options) - set(CORRECTABLE_OPTIONS) - set(ANYTIME_OPTIONS))
     ]
     if locked:
         again = (

@@ -74,15 +74,24 @@ def counter_key(period: str, segment: str) -> str:
 
 
 def answer_counts(
-    survey: Survey, answers: Mapping[str, Any], comment: str | None, themes: Mapping[str, Sequence[str]] | None = None
+    survey: Survey,
+    answers: Mapping[str, Any],
+    comment: str | None,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    removed_comment: Sequence[str] | None = None,
 ) -> Counts:
-    """What one recorded response adds; empty when nothing is answered."""
+    """What one recorded response adds; empty when nothing is answered. `removed_comment`: the themes of a
+    comment retention removed (chalicelib.privacy.retention), counted as that comment was."""
     if not answers:
         return {}
     counts = {"responses": 1}
     if comment:
         counts["comments"] = 1
         for theme in detect(comment, themes or {}):
+            counts[f"theme.{theme}"] = 1
+    elif removed_comment is not None:
+        counts["comments"] = 1
+        for theme in removed_comment:
             counts[f"theme.{theme}"] = 1
     nps_question = survey.nps_question
     if nps_question and nps_question.id in answers:
@@ -129,6 +138,7 @@ class CountState:
     alerted_at: float | None = None
     contacted_at: float | None = None
     resolved_at: float | None = None
+    removed_comment: tuple[str, ...] | None = None  # the themes of a comment retention removed
 
 
 def contribution(
@@ -167,7 +177,7 @@ def contribution(
     if state.unsubscribed_at is not None:
         add(state.unsubscribed_at, {"unsubscribed": 1})
     if state.answered_at is not None:
-        add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes))
+        add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes, state.removed_comment))
         for name, at in (("ack", state.ack_sent_at), ("contact", state.contacted_at), ("close", state.resolved_at)):
             if at is not None:  # how long customers waited, measured per campaign
                 add(at, {f"loop.{name}.n": 1, f"loop.{name}.seconds": max(0, round(at - state.answered_at))})

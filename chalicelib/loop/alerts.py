@@ -147,6 +147,8 @@ def deliver_event(message: Mapping[str, Any], now: float, settings: Any) -> dict
         invitation = Invitation.get(message["invitation_id"], consistent_read=True)
     except Invitation.DoesNotExist:
         return {"gone": 1}
+    if invitation.erased_at is not None:
+        return {"gone": 1}  # its person is being deleted (chalicelib.privacy.deletion)
     if int(invitation.event_version or 0) < int(message["version"]):
         return {"not committed": 1}  # the applier's transaction failed: it announces again
     campaign = get_campaign(invitation.campaign_id)

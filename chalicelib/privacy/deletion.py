@@ -75,10 +75,7 @@ class DeletionReport:
     deleted_at: float
     items: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
 
-    @property
-    def found(self) -> bool:
-        """Whether anything but the suppression was known about the address."""
-        return any(n for name, n in self.items.items() if name != "suppressions")
+    found: bool = False  # whether anything was known about the address (an item found, or its suppression)
 
     def to_json(self) -> dict:
         return {"id": self.id, "actor": self.actor, "deleted_at": self.deleted_at, "items": dict(self.items)}
@@ -94,7 +91,9 @@ def delete_person(email: str, *, actor: str, now: float) -> DeletionReport:
     Safe to run again after a crash midway: it finishes what was left. Raises ValidationError for
     something that is not an address, Conflict (before anything is deleted) when the address is the
     dashboard's last admin, and NotFound when nothing was known about the address, after suppressing
-    its hash and recording the request anyway (so an unknown address is never mailed either).
+    its hash and recording the request anyway (so an unknown address is never mailed either). Raises
+    Conflict too, after counting out what it could, when the person's invitations keep changing through
+    five rounds (answers arriving all along): running it again finishes.
     """
     address = email_address(email, "email")
     bind()
@@ -102,13 +101,14 @@ def delete_person(email: str, *, actor: str, now: float) -> DeletionReport:
     if user is not None and user.role == "admin" and _other_admin(address) is None:
         raise Conflict(f"{address} is the dashboard's last admin: make someone else an admin first.", "email")
     report = DeletionReport(new_id(), actor, now)
-    report.items["suppressions"] = _suppress(address, now, actor)
+    report.items["suppressions"], known = _suppress(address, now, actor)
     _delete_invitations(address, now, report)
-    for campaign in Campaign.all_campaigns.query("campaign"):
-        _forget_in_campaign(campaign.id, campaign.timezone, address, now, report)
+    zones = {c.id: c.timezone for c in Campaign.all_campaigns.query("campaign", attributes_to_get=["id", "timezone"])}
+    _forget_in_campaigns(zones, address, now, report)
     if user is not None:
         report.items["dashboard-users"] = _remove_user(user)
     report.items["contacts"] = int(_deleted(Contact(address), Contact.email.exists()))
+    report.found = known or any(n for name, n in report.items.items() if name != "suppressions")
     Deletion(report.id, actor=actor, created_at=now, found=int(report.found), items=dict(report.items)).save()
     if not report.found:
         raise NotFound(
@@ -117,17 +117,18 @@ def delete_person(email: str, *, actor: str, now: float) -> DeletionReport:
     return report
 
 
-def _suppress(address: str, now: float, actor: str) -> int:
+def _suppress(address: str, now: float, actor: str) -> tuple[int, bool]:
     """The address's suppression becomes its hash alone, reason "deleted": written if absent, and an earlier
-    entry (an unsubscribe, a bounce) stripped of the address. 1 when an item was written or stripped."""
+    entry (an unsubscribe, a bounce) stripped of the address. Returns (1 when an item was written or
+    stripped, else 0; whether an entry that was not a deletion's held the address)."""
     try:
         old = Suppression.get(email_hash(address), consistent_read=True)
     except Suppression.DoesNotExist:
         old = None
     if old is not None and old.reason == "deleted" and old.email is None and old.list_pk is None:
-        return 0
+        return 0, False
     Suppression(email_hash(address), reason="deleted", source="admin", created_at=now, added_by=actor).save()
-    return 1
+    return 1, old is not None and old.reason != "deleted"
 
 
 def _mark(invitation_id: str, now: float) -> None:
@@ -191,10 +192,11 @@ def _deleted(item: Any, condition: Any) -> bool:
 def _event_keys(invitation: Invitation, campaign: campaigns.CampaignView | None) -> list[str]:
     """The ledger keys of the alerts and webhooks the invitation's answers announced (chalicelib.loop.alerts)."""
     options = campaign.options if campaign else {}
+    alerted = options.get("alert_emails") or ([options["reply_to"]] if options.get("reply_to") else [])
     keys = []
     for version in range(1, int(invitation.event_version or 0) + 1):
         event_id = f"{invitation.id}.{version}"
-        keys += [f"alert#{event_id}#slack", *(f"alert#{event_id}#email#{a}" for a in options.get("alert_emails") or [])]
+        keys += [f"alert#{event_id}#slack", *(f"alert#{event_id}#email#{a}" for a in alerted)]
         keys += [f"webhook#{w['id']}#{event_id}" for w in options.get("webhooks") or []]
     return keys
 
@@ -220,13 +222,16 @@ def _delete_deliveries(keys: list[str]) -> int:
     return len(found)
 
 
-def _forget_in_campaign(campaign_id: str, timezone: str, address: str, now: float, report: DeletionReport) -> None:
-    """The address's membership of a recurring campaign and its digest subscription, with its digests' ledger."""
-    for member in Member.batch_get([(campaign_id, address)], consistent_read=True):
+def _forget_in_campaigns(zones: dict[str, str], address: str, now: float, report: DeletionReport) -> None:
+    """The address's memberships of recurring campaigns and its digest subscriptions, with their digests' ledger
+    items: BatchGetItem of (campaign, address) over every campaign (`zones`: campaign id -> time zone)."""
+    keys = [(campaign_id, address) for campaign_id in zones]
+    for member in Member.batch_get(keys, consistent_read=True):
         member.delete()
         report.items["members"] += 1
-    for subscription in DigestSubscription.batch_get([(campaign_id, address)], consistent_read=True):
-        report.items["deliveries"] += _delete_deliveries(_digest_keys(campaign_id, timezone, address, now))
+    for subscription in DigestSubscription.batch_get(keys, consistent_read=True):
+        campaign_id = subscription.campaign_id
+        report.items["deliveries"] += _delete_deliveries(_digest_keys(campaign_id, zones[campaign_id], address, now))
         subscription.delete()
         report.items["digest-subscriptions"] += 1
 

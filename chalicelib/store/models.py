@@ -300,6 +300,10 @@ class Invitation(Model):
     case_due_at = NumberAttribute(null=True)
     # deleting the person (chalicelib.privacy.deletion): marked, counted out by the applier, then deleted
     erased_at = NumberAttribute(null=True)
+    # retention (chalicelib.privacy.retention): when the comment and properties were removed, and the removed
+    # comment's themes, so the response counts as it did
+    retained_at = NumberAttribute(null=True)
+    comment_themes = ListAttribute(of=UnicodeAttribute, null=True)
 
     by_campaign = CampaignInvitationsIndex()
     by_email = EmailInvitationsIndex()
