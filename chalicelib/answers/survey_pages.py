@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from chalicelib.answers import responses
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
-from chalicelib.core import brand
+from chalicelib.core import brand, i18n
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
@@ -56,6 +56,15 @@ def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef,
     return ref, campaign
 
 
+def in_language(campaign: CampaignView, requested: str | None) -> tuple[CampaignView, str]:
+    """The campaign in the language a page's link or form names (`l`, set by the invitation for a contact
+    addressed in a language other than the campaign's default) when it offers it, else in its default;
+    and that language's code, "" for the default (links and forms then carry none)."""
+    default, offered = i18n.campaign_locales(campaign.options)
+    locale = i18n.negotiate(requested, offered, default)
+    return campaign.in_language(locale), "" if locale == default else locale
+
+
 def _form_page(
     token: str,
     ref: InvitationRef,
@@ -71,6 +80,7 @@ def _form_page(
     gesture: bool = False,
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
+    language: str = "",
 ) -> Reply:
     """`values` are shown as given ({question id: text or list of texts}); `gesture` arms the page's
     first-gesture save of a clicked score; `edit` marks a form that shows every stored answer."""
@@ -86,6 +96,7 @@ def _form_page(
         confirm=confirm,
         edit=edit,
         saved=saved,
+        language=language,
     )
     return html(body, status=status)
 
@@ -104,8 +115,11 @@ def survey_html(
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
     script: bool = True,
+    language: str = "",
 ) -> str:
-    """The survey page posting to `action`; a preview passes script=False (its gesture save would record)."""
+    """The survey page posting to `action`; a preview passes script=False (its gesture save would record).
+    `campaign` is in the customer's language (in_language), and `language` its code when the form must
+    carry it ("" for the campaign's default)."""
     return render(
         "survey.html",
         campaign=campaign,
@@ -123,6 +137,7 @@ def survey_html(
         brand=brand.palette(campaign.options.get("brand_color")),
         logo=campaign.options.get("logo_url"),
         script=script,
+        language=language,
     )
 
 
@@ -200,16 +215,28 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     if found is None:
         return not_found()
     ref, campaign = found
+    campaign, language = in_language(campaign, (query or {}).get("l"))
     clicked = (query or {}).get("a")
     if clicked is not None:
         values = clicked_values(campaign, clicked)
-        return _form_page(token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED)
+        return _form_page(
+            token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED, language=language
+        )
     stored = _stored(ref, campaign)
     if stored is None:
-        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED)
+        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED, language=language)
     answers, comment = stored
     return _form_page(
-        token, ref, campaign, now, settings, shown(campaign.survey, answers), comment, edit=True, saved=STORED
+        token,
+        ref,
+        campaign,
+        now,
+        settings,
+        shown(campaign.survey, answers),
+        comment,
+        edit=True,
+        saved=STORED,
+        language=language,
     )
 
 
@@ -232,6 +259,7 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     ref, campaign = found
     if form is None:
         return json_reply({"status": "invalid", "message": "Too much data."}, 413) if as_json else not_found()
+    shown_as, language = in_language(campaign, (form.get("l") or [""])[0])  # pages in it; answers recorded as given
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"
     # a form that showed every stored answer replaces them whole: what was emptied is cleared
@@ -257,7 +285,20 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     def again(message: str | None, status: int, problems: Mapping[str, str] | None = None) -> Reply:
         if as_json:
             return json_reply({"status": "invalid", "message": message, "errors": dict(problems or {})}, status)
-        return _form_page(token, ref, campaign, now, settings, typed, raw_comment, problems, message, status, edit=edit)
+        return _form_page(
+            token,
+            ref,
+            shown_as,
+            now,
+            settings,
+            typed,
+            raw_comment,
+            problems,
+            message,
+            status,
+            edit=edit,
+            language=language,
+        )
 
     csrf = (form.get("csrf") or [""])[0]
     if not _same_origin(headers, settings) or not check_csrf(
@@ -281,16 +322,27 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         if as_json:
             return json_reply({"status": "held", "message": HELD, "confirm": outcome.confirm}, 202)
         return _form_page(
-            token, ref, campaign, now, settings, typed, raw_comment, None, HELD, 200, outcome.confirm or "", edit=edit
+            token,
+            ref,
+            shown_as,
+            now,
+            settings,
+            typed,
+            raw_comment,
+            None,
+            HELD,
+            200,
+            outcome.confirm or "",
+            edit=edit,
+            language=language,
         )
     if outcome.status == "busy":
         return json_reply({"status": "busy", "message": BUSY}, 409) if as_json else again(BUSY, 409)
     if as_json:
         return json_reply({"status": "recorded", "message": "Your answer is saved. Add a comment if you like."})
     get_back = bool(campaign.options.get("reply_to")) and not outcome.unsubscribed
-    return html(
-        thanks_html(campaign, outcome.answers, outcome.comment, f"{settings.base_url}/s/{token}", get_back=get_back)
-    )
+    change_url = f"{settings.base_url}/s/{token}" + (f"?l={language}" if language else "")
+    return html(thanks_html(shown_as, outcome.answers, outcome.comment, change_url, get_back=get_back))
 
 
 def trap(token: str, now: float) -> Reply:
