@@ -154,3 +154,17 @@ def test_a_viewer_sees_the_languages_read_only(client):
     body = urlencode({"csrf": csrf, "languages": "fr", "action": "save"})
     refused = client.http.post(path(campaign, "languages"), body=body, headers={**viewer, **FORM_HEADERS})
     assert refused.status_code == 403
+
+
+def test_the_preview_shows_a_chosen_language(client):
+    admin = session_headers()
+    campaign = draft(translations={"fr": FRENCH})
+    base = f"/dashboard/campaigns/{campaign.id}/preview"
+    page = client.http.get(f"{base}?email=ana@example.com&locale=fr", headers=admin).body.decode()
+    assert 'id="f-locale"' in page
+    assert f'src="{base}/survey?l=fr"' in page
+    assert "Nous recommanderiez-vous ?" in page  # the text part
+    survey = client.http.get(f"{base}/survey?l=fr", headers=admin).body.decode()
+    assert "Pourquoi ?" in survey and ">Assistance</span>" in survey and 'name="l" value="fr"' in survey
+    english = client.http.get(f"{base}?email=ana@example.com", headers=admin).body.decode()
+    assert "How likely are you to recommend us?" in english

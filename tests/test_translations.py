@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from html import unescape
 
 import pytest
 
 from chalicelib.campaigns.campaigns import CampaignView, parse_campaign
+from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import ValidationError
 from chalicelib.core.surveys import parse_survey
 from chalicelib.core.translations import localize, prune
+from chalicelib.loop import followups
 from chalicelib.sending.invitations import invitation_id
 from chalicelib.store.models import Invitation
 from tests.conftest import admin_headers, html_links, local_path, read_outbox
-from tests.helpers import drain, open_page, submit, totals
+from tests.helpers import drain, invitation_of, launch, open_page, submit, totals
 
 SURVEY = {
     "questions": [
@@ -198,3 +201,24 @@ def test_a_preview_names_the_language_it_shows(client):
         "message": "This campaign is written in en (English), fr (French): preview one of these.",
         "field": "locale",
     }
+
+
+def test_the_acknowledgement_is_in_the_contacts_language(db, outbox):
+    ack = {"detractor": {"subject": "We read you", "body": "Sorry, {{ first_name }}."}}
+    french = {**FRENCH, "ack": {"detractor": {"subject": "Nous vous avons lu", "body": "Pardon, {{ first_name }}."}}}
+    options = {**BODY["options"], "ack": ack, "translations": {"fr": french}}
+    recipients = [
+        {"email": "amelie@example.com", "properties": {"locale": "fr_FR", "first_name": "Amélie"}},
+        {"email": "ada@example.com", "properties": {"first_name": "Ada"}},
+    ]
+    sent = launch(outbox, recipients=recipients, survey=SURVEY, segments=(), options=options)
+    texts = {}
+    for email in ("amelie@example.com", "ada@example.com"):
+        invitation = invitation_of(sent, email)
+        invitation.score, invitation.category = 2, "detractor"
+        message = followups.render_ack(sent.campaign, invitation, get_settings(), time.time())
+        texts[email] = (str(message["Subject"]), message.get_body(("plain",)).get_content())
+    assert texts["amelie@example.com"][0] == "Nous vous avons lu"
+    assert "Pardon, Amélie." in texts["amelie@example.com"][1]
+    assert texts["ada@example.com"][0] == "We read you"
+    assert "Sorry, Ada." in texts["ada@example.com"][1]

@@ -440,13 +440,18 @@ def _translations(value: Any, path: str) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     for code, translation in value.items():
         here = f"{path}.{translations.supported(code, f'{path}.{str(code)[:40]}')}"
-        if not isinstance(translation, Mapping) or set(translation) - set(_TRANSLATION_KEYS):
+        unknown = (
+            sorted(map(str, set(translation) - set(_TRANSLATION_KEYS))) if isinstance(translation, Mapping) else []
+        )
+        if not isinstance(translation, Mapping) or unknown:
             raise ValidationError(
-                f"A translation is an object with {', '.join(_TRANSLATION_KEYS)} (unknown: "
-                f"{', '.join(sorted(map(str, set(translation) - set(_TRANSLATION_KEYS)))) or 'not an object'}).",
+                f"A translation is an object with {', '.join(_TRANSLATION_KEYS)}"
+                + (f" (unknown: {', '.join(unknown)})." if unknown else "."),
                 here,
             )
-        entry: dict[str, Any] = {"questions": _translated_questions(translation.get("questions", {}), here)}
+        entry: dict[str, Any] = {
+            "questions": _translated_questions(translation.get("questions", {}), f"{here}.questions")
+        }
         for key, limit in (("subject", 200), ("intro", 1000)):
             text = translation.get(key)
             if text is None or text == "":
@@ -465,7 +470,7 @@ def _translated_questions(value: Any, path: str) -> dict[str, dict[str, Any]]:
         raise ValidationError("questions maps a question id to its {text, options, low_label, high_label}.", path)
     clean: dict[str, dict[str, Any]] = {}
     for qid, texts in value.items():
-        here = f"{path}.questions.{str(qid)[:40]}"
+        here = f"{path}.{str(qid)[:40]}"
         unknown = sorted(map(str, set(texts) - set(translations.QUESTION_KEYS))) if isinstance(texts, Mapping) else []
         if not isinstance(texts, Mapping) or unknown:
             raise ValidationError(
