@@ -149,6 +149,8 @@ def test_a_viewer_sees_the_languages_read_only(client):
     viewer = session_headers(role="viewer", email="viewer@acme.example")
     page = open_step(client, campaign, "languages", viewer)
     assert "Your role is viewer" in page
+    summary = client.http.get(f"/dashboard/campaigns/{campaign.id}/edit", headers=viewer).body.decode()
+    assert "Written in English; also in French." in summary
     assert value_of(page, T + "questions.nps.text") == "Nous recommanderiez-vous ?"
     csrf = csrf_of(page)
     body = urlencode({"csrf": csrf, "languages": "fr", "action": "save"})

@@ -100,7 +100,7 @@ def create(ctx: Ctx) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit")
 def edit(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
-    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES)
+    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES, language_name=language_name)
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/basics")
