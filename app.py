@@ -16,6 +16,7 @@ from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard import (
     access,
     builder,
+    builder_languages,
     builder_options,
     insight_pages,
     loop_pages,
@@ -401,6 +402,7 @@ app.register_blueprint(settings_pages.routes)
 app.register_blueprint(builder_options.routes)
 app.register_blueprint(send_pages.routes)
 app.register_blueprint(builder.routes)
+app.register_blueprint(builder_languages.routes)
 app.register_blueprint(recipient_pages.routes)
 
 

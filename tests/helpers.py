@@ -55,7 +55,7 @@ def launch(outbox, recipients=None, survey=None, segments=("plan",), sent_ago: f
     for message in messages:
         links = html_links(message)
         pages[str(message["To"])] = local_path(
-            next(u for u in links if "/s/" in u and "?" not in u and not u.endswith("/t"))
+            next(u for u in links if "/s/" in u and "?a=" not in u and not u.endswith("/t"))  # the web link
         )
     return Sent(campaigns.get_view(campaign.id), pages, messages)
 

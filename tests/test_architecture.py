@@ -69,6 +69,8 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.admin.auth"),
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.campaigns.campaigns"),
     ("chalicelib/dashboard/settings_pages.py", "chalicelib.insight.digest_recipients"),
+    ("chalicelib/dashboard/builder_languages.py", "chalicelib.admin.api"),
+    ("chalicelib/dashboard/builder_languages.py", "chalicelib.campaigns.campaigns"),
     ("chalicelib/dashboard/builder_options.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/builder_options.py", "chalicelib.campaigns.campaigns"),
     ("chalicelib/dashboard/builder_options.py", "chalicelib.sending.invitations"),

@@ -23,7 +23,7 @@ from chalicelib.admin import ratelimit
 from chalicelib.admin.auth import Caller
 from chalicelib.answers import held
 from chalicelib.campaigns import campaigns, contacts, suppression
-from chalicelib.core import personalize
+from chalicelib.core import i18n, personalize, translations
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationError
 from chalicelib.core.signing import sign, verify
@@ -267,6 +267,11 @@ PREVIEW_BODY: dict[str, Any] = {
             "type": ["object", "null"],
             "description": "names to values; absent or null: those of the invitation sent to this address, if any",
         },
+        "locale": {
+            "enum": list(i18n.LANGUAGES),
+            "description": "the language to preview, one the campaign offers; absent: the one the contact's "
+            "locale property chooses",
+        },
     },
 }
 PREVIEW_JSON = _envelope(
@@ -295,10 +300,11 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
     bad = contacts.properties_problem(props)
     if bad:
         raise ValidationError(bad[1], f"properties{bad[0]}")
+    locale = _offered_locale(campaign, body.get("locale"))
     settings = get_settings()
     fake = invitations.new_invitation(campaign, contacts.Recipient(email, props), now, settings)
     try:
-        message = invitations.render_invitation(campaign, fake, settings, now, token="preview")  # noqa: S106 - not a secret
+        message = invitations.render_invitation(campaign, fake, settings, now, token="preview", locale=locale)  # noqa: S106 - not a secret
     except mail.MessageInvalid as exc:  # options stored before they were checked: say what to correct
         raise ValidationError(f"{exc} Correct the campaign's options.", "options") from None
     return 200, {
@@ -309,6 +315,17 @@ def preview(campaign_id: str, body: Any, now: float, caller: Caller) -> tuple[in
         "html": message.get_body(("html",)).get_content(),
         "variables": sorted(personalize.variables(props, email)),
     }
+
+
+def _offered_locale(campaign: campaigns.CampaignView, value: Any) -> str | None:
+    """A preview's `locale`: None when absent, else one the campaign offers (ValidationError naming them)."""
+    if value is None:
+        return None
+    offered = i18n.campaign_locales(campaign.options)[1]
+    if value not in offered:
+        names = ", ".join(f"{code} ({translations.language_name(code)})" for code in offered)
+        raise ValidationError(f"This campaign is written in {names}: preview one of these.", "locale")
+    return value
 
 
 STATS_JSON = _envelope(stats=stats.STATS_JSON)

@@ -78,6 +78,15 @@ def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef,
     return ref, campaign
 
 
+def in_language(campaign: CampaignView, requested: str | None) -> tuple[CampaignView, str]:
+    """The campaign in the language a page's link or form names (`l`, set by the invitation for a contact
+    addressed in a language other than the campaign's default) when it offers it, else in its default;
+    and that language's code, "" for the default (links and forms then carry none)."""
+    default, offered = i18n.campaign_locales(campaign.options)
+    locale = i18n.negotiate(requested, offered, default)
+    return campaign.in_language(locale), "" if locale == default else locale
+
+
 def _form_page(
     token: str,
     ref: InvitationRef,
@@ -94,6 +103,7 @@ def _form_page(
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
     locale: str = i18n.DEFAULT_LOCALE,
+    language: str = "",
 ) -> Reply:
     """`values` are shown as given ({question id: text or list of texts}); `gesture` arms the page's
     first-gesture save of a clicked score; `edit` marks a form that shows every stored answer."""
@@ -110,6 +120,7 @@ def _form_page(
         edit=edit,
         saved=saved,
         locale=locale,
+        language=language,
     )
     return html(body, status=status)
 
@@ -128,10 +139,12 @@ def survey_html(
     edit: bool = False,
     saved: str = CHANGES_NOT_SAVED,
     script: bool = True,
+    language: str = "",
     locale: str = i18n.DEFAULT_LOCALE,
 ) -> str:
-    """The survey page posting to `action`, in `locale`; a preview passes script=False (its gesture save
-    would record)."""
+    """The survey page posting to `action`; a preview passes script=False (its gesture save would record).
+    `campaign` is in the customer's language (in_language), `locale` the language of the page's own words,
+    and `language` its code when the form must carry it ("" for the campaign's default)."""
     return render(
         "survey.html",
         locale,
@@ -150,6 +163,7 @@ def survey_html(
         brand=brand.palette(campaign.options.get("brand_color")),
         logo=campaign.options.get("logo_url"),
         script=script,
+        language=language,
     )
 
 
@@ -234,16 +248,26 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     if found is None:
         return not_found()
     ref, campaign = found
-    locale = contact_locale(ref.invitation_id, campaign)
+    campaign, language = in_language(campaign, (query or {}).get("l"))
+    locale = language or campaign.locale_for(None)
     clicked = (query or {}).get("a")
     if clicked is not None:
         values = clicked_values(campaign, clicked)
         return _form_page(
-            token, ref, campaign, now, settings, values, gesture=bool(values), saved=NOT_SAVED, locale=locale
+            token,
+            ref,
+            campaign,
+            now,
+            settings,
+            values,
+            gesture=bool(values),
+            saved=NOT_SAVED,
+            language=language,
+            locale=locale,
         )
     stored = _stored(ref, campaign)
     if stored is None:
-        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED, locale=locale)
+        return _form_page(token, ref, campaign, now, settings, {}, saved=NOT_SAVED, language=language, locale=locale)
     answers, comment = stored
     return _form_page(
         token,
@@ -256,6 +280,7 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
         edit=True,
         saved=STORED,
         locale=locale,
+        language=language,
     )
 
 
@@ -276,9 +301,11 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     if found is None:
         return json_reply({"status": "not_found"}, 404) if as_json else not_found()
     ref, campaign = found
-    locale = contact_locale(ref.invitation_id, campaign)
+    locale = campaign.locale_for(None)  # until the form says which language the page was in
     if form is None:
         return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413) if as_json else not_found(locale)
+    shown_as, language = in_language(campaign, (form.get("l") or [""])[0])  # pages in it; answers recorded as given
+    locale = language or locale
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"
     # a form that showed every stored answer replaces them whole: what was emptied is cleared
@@ -306,7 +333,19 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
             said = {qid: _(text, locale) for qid, text in (problems or {}).items()}
             return json_reply({"status": "invalid", "message": _(message, locale), "errors": said}, status)
         return _form_page(
-            token, ref, campaign, now, settings, typed, raw_comment, problems, message, status, edit=edit, locale=locale
+            token,
+            ref,
+            shown_as,
+            now,
+            settings,
+            typed,
+            raw_comment,
+            problems,
+            message,
+            status,
+            edit=edit,
+            language=language,
+            locale=locale,
         )
 
     csrf = (form.get("csrf") or [""])[0]
@@ -333,7 +372,7 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         return _form_page(
             token,
             ref,
-            campaign,
+            shown_as,
             now,
             settings,
             typed,
@@ -344,14 +383,15 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
             outcome.confirm or "",
             edit=edit,
             locale=locale,
+            language=language,
         )
     if outcome.status == "busy":
         return json_reply({"status": "busy", "message": _(BUSY, locale)}, 409) if as_json else again(BUSY, 409)
     if as_json:
         return json_reply({"status": "recorded", "message": _(RECORDED, locale)})
     get_back = bool(campaign.options.get("reply_to")) and not outcome.unsubscribed
-    change_url = f"{settings.base_url}/s/{token}"
-    return html(thanks_html(campaign, outcome.answers, outcome.comment, change_url, get_back=get_back, locale=locale))
+    change_url = f"{settings.base_url}/s/{token}" + (f"?l={language}" if language else "")
+    return html(thanks_html(shown_as, outcome.answers, outcome.comment, change_url, get_back=get_back, locale=locale))
 
 
 def trap(token: str, now: float) -> Reply:

@@ -14,6 +14,7 @@ The survey definition is read on every answer, so `get_campaign()` keeps it in m
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -23,14 +24,14 @@ from functools import partial
 from typing import Any
 
 from chalicelib.campaigns.contacts import RECIPIENT_SCHEMA, email_address
-from chalicelib.core import personalize, themes, webhook_spec
+from chalicelib.core import i18n, personalize, themes, translations, webhook_spec
 from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
 from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
-from chalicelib.core.surveys import SURVEY_SCHEMA, Survey, parse_survey
+from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_SCHEMA, Survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
@@ -51,8 +52,21 @@ DEFAULT_CONTACT_HOURS = 48
 ACK_CATEGORIES = ("promoter", "passive", "detractor", "neutral")
 ACTIVE = ("sending", "sent")
 SCHEDULED_PK = "scheduled"
-# what an admin may still correct once a campaign has gone out: how the email reads and who it is from
-CORRECTABLE_OPTIONS = ("sender_name", "reply_to", "company", "subject", "intro", "ack", "follow_up_name")
+# what an admin may still correct once a campaign has gone out: how the email reads and who it is from, and
+# the campaign's texts in other languages (a wording corrected, or a language added): answers are stored as
+# the default-language option values whatever language a customer saw, so no answer changes meaning.
+CORRECTABLE_OPTIONS = (
+    "sender_name",
+    "reply_to",
+    "company",
+    "subject",
+    "intro",
+    "ack",
+    "follow_up_name",
+    "default_locale",
+    "translations",
+    "team_locale",
+)
 # options that may be set at any time: a duty to delete what people wrote may arise after a campaign went out
 ANYTIME_OPTIONS = ("retention_days",)
 
@@ -113,6 +127,28 @@ class CampaignView:
         when set (0: no window), else `default` (CLOSELOOP_FATIGUE_DAYS)."""
         value = self.options.get("fatigue_days")
         return default if value is None else int(value)
+
+    def locale_for(self, properties: Mapping[str, Any] | None) -> str:
+        """The language a contact is addressed in: their `locale` property when the campaign offers it (a
+        translation, or its default language), else the campaign's default (chalicelib.core.i18n.negotiate)."""
+        return i18n.contact_locale(self.options, properties or {})
+
+    def in_language(self, locale: str) -> CampaignView:
+        """The campaign as a customer reading `locale` sees it: its survey's texts and its subject, intro
+        and acknowledgements from that language's translation (chalicelib.core.translations); the option
+        values answers are stored as stay the campaign's own. Itself in its default language."""
+        if locale == self.options.get("default_locale", i18n.DEFAULT_LOCALE) or locale not in (
+            self.options.get("translations") or {}
+        ):
+            return self
+        texts = translations.texts(self.options, locale)
+        options = {k: v for k, v in self.options.items() if k not in ("subject", "intro", "ack")}
+        given = {"subject": texts.subject, "intro": texts.intro, "ack": texts.ack}
+        return dataclasses.replace(
+            self,
+            survey=translations.localize(self.survey, self.options, locale),
+            options=options | {k: v for k, v in given.items() if v},
+        )
 
     def webhooks_for(self, event: str) -> list[dict]:
         return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhook_spec.EVENTS)]
@@ -181,6 +217,8 @@ def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
         fields["options"] = parse_options(body.get("options", {}))
     if not partial or "kind" in body or "interval_days" in body:
         fields.update(_kind(body))
+    if not partial:
+        translations.check(fields["survey"], fields["options"])
     return fields
 
 
@@ -400,7 +438,102 @@ def _retention_days(value: Any, path: str) -> int:
     return value
 
 
+MAX_TRANSLATED = 1000  # characters of a translated question text; an option or a label: 200
+_TRANSLATION_KEYS = ("questions", "subject", "intro", "ack")
+
+
+def _translations(value: Any, path: str) -> dict[str, dict[str, Any]]:
+    """The shape of each translation; whether it covers the survey is chalicelib.core.translations.check's
+    (it needs the survey too)."""
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            'translations maps a language to its texts, e.g. {"fr": {"questions": {"nps": {"text": "..."}}}}.', path
+        )
+    clean: dict[str, dict[str, Any]] = {}
+    for code, translation in value.items():
+        here = f"{path}.{translations.supported(code, f'{path}.{str(code)[:40]}')}"
+        unknown = (
+            sorted(map(str, set(translation) - set(_TRANSLATION_KEYS))) if isinstance(translation, Mapping) else []
+        )
+        if not isinstance(translation, Mapping) or unknown:
+            raise ValidationError(
+                f"A translation is an object with {', '.join(_TRANSLATION_KEYS)}"
+                + (f" (unknown: {', '.join(unknown)})." if unknown else "."),
+                here,
+            )
+        entry: dict[str, Any] = {
+            "questions": _translated_questions(translation.get("questions", {}), f"{here}.questions")
+        }
+        for key, limit in (("subject", 200), ("intro", 1000)):
+            text = translation.get(key)
+            if text is None or text == "":
+                continue
+            if not isinstance(text, str) or len(text) > limit:
+                raise ValidationError(f"The translated {key} is text of at most {limit} characters.", f"{here}.{key}")
+            entry[key] = personalize.check_template(text.strip(), f"{here}.{key}", header=key == "subject")
+        if translation.get("ack"):
+            entry["ack"] = _ack_templates(translation["ack"], f"{here}.ack")
+        clean[code] = entry
+    return clean
+
+
+def _translated_questions(value: Any, path: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("questions maps a question id to its {text, options, low_label, high_label}.", path)
+    clean: dict[str, dict[str, Any]] = {}
+    for qid, texts in value.items():
+        here = f"{path}.{str(qid)[:40]}"
+        unknown = sorted(map(str, set(texts) - set(translations.QUESTION_KEYS))) if isinstance(texts, Mapping) else []
+        if not isinstance(texts, Mapping) or unknown:
+            raise ValidationError(
+                f"A translated question is {{{', '.join(translations.QUESTION_KEYS)}}}"
+                + (f" (unknown: {', '.join(unknown)})." if unknown else "."),
+                here,
+            )
+        entry: dict[str, Any] = {}
+        for key in ("text", "low_label", "high_label"):
+            text = texts.get(key)
+            limit = MAX_TRANSLATED if key == "text" else 200
+            if text is not None and (not isinstance(text, str) or len(text) > limit):
+                raise ValidationError(f"{key} is text of at most {limit} characters.", f"{here}.{key}")
+            if text and text.strip():
+                entry[key] = text.strip()
+        if "options" in texts:
+            options = texts["options"]
+            if (
+                not isinstance(options, list)
+                or len(options) > MAX_OPTIONS
+                or not all(isinstance(o, str) and o.strip() and len(o) <= 200 for o in options)
+            ):
+                raise ValidationError(
+                    f"options is a list of up to {MAX_OPTIONS} non-empty texts of at most 200 characters.",
+                    f"{here}.options",
+                )
+            entry["options"] = [o.strip() for o in options]
+            if len(set(entry["options"])) != len(options):
+                raise ValidationError("Translated options must differ from each other.", f"{here}.options")
+        clean[str(qid)] = entry
+    return clean
+
+
 _HTTPS = {"type": "string", "maxLength": 500, "description": "an https:// URL"}
+_LOCALE = {"enum": list(i18n.LANGUAGES)}
+_TRANSLATED_QUESTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "text": {"type": "string", "maxLength": MAX_TRANSLATED},
+        "options": {
+            "type": "array",
+            "maxItems": MAX_OPTIONS,
+            "items": {"type": "string", "maxLength": 200},
+            "description": "the choices as the customer reads them, in the order of the campaign's own; "
+            "answers are stored as the campaign's own",
+        },
+        "low_label": {"type": "string", "maxLength": 200},
+        "high_label": {"type": "string", "maxLength": 200},
+    },
+}
 OPTIONS: dict[str, Option] = {
     "subject": _text(200, True, "Jinja template, e.g. {{ first_name | default('there') }}"),
     "intro": _text(1000, True, "Jinja template with the contact's properties"),
@@ -496,6 +629,41 @@ OPTIONS: dict[str, Option] = {
         },
         _retention_days,
     ),
+    "default_locale": Option(
+        {
+            **_LOCALE,
+            "default": i18n.DEFAULT_LOCALE,
+            "description": "the language of the campaign's own texts (questions, subject, intro, ack), "
+            "and of every contact whose locale it has no translation for",
+        },
+        translations.supported,
+    ),
+    "translations": Option(
+        {
+            "type": "object",
+            "description": "the campaign's texts in other languages, by language; each covers every question's "
+            "text, a choice question's options, and the labels, subject, intro and ack the campaign sets itself",
+            "propertyNames": _LOCALE,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "questions": {"type": "object", "additionalProperties": _TRANSLATED_QUESTION},
+                    "subject": {"type": "string", "maxLength": 200},
+                    "intro": {"type": "string", "maxLength": 1000},
+                    "ack": {"type": "object", "description": "acknowledgement templates per category, as ack"},
+                },
+            },
+        },
+        _translations,
+    ),
+    "team_locale": Option(
+        {
+            **_LOCALE,
+            "description": "the language of the digest and alerts the CX team gets; absent: CLOSELOOP_TEAM_LOCALE",
+        },
+        translations.supported,
+    ),
 }
 OPTIONS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -567,7 +735,11 @@ def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | No
 
 
 def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
-    load_campaign(campaign_id)
+    stored = load_campaign(campaign_id, consistent=True)
+    if "survey" in fields or "options" in fields:  # the translations checked against the survey they will serve
+        translations.check(
+            fields.get("survey") or parse_survey(stored.survey), fields.get("options", stored.options or {})
+        )
     columns = {
         "name": Campaign.name,
         "segments": Campaign.segments,
@@ -608,9 +780,11 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
             f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.{again}",
             "status",
         )
+    merged = {**(campaign.options or {}), **options}
+    translations.check(parse_survey(campaign.survey), merged)
     _transition(
         campaign_id,
-        [Campaign.options.set({**(campaign.options or {}), **options}), Campaign.updated_at.set(now)],
+        [Campaign.options.set(merged), Campaign.updated_at.set(now)],
         (Campaign.status == campaign.status) & (Campaign.updated_at == campaign.updated_at),
         "The campaign changed meanwhile; send the correction again.",
     )

@@ -79,6 +79,19 @@ class Question:
     high_label: str = ""
     min_choices: int = 0
     max_choices: int = 0
+    # what the customer reads for each option, in their language (chalicelib.core.translations.localize);
+    # empty: the options themselves. The option's value is what is posted, stored and counted.
+    option_labels: tuple[str, ...] = ()
+
+    def display(self, value: Any) -> str:
+        """The text a customer reads for an answer value: a translated option, else the value as text."""
+        if self.option_labels and value in self.options:
+            return self.option_labels[self.options.index(value)]
+        return str(value)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(value, text shown) of each option, in order."""
+        return [(option, self.display(option)) for option in self.options]
 
     @property
     def field_name(self) -> str:

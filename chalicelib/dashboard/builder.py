@@ -20,6 +20,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
+from chalicelib.core.translations import language_name
+from chalicelib.dashboard.builder_languages import merge_questions, translations_form, typed_translations
 from chalicelib.dashboard.web import Ctx, page, redirect, view
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def create(ctx: Ctx) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit")
 def edit(ctx: Ctx, campaign_id: str) -> Response:
     c = campaigns.get_view(campaign_id)
-    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES)
+    return page(ctx, "builder_edit.html", c=c, locked=_locked(c), type_names=TYPE_NAMES, language_name=language_name)
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/basics")
@@ -130,7 +132,10 @@ def survey(ctx: Ctx, campaign_id: str) -> Response:
     done = done_text(ctx.query.get("did", ""), len(questions))
     saved = f"{done} The draft is saved." if done else SAVED.get(ctx.query.get("saved", ""))
     focus = ctx.query.get("focus", "")
-    return _survey_page(ctx, c, questions, saved=saved, focus=focus if _FOCUS.match(focus) else "")
+    translated = translations_form(c.options.get("translations") or {})
+    return _survey_page(
+        ctx, c, questions, saved=saved, focus=focus if _FOCUS.match(focus) else "", translated=translated
+    )
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/edit/survey", methods=["POST"], change=True)
@@ -140,23 +145,25 @@ def save_survey(ctx: Ctx, campaign_id: str) -> Response:
     redirect (so the browser's Back button asks nothing); otherwise shown again unsaved, as typed."""
     c = campaigns.get_view(campaign_id)
     questions = typed_questions(ctx.form)
+    translated = typed_translations(ctx.form, list(c.options.get("translations") or {}))
     action = ctx.form.get("action", "save")
     if action == "add" and len(questions) >= surveys.MAX_QUESTIONS:
         full = {"survey.questions": f"A survey has at most {surveys.MAX_QUESTIONS} questions."}
-        return _survey_page(ctx, c, questions, full, status=400)
+        return _survey_page(ctx, c, questions, full, status=400, translated=translated)
     if action not in ("save", "next"):
         questions, focus, done = apply_action(action, questions, ctx.form.get("new_type", "nps"))
         if action == "show":
-            return _survey_page(ctx, c, questions, focus=focus, changed=done)
+            return _survey_page(ctx, c, questions, focus=focus, changed=done, translated=translated)
         try:
-            api.update_campaign(campaign_id, {"survey": {"questions": [question_body(q) for q in questions]}}, ctx.now)
+            api.update_campaign(campaign_id, survey_body(c, questions, translated), ctx.now)
         except (ValidationError, Conflict):  # not valid yet (a new blank question): shown unsaved, as typed
-            return _survey_page(ctx, c, questions, focus=focus, changed=done)
+            return _survey_page(ctx, c, questions, focus=focus, changed=done, translated=translated)
         return redirect(f"{_edit(campaign_id)}/survey?{urlencode({'did': action, 'focus': focus})}")
     try:
-        api.update_campaign(campaign_id, {"survey": {"questions": [question_body(q) for q in questions]}}, ctx.now)
+        api.update_campaign(campaign_id, survey_body(c, questions, translated), ctx.now)
     except (ValidationError, Conflict) as exc:
-        return _survey_page(ctx, c, questions, {exc.field or "": exc.message}, status=exc.status)
+        errors = {exc.field or "": exc.message}
+        return _survey_page(ctx, c, questions, errors, status=exc.status, translated=translated)
     if action == "next":
         return redirect(f"{_edit(campaign_id)}/email")
     return redirect(f"{_edit(campaign_id)}/survey?saved=1")
@@ -215,10 +222,19 @@ def _survey_page(
     saved: str | None = None,
     focus: str = "",
     changed: str = "",
+    translated: dict[str, dict[str, Any]] | None = None,
 ) -> Response:
+    """`translated`: the question texts in each language the campaign offers, as typed (translations_form)."""
     errors = errors or {}
+    translated = translated or {}
     shown = {"survey.questions"} | {
         f"survey.questions[{i}].{key}" for i, q in enumerate(questions) for key in question_fields(q["type"])
+    }
+    shown |= {
+        f"options.translations.{code}.questions.{q['id']}.{key}"
+        for code in translated
+        for q in questions
+        for key in ("text", "options", "low_label", "high_label")
     }
     return page(
         ctx,
@@ -239,6 +255,9 @@ def _survey_page(
         default_labels=surveys.DEFAULT_LABELS,
         types=list(TYPE_LABELS.items()),
         max_questions=surveys.MAX_QUESTIONS,
+        translated=translated,
+        language_name=language_name,
+        scales=(*surveys.SCALES, "rating"),
     )
 
 
@@ -344,6 +363,18 @@ def typed_questions(form: dict[str, str]) -> list[dict[str, str]]:
         if match and match[2] in QUESTION_KEYS:
             found.setdefault(int(match[1]), dict.fromkeys(QUESTION_KEYS, ""))[match[2]] = value
     return [found[i] for i in sorted(found)]
+
+
+def survey_body(c: CampaignView, questions: list[dict[str, str]], translated: dict[str, dict[str, Any]]) -> dict:
+    """The API body of the survey step: the typed survey and, when the campaign offers other languages, its
+    options with the question translations as typed, those of a removed question dropped (a draft's options
+    are replaced as a whole: the others are sent as stored)."""
+    body: dict[str, Any] = {"survey": {"questions": [question_body(q) for q in questions]}}
+    stored = c.options.get("translations")
+    if stored:
+        merged = merge_questions(stored, translated, [q["id"] for q in questions])
+        body["options"] = {**c.options, "translations": merged}
+    return body
 
 
 def question_body(typed: dict[str, str]) -> dict[str, Any]:

@@ -57,6 +57,9 @@ LABELS = {
     "intro": "introduction",
     "ack": "acknowledgements",
     "follow_up_name": "who follows up",
+    "default_locale": "the campaign's own language",
+    "translations": "its texts in other languages",
+    "team_locale": "your team's language",
 }
 _ROW = re.compile(r"^options\.(themes|alert_rules|alert_emails|webhooks)\[(\d{1,3})\](?:\.(\w+))?$")
 _WHOLE = re.compile(r"^-?\d{1,9}$")

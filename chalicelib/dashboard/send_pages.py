@@ -20,9 +20,11 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
+from chalicelib.core import i18n
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.core.lazy import OnFirstUse
+from chalicelib.core.translations import language_name
 from chalicelib.dashboard.web import Ctx, page, redirect, view
 from chalicelib.dashboard.words import fatigue_text, reason_text
 from chalicelib.web.render import render
@@ -128,8 +130,9 @@ def preview_chosen(ctx: Ctx, campaign_id: str) -> Response:
 def _preview(ctx: Ctx, campaign_id: str, fields: dict[str, str]) -> Response:
     campaign = campaigns.get_view(campaign_id)
     recipients = _recipients(campaign_id)
-    typed = {"email": recipients[0] if recipients else SAMPLE_EMAIL, "properties": ""}
+    typed = {"email": recipients[0] if recipients else SAMPLE_EMAIL, "properties": "", "locale": ""}
     typed |= {name: fields[name] for name in typed if name in fields}
+    offered = i18n.campaign_locales(campaign.options)[1]
     width = fields.get("width") if fields.get("width") in dict(WIDTHS) else WIDTHS[0][0]
     errors: dict[str, str] = {}
     notice, email, chosen = None, None, {"email": typed["email"]}
@@ -137,11 +140,14 @@ def _preview(ctx: Ctx, campaign_id: str, fields: dict[str, str]) -> Response:
         properties = parse_properties(typed["properties"])
         if properties is not None:
             chosen["properties"] = json.dumps(properties, ensure_ascii=False)
-        _, email = api.preview(campaign_id, {"email": typed["email"], "properties": properties}, ctx.now, _caller(ctx))
+        asked = {"email": typed["email"], "properties": properties}
+        if typed["locale"]:  # a language chosen here, else the one the recipient's locale property chooses
+            asked["locale"] = chosen["locale"] = typed["locale"]
+        _, email = api.preview(campaign_id, asked, ctx.now, _caller(ctx))
         email["text"] = _rewire(email["text"], campaign_id, absolute=True)
     except ValidationError as exc:
         field = "properties" if (exc.field or "").startswith("properties") else exc.field
-        if field in ("email", "properties"):
+        if field in ("email", "properties", "locale"):
             errors[field] = exc.message
         else:
             notice = f"{exc.field or 'The campaign'}: {exc.message}"
@@ -159,6 +165,8 @@ def _preview(ctx: Ctx, campaign_id: str, fields: dict[str, str]) -> Response:
         notice=notice,
         email_src=f"{_base(campaign_id)}/preview/email.html?{urlencode(chosen)}",
         base=_base(campaign_id),
+        languages=[(code, language_name(code)) for code in offered] if len(offered) > 1 else [],
+        survey_src=f"{_base(campaign_id)}/preview/survey" + (f"?l={typed['locale']}" if typed["locale"] else ""),
     )
 
 
@@ -184,6 +192,8 @@ def preview_email(ctx: Ctx, campaign_id: str) -> Response:
     """The invitation's HTML part as it is sent, its links pointing at the preview pages; `?properties=` is
     JSON (the page's form read them from name=value lines)."""
     body: dict[str, Any] = {"email": ctx.query.get("email", "")}
+    if "locale" in ctx.query:
+        body["locale"] = ctx.query["locale"]
     if "properties" in ctx.query:
         try:
             body["properties"] = json.loads(ctx.query["properties"])
@@ -200,16 +210,17 @@ def preview_email(ctx: Ctx, campaign_id: str) -> Response:
 @view(routes, "/dashboard/campaigns/{campaign_id}/preview/survey")
 def preview_survey(ctx: Ctx, campaign_id: str) -> Response:
     """The survey page with the answer clicked in the email (`?a=`) chosen, posting to the preview."""
-    campaign = campaigns.get_view(campaign_id)
+    campaign, language = survey_pages.in_language(campaigns.get_view(campaign_id), ctx.query.get("l"))
     values = survey_pages.clicked_values(campaign, ctx.query.get("a"))
-    body = survey_pages.survey_html(campaign, f"{_base(campaign_id)}/preview/survey", ctx.csrf, values, script=False)
+    action = f"{_base(campaign_id)}/preview/survey"
+    body = survey_pages.survey_html(campaign, action, ctx.csrf, values, script=False, language=language)
     return _framed(body, SURVEY_CSP)
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/preview/survey", methods=["POST"])
 def preview_survey_submit(ctx: Ctx, campaign_id: str) -> Response:
     """Submit shows the thank-you page (or the answers to correct) and records nothing."""
-    campaign = campaigns.get_view(campaign_id)
+    campaign, _ = survey_pages.in_language(campaigns.get_view(campaign_id), ctx.form.get("l"))
     action = f"{_base(campaign_id)}/preview/survey"
     status, body = survey_pages.preview_submit(campaign, ctx.form_lists, action, ctx.csrf)
     return _framed(body, SURVEY_CSP, status)

@@ -102,8 +102,10 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes
     named when the campaign sets `quote_themes`.
 
-    `sent_at` (epoch seconds) starts its unsubscribe link's lifetime.
+    `sent_at` (epoch seconds) starts its unsubscribe link's lifetime. In the contact's language: the
+    campaign's translated templates where it has them (CampaignView.in_language).
     """
+    campaign = campaign.in_language(campaign.locale_for(properties_of(invitation)))
     category = invitation.category or "neutral"
     props = properties_of(invitation)
     locale = i18n.contact_locale(campaign.options, props)

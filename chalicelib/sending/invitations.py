@@ -96,14 +96,21 @@ class Links:
     answers: list[tuple[str, str]]
 
 
-def links(campaign: CampaignView, token: str, unsubscribe: str, settings: Settings) -> Links:
+def links(campaign: CampaignView, token: str, unsubscribe: str, settings: Settings, locale: str = "") -> Links:
+    """The message's links; each one-click answer as (the text shown, its link to the stored value). In a
+    language other than the campaign's default, the survey page's links say which (`l=`), so the page is
+    in the email's language without reading the invitation."""
     page = f"{settings.base_url}/s/{token}"
-    values = campaign.survey.first.one_click_values()
+    question = campaign.survey.first
+    language = f"l={quote(locale)}" if locale and locale != campaign.locale_for(None) else ""
     return Links(
-        page=page,
+        page=f"{page}?{language}" if language else page,
         trap=f"{page}/t",
         unsubscribe=unsubscribe,
-        answers=[(v, f"{page}?a={quote(v)}") for v in values],
+        answers=[
+            (question.display(v), f"{page}?a={quote(v)}" + (f"&{language}" if language else ""))
+            for v in question.one_click_values()
+        ],
     )
 
 
@@ -125,8 +132,10 @@ def render_invitation(
     sent_at: float,
     reminder: int = 0,
     token: str | None = None,
+    locale: str | None = None,
 ) -> EmailMessage:
-    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties.
+    """The invitation (or its `reminder`-th reminder) for one recipient, personalised with their properties,
+    in their language (their `locale` property, if the campaign offers it; a preview may name another).
 
     `sent_at` (epoch seconds) starts the unsubscribe link's lifetime; a preview passes a
     placeholder `token` that stands for every link.
@@ -139,7 +148,8 @@ def render_invitation(
     else:
         token, unsubscribe = token_for(invitation, settings), unsubscribe_url(invitation, sent_at, settings)
     props = properties_of(invitation)
-    locale = i18n.contact_locale(campaign.options, props)
+    locale = locale or campaign.locale_for(props)
+    campaign = campaign.in_language(locale)
     subject = personalize.render_text(
         i18n.translate(campaign.subject, locale), props, invitation.email, "options.subject"
     )
@@ -150,7 +160,7 @@ def render_invitation(
         "campaign": campaign,
         "subject": subject,
         "question": campaign.survey.first,
-        "links": links(campaign, token, unsubscribe, settings),
+        "links": links(campaign, token, unsubscribe, settings, locale),
         "intro_text": personalize.render_text(intro, props, invitation.email, "options.intro"),
         "intro_html": personalize.render_html(intro, props, invitation.email, "options.intro"),
         "reminder": reminder,
