@@ -24,7 +24,6 @@ from chalicelib.core.surveys import parse_survey
 from chalicelib.dashboard import people, sessions
 from chalicelib.queue import get_queue
 from chalicelib.sending import imports
-from chalicelib.store.models import Campaign
 from chalicelib.web.render import render
 from tests.conftest import ROOT, html_links, local_path, read_outbox
 from tests.helpers import NPS_SURVEY, Sent, drain, open_page, submit
@@ -138,14 +137,15 @@ def test_the_team_language_is_the_campaigns_else_the_setting_and_english_when_un
 
 
 def set_language_options(campaign_id: str, options: dict) -> None:
-    """Writes `default_locale`, `translations` or `team_locale` straight into the stored campaign.
+    """Sets `default_locale`, `translations` or `team_locale` through the campaign's own update, as the API does."""
+    stored = campaigns.get_view(campaign_id).options
+    fields = campaigns.parse_campaign({"options": {**stored, **options}}, partial=True)
+    campaigns.update_campaign(campaign_id, fields, time.time())
 
-    The admin API validates these options once i19-texts is merged; until then it refuses them, so
-    this is the one place tests set them (switch it to `campaigns.update_campaign` after the merge).
-    """
-    item = Campaign.get(campaign_id)
-    item.update(actions=[Campaign.options.set({**item.options, **options})])
-    campaigns.forget(campaign_id)
+
+def _is_page(url: str) -> bool:
+    """The survey page's own link in an invitation (it may say its language, `?l=`), not a one-click answer."""
+    return "/s/" in url and "?a=" not in url and "&a=" not in url and not url.endswith("/t")
 
 
 def launch_in_languages(outbox, recipients, languages: dict, sent_ago: float = 3600, **extra) -> Sent:
@@ -159,10 +159,7 @@ def launch_in_languages(outbox, recipients, languages: dict, sent_ago: float = 3
     campaigns.start_sending(campaign.id, now - sent_ago, None, get_queue())
     drain(lambda: time.time() - sent_ago)
     messages = read_outbox(outbox)
-    pages = {
-        str(m["To"]): local_path(next(u for u in html_links(m) if "/s/" in u and "?" not in u and not u.endswith("/t")))
-        for m in messages
-    }
+    pages = {str(m["To"]): local_path(next(u for u in html_links(m) if _is_page(u))) for m in messages}
     return Sent(campaigns.get_view(campaign.id), pages, messages)
 
 

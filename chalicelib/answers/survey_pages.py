@@ -87,6 +87,11 @@ def in_language(campaign: CampaignView, requested: str | None) -> tuple[Campaign
     return campaign.in_language(locale), "" if locale == default else locale
 
 
+def page_locale(campaign: CampaignView, language: str) -> str:
+    """The language of a page's own words: the one its link or form names (in_language), else the campaign's."""
+    return language or campaign.locale_for(None)
+
+
 def _form_page(
     token: str,
     ref: InvitationRef,
@@ -178,9 +183,15 @@ def clicked_values(campaign: CampaignView, clicked: str | None) -> dict[str, Any
     return {} if value is None else {campaign.survey.first.id: str(value)}
 
 
-def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action: str, csrf: str) -> tuple[int, str]:
+def preview_submit(
+    campaign: CampaignView,
+    form: Mapping[str, list[str]],
+    action: str,
+    csrf: str,
+    locale: str = i18n.DEFAULT_LOCALE,
+) -> tuple[int, str]:
     """What pressing Submit shows, checked by the survey's own parser, recording nothing: (status, HTML) of
-    the thank-you page, or of the form with its errors as `submit` shows them."""
+    the thank-you page, or of the form with its errors as `submit` shows them, in `locale`."""
     answers, errors = campaign.survey.parse_answers(form, only_first=False)
     raw_comment = (form.get("comment") or [""])[0]
     try:
@@ -189,8 +200,9 @@ def preview_submit(campaign: CampaignView, form: Mapping[str, list[str]], action
         errors["comment"], comment = exc.message, None
     if errors:
         typed = campaign.survey.typed(form)
-        return 400, survey_html(campaign, action, csrf, typed, raw_comment, errors, CHECK, script=False)
-    return 200, thanks_html(campaign, answers, comment, action, get_back=bool(campaign.options.get("reply_to")))
+        return 400, survey_html(campaign, action, csrf, typed, raw_comment, errors, CHECK, script=False, locale=locale)
+    get_back = bool(campaign.options.get("reply_to"))
+    return 200, thanks_html(campaign, answers, comment, action, get_back=get_back, locale=locale)
 
 
 def thanks_html(
@@ -249,7 +261,7 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
         return not_found()
     ref, campaign = found
     campaign, language = in_language(campaign, (query or {}).get("l"))
-    locale = language or campaign.locale_for(None)
+    locale = page_locale(campaign, language)
     clicked = (query or {}).get("a")
     if clicked is not None:
         values = clicked_values(campaign, clicked)
@@ -305,7 +317,7 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     if form is None:
         return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413) if as_json else not_found(locale)
     shown_as, language = in_language(campaign, (form.get("l") or [""])[0])  # pages in it; answers recorded as given
-    locale = language or locale
+    locale = page_locale(campaign, language)
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"
     # a form that showed every stored answer replaces them whole: what was emptied is cleared

@@ -76,6 +76,11 @@ class Sample:
     settings: Settings
 
     @property
+    def shown(self) -> CampaignView:
+        """The campaign as this customer reads it: its texts in their language."""
+        return self.campaign.in_language(self.language)
+
+    @property
     def comment(self) -> str:
         return SAMPLE_COMMENTS.get(self.language, SAMPLE_COMMENTS[i18n.DEFAULT_LOCALE])
 
@@ -270,10 +275,17 @@ def _reminder(number: int) -> Callable[[Sample], Rendered]:
 
 
 def _survey(sample_: Sample, clicked: str | None = None) -> Rendered:
-    campaign = sample_.campaign
+    campaign = sample_.shown
     values = survey_pages.clicked_values(campaign, clicked if clicked is not None else _clicked(campaign))
     body = survey_pages.survey_html(
-        campaign, "survey.html", PREVIEW_ID, values, notice=None, script=False, saved=survey_pages.NOT_SAVED
+        campaign,
+        "survey.html",
+        PREVIEW_ID,
+        values,
+        notice=None,
+        script=False,
+        saved=survey_pages.NOT_SAVED,
+        locale=sample_.language,
     )
     return _page(body, sample_.settings)
 
@@ -295,16 +307,18 @@ def _survey_error(sample_: Sample) -> Rendered:
     form[survey.first.field_name] = ["99"]
     if survey.comment_question is None:
         form["comment"] = [sample_.comment]
-    _, body = survey_pages.preview_submit(sample_.campaign, form, "survey.html", PREVIEW_ID)
+    _, body = survey_pages.preview_submit(sample_.shown, form, "survey.html", PREVIEW_ID, sample_.language)
     return _page(body, sample_.settings)
 
 
 def _thanks(category: str) -> Callable[[Sample], Rendered]:
     def thanks(sample_: Sample) -> Rendered:
-        campaign = sample_.campaign
+        campaign = sample_.shown
         get_back = bool(campaign.options.get("reply_to"))
         answers = _answers(sample_, category)
-        body = survey_pages.thanks_html(campaign, answers, sample_.comment, "survey.html", get_back=get_back)
+        body = survey_pages.thanks_html(
+            campaign, answers, sample_.comment, "survey.html", get_back=get_back, locale=sample_.language
+        )
         return _page(body, sample_.settings)
 
     return thanks
@@ -312,13 +326,18 @@ def _thanks(category: str) -> Callable[[Sample], Rendered]:
 
 def _unsubscribe(sample_: Sample) -> Rendered:
     body = render(
-        "unsubscribe.html", action="unsubscribed.html", company=sample_.campaign.company, notice=None, csrf=PREVIEW_ID
+        "unsubscribe.html",
+        sample_.language,
+        action="unsubscribed.html",
+        company=sample_.campaign.company,
+        notice=None,
+        csrf=PREVIEW_ID,
     )
     return _page(body, sample_.settings)
 
 
 def _unsubscribed(sample_: Sample) -> Rendered:
-    return _page(render("unsubscribed.html"), sample_.settings)
+    return _page(render("unsubscribed.html", sample_.language), sample_.settings)
 
 
 def _ack(category: str) -> Callable[[Sample], Rendered]:

@@ -213,16 +213,18 @@ def preview_survey(ctx: Ctx, campaign_id: str) -> Response:
     campaign, language = survey_pages.in_language(campaigns.get_view(campaign_id), ctx.query.get("l"))
     values = survey_pages.clicked_values(campaign, ctx.query.get("a"))
     action = f"{_base(campaign_id)}/preview/survey"
-    body = survey_pages.survey_html(campaign, action, ctx.csrf, values, script=False, language=language)
+    locale = survey_pages.page_locale(campaign, language)
+    body = survey_pages.survey_html(campaign, action, ctx.csrf, values, script=False, language=language, locale=locale)
     return _framed(body, SURVEY_CSP)
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/preview/survey", methods=["POST"])
 def preview_survey_submit(ctx: Ctx, campaign_id: str) -> Response:
     """Submit shows the thank-you page (or the answers to correct) and records nothing."""
-    campaign, _ = survey_pages.in_language(campaigns.get_view(campaign_id), ctx.form.get("l"))
+    campaign, language = survey_pages.in_language(campaigns.get_view(campaign_id), ctx.form.get("l"))
     action = f"{_base(campaign_id)}/preview/survey"
-    status, body = survey_pages.preview_submit(campaign, ctx.form_lists, action, ctx.csrf)
+    locale = survey_pages.page_locale(campaign, language)
+    status, body = survey_pages.preview_submit(campaign, ctx.form_lists, action, ctx.csrf, locale)
     return _framed(body, SURVEY_CSP, status)
 
 
