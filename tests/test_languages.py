@@ -31,8 +31,18 @@ from tests.helpers import NPS_SURVEY, Sent, drain, open_page, submit
 LOCALES = ROOT / "chalicelib" / "locales"
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LOCALE]
 # What a French customer sees of the campaign itself (i19-texts shows it; here it only makes French offered).
-FRENCH = {"questions": {"nps": {"text": "Quelle est la probabilité que vous nous recommandiez ?"}}}
-ARABIC = {"questions": {"nps": {"text": "ما مدى احتمال أن توصي بنا؟"}}}
+FRENCH = {
+    "questions": {
+        "nps": {"text": "Quelle est la probabilité que vous nous recommandiez ?"},
+        "reason": {"text": "Pourquoi ?", "options": ["Prix", "Assistance", "Produit"]},
+    }
+}
+ARABIC = {
+    "questions": {
+        "nps": {"text": "ما مدى احتمال أن توصي بنا؟"},
+        "reason": {"text": "لماذا؟", "options": ["السعر", "الدعم", "المنتج"]},
+    }
+}
 
 
 def _catalog(path: Path):
@@ -186,14 +196,15 @@ def test_a_french_contact_gets_a_french_invitation_and_page_and_an_unknown_local
         assert mail[english]["Subject"] == "A quick question from Acme"
         assert "Click your answer:" in mail[english].get_body(("plain",)).get_content()
 
-    status, page = open_page(client, sent.pages["chloe@example.com"] + "?a=3")
+    status, page = open_page(client, sent.pages["chloe@example.com"] + "&a=3")
     assert status == 200 and '<html lang="fr" dir="ltr">' in page
     assert "Souhaitez-vous nous dire quelque chose ?" in page and ">Envoyer</button>" in page
     assert "Une personne de Acme lit chaque réponse" in page
-    error = submit(client, sent.pages["chloe@example.com"], {"q_nps": "12"}).body.decode()
+    assert sent.pages["chloe@example.com"].endswith("?l=fr")  # the page's language is in its link, then its form
+    error = submit(client, sent.pages["chloe@example.com"], {"q_nps": "12", "l": "fr"}).body.decode()
     assert "Veuillez vérifier les réponses signalées." in error
     assert "12 est hors de l’échelle : choisissez une note de 0 à 10." in error
-    thanks = submit(client, sent.pages["chloe@example.com"], {"q_nps": "3"}).body.decode()
+    thanks = submit(client, sent.pages["chloe@example.com"], {"q_nps": "3", "l": "fr"}).body.decode()
     assert "Merci !" in thanks and "Votre réponse est enregistrée." in thanks
     assert "Souhaitez-vous" not in open_page(client, sent.pages["hans@example.com"])[1]
 
