@@ -298,6 +298,12 @@ class Invitation(Model):
     alerted_at = NumberAttribute(null=True)
     case_campaign = UnicodeAttribute(null=True)
     case_due_at = NumberAttribute(null=True)
+    # history imported from another tool (chalicelib.delighted.history): where it came from, its id there,
+    # its tags, and the answers to questions this campaign does not ask, as that tool gave them
+    origin = UnicodeAttribute(null=True)
+    origin_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    additional_answers = JSONAttribute(null=True)
 
     by_campaign = CampaignInvitationsIndex()
     by_email = EmailInvitationsIndex()
