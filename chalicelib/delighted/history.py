@@ -296,7 +296,7 @@ def _properties(fields: Mapping[str, Any], key: str) -> dict[str, Any]:
     props = fields.get(key) or {}
     if not isinstance(props, Mapping):
         raise RowError(key, "Properties are an object of names to text or numbers.")
-    props = {k: v for k, v in props.items() if v is not None and v != ""}
+    props = {imports.property_name(str(k)): v for k, v in props.items() if v is not None and v != ""}
     _, name = _first(fields, NAME)
     if isinstance(name, str) and name.strip():
         props.setdefault("name", name.strip())

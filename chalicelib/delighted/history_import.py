@@ -160,6 +160,8 @@ def _responses(
         first = newest.get(r.email, ({}, r.created_at))[1]
         newest[r.email] = (r.properties, first)
     _new_contacts(newest, now)
+    if chunk:
+        campaigns.backdate_first_send(campaign.id, min(r.created_at for r in chunk))
     items = [_invitation(campaign, r, ident, import_id, now, settings) for r, ident in fresh]
     return sum(
         written for i in range(0, len(items), TRANSACTION) for written in put_new_all(items[i : i + TRANSACTION])
