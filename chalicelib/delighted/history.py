@@ -108,6 +108,8 @@ class ExportFile:
 
 
 class RowError(ValueError):
+    """Why one row cannot be imported, and its field (a name in the row): reported, the others imported."""
+
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name = name
