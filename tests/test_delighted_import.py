@@ -361,8 +361,12 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
         (3, "row[3]"),
     ]
     assert "expand[]=person" in report["rejected_rows"][0]["message"]
-    unreadable = upload(client, campaign.id, "{not json", "application/json")
-    assert unreadable.status_code == 400 and unreadable.json_body["error"]["field"] == "file"
+    for body in ("{not json", "[" * 100 + "]" * 100, '[{"email": "a@example.com", "name": "\\ud800"}]'):
+        unreadable = upload(client, campaign.id, body, "application/json")
+        assert unreadable.status_code == 400 and unreadable.json_body["error"]["field"] == "file", body
+    many = [{"question": {"id": "q", "text": "Q?"}, "value": {"free_response": "x"}}] * 60
+    huge = upload(client, campaign.id, json.dumps([{**rows[0], "additional_answers": many}]), "application/json")
+    assert huge.json_body["import"]["rejected_rows"][0]["field"] == "row[0].additional_answers"
     unknown = upload(client, campaign.id, json.dumps([{"hello": 1}]), "application/json")
     assert unknown.status_code == 400 and unknown.json_body["error"]["field"] == "kind"
     named = upload(client, campaign.id, json.dumps([{"email": "x@example.com"}]), "application/json", kind="bounces")

@@ -30,12 +30,15 @@ from chalicelib.core.counters import category
 from chalicelib.core.errors import ValidationError
 from chalicelib.core.surveys import MAX_COMMENT, AnswerError, Question
 from chalicelib.sending import imports
+from chalicelib.web import parse_json
 
 KINDS = ("people", "responses", "unsubscribes", "bounces")
 ORIGIN = "delighted"
 MAX_TAGS = 50
 MAX_NOTES = 50
 MAX_NOTE = 2000
+MAX_ADDITIONAL = 50
+MAX_ADDITIONAL_JSON = 50_000  # characters: a response stays far below DynamoDB's 400 KB item
 
 # The names a CSV column may have once read as a property name (imports.property_name), per field.
 ID = ("id", "response_id", "survey_response_id")
@@ -192,9 +195,9 @@ def _key(record: Any) -> str:
 
 def _json_rows(text: str) -> tuple[list[tuple[int, Any]], imports.CsvFile]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"The JSON cannot be read: {exc.msg} at line {exc.lineno}.", "file") from None
+        value = parse_json(text, len(text))
+    except ValidationError as exc:
+        raise ValidationError(exc.message, "file") from None
     if isinstance(value, Mapping):
         lists = [v for v in value.values() if isinstance(v, list)]
         value = lists[0] if len(lists) == 1 else value
@@ -403,6 +406,11 @@ def _additional(campaign: CampaignView, given: Any, answers: dict[str, Any]) -> 
         return []
     if not isinstance(given, list):
         raise RowError("additional_answers", "additional_answers is a list of answers.")
+    if len(given) > MAX_ADDITIONAL or len(json.dumps(given)) > MAX_ADDITIONAL_JSON:
+        raise RowError(
+            "additional_answers",
+            f"At most {MAX_ADDITIONAL} additional answers of {MAX_ADDITIONAL_JSON:,} characters in all per response.",
+        )
     kept = []
     for item in given:
         question = item.get("question") if isinstance(item, Mapping) else None
