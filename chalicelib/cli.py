@@ -111,6 +111,7 @@ def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...])
 
     Importing a file again adds nothing. Exit code 1 when a row was rejected (each is listed)."""
     from chalicelib.delighted import history_import  # lazy, for cold start: only this command needs it
+    from chalicelib.insight import digest  # lazy, for cold start: only this command needs it
 
     try:
         reports = history_import.import_files(
@@ -121,8 +122,8 @@ def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...])
     history_import.count_all(click.echo)
     for report in reports:
         click.echo(
-            f"{report['file']}: {report['kind']}, {report['rows']:,} rows: {report['invited']:,} new, "
-            f"{report['already_invited']:,} already imported, {report['duplicates_merged']:,} duplicates merged, "
+            f"{report['file']}: {report['kind']}, {digest.plural(report['rows'], 'row')}: {report['invited']:,} new, "
+            f"{report['already_invited']:,} already imported, {report['duplicates_merged']:,} merged as duplicates, "
             f"{report['rejected']:,} rejected (import {report['id']})"
         )
         for row in report["rejected_rows"]:

@@ -169,9 +169,7 @@ def expected_week(rows: list[dict]) -> tuple[int, int, int]:
     return tuple(categories.count(c) for c in nps.CATEGORIES)  # type: ignore[return-value]
 
 
-def test_twelve_weeks_of_history_show_in_the_trend_and_digest_and_a_second_import_adds_nothing(
-    db, client, outbox, tmp_path
-):
+def test_twelve_weeks_of_history_show_in_the_trend_and_digest_and_a_second_import_adds_nothing(client, outbox):
     campaign = new_campaign()
     made = responses()
     files = {
@@ -245,20 +243,10 @@ def test_twelve_weeks_of_history_show_in_the_trend_and_digest_and_a_second_impor
     checked = rebuild.rebuild(campaign.id, False, lambda _: None)
     assert not checked[0].differences and not checked[0].outdated
 
-    # a second import, by the command, adds nothing
-    paths = []
-    for name, content in files.items():
-        (tmp_path / name).write_bytes(content)
-        paths.append(str(tmp_path / name))
-    again = cli("import-delighted", "--campaign", campaign.id, *paths, env=db)
-    assert again.returncode == 0, again.stderr + again.stdout
-    lines = again.stdout.splitlines()
-    assert f"{paths[0]}: responses 500/504 stored (0 new, 500 already imported, 0 rows rejected)" in lines
-    assert (
-        f"{paths[1]}: responses, 504 rows: 0 new, 504 already imported, 0 duplicates merged, 0 rejected"
-        in "\n".join(lines)
-    )
-    assert f"{paths[3]}: unsubscribes, 10 rows: 0 new, 10 already imported" in again.stdout
+    # a second import adds nothing
+    again = history_import.import_files(campaign.id, uploads, epoch(date(2026, 1, 5), 9), "test")
+    assert [(r["invited"], r["already_invited"]) for r in again] == [(0, 10), (0, 5), (0, 300), (0, 504), (0, 504)]
+    assert history_import.count_all(progress.append) == 0
     assert len(stored_of(campaign.id)) == 12 * PER_WEEK
     assert stats.totals(campaign.id, "_") == totals
 
@@ -272,6 +260,32 @@ def test_twelve_weeks_of_history_show_in_the_trend_and_digest_and_a_second_impor
     drain()
     assert sorted(str(m["To"]) for m in read_outbox(outbox)) == fresh
     assert campaigns.get_view(campaign.id).sent_at == made[0]["created_at"]  # the history still begins the trend
+
+
+def test_the_command_imports_files_of_several_kinds_with_a_progress_line_and_lists_the_rejected_rows(db, tmp_path):
+    campaign = new_campaign()
+    (tmp_path / "responses.csv").write_text(
+        "Response ID,Email,Score,Comment,Response Timestamp\n"
+        "1,ana@example.com,9,Great,2025-09-01 10:00:00 UTC\n"
+        "2,bob@example.com,12,Too high,2025-09-02 10:00:00 UTC\n"
+    )
+    (tmp_path / "unsubscribes.json").write_text(
+        json.dumps([{"email": "cy@example.com", "unsubscribed_at": 1756720800}])
+    )
+    paths = [str(tmp_path / "responses.csv"), str(tmp_path / "unsubscribes.json")]
+    result = cli("import-delighted", "--campaign", campaign.id, *paths, env=db)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"{paths[1]}: unsubscribes 1/1 stored (1 new, 0 already imported, 0 rows rejected)",
+        f"{paths[0]}: responses 1/1 stored (1 new, 0 already imported, 1 row rejected)",
+    ]
+    assert lines[2] == "counted 1 invitation"
+    assert lines[3].startswith(f"{paths[1]}: unsubscribes, 1 row: 1 new, 0 already imported, 0 merged as duplicates")
+    assert lines[5] == "  row 3 (row[3].score): 12 is outside the scale: choose a score from 0 to 10."
+    assert suppression.find("cy@example.com").reason == "unsubscribed"
+    missing = cli("import-delighted", "--campaign", "nope", *paths, env=db)
+    assert missing.returncode == 1 and "No campaign 'nope'" in missing.stderr
 
 
 def upload(client, campaign_id: str, body: bytes | str, content_type: str = "text/csv", kind: str = ""):

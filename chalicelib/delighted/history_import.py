@@ -36,6 +36,7 @@ from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.signing import new_id
 from chalicelib.delighted import history
+from chalicelib.insight.digest import plural
 from chalicelib.sending import imports
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Contact, ImportJob, Invitation
@@ -140,7 +141,7 @@ def _store(campaign: CampaignView, file: history.ExportFile, now: float, setting
         done = min(len(file.accepted), (index + 1) * CHUNK)
         progress(
             f"{file.name}: {file.kind} {done:,}/{len(file.accepted):,} stored "
-            f"({stored:,} new, {already:,} already imported, {len(file.rejected):,} rows rejected)"
+            f"({stored:,} new, {already:,} already imported, {plural(len(file.rejected), 'row')} rejected)"
         )
     if chunks:
         update(ImportJob, import_id, [ImportJob.status.set("done"), ImportJob.finished_at.set(now)])
@@ -251,7 +252,7 @@ def count_all(progress: Progress) -> int:
     total = 0
     while sum((outcome := counting.apply_pending()).values()):
         total += outcome["applied"]
-        progress(f"counted {total:,} invitations")
+        progress(f"counted {plural(total, 'invitation')}")
     return total
 
 
