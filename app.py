@@ -31,6 +31,7 @@ from chalicelib.web import Reply, parse_form, parse_json, render
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, off the answer path
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: tokens and rate limits, admin routes only
 openapi = OnFirstUse("chalicelib.admin.openapi")  # cold start: the API document, built on request
+delighted_history = OnFirstUse("chalicelib.delighted.history_import")  # cold start: history imports only
 counting = OnFirstUse("chalicelib.answers.counting")  # cold start: the counting schedule's own Lambda
 digest = OnFirstUse("chalicelib.insight.digest")  # cold start: the hourly digest schedule only
 digest_recipients = OnFirstUse("chalicelib.insight.digest_recipients")  # cold start: digest links only
@@ -246,6 +247,13 @@ def import_recipients(caller, campaign_id):
     request = app.current_request
     content_type = request.headers.get("content-type", "")
     return api.import_recipients(campaign_id, content_type, request.raw_body, time.time(), caller)
+
+
+@api_route("/api/campaigns/{campaign_id}/imports/delighted", methods=["POST"], content_types=IMPORTS)
+def import_delighted(caller, campaign_id):
+    request = app.current_request
+    content_type = request.headers.get("content-type", "")
+    return delighted_history.import_request(campaign_id, content_type, request.raw_body, _query(), time.time(), caller)
 
 
 @api_route("/api/campaigns/{campaign_id}/imports/{import_id}", methods=["GET"])

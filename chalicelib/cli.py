@@ -112,6 +112,38 @@ def delete_person(email: str, actor: str) -> None:
     except CloseloopError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(report.summary())
+@cli.command("import-delighted")
+@click.option("--campaign", "campaign_id", required=True, help="The campaign that receives the history.")
+@click.option(
+    "--kind",
+    type=click.Choice(["people", "responses", "unsubscribes", "bounces"]),
+    help="What every file holds, when its columns do not tell (a score: responses; unsubscribed_at; bounced_at).",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...]) -> None:
+    """Import Delighted's exports (CSV, or its API's JSON): people, responses, unsubscribes and bounces.
+
+    Importing a file again adds nothing. Exit code 1 when a row was rejected (each is listed)."""
+    from chalicelib.delighted import history_import  # lazy, for cold start: only this command needs it
+    from chalicelib.insight import digest  # lazy, for cold start: only this command needs it
+
+    try:
+        reports = history_import.import_files(
+            campaign_id, history_import.read_files(files), time.time(), "cli", kind, click.echo
+        )
+    except CloseloopError as exc:
+        raise click.ClickException(exc.message) from None
+    history_import.count_all(click.echo)
+    for report in reports:
+        click.echo(
+            f"{report['file']}: {report['kind']}, {digest.plural(report['rows'], 'row')}: {report['invited']:,} new, "
+            f"{report['already_invited']:,} already imported, {report['duplicates_merged']:,} merged as duplicates, "
+            f"{report['rejected']:,} rejected (import {report['id']})"
+        )
+        for row in report["rejected_rows"]:
+            click.echo(f"  row {row['row']} ({row['field']}): {row['message']}")
+    if any(report["rejected"] for report in reports):
+        raise SystemExit(1)
 
 
 @cli.command("digest-preview")

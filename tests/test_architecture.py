@@ -26,6 +26,7 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.insight"),
     ("chalicelib/cli.py", "chalicelib.dashboard"),
     ("chalicelib/cli.py", "chalicelib.privacy"),
+    ("chalicelib/cli.py", "chalicelib.delighted"),
     # only parsing a campaign checks its URLs; loading one for an answer page does not
     ("chalicelib/campaigns/campaigns.py", "chalicelib.web"),
     # app.py's handlers other than the answer pages load their modules on first use (core.lazy.OnFirstUse)
@@ -41,6 +42,7 @@ LAZY_IMPORTS = {
     ("app.py", "chalicelib.web.outbox"),
     ("app.py", "chalicelib.dashboard.gallery"),
     ("app.py", "chalicelib.privacy.retention"),
+    ("app.py", "chalicelib.delighted.history_import"),
     # the dashboard's pages register their routes at import and load their use cases on request
     ("chalicelib/dashboard/web.py", "chalicelib.dashboard.sessions"),
     ("chalicelib/dashboard/web.py", "email.parser"),

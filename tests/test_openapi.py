@@ -121,6 +121,9 @@ def test_every_declared_body_field_is_refused_naming_the_path_the_declaration_gi
         for method, operation in item.items()
         if "application/json" in operation.get("requestBody", {}).get("content", {})
     }
+    # a body that is a list of exported rows (Delighted's history) has no fields: its rows are reported one
+    # by one, as tests/test_delighted_import.py shows
+    bodies = {key: schema for key, schema in bodies.items() if schema.get("type") != "array"}
     assert set(bodies) == set(ACCEPTED_BODIES)
 
     def refused(method: str, path: str, body: dict) -> dict:

@@ -516,6 +516,18 @@ def _param(content_type: str, name: str) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+def uploaded_text(content_type: str, raw: bytes | None) -> str:
+    """The text of an uploaded file: a `text/csv` or `application/json` body decoded by its charset parameter,
+    or the `file` part of multipart form data by its own, as recipient imports read them. Raises
+    ValidationError naming `Content-Type` for another type, or `file` when it cannot be read."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "application/json"):
+        return imports.decode_csv(raw or b"", _charset(content_type))
+    if kind == "multipart/form-data":
+        return _uploaded_csv(content_type, raw)
+    raise ValidationError("Send text/csv, application/json, or multipart/form-data with the file.", "Content-Type")
+
+
 UPLOAD_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["file"],

@@ -35,6 +35,13 @@ def _path_param(name: str) -> dict:
 
 
 INVITATION_ID = _path_param("invitation_id")
+# chalicelib.delighted.history.KINDS; that layer is above this one (tests/test_delighted_import.py keeps them equal)
+DELIGHTED_KIND = {
+    "name": "kind",
+    "in": "query",
+    "schema": {"enum": ["people", "responses", "unsubscribes", "bounces"]},
+    "description": "what the file holds, when its columns or fields do not tell",
+}
 RESPONSE_ID = _path_param("response_id")
 
 
@@ -211,6 +218,30 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses(201, api.IMPORT_JSON, 400, 404, 413, 415, 429)
                 | {"202": {"description": "Accepted: processing in the background", **_json(api.IMPORT_JSON)}}
             },
+        },
+        "/api/campaigns/{campaign_id}/imports/delighted": {
+            "post": _op(
+                "Import one file of the history exported from Delighted into this campaign: people, survey "
+                "responses, unsubscribes or bounces, as Delighted's CSV export (text/csv, or a multipart "
+                "upload, field `file`) or the JSON list its v1 API returned (application/json). Responses keep "
+                "their original times and count in their own weeks, without acknowledgements, alerts or "
+                "webhooks; unsubscribes and bounces are suppressed. Importing a file again adds nothing "
+                "(`invited` counts what is new, `already_invited` what was there). At most 2,000 rows per "
+                "request; `python -m chalicelib.cli import-delighted` takes larger files. docs/delighted.md.",
+                201,
+                api.IMPORT_JSON,
+                400,
+                404,
+                429,
+                params=[CAMPAIGN_ID, DELIGHTED_KIND],
+                body={
+                    "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                        "multipart/form-data": {"schema": api.UPLOAD_BODY},
+                    }
+                },
+            ),
         },
         "/api/campaigns/{campaign_id}/held": {
             "get": _op(

@@ -85,7 +85,7 @@ class CampaignView:
     kind: str = "one_off"
     interval_days: int | None = None
     send_at: float | None = None
-    sent_at: float | None = None  # when sending first started (epoch seconds); None before
+    sent_at: float | None = None  # when sending first started, or its imported history began (epoch seconds)
 
     @property
     def company(self) -> str:
@@ -860,6 +860,23 @@ def _transition(campaign_id: str, actions: list, condition, refusal: str) -> Non
         forget(campaign_id)
 
 
+def backdate_first_send(campaign_id: str, at: float) -> None:
+    """History imported from another tool began at `at` (epoch seconds): the campaign counts as first sent
+    then, so its trends and digests cover those weeks. Only ever moves `sent_at` earlier; a later send
+    keeps it."""
+    try:
+        update(
+            Campaign,
+            campaign_id,
+            [Campaign.sent_at.set(at)],
+            Campaign.sent_at.does_not_exist() | (Campaign.sent_at > at),
+        )
+    except ConditionFailed:
+        pass
+    finally:
+        forget(campaign_id)
+
+
 def imports_running(campaign_id: str) -> bool:
     bind()
     return any(True for _ in ImportJob.running.query(campaign_id, limit=1))
@@ -885,7 +902,7 @@ def start_sending(campaign_id: str, now: float, at: float | None, queue: Any) ->
         [
             Campaign.status.set("sending"),
             Campaign.send_at.set(now),
-            Campaign.sent_at.set(now),
+            Campaign.sent_at.set(Campaign.sent_at | now),  # imported history may have begun earlier
             Campaign.updated_at.set(now),
         ],
         Campaign.status == "draft",
@@ -908,7 +925,7 @@ def start_due(now: float, queue: Any) -> int:
                 [
                     Campaign.status.set("sending"),
                     Campaign.sched_pk.remove(),
-                    Campaign.sent_at.set(now),
+                    Campaign.sent_at.set(Campaign.sent_at | now),
                     Campaign.updated_at.set(now),
                 ],
                 Campaign.status == "scheduled",

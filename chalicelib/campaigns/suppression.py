@@ -34,7 +34,12 @@ MANUAL_REASONS = {
     "complained": "Complained about our email",
     "manual": "Manual: a test, partner or role address…",
 }
-SOURCES = {"link": "the unsubscribe link", "ses": "a bounce or complaint reported by SES", "admin": "an admin"}
+SOURCES = {
+    "link": "the unsubscribe link",
+    "ses": "a bounce or complaint reported by SES",
+    "admin": "an admin",
+    "import": "the history imported from another tool",
+}
 LIST_PK = "suppression"
 MAX_PREFIX = 254
 log = logging.getLogger(__name__)
@@ -48,7 +53,8 @@ ENTRY_JSON: dict[str, Any] = {
         "reason": {"enum": list(REASONS)},
         "source": {
             "enum": [*SOURCES, None],
-            "description": "link: the unsubscribe link; ses: a bounce or complaint event; admin: added by hand",
+            "description": "link: the unsubscribe link; ses: a bounce or complaint event; admin: added by hand; "
+            "import: an unsubscribe or bounce imported from another tool's history",
         },
         "campaign_id": {"type": ["string", "null"], "description": "the campaign whose email led to it"},
         "added_by": {"type": ["string", "null"], "description": "the admin or token that added it"},

@@ -376,6 +376,12 @@ def _keep_rejected(
     return len(pieces)
 
 
+def keep_rejected(import_id: str, rejected: list[contacts.Rejection], original: CsvFile) -> int:
+    """Store the rejected rows of another kind of import (Delighted's history) as this one stores its
+    own, for the same download; returns the number of pieces."""
+    return _keep_rejected(import_id, rejected, original.rows, original)
+
+
 def _compressed(header: list[str], rows: list[list]) -> list[bytes]:
     blob = zlib.compress(json.dumps({"header": header, "rows": rows}, ensure_ascii=False).encode(), 9)
     if len(blob) <= REJECTS_PIECE_BYTES:

@@ -304,6 +304,12 @@ class Invitation(Model):
     # comment's themes, so the response counts as it did
     retained_at = NumberAttribute(null=True)
     comment_themes = ListAttribute(of=UnicodeAttribute, null=True)
+    # history imported from another tool (chalicelib.delighted.history): where it came from, its id there,
+    # its tags, and the answers to questions this campaign does not ask, as that tool gave them
+    origin = UnicodeAttribute(null=True)
+    origin_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    additional_answers = JSONAttribute(null=True)
 
     by_campaign = CampaignInvitationsIndex()
     by_email = EmailInvitationsIndex()

@@ -91,22 +91,26 @@ def update_raw(params: dict) -> dict | None:
         raise ConditionFailed(exc.response.get("Item")) from exc
 
 
+def _put_new_op(item: Model) -> dict:
+    bind()
+    model = type(item)
+    hash_name = model._hash_keyname
+    return model._get_connection().get_operation_kwargs(
+        hash_key=getattr(item, hash_name),
+        range_key=getattr(item, model._range_keyname) if model._range_keyname else None,
+        key="Item",
+        attributes=item.serialize(),
+        condition=getattr(model, hash_name).does_not_exist(),
+        return_values_on_condition_failure="ALL_OLD",
+    )
+
+
 def put_new(item: Model) -> dict | None:
     """Put `item` unless its key exists; returns None when written, else the existing item (raw)."""
     from botocore.exceptions import ClientError
 
-    bind()
     model = type(item)
-    hash_name = model._hash_keyname
-    serialized = item.serialize()
-    operation = model._get_connection().get_operation_kwargs(
-        hash_key=getattr(item, hash_name),
-        range_key=getattr(item, model._range_keyname) if model._range_keyname else None,
-        key="Item",
-        attributes=serialized,
-        condition=getattr(model, hash_name).does_not_exist(),
-        return_values_on_condition_failure="ALL_OLD",
-    )
+    operation = _put_new_op(item)
     try:
         model._get_connection().connection.client.put_item(**operation)
         return None
@@ -139,3 +143,25 @@ def write(updates: Sequence[dict], attempts: int = 6) -> None:
             if not retryable or attempt == attempts - 1:
                 raise
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+def put_new_all(items: Sequence[Model]) -> list[bool]:
+    """Put each item unless its key exists; for each, whether it was written. Keys must differ.
+
+    Up to 100 new items go in one TransactWriteItems (a bulk import's first pass: one round trip, not
+    a hundred); when one of them exists or the transaction conflicts, each is put on its own condition,
+    so an item is never written over, whatever ran meanwhile.
+    """
+    if not items:
+        return []
+    if len(items) <= MAX_TRANSACTION_ITEMS:
+        connection = type(items[0])._get_connection().connection
+        try:
+            connection.transact_write_items([], [], [_put_new_op(item) for item in items], [])
+            return [True] * len(items)
+        except TransactWriteError:
+            pass
+    return [put_new(item) is None for item in items]
