@@ -51,7 +51,7 @@ PERMISSIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
-            "contacts": ("BatchGetItem", "PutItem", "UpdateItem"),
+            "contacts": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "Query:contact-id", "Query:all-contacts"),
             "invitations": (
                 "GetItem",
                 "BatchGetItem",
@@ -64,7 +64,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "Query:open-cases",
                 "Query:campaign-held",
             ),
-            "members": ("PutItem", "UpdateItem"),
+            "members": ("PutItem", "UpdateItem", "Query"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "import-rejects": ("BatchWriteItem", "Query"),
             "counters": ("Query", "BatchGetItem"),

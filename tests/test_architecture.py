@@ -25,6 +25,7 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.campaigns"),
     ("chalicelib/cli.py", "chalicelib.insight"),
     ("chalicelib/cli.py", "chalicelib.dashboard"),
+    ("chalicelib/cli.py", "chalicelib.delighted"),
     # only parsing a campaign checks its URLs; loading one for an answer page does not
     ("chalicelib/campaigns/campaigns.py", "chalicelib.web"),
     # app.py's handlers other than the answer pages load their modules on first use (core.lazy.OnFirstUse)
@@ -38,6 +39,9 @@ LAZY_IMPORTS = {
     ("app.py", "chalicelib.runtime.work"),
     ("app.py", "chalicelib.sending.delivery"),
     ("app.py", "chalicelib.web.outbox"),
+    ("app.py", "chalicelib.delighted.v1"),
+    ("app.py", "chalicelib.delighted.keys"),
+    ("app.py", "chalicelib.delighted.shapes"),
     # the dashboard's pages register their routes at import and load their use cases on request
     ("chalicelib/dashboard/web.py", "chalicelib.dashboard.sessions"),
     ("chalicelib/dashboard/web.py", "email.parser"),
