@@ -300,3 +300,14 @@ def test_mint_and_revoke_from_the_command_line(db, sending):
     assert cli("revoke-api-key", digest, env=db).returncode == 0
     assert cli("revoke-api-key", digest, env=db).returncode == 1
     assert cli("mint-api-key", "--name", "x", "--campaign", "nope", env=db).returncode == 1
+
+
+def test_a_form_body_as_the_php_sdk_and_curl_send_it(client, sending):
+    _, key = sending
+    form = "email=jo%40example.com&name=Jo&send=false&properties[Plan%20Name]=pro&properties[city]=Oslo"
+    headers = {**basic(key), "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.http.post("/v1/people.json", headers=headers, body=form.encode())
+    assert response.status_code == 200
+    person = json.loads(response.body)
+    assert person["name"] == "Jo" and person["properties"] == {"plan_name": "pro", "city": "Oslo"}
+    assert person["survey_scheduled_at"] is None
