@@ -226,11 +226,19 @@ def list_people(key: Key, query: Mapping[str, str], url: str) -> Answer:
         contacts.LIST_PK,
         Contact.created_at.between(low, high),
         limit=per_page,
-        last_evaluated_key=admin_api.decode_cursor(dict(query), PAGE_INFO),
+        last_evaluated_key=_cursor(query, {"list_pk", "created_at", "email"}),
     )
     people = [shapes.person_json(contact) for contact in page]
     cursor = admin_api.encode_cursor(page.last_evaluated_key)
     return 200, people, _next_link(url, query, cursor)
+
+
+def _cursor(query: Mapping[str, str], names: set[str]) -> dict | None:
+    """The page_info cursor, only when it is a key of this listing (the admin API's cursors are signed alike)."""
+    cursor = admin_api.decode_cursor(dict(query), PAGE_INFO)
+    if cursor is not None and set(cursor) != names:
+        raise ValidationError("That page_info is not one this listing gave out.", PAGE_INFO["name"])
+    return cursor
 
 
 def _next_link(url: str, query: Mapping[str, str], cursor: str | None) -> dict[str, str]:
@@ -607,11 +615,11 @@ def list_memberships(key: Key, platform: str, query: Mapping[str, str], url: str
         members = [m for m in Member.query(campaign.id, Member.email == email) if m.removed_at is None]
         cursor = None
     else:
+        start = _cursor(query, {"campaign_id", "email"})
+        if start is not None and start["campaign_id"] != {"S": campaign.id}:
+            raise ValidationError("That page_info lists another campaign's members.", PAGE_INFO["name"])
         page = Member.query(
-            campaign.id,
-            filter_condition=Member.removed_at.does_not_exist(),
-            limit=per_page,
-            last_evaluated_key=admin_api.decode_cursor(dict(query), PAGE_INFO),
+            campaign.id, filter_condition=Member.removed_at.does_not_exist(), limit=per_page, last_evaluated_key=start
         )
         members = list(page)
         cursor = admin_api.encode_cursor(page.last_evaluated_key)
