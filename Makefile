@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt requirements-local.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-local.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test fuzz install install-dev browser lint bench cost synth token rebuild tables seed package clean help
+.PHONY: run test fuzz install install-dev browser lint bench cost synth token rebuild preview tables seed package clean help
 
 help:
 	@echo "make run      start DynamoDB Local, the API on :8000, the scheduler and a seeded demo"
@@ -20,6 +20,7 @@ help:
 	@echo "make synth    synthesize the AWS stacks (infra/) into infra/cdk.out, offline"
 	@echo "make token    mint an admin API token against the local tables"
 	@echo "make rebuild  recompute counters from invitations while make run is up (FIX=1 repairs)"
+	@echo "make preview  every email and page as files, as a customer in LOCALE=fr gets them (CAMPAIGN=demo)"
 
 $(RUN_STAMP): requirements.txt requirements-local.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,9 @@ token: install
 
 rebuild: install
 	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli rebuild-counters $(if $(FIX),--fix)
+
+preview: install
+	eval "$$($(PY) -m localdev env)" && $(PY) -m chalicelib.cli preview --campaign "$${CAMPAIGN:-demo}" --locale "$${LOCALE:-fr}"
 
 clean:
 	rm -rf .local .pytest_cache .hypothesis

@@ -38,6 +38,7 @@ followups = OnFirstUse("chalicelib.loop.followups")  # cold start: the acknowled
 work = OnFirstUse("chalicelib.runtime.work")  # cold start: the work queue's Lambda only
 delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch schedule only
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
+gallery = OnFirstUse("chalicelib.dashboard.gallery")  # cold start: the local stage's preview in a language
 v1 = OnFirstUse("chalicelib.delighted.v1")  # cold start: Delighted's v1 API, its routes only
 v1_keys = OnFirstUse("chalicelib.delighted.keys")  # cold start: the v1 API's keys, its routes only
 v1_shapes = OnFirstUse("chalicelib.delighted.shapes")  # cold start: the v1 API's error bodies, its routes only
@@ -247,6 +248,21 @@ def dev_outbox_message(name):
     return _send(outbox.show(name))
 
 
+@app.route("/dev/preview")
+def dev_preview():
+    return _send(gallery.index())
+
+
+@app.route("/dev/preview/{campaign_id}/{locale}")
+def dev_preview_gallery(campaign_id, locale):
+    return _send(gallery.gallery(campaign_id, locale, app.current_request.query_params, time.time()))
+
+
+@app.route("/dev/preview/{campaign_id}/{locale}/{name}")
+def dev_preview_document(campaign_id, locale, name):
+    return _send(gallery.document(campaign_id, locale, name, app.current_request.query_params, time.time()))
+
+
 @app.route("/api/openapi.json")
 def openapi_document():
     return _json(200, openapi.document(get_settings().base_url))
@@ -389,6 +405,11 @@ def get_suppression(caller, email):
     return api.get_suppression(email)
 
 
+@api_route("/api/people/{email}", methods=["DELETE"])
+def delete_person(caller, email):
+    return api.delete_person(email, caller, time.time())
+
+
 @api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])
 def campaign_metrics(caller, campaign_id):
     return api.metrics(campaign_id, _query(), time.time())
@@ -431,9 +452,14 @@ def v1_list_people(key):
     return v1.list_people(key, _query(), _v1_url())
 
 
-@v1_route("/v1/people/{email}/survey_requests/pending", methods=["DELETE"], content_types=V1_BODIES)
-def v1_cancel_pending(key, email):
-    return v1.cancel_pending(key, email, time.time())
+@v1_route("/v1/people/{person}", methods=["DELETE"], content_types=V1_BODIES)
+def v1_delete_person(key, person):
+    return v1.delete_person(key, person, time.time())
+
+
+@v1_route("/v1/people/{person}/survey_requests/pending", methods=["DELETE"], content_types=V1_BODIES)
+def v1_cancel_pending(key, person):
+    return v1.cancel_pending(key, person, time.time())
 
 
 @v1_route("/v1/survey_responses", "/v1/survey_responses.json", methods=["GET"])

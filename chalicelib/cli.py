@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import click
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError
+from chalicelib.core.i18n import LANGUAGES
 
 
 @click.group()
@@ -124,6 +126,20 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command("delete-person")
+@click.option("--email", required=True, help="The person's address.")
+@click.option("--actor", default="cli", help="Who asked, for the deletions record (never the person's address).")
+def delete_person(email: str, actor: str) -> None:
+    """Delete a person and everything about them; their address stays only as a suppressed hash (docs/privacy.md)."""
+    from chalicelib.privacy import deletion  # lazy, for cold start: only this command needs it
+
+    try:
+        report = deletion.delete_person(email, actor=actor, now=time.time())
+    except CloseloopError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(report.summary())
+
+
 @cli.command("digest-preview")
 @click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
 @click.option("--frequency", type=click.Choice(["weekly", "daily", "monthly"]), default="weekly")
@@ -141,6 +157,25 @@ def digest_preview(campaign_id: str, frequency: str, so_far: bool) -> None:
     )
     click.echo(f"Subject: {message['Subject']}\n")
     click.echo(message.get_body(("plain",)).get_content())
+
+
+@cli.command("preview")
+@click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
+@click.option("--locale", required=True, type=click.Choice(list(LANGUAGES)), help="The customer's language.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: .local/preview/ID/LOCALE.")
+def preview(campaign_id: str, locale: str, out: Path | None) -> None:
+    """Write every email (.html, .txt, .eml) and page (.html) of a campaign as a customer in LOCALE gets
+    them, and an index.html showing them all; nothing is sent or recorded."""
+    from chalicelib.dashboard import gallery  # lazy, for cold start: only this command needs it
+
+    try:
+        sample = gallery.sample(campaign_id, locale, time.time())
+    except CloseloopError as exc:
+        raise click.UsageError(exc.message) from None
+    written = gallery.write(sample, out or gallery.default_folder(campaign_id, locale))
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"open {written[-1]}")
 
 
 if __name__ == "__main__":

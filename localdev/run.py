@@ -80,6 +80,7 @@ Closeloop is running.
 
   Outbox (open this):  {base}/dev/outbox        demo campaign {seeded}
   Dashboard:           {base}/dashboard/sign-in  sign in as {LOCAL_ADMIN}; the link lands in the outbox
+  Preview:             {base}/dev/preview       every email and page as a customer in each language gets it
   API:                 {base}/api/campaigns
   Admin token:         {env["CLOSELOOP_ADMIN_TOKEN"]}
   DynamoDB Local:      {env["CLOSELOOP_DYNAMODB_ENDPOINT"]}  (data in .local/dynamodb)

@@ -25,6 +25,7 @@ LAZY_IMPORTS = {
     ("chalicelib/cli.py", "chalicelib.campaigns"),
     ("chalicelib/cli.py", "chalicelib.insight"),
     ("chalicelib/cli.py", "chalicelib.dashboard"),
+    ("chalicelib/cli.py", "chalicelib.privacy"),
     ("chalicelib/cli.py", "chalicelib.delighted"),
     # only parsing a campaign checks its URLs; loading one for an answer page does not
     ("chalicelib/campaigns/campaigns.py", "chalicelib.web"),
@@ -39,6 +40,7 @@ LAZY_IMPORTS = {
     ("app.py", "chalicelib.runtime.work"),
     ("app.py", "chalicelib.sending.delivery"),
     ("app.py", "chalicelib.web.outbox"),
+    ("app.py", "chalicelib.dashboard.gallery"),
     ("app.py", "chalicelib.delighted.v1"),
     ("app.py", "chalicelib.delighted.keys"),
     ("app.py", "chalicelib.delighted.shapes"),

@@ -311,3 +311,27 @@ def test_a_form_body_as_the_php_sdk_and_curl_send_it(client, sending):
     person = json.loads(response.body)
     assert person["name"] == "Jo" and person["properties"] == {"plan_name": "pro", "city": "Oslo"}
     assert person["survey_scheduled_at"] is None
+
+
+def test_deleting_a_person_by_id_or_email_removes_them_and_never_mails_them_again(client, sending, outbox):
+    campaign, key = sending
+    kim = call(client, "POST", "/v1/people.json", key, {"email": "kim@example.com", "properties": {"plan": "pro"}})[1]
+    call(client, "POST", "/v1/survey_responses.json", key, {"person": kim["id"], "score": 2, "comment": "Slow"})
+    call(client, "POST", "/v1/people.json", key, {"email": "lou@example.com", "send": False})
+    counting.apply_pending()
+    assert call(client, "GET", "/v1/metrics.json", key)[1]["response_count"] == 1
+    status, body, _ = call(client, "DELETE", f"/v1/people/{kim['id']}", key)
+    assert (status, body) == (202, {"ok": True})
+    status, body, _ = call(client, "DELETE", "/v1/people/email%3Alou%40example.com", key)
+    assert (status, body) == (202, {"ok": True})
+    assert call(client, "GET", "/v1/people.json?email=kim@example.com", key)[1] == []
+    assert not [i for i in invitations_of(campaign.id) if i.email == "kim@example.com"]
+    counting.apply_pending()
+    assert call(client, "GET", "/v1/metrics.json", key)[1]["response_count"] == 0
+    assert call(client, "DELETE", f"/v1/people/{kim['id']}", key)[0] == 404
+    assert call(client, "DELETE", "/v1/people/phone_number:+14155551212", key)[0] == 422
+    before = len(read_outbox(outbox))
+    call(client, "POST", "/v1/people.json", key, {"email": "kim@example.com"})
+    drain()
+    assert len(read_outbox(outbox)) == before
+    assert [i.send_error for i in invitations_of(campaign.id) if i.email == "kim@example.com"] == ["suppressed:deleted"]

@@ -224,6 +224,20 @@ def test_the_dispatcher_may_update_invitations_but_not_create_them_nor_send_mail
     assert "ses:SendEmail" not in {a for s in statements for a in as_list(s["Action"])}
 
 
+def test_only_the_api_deletes_people_and_it_may_only_add_to_the_deletions_record(templates):
+    template = templates["prod"]
+    for name, function in functions(template).items():
+        if function["Type"] != "AWS::Serverless::Function":
+            continue
+        access = dynamodb_access(template, role_statements(template, function), "closeloop-prod-")
+        if name == "closeloop-prod-api_handler":
+            assert access["deletions"] == {"PutItem"}  # who, when, how many: written, never read or changed
+            assert "DeleteItem" in access["contacts"] & access["invitations"]
+        else:
+            assert "deletions" not in access, name
+            assert "DeleteItem" not in access.get("contacts", set()) | access.get("invitations", set()), name
+
+
 def test_each_function_writes_only_to_its_own_log_group(templates):
     template = templates["dev"]
     for name, function in functions(template).items():

@@ -29,6 +29,7 @@ from chalicelib.core.errors import Conflict, NotFound, PayloadTooLarge, Validati
 from chalicelib.core.signing import sign, verify
 from chalicelib.insight import digest_recipients, reports, stats
 from chalicelib.loop import casework, followups
+from chalicelib.privacy import deletion
 from chalicelib.queue import get_queue
 from chalicelib.sending import delivery, imports, invitations, ledger
 from chalicelib.store import bind
@@ -703,6 +704,16 @@ def get_suppression(email: str) -> tuple[int, dict]:
     if entry is None:
         raise NotFound(f"{address} is not suppressed.", "email")
     return 200, {"suppression": entry.to_json()}
+
+
+DELETION_JSON = _envelope(deletion=deletion.REPORT_JSON)
+
+
+def delete_person(email: str, caller: Caller, now: float) -> tuple[int, dict]:
+    """Delete the person and everything about them (chalicelib.privacy.deletion); their address stays only as a
+    suppressed hash. 404 when nothing was known about it (its hash is suppressed anyway), 409 for the
+    dashboard's last admin."""
+    return 200, {"deletion": deletion.delete_person(email, actor=caller.name, now=now).to_json()}
 
 
 def add_suppression(body: Any, now: float, caller: Caller) -> tuple[int, dict]:

@@ -18,6 +18,7 @@ from chalicelib.core import surveys
 from chalicelib.core.errors import ERROR_SCHEMA
 from chalicelib.insight import digest_recipients, reports, stats
 from chalicelib.loop import followups
+from chalicelib.privacy import deletion
 from chalicelib.sending import imports
 
 CAMPAIGN_ID = {
@@ -91,6 +92,7 @@ SCHEMAS: dict[str, Any] = {
     "LoopReport": followups.LOOP_REPORT_JSON,
     "DigestRecipient": digest_recipients.RECIPIENT_JSON,
     "Suppression": suppression.ENTRY_JSON,
+    "Deletion": deletion.REPORT_JSON,
     "Interval": reports.PROPORTION_JSON,
     "Mean": reports.MEAN_JSON,
     "Nps": reports.NPS_JSON,
@@ -404,6 +406,20 @@ def _paths() -> dict[str, Any]:
                 api.SUPPRESSION_JSON,
                 400,
                 404,
+                params=[_path_param("email")],
+            ),
+        },
+        "/api/people/{email}": {
+            "delete": _op(
+                "Delete a person and everything about them (contact, invitations and answers, memberships, digest "
+                "subscriptions, dashboard user); the address stays only as a suppressed hash, and the deletion is "
+                "recorded without it. 404 when nothing was known about the address (its hash is suppressed anyway); "
+                "409 when it is the dashboard's last admin",
+                200,
+                api.DELETION_JSON,
+                400,
+                404,
+                409,
                 params=[_path_param("email")],
             ),
         },

@@ -67,7 +67,10 @@ def state_of(invitation: Invitation) -> counters.CountState:
 def contribution_of(
     invitation: Invitation, campaign: CampaignView, alerted_at: float | None = None
 ) -> dict[str, counters.Counts]:
-    """What the invitation counts for; `alerted_at` when the same pass decides an alert, so it is counted too."""
+    """What the invitation counts for; `alerted_at` when the same pass decides an alert, so it is counted too.
+    Nothing for an invitation being deleted with its person (`erased_at`): the applier counts it out."""
+    if invitation.erased_at is not None:
+        return {}
     state = state_of(invitation)
     if alerted_at is not None:
         state = dataclasses.replace(state, alerted_at=alerted_at)
@@ -77,7 +80,7 @@ def contribution_of(
 def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Settings, now: float) -> tuple[list, list]:
     """What trails an answer: the responses index, the loop, the acknowledgement, no more reminders,
     and the events it announces (alerts, webhooks), as (actions on the invitation, queue messages)."""
-    if invitation.answered_at is None:
+    if invitation.answered_at is None or invitation.erased_at is not None:
         return [], []
     actions: list[Action] = []
     if invitation.responded_campaign is None:
@@ -137,6 +140,14 @@ def apply_pending(limit: int = 2000) -> dict[str, int]:
     ids = pending_ids(limit)
     # An eventually consistent read is enough: a stale copy fails its `rev` condition and waits a pass.
     invitations = list(Invitation.batch_get(ids)) if ids else []
+    return _apply(invitations, get_settings(), time.time())
+
+
+def apply_these(ids: list[str]) -> dict[str, int]:
+    """Apply these invitations' pending changes now, as the schedule would; read strongly consistent, so a
+    change just written is seen. Returns how many were applied and how many moved meanwhile."""
+    bind()
+    invitations = list(Invitation.batch_get(ids, consistent_read=True)) if ids else []
     return _apply(invitations, get_settings(), time.time())
 
 

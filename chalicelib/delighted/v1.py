@@ -24,6 +24,7 @@ from chalicelib.delighted import shapes
 from chalicelib.delighted.keys import Key
 from chalicelib.insight import stats
 from chalicelib.loop.followups import response_page
+from chalicelib.privacy import deletion
 from chalicelib.queue import get_queue
 from chalicelib.sending import imports, invitations
 from chalicelib.store import bind, count_pending
@@ -246,6 +247,28 @@ def _next_link(url: str, query: Mapping[str, str], cursor: str | None) -> dict[s
         return {}
     params = {name: value for name, value in query.items() if name != PAGE_INFO["name"]}
     return {"Link": f'<{url}?{urlencode({**params, PAGE_INFO["name"]: cursor})}>; rel="next"'}
+
+
+def delete_person(key: Key, ref: str, now: float) -> Answer:
+    """DELETE /v1/people/{id} or /v1/people/email:{email}: the person and everything about them, in every
+    table (chalicelib.privacy.deletion); their address stays suppressed as a hash. 202 {"ok": true}, as
+    Delighted answered; 404 when nothing is known about them."""
+    ref = ref.removesuffix(".json")
+    kind, _, value = ref.partition(":")
+    if kind == "phone_number":
+        raise ValidationError(SMS, "phone_number")
+    if value and kind != "email":
+        raise NotFound(f"No person {ref[:60]!r}: name them by id or email:<address>.", "id")
+    if value:
+        email = value
+    else:
+        bind()
+        found = next(iter(Contact.by_id.query(ref, limit=1)), None)
+        if found is None:
+            raise NotFound(f"No person {ref[:60]!r}.", "id")
+        email = found.email
+    deletion.delete_person(email, actor=f"v1 API key {key.name}", now=now)
+    return 202, {"ok": True}, {}
 
 
 def cancel_pending(key: Key, email: str, now: float) -> Answer:

@@ -308,6 +308,8 @@ class Invitation(Model):
     alerted_at = NumberAttribute(null=True)
     case_campaign = UnicodeAttribute(null=True)
     case_due_at = NumberAttribute(null=True)
+    # deleting the person (chalicelib.privacy.deletion): marked, counted out by the applier, then deleted
+    erased_at = NumberAttribute(null=True)
     # ... Delighted's notes ({id, text, user_email, created_at}) and tags, set through the v1 API
     notes = ListAttribute(of=MapAttribute, null=True)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
@@ -544,6 +546,22 @@ class DigestSubscription(Model):
     updated_at = NumberAttribute()
 
 
+class Deletion(Model):
+    """A person deleted (chalicelib.privacy.deletion): who asked, when, and how many items each table lost;
+    never the address."""
+
+    TABLE = "deletions"
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    actor = UnicodeAttribute()
+    created_at = NumberAttribute()
+    found = NumberAttribute(default=1)  # 0: nothing was known about the address; only its hash was suppressed
+    items = MapAttribute(default=dict)  # table name -> items removed or rewritten
+
+
 MODELS: tuple[type[Model], ...] = (
     Campaign,
     Contact,
@@ -560,6 +578,7 @@ MODELS: tuple[type[Model], ...] = (
     DashboardUser,
     SignInLink,
     DashboardSession,
+    Deletion,
 )
 
 
