@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 from chalice.app import Request
@@ -41,6 +42,9 @@ delivery = OnFirstUse("chalicelib.sending.delivery")  # cold start: the dispatch
 outbox = OnFirstUse("chalicelib.web.outbox")  # cold start: the local stage's outbox pages (email parser)
 gallery = OnFirstUse("chalicelib.dashboard.gallery")  # cold start: the local stage's preview in a language
 retention = OnFirstUse("chalicelib.privacy.retention")  # cold start: the daily retention schedule only
+v1 = OnFirstUse("chalicelib.delighted.v1")  # cold start: Delighted's v1 API, its routes only
+v1_keys = OnFirstUse("chalicelib.delighted.keys")  # cold start: the v1 API's keys, its routes only
+v1_shapes = OnFirstUse("chalicelib.delighted.shapes")  # cold start: the v1 API's error bodies, its routes only
 
 app = Chalice(app_name="closeloop")
 # API Gateway hands a body it does not know as binary to Lambda as UTF-8 text, so an uploaded Windows-1252
@@ -50,6 +54,7 @@ app.api.binary_types.append("multipart/form-data")
 FORM = ["application/x-www-form-urlencoded"]
 ONE_CLICK = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 IMPORTS = ["application/json", "text/csv", "multipart/form-data"]
+V1_BODIES = ["application/json", "application/x-www-form-urlencoded"]
 
 
 def _send(reply: Reply) -> Response:
@@ -77,6 +82,9 @@ def chalice_errors_as_ours(request: Request, get_response: Callable[[Request], R
         return response
     if request.context.get("resourcePath", "").startswith("/dashboard"):
         return web.refused_before_view(response.status_code, body["Message"])
+    if request.context.get("resourcePath", "").startswith("/v1/"):
+        error = _api_error(request, response.status_code, body["Message"])
+        return _json(response.status_code, {"status": response.status_code, "message": error["message"]})
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return _json(response.status_code, {"error": _api_error(request, response.status_code, body["Message"])}, headers)
 
@@ -116,6 +124,47 @@ def api_route(path: str, **kwargs):
         return app.route(path, **kwargs)(guarded)
 
     return register
+
+
+def v1_route(*paths: str, **kwargs):
+    """A route of Delighted's v1 API, under each of `paths` (the SDKs call /v1/people, curl examples
+    /v1/people.json): the API key as HTTP Basic user name, a rate window per key, Delighted's error body."""
+
+    def register(view):
+        def guarded(**params):
+            request = app.current_request
+            try:
+                key = v1_keys.authenticate(request.headers)
+                v1.limit_rate(key, time.time())
+                status, body, headers = view(key, **{k: unquote(v) for k, v in _checked_path(params).items()})
+                return _json(status, body, headers)
+            except TooManyRequests as exc:
+                return _json(429, v1_shapes.error_json(exc), {"Retry-After": str(exc.retry_after)})
+            except CloseloopError as exc:
+                challenge = {"WWW-Authenticate": 'Basic realm="Closeloop v1 API"'} if exc.status == 401 else {}
+                return _json(v1_shapes.v1_status(exc), v1_shapes.error_json(exc), challenge)
+
+        guarded.__name__, guarded.__doc__ = view.__name__, view.__doc__
+        for path in paths:
+            app.route(path, **kwargs)(guarded)
+        return guarded
+
+    return register
+
+
+def _v1_body() -> dict:
+    request = app.current_request
+    return v1.body_of(request.raw_body, request.headers.get("content-type", ""))
+
+
+def _v1_url() -> str:
+    """The URL this request came to, without its query: where a Link header's next page is."""
+    return get_settings().base_url + app.current_request.context.get("resourcePath", "")
+
+
+def _expand() -> list[str]:
+    params = app.current_request.query_params
+    return [value for name in ("expand[]", "expand") if params and name in params for value in params.getlist(name)]
 
 
 def _body() -> object:
@@ -401,6 +450,89 @@ def accept_held(caller, invitation_id):
 def dismiss_held(caller, invitation_id):
     _no_body()
     return api.decide_held(invitation_id, "dismiss", caller, time.time())
+
+
+@v1_route("/v1/people", "/v1/people.json", methods=["POST"], content_types=V1_BODIES)
+def v1_create_person(key):
+    return v1.create_person(key, _v1_body(), time.time())
+
+
+@v1_route("/v1/people", "/v1/people.json", methods=["GET"])
+def v1_list_people(key):
+    return v1.list_people(key, _query(), _v1_url())
+
+
+@v1_route("/v1/people/{person}", methods=["DELETE"], content_types=V1_BODIES)
+def v1_delete_person(key, person):
+    return v1.delete_person(key, person, time.time())
+
+
+@v1_route("/v1/people/{person}/survey_requests/pending", methods=["DELETE"], content_types=V1_BODIES)
+def v1_cancel_pending(key, person):
+    return v1.cancel_pending(key, person, time.time())
+
+
+@v1_route("/v1/survey_responses", "/v1/survey_responses.json", methods=["GET"])
+def v1_list_responses(key):
+    return v1.list_responses(key, _query(), _expand())
+
+
+@v1_route("/v1/survey_responses", "/v1/survey_responses.json", methods=["POST"], content_types=V1_BODIES)
+def v1_create_response(key):
+    return v1.create_response(key, _v1_body(), time.time())
+
+
+@v1_route("/v1/survey_responses/{response_id}", methods=["GET"])
+def v1_get_response(key, response_id):
+    return v1.get_response(key, response_id.removesuffix(".json"), _expand())
+
+
+@v1_route("/v1/survey_responses/{response_id}", methods=["PUT"], content_types=V1_BODIES)
+def v1_update_response(key, response_id):
+    return v1.update_response(key, response_id, _v1_body(), time.time())
+
+
+@v1_route("/v1/metrics", "/v1/metrics.json", methods=["GET"])
+def v1_metrics(key):
+    return v1.metrics(key, _query())
+
+
+@v1_route("/v1/unsubscribes", "/v1/unsubscribes.json", methods=["GET"])
+def v1_list_unsubscribes(key):
+    return v1.list_unsubscribes(key, _query())
+
+
+@v1_route("/v1/unsubscribes", "/v1/unsubscribes.json", methods=["POST"], content_types=V1_BODIES)
+def v1_unsubscribe(key):
+    return v1.unsubscribe(key, _v1_body(), time.time())
+
+
+@v1_route("/v1/bounces", "/v1/bounces.json", methods=["GET"])
+def v1_list_bounces(key):
+    return v1.list_bounces(key, _query())
+
+
+@v1_route("/v1/autopilot/{platform}", methods=["GET"])
+def v1_autopilot(key, platform):
+    return v1.autopilot(key, platform)
+
+
+MEMBERSHIPS = ("/v1/autopilot/{platform}/memberships", "/v1/autopilot/{platform}/memberships.json")
+
+
+@v1_route(*MEMBERSHIPS, methods=["POST"], content_types=V1_BODIES)
+def v1_add_membership(key, platform):
+    return v1.add_membership(key, platform, _v1_body(), time.time())
+
+
+@v1_route(*MEMBERSHIPS, methods=["GET"])
+def v1_list_memberships(key, platform):
+    return v1.list_memberships(key, platform, _query(), _v1_url().replace("{platform}", platform))
+
+
+@v1_route(*MEMBERSHIPS, methods=["DELETE"], content_types=V1_BODIES)
+def v1_remove_membership(key, platform):
+    return v1.remove_membership(key, platform, _v1_body(), time.time())
 
 
 app.register_blueprint(access.routes)

@@ -71,6 +71,32 @@ def mint_token(name: str) -> None:
     click.echo(mint(name, time.time()))
 
 
+@cli.command("mint-api-key")
+@click.option("--name", required=True, help="Who or which app the key is for.")
+@click.option("--campaign", "campaign_id", required=True, help="The campaign people posted with it are surveyed in.")
+def mint_api_key(name: str, campaign_id: str) -> None:
+    """Create a key for the Delighted-compatible v1 API; it is shown once and stored only as a hash."""
+    from chalicelib.delighted import keys  # lazy, for cold start: only this command needs it
+
+    try:
+        key, digest = keys.mint_key(name, campaign_id, time.time())
+    except CloseloopError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(key)
+    click.echo(f"revoke it with: python -m chalicelib.cli revoke-api-key {digest}", err=True)
+
+
+@cli.command("revoke-api-key")
+@click.argument("key_or_hash")
+def revoke_api_key(key_or_hash: str) -> None:
+    """Revoke a v1 API key, given itself or the hash printed when it was minted."""
+    from chalicelib.delighted import keys  # lazy, for cold start: only this command needs it
+
+    if not keys.revoke_key(key_or_hash):
+        raise click.ClickException("No such v1 API key.")
+    click.echo("revoked")
+
+
 @cli.command("add-user")
 @click.option("--email", required=True, help="The address their sign-in links go to.")
 @click.option(

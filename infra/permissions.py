@@ -51,7 +51,15 @@ PERMISSIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables={
             "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
-            "contacts": ("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            "contacts": (
+                "GetItem",
+                "BatchGetItem",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "Query:contact-id",
+                "Query:all-contacts",
+            ),
             "invitations": (
                 "GetItem",
                 "BatchGetItem",
@@ -65,7 +73,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "Query:open-cases",
                 "Query:campaign-held",
             ),
-            "members": ("PutItem", "UpdateItem", "BatchGetItem", "DeleteItem"),
+            "members": ("PutItem", "UpdateItem", "BatchGetItem", "DeleteItem", "Query"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
             "import-rejects": ("BatchWriteItem", "Query"),
             "counters": ("Query", "BatchGetItem", "UpdateItem"),

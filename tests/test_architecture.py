@@ -43,6 +43,9 @@ LAZY_IMPORTS = {
     ("app.py", "chalicelib.dashboard.gallery"),
     ("app.py", "chalicelib.privacy.retention"),
     ("app.py", "chalicelib.delighted.history_import"),
+    ("app.py", "chalicelib.delighted.v1"),
+    ("app.py", "chalicelib.delighted.keys"),
+    ("app.py", "chalicelib.delighted.shapes"),
     # the dashboard's pages register their routes at import and load their use cases on request
     ("chalicelib/dashboard/web.py", "chalicelib.dashboard.sessions"),
     ("chalicelib/dashboard/web.py", "email.parser"),

@@ -19,6 +19,7 @@ from chalicelib.store.models import ApiToken
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 CACHE_SECONDS = 60
+V1_KEY_ROLE = "delighted"  # the role of the v1 API's keys (chalicelib.delighted.keys), kept in the same table
 _cache: dict[tuple[str, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -45,9 +46,12 @@ def authenticate(headers: Mapping[str, str]) -> Caller:
         return Caller(hit[1], digest)
     bind(settings)
     try:
-        name = ApiToken.get(digest).name
+        token = ApiToken.get(digest)
     except ApiToken.DoesNotExist:
         raise Unauthorized("That admin token is not valid.", "Authorization") from None
+    if token.role == V1_KEY_ROLE:  # a Delighted v1 API key opens the v1 API only
+        raise Unauthorized("That admin token is not valid.", "Authorization")
+    name = token.name
     with _lock:
         _cache[key] = (time.monotonic(), name)
     return Caller(name, digest)

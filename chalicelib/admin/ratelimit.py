@@ -13,9 +13,10 @@ LIMITS = {"import": 20, "send": 30, "preview": 120, "sign-in-address": 5, "sign-
 WINDOWS = {"sign-in-address": 900, "sign-in-client": 900}  # seconds; a minute when not listed
 
 
-def check(caller_key: str, bucket: str, now: float) -> None:
-    """Count this call; TooManyRequests (429, with Retry-After in seconds) past the bucket's limit in its window."""
-    limit, seconds = LIMITS[bucket], WINDOWS.get(bucket, 60)
+def check(caller_key: str, bucket: str, now: float, per: tuple[int, int] | None = None) -> None:
+    """Count this call; TooManyRequests (429, with Retry-After in seconds) past the bucket's limit in its window.
+    `per` (calls, seconds) replaces the bucket's limit and window when they are a setting (the v1 API's)."""
+    limit, seconds = per or (LIMITS[bucket], WINDOWS.get(bucket, 60))
     window = int(now // seconds)
     try:
         update(
@@ -26,7 +27,13 @@ def check(caller_key: str, bucket: str, now: float) -> None:
         )
     except ConditionFailed:
         retry_after = max(1, int((window + 1) * seconds - now) + 1)
-        period = "a minute per token" if seconds == 60 else f"per {seconds // 60} minutes"
+        period = (
+            "a minute per token"
+            if seconds == 60
+            else f"per {seconds // 60} minutes"
+            if seconds % 60 == 0
+            else f"per {seconds} seconds"
+        )
         raise TooManyRequests(
             f"At most {limit} {bucket} calls {period}; try again in {retry_after} s.", retry_after
         ) from None

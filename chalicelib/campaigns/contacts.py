@@ -18,6 +18,7 @@ from chalicelib.store.models import Contact
 from chalicelib.store.transact import ConditionFailed, update
 
 MAX_PROPERTIES = 50
+LIST_PK = "contact"  # the all-contacts index's one partition: the v1 API lists people from it
 MAX_PROPERTY_VALUE = 500
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 # One recipient of a request (parse_recipients): a bad row is reported, not refused, so nothing is typed here.
@@ -147,7 +148,14 @@ def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") 
 def upsert(recipient: Recipient, now: float) -> None:
     """Create the contact, or merge its properties into the existing one, keeping its id and history."""
     bind()
-    contact = Contact(recipient.email, id=new_id(), properties=recipient.properties, created_at=now, updated_at=now)
+    contact = Contact(
+        recipient.email,
+        id=new_id(),
+        properties=recipient.properties,
+        created_at=now,
+        updated_at=now,
+        list_pk=LIST_PK,
+    )
     try:
         contact.save(condition=Contact.email.does_not_exist())
         return

@@ -119,6 +119,11 @@ def campaign_cache_seconds() -> int:
     return _int("CAMPAIGN_CACHE_SECONDS", 60)
 
 
+def v1_rate_limit() -> tuple[int, int]:
+    """(calls, seconds): what one v1 API key may call in a window before a 429 (see store_location)."""
+    return max(1, _int("V1_RATE_LIMIT", 600)), max(1, _int("V1_RATE_WINDOW", 60))
+
+
 def _region() -> str:
     return _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 

@@ -204,6 +204,16 @@ def _invitation(
         origin_id=r.delighted_id,
         tags=r.tags or None,
         additional_answers=r.additional or None,
+        notes=[  # as the v1 API shows notes (expand[]=notes), beside the loop history's copy
+            {
+                "id": f"{r.delighted_id or ident}-{n}",
+                "text": note["note"],
+                "user_email": note["by"],
+                "created_at": note["at"],
+            }
+            for n, note in enumerate(r.notes)
+        ]
+        or None,
     )
 
 

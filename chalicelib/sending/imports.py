@@ -436,7 +436,7 @@ def process_chunk(
         contacts.upsert(recipient, now)
         due = None
         if recurring:
-            _enrol(campaign.id, recipient.email, now)
+            enrol(campaign.id, recipient.email, now)
             if active:
                 zone = schedule.valid_timezone(recipient.properties.get("timezone")) or campaign.timezone
                 due = schedule.weekday_morning(now, zone, recipient.email)
@@ -477,7 +477,7 @@ def process_chunk(
     return f"{invited} invited, {already} already invited"
 
 
-def _enrol(campaign_id: str, email: str, now: float) -> None:
+def enrol(campaign_id: str, email: str, now: float) -> None:
     """Recurring campaigns keep a member list: asked again every N days until removed."""
     if put_new(Member(campaign_id, email, added_at=now)) is not None:
         update(Member, campaign_id, [Member.removed_at.remove()], range_key=email)

@@ -103,6 +103,14 @@ class ContactIdIndex(GlobalSecondaryIndex):
     id = UnicodeAttribute(hash_key=True)
 
 
+class AllContactsIndex(GlobalSecondaryIndex):
+    """Sparse: contacts created since the v1 API lists people carry `list_pk`, oldest first."""
+
+    Meta = _index_meta("all-contacts", AllProjection)
+    list_pk = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class Contact(Model):
     TABLE = "contacts"
 
@@ -118,7 +126,9 @@ class Contact(Model):
     updated_at = NumberAttribute()
     last_surveyed_at = NumberAttribute(null=True)
     last_survey_invitation = UnicodeAttribute(null=True)
+    list_pk = UnicodeAttribute(null=True)
     by_id = ContactIdIndex()
+    all_contacts = AllContactsIndex()
 
 
 class SuppressionListIndex(GlobalSecondaryIndex):
@@ -310,6 +320,8 @@ class Invitation(Model):
     origin_id = UnicodeAttribute(null=True)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
     additional_answers = JSONAttribute(null=True)
+    # ... Delighted's notes ({id, text, user_email, created_at}) and tags, set through the v1 API
+    notes = ListAttribute(of=MapAttribute, null=True)
 
     by_campaign = CampaignInvitationsIndex()
     by_email = EmailInvitationsIndex()
@@ -358,6 +370,7 @@ class ApiToken(Model):
     created_at = NumberAttribute()
     created_by = UnicodeAttribute(null=True)
     list_pk = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)  # a v1 API key's (role "delighted") default campaign
     all_tokens = AllTokensIndex()
 
 

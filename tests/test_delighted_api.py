@@ -1,0 +1,337 @@
+"""Delighted's v1 API, through the app's routes: shapes, auth, errors, paging, and what reaches a person."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from chalicelib.answers import counting
+from chalicelib.campaigns import campaigns, suppression
+from chalicelib.delighted import keys
+from chalicelib.store.models import Contact, Invitation
+from tests.conftest import ADMIN_TOKEN, read_outbox
+from tests.helpers import NPS_SURVEY, drain, invitations_of, launch
+
+SURVEY = {
+    "questions": [
+        {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"},
+        {"id": "why", "type": "text", "text": "Why?"},
+        {"id": "reason", "type": "single_choice", "text": "What matters most?", "options": ["Price", "Support"]},
+    ]
+}
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def call(client, method: str, path: str, key: str, body: dict | None = None, **headers: str):
+    sent = {**basic(key), **headers}
+    if body is not None:
+        sent.setdefault("Content-Type", "application/json")
+    response = client.http.request(method, path, headers=sent, body=json.dumps(body).encode() if body else b"")
+    return response.status_code, json.loads(response.body) if response.body else None, response.headers
+
+
+@pytest.fixture
+def sending(db, outbox):
+    """A campaign that is sending (one person already surveyed long ago) and a v1 key bound to it."""
+    sent = launch(outbox, survey=SURVEY, segments=("plan",))
+    key, _ = keys.mint_key("shop app", sent.campaign.id, time.time())
+    return sent.campaign, key
+
+
+def test_a_request_without_a_valid_key_gets_delighteds_401(client, sending):
+    _, key = sending
+    for headers in ({}, basic("not-a-key"), {"Authorization": f"Bearer {ADMIN_TOKEN}"}, basic(ADMIN_TOKEN)):
+        response = client.http.get("/v1/people.json", headers=headers)
+        assert response.status_code == 401
+        body = json.loads(response.body)
+        assert body["status"] == 401 and body["message"]
+        assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert keys.revoke_key(key)
+    assert call(client, "GET", "/v1/metrics.json", key)[0] == 401
+
+
+def test_a_v1_key_opens_no_admin_route(client, sending):
+    _, key = sending
+    response = client.http.get("/api/campaigns", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401
+
+
+def test_posting_a_person_updates_the_contact_and_mails_a_survey_once(client, sending, outbox):
+    campaign, key = sending
+    before = len(read_outbox(outbox))
+    status, person, _ = call(
+        client,
+        "POST",
+        "/v1/people.json",
+        key,
+        {"email": "Bo@Example.com", "name": "Bo Li", "properties": {"plan": "pro", "Customer Id": 42}},
+    )
+    assert status == 200
+    assert person["email"] == "bo@example.com" and person["name"] == "Bo Li"
+    assert person["properties"] == {"plan": "pro", "customer_id": 42}
+    assert abs(person["survey_scheduled_at"] - time.time()) < 60
+    drain()
+    mails = read_outbox(outbox)[before:]
+    assert [str(m["To"]) for m in mails] == ["bo@example.com"]
+    # within the fatigue window a second request is accepted but nobody is asked twice
+    assert call(client, "POST", "/v1/people", key, {"email": "bo@example.com"})[0] == 200
+    drain()
+    assert len(read_outbox(outbox)) == before + 1
+    skipped = [i for i in invitations_of(campaign.id) if i.email == "bo@example.com" and i.send_state == "skipped"]
+    assert [i.send_error for i in skipped] == ["fatigue:surveyed recently"]
+
+
+def test_send_false_and_delay_and_an_unsubscribed_person(client, sending, outbox):
+    campaign, key = sending
+    status, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "cy@example.com", "send": False})
+    assert status == 200 and person["survey_scheduled_at"] is None
+    assert not [i for i in invitations_of(campaign.id) if i.email == "cy@example.com"]
+    status, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "di@example.com", "delay": 3600})
+    assert person["survey_scheduled_at"] >= time.time() + 3500
+    assert call(client, "POST", "/v1/unsubscribes.json", key, {"person_email": "eve@example.com"})[1] == {"ok": True}
+    call(client, "POST", "/v1/people.json", key, {"email": "eve@example.com"})
+    before = len(read_outbox(outbox))
+    drain()
+    assert len(read_outbox(outbox)) == before
+    eve = [i for i in invitations_of(campaign.id) if i.email == "eve@example.com"]
+    assert [i.send_error for i in eve] == ["suppressed:unsubscribed"]
+    status, body, _ = call(client, "DELETE", "/v1/people/di%40example.com/survey_requests/pending", key, {})
+    assert (status, body) == (200, {"ok": True})
+    di = [i for i in invitations_of(campaign.id) if i.email == "di@example.com"]
+    assert [i.send_state for i in di] == ["skipped"]
+
+
+def test_a_campaign_property_sends_from_another_campaign(client, sending, outbox):
+    _, key = sending
+    other = campaigns.create_campaign(campaigns.parse_campaign({"name": "Support", "survey": NPS_SURVEY}), time.time())
+    status, _, _ = call(
+        client, "POST", "/v1/people.json", key, {"email": "fa@example.com", "properties": {"campaign": other.id}}
+    )
+    assert status == 200
+    assert [i.email for i in invitations_of(other.id)] == ["fa@example.com"]
+    status, body, _ = call(
+        client, "POST", "/v1/people.json", key, {"email": "fa@example.com", "properties": {"campaign": "nope"}}
+    )
+    assert status == 422 and body["errors"] == [{"field": "properties.campaign", "message": "No campaign 'nope'."}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "email"),
+        ({"email": "not an address"}, "email"),
+        ({"email": "a@example.com", "delay": -1}, "delay"),
+        ({"email": "a@example.com", "delay": "soon"}, "delay"),
+        ({"email": "a@example.com", "send": "maybe"}, "send"),
+        ({"email": "a@example.com", "properties": ["x"]}, "properties"),
+        ({"email": "a@example.com", "properties": {"x": {"y": 1}}}, "properties.x"),
+        ({"phone_number": "+14155551212"}, "phone_number"),
+        ({"email": "a@example.com", "channel": "sms"}, "channel"),
+    ],
+)
+def test_bad_people_get_delighteds_422_naming_the_field(client, sending, body, field):
+    _, key = sending
+    status, answer, _ = call(client, "POST", "/v1/people.json", key, body)
+    assert status == 422
+    assert answer["status"] == 422 and answer["errors"][0]["field"] == field
+
+
+def test_garbage_never_gets_a_5xx(client, sending):
+    _, key = sending
+    for method, path, body, content_type in [
+        ("POST", "/v1/people.json", b"{not json", "application/json"),
+        ("POST", "/v1/people.json", b"[1, 2]", "application/json"),
+        ("POST", "/v1/people.json", b"email=x", "text/plain"),
+        ("GET", "/v1/people.json?per_page=1000", b"", None),
+        ("GET", "/v1/people.json?page_info=forged", b"", None),
+        ("GET", "/v1/survey_responses.json?order=sideways", b"", None),
+        ("GET", "/v1/survey_responses.json?since=yesterday", b"", None),
+        ("GET", "/v1/survey_responses.json?expand[]=everything", b"", None),
+        ("GET", "/v1/survey_responses/nope.json", b"", None),
+        ("PUT", "/v1/survey_responses/nope.json", b"{}", "application/json"),
+        ("GET", "/v1/metrics.json?trend=missing", b"", None),
+        ("GET", "/v1/autopilot/sms.json", b"", None),
+        ("GET", "/v1/autopilot/fax.json", b"", None),
+        ("DELETE", "/v1/people/not-an-address/survey_requests/pending", b"", None),
+        ("POST", "/v1/survey_responses.json", b'{"person": "nobody", "score": 3}', "application/json"),
+    ]:
+        headers = {**basic(key), **({"Content-Type": content_type} if content_type else {})}
+        response = client.http.request(method, path, headers=headers, body=body)
+        assert 400 <= response.status_code < 500, (method, path, response.status_code, response.body)
+        assert json.loads(response.body)["status"] == response.status_code
+
+
+def test_people_come_in_pages_with_a_link_to_the_next(client, sending):
+    _, key = sending
+    for n in range(5):
+        call(client, "POST", "/v1/people.json", key, {"email": f"pp{n}@example.com", "send": False})
+    seen, path = [], "/v1/people.json?per_page=2"
+    while path:
+        status, page, headers = call(client, "GET", path, key)
+        assert status == 200 and len(page) <= 2
+        seen += [p["email"] for p in page]
+        link = headers.get("Link") or headers.get("link")
+        path = None
+        if link:
+            url = link.split(";")[0].strip("<>")
+            assert link.endswith('rel="next"')
+            path = urlsplit(url).path + "?" + urlsplit(url).query
+    assert seen == ["ada@example.com"] + [f"pp{n}@example.com" for n in range(5)]  # oldest first, each once
+    status, one, _ = call(client, "GET", "/v1/people.json?email=PP3@example.com", key)
+    assert [p["email"] for p in one] == ["pp3@example.com"]
+
+
+def test_survey_responses_posted_listed_updated_and_counted(client, sending, outbox):
+    _, key = sending
+    people = {}
+    for n, score in enumerate([10, 9, 7, 3]):
+        _, person, _ = call(
+            client, "POST", "/v1/people.json", key, {"email": f"r{n}@example.com", "properties": {"plan": "pro"}}
+        )
+        people[n] = person
+        status, response, _ = call(
+            client, "POST", "/v1/survey_responses.json", key, {"person": person["id"], "score": score, "comment": "ok"}
+        )
+        assert status == 200
+        assert response["person"] == person["id"] and response["score"] == score
+        assert response["survey_type"] == "nps" and response["comment"] == "ok"
+    counting.apply_pending()
+    status, listed, _ = call(client, "GET", "/v1/survey_responses.json?per_page=3&expand[]=person&expand[]=notes", key)
+    assert status == 200 and len(listed) == 3
+    assert listed[0]["person"]["email"] == "r0@example.com" and listed[0]["notes"] == []
+    status, second, _ = call(client, "GET", "/v1/survey_responses.json?per_page=3&page=2", key)
+    assert [r["score"] for r in second] == [3]
+    status, newest, _ = call(client, "GET", "/v1/survey_responses.json?order=desc&per_page=1", key)
+    assert newest[0]["score"] == 3
+    status, mine, _ = call(client, "GET", f"/v1/survey_responses.json?person_id={people[1]['id']}", key)
+    assert [r["score"] for r in mine] == [9]
+    target = listed[2]["id"]
+    status, updated, _ = call(
+        client,
+        "PUT",
+        f"/v1/survey_responses/{target}.json",
+        key,
+        {"person_properties": {"order": "A-1"}, "notes": ["Called back"], "tags": ["vip"], "score": 8},
+    )
+    assert status == 200
+    assert updated["person_properties"] == {"plan": "pro", "order": "A-1"}
+    assert [n["text"] for n in updated["notes"]] == ["Called back"] and updated["tags"] == ["vip"]
+    assert updated["score"] == 8
+    status, refused, _ = call(
+        client, "PUT", f"/v1/survey_responses/{target}.json", key, {"person_properties": {"plan": "free"}}
+    )
+    assert status == 422 and refused["errors"][0]["field"] == "person_properties.plan"
+    counting.apply_pending()
+    status, metrics, _ = call(client, "GET", "/v1/metrics.json", key)
+    assert metrics == {
+        "nps": 25,
+        "promoter_count": 2,
+        "promoter_percent": 50.0,
+        "passive_count": 1,
+        "passive_percent": 25.0,
+        "detractor_count": 1,
+        "detractor_percent": 25.0,
+        "response_count": 4,
+    }
+    assert not [m for m in read_outbox(outbox) if "Thank" in str(m["Subject"])]  # nobody acknowledged by mail
+    status, none, _ = call(client, "GET", f"/v1/metrics.json?since={int(time.time()) + 3600}", key)
+    assert none["response_count"] == 0 and none["nps"] == 0
+
+
+def test_bounces_and_unsubscribes_are_listed_with_the_person(client, sending):
+    _, key = sending
+    call(client, "POST", "/v1/people.json", key, {"email": "gil@example.com", "name": "Gil", "send": False})
+    suppression.suppress("gil@example.com", "bounced", 1_700_000_000, "ses")
+    call(client, "POST", "/v1/unsubscribes.json", key, {"person_email": "hal@example.com"})
+    bounces = call(client, "GET", "/v1/bounces.json", key)[1]
+    gil = Contact.get("gil@example.com")
+    assert bounces == [{"person_id": gil.id, "email": "gil@example.com", "name": "Gil", "bounced_at": 1_700_000_000}]
+    unsubscribes = call(client, "GET", "/v1/unsubscribes.json", key)[1]
+    assert [(u["email"], u["person_id"]) for u in unsubscribes] == [("hal@example.com", None)]
+
+
+def test_autopilot_is_a_recurring_campaign_and_its_members(client, db):
+    body = {"name": "Quarterly", "survey": NPS_SURVEY, "kind": "recurring", "interval_days": 90}
+    campaign = campaigns.create_campaign(campaigns.parse_campaign(body), time.time())
+    key, _ = keys.mint_key("crm", campaign.id, time.time())
+    status, config, _ = call(client, "GET", "/v1/autopilot/email.json", key)
+    assert status == 200 and config["platform_id"] == "email" and config["frequency"] == 90 * 86400
+    status, added, _ = call(
+        client, "POST", "/v1/autopilot/email/memberships.json", key, {"person_email": "ivy@example.com"}
+    )
+    assert status == 200 and added["person"]["email"] == "ivy@example.com"
+    status, members, _ = call(client, "GET", "/v1/autopilot/email/memberships.json", key)
+    assert [m["person"]["email"] for m in members] == ["ivy@example.com"]
+    assert members[0]["next_survey_request"]["id"] == invitations_of(campaign.id)[0].id
+    status, removed, _ = call(
+        client, "DELETE", "/v1/autopilot/email/memberships.json", key, {"person_email": "ivy@example.com"}
+    )
+    assert status == 200 and removed["person"]["email"] == "ivy@example.com"
+    assert call(client, "GET", "/v1/autopilot/email/memberships.json", key)[1] == []
+    assert Invitation.get(invitations_of(campaign.id)[0].id).send_state == "skipped"
+
+
+def test_a_key_past_its_window_gets_429_with_retry_after(client, sending, monkeypatch):
+    _, key = sending
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_LIMIT", "2")
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_WINDOW", "3600")
+    statuses = [call(client, "GET", "/v1/metrics.json", key) for _ in range(3)]
+    assert [s[0] for s in statuses] == [200, 200, 429]
+    _, body, headers = statuses[2]
+    assert body["status"] == 429 and 1 <= int(headers["Retry-After"]) <= 3601
+
+
+def test_mint_and_revoke_from_the_command_line(db, sending):
+    from tests.helpers import cli
+
+    campaign, _ = sending
+    minted = cli("mint-api-key", "--name", "billing", "--campaign", campaign.id, env=db)
+    assert minted.returncode == 0, minted.stderr
+    key = minted.stdout.strip()
+    assert keys.authenticate(basic(key)).campaign_id == campaign.id
+    digest = minted.stderr.strip().split()[-1]
+    assert cli("revoke-api-key", digest, env=db).returncode == 0
+    assert cli("revoke-api-key", digest, env=db).returncode == 1
+    assert cli("mint-api-key", "--name", "x", "--campaign", "nope", env=db).returncode == 1
+
+
+def test_a_form_body_as_the_php_sdk_and_curl_send_it(client, sending):
+    _, key = sending
+    form = "email=jo%40example.com&name=Jo&send=false&properties[Plan%20Name]=pro&properties[city]=Oslo"
+    headers = {**basic(key), "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.http.post("/v1/people.json", headers=headers, body=form.encode())
+    assert response.status_code == 200
+    person = json.loads(response.body)
+    assert person["name"] == "Jo" and person["properties"] == {"plan_name": "pro", "city": "Oslo"}
+    assert person["survey_scheduled_at"] is None
+
+
+def test_deleting_a_person_by_id_or_email_removes_them_and_never_mails_them_again(client, sending, outbox):
+    campaign, key = sending
+    kim = call(client, "POST", "/v1/people.json", key, {"email": "kim@example.com", "properties": {"plan": "pro"}})[1]
+    call(client, "POST", "/v1/survey_responses.json", key, {"person": kim["id"], "score": 2, "comment": "Slow"})
+    call(client, "POST", "/v1/people.json", key, {"email": "lou@example.com", "send": False})
+    counting.apply_pending()
+    assert call(client, "GET", "/v1/metrics.json", key)[1]["response_count"] == 1
+    status, body, _ = call(client, "DELETE", f"/v1/people/{kim['id']}", key)
+    assert (status, body) == (202, {"ok": True})
+    status, body, _ = call(client, "DELETE", "/v1/people/email%3Alou%40example.com", key)
+    assert (status, body) == (202, {"ok": True})
+    assert call(client, "GET", "/v1/people.json?email=kim@example.com", key)[1] == []
+    assert not [i for i in invitations_of(campaign.id) if i.email == "kim@example.com"]
+    counting.apply_pending()
+    assert call(client, "GET", "/v1/metrics.json", key)[1]["response_count"] == 0
+    assert call(client, "DELETE", f"/v1/people/{kim['id']}", key)[0] == 404
+    assert call(client, "DELETE", "/v1/people/phone_number:+14155551212", key)[0] == 422
+    before = len(read_outbox(outbox))
+    call(client, "POST", "/v1/people.json", key, {"email": "kim@example.com"})
+    drain()
+    assert len(read_outbox(outbox)) == before
+    assert [i.send_error for i in invitations_of(campaign.id) if i.email == "kim@example.com"] == ["suppressed:deleted"]
