@@ -116,7 +116,7 @@ def test_previews_show_the_last_complete_period_or_the_one_so_far():
 
 
 def test_period_names_and_keys():
-    assert (W47.key, W47.short, W47.name) == ("W#2026-W47", "week 47", "week 47 (16 to 22 November 2026)")
+    assert (W47.key, W47.short, W47.name) == ("W#2026-W47", "week 47", "week 47 (16\u2009–\u200922 Nov 2026)")
     assert W47.previous.key == "W#2026-W46"
     day = digest.Period("daily", date(2026, 11, 22), date(2026, 11, 22))
     assert (day.key, day.short, day.previous.key) == ("D#2026-11-22", "Sun 22 Nov", "D#2026-11-21")
@@ -326,7 +326,7 @@ def test_the_trend_is_a_table_of_bars_that_gmail_and_outlook_render(env):
     assert '<table role="presentation" align="left" width="70%"' in html and 'bgcolor="#0e9f6e"' in html
     assert '<table role="presentation" align="right" width="40%"' in html and 'bgcolor="#c81e1e"' in html
     text = text_of(built)
-    assert "  W36 (31 Aug): -40 (-74 to +13), 10 answers" in text and "  W37 (7 Sep): no answers" in text
+    assert "  W36 (31 Aug): -40 (-74 to +13), 10 answers" in text and "  W37 (7 Sept): no answers" in text
 
 
 def test_themes_comments_and_open_cases_with_links_and_escaped_text(env):
