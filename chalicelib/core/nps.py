@@ -231,10 +231,19 @@ def format_p(p: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
     sign is the `locale`'s ("p = 0,62" in German).
     """
     if p < 0.001:
-        return f"p < {i18n.format_fixed(0.001, 3, locale)}"
-    if p < 0.01:
-        return f"p = {i18n.format_fixed(p, 3, locale)}"
-    return f"p = {i18n.format_fixed(p, 2, locale)}"
+        return p_below(0.001, locale)
+    return _p_text("=", p, 3 if p < 0.01 else 2, locale)
+
+
+def p_below(threshold: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """ "p < 0.05" (a significance level, or a p-value too small to print), decimals as `locale` writes them."""
+    return _p_text("<", threshold, 3 if threshold < 0.01 else 2, locale)
+
+
+def _p_text(relation: str, value: float, places: int, locale: str) -> str:
+    text = f"p {relation} {i18n.format_fixed(value, places, locale)}"
+    # isolated left to right in a right-to-left language, so "p < 0.05" is not mirrored into "0.05 > p"
+    return f"\u2066{text}\u2069" if i18n.direction(locale) == "rtl" else text
 
 
 def whole_points(value: float) -> int:
@@ -277,7 +286,7 @@ def describe_change(change: NpsChange, since: str | None = None, locale: str = i
         ) % {"num": number}
     p_text = format_p(change.p_value, locale)
     if change.significant and change.p_value >= 0.045:  # 0.045 <= p < 0.05 would read "p = 0.05", not significant
-        p_text = f"p < {i18n.format_fixed(0.05, 2, locale)}"
+        p_text = p_below(0.05, locale)
     if change.significant:
         return words.gettext("%(change)s, a real change (%(p)s)") % {"change": movement, "p": p_text}
     return words.gettext("%(change)s, within the noise: not a significant change (%(p)s)") % {

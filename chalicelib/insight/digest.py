@@ -797,6 +797,7 @@ def render_message(digest: Digest, email: str, settings: Settings, locale: str |
         "link": lambda invitation_id: response_link(settings, invitation_id),
         "signed": lambda value: signed(value, digest.locale),
         "percent": lambda share: percent(share, digest.locale),
+        "p_below": lambda threshold: nps.p_below(threshold, digest.locale),
     }
     return mail.build_message(
         sender=settings.sender,
