@@ -6,13 +6,15 @@ day for daily, the 1st for monthly) and covers the ISO week, day or month before
 until 11:59 send whatever an earlier run could not (a crash, SES throttling), so a failed
 run costs an hour, not the digest. docs/digest.md explains the choice.
 
-What. NPS with its adjusted-Wald margin, the change since the previous period in words
+What. NPS with its adjusted-Wald interval, the change since the previous period in words
 (significant or not), sent, responses, response and comment rates with their changes, a
 12-week trend as HTML table bars, loud warnings when answers stop or the response rate falls
 significantly, NPS by segment with the weakest flagged and small segments marked, top
 themes, the latest detractor comments and the detractors still waiting for a personal
 contact. `gather` reads (counter items, one bounded page of comments, the open cases);
-`build` is a pure function of what it read, so tests call it with plain numbers.
+`build` is a pure function of what it read, so tests call it with plain numbers. Every word,
+number and date is in the CX team's language (config.team_locale: gettext catalogs, Babel's
+CLDR formats), an Arabic digest right to left; docs/digest.md, "Language".
 
 Once. Each (campaign, recipient, period) is claimed in the ledger before sending and marked
 done after: a schedule that fires twice sends nothing twice, and a run that dies midway
@@ -104,7 +106,7 @@ class Period:
         return self.name_in(i18n.DEFAULT_LOCALE)
 
     def short_in(self, locale: str) -> str:
-        """The short name in `locale`: "Woche 47", "So., 22. Nov.", "Oktober 2026" in German."""
+        """The short name in `locale`: "KW 47", "So., 22. Nov.", "Oktober 2026" in German."""
         if self.frequency == "weekly":
             return Words(locale).gettext("week %(number)s", number=self.first.isocalendar()[1])
         if self.frequency == "daily":
@@ -112,7 +114,7 @@ class Period:
         return i18n.format_day(self.first, "yMMMM", locale)
 
     def name_in(self, locale: str) -> str:
-        """The full name in `locale`: "Woche 47 (16.–22. Nov. 2026)", "Sonntag, 22. November 2026"."""
+        """The full name in `locale`: "KW 47 (16.–22. Nov. 2026)", "Sonntag, 22. November 2026"."""
         if self.frequency == "weekly":
             days = i18n.format_days(self.first, self.last, locale)
             return Words(locale).gettext("week %(number)s (%(days)s)", number=self.first.isocalendar()[1], days=days)
@@ -278,6 +280,7 @@ class Words:
     locale: str = i18n.DEFAULT_LOCALE
 
     def gettext(self, message: str, /, **values: Any) -> str:
+        """`message` (an English msgid) in the language, its `%(name)s` filled from `values`."""
         text = i18n.translations(self.locale).gettext(message)
         return text % values if values else text
 
@@ -286,9 +289,11 @@ class Words:
         return i18n.translations(self.locale).ngettext(singular, plural, n) % {"num": self.number(n), **values}
 
     def number(self, n: float) -> str:
+        """1000 → "1,000" (en), "1.000" (de), "1 000" (fr)."""
         return i18n.format_number(n, self.locale)
 
     def answers(self, n: int) -> str:
+        """ "1 answer", "1.000 Antworten"."""
         return self.ngettext("%(num)s answer", "%(num)s answers", n)
 
 
