@@ -414,11 +414,19 @@ class TrendRow:
     words: Words = ENGLISH
 
     @property
+    def figure(self) -> str:
+        """The NPS with its interval (see `estimate`), "-40 (-74 to +13)"; "" when there is no score."""
+        return "" if self.score is None else estimate(self.score, self.low, self.high, self.words.locale)
+
+    @property
+    def answers(self) -> str:
+        return self.words.answers(self.n)
+
+    @property
     def text(self) -> str:
         if self.score is None:
             return self.words.gettext("no answers")
-        figure = estimate(self.score, self.low, self.high, self.words.locale)
-        return self.words.gettext("%(figure)s, %(answers)s", figure=figure, answers=self.words.answers(self.n))
+        return self.words.gettext("%(figure)s, %(answers)s", figure=self.figure, answers=self.answers)
 
     @property
     def negative(self) -> int:
