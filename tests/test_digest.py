@@ -23,7 +23,7 @@ W47 = digest.Period("weekly", date(2026, 11, 16), date(2026, 11, 22))
 SURVEY = {"questions": [{"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"}]}
 
 
-def campaign(segments=("plan",), timezone="Europe/Paris", survey=SURVEY) -> campaigns.CampaignView:
+def campaign(segments=("plan",), timezone="Europe/Paris", survey=SURVEY, options=None) -> campaigns.CampaignView:
     fields = campaigns.parse_campaign(
         {"name": "Q4 NPS", "survey": survey, "segments": list(segments), "timezone": timezone}
     )
@@ -34,6 +34,7 @@ def campaign(segments=("plan",), timezone="Europe/Paris", survey=SURVEY) -> camp
         survey=fields["survey"],
         segments=tuple(fields["segments"]),
         timezone=fields["timezone"],
+        options=options or {},
     )
 
 
@@ -116,7 +117,7 @@ def test_previews_show_the_last_complete_period_or_the_one_so_far():
 
 
 def test_period_names_and_keys():
-    assert (W47.key, W47.short, W47.name) == ("W#2026-W47", "week 47", "week 47 (16 to 22 November 2026)")
+    assert (W47.key, W47.short, W47.name) == ("W#2026-W47", "week 47", "week 47 (16\u2009–\u200922 Nov 2026)")
     assert W47.previous.key == "W#2026-W46"
     day = digest.Period("daily", date(2026, 11, 22), date(2026, 11, 22))
     assert (day.key, day.short, day.previous.key) == ("D#2026-11-22", "Sun 22 Nov", "D#2026-11-21")
@@ -326,7 +327,7 @@ def test_the_trend_is_a_table_of_bars_that_gmail_and_outlook_render(env):
     assert '<table role="presentation" align="left" width="70%"' in html and 'bgcolor="#0e9f6e"' in html
     assert '<table role="presentation" align="right" width="40%"' in html and 'bgcolor="#c81e1e"' in html
     text = text_of(built)
-    assert "  W36 (31 Aug): -40 (-74 to +13), 10 answers" in text and "  W37 (7 Sep): no answers" in text
+    assert "  W36 (31 Aug): -40 (-74 to +13), 10 answers" in text and "  W37 (7 Sept): no answers" in text
 
 
 def test_themes_comments_and_open_cases_with_links_and_escaped_text(env):
@@ -367,3 +368,71 @@ def test_a_survey_without_nps_still_gets_its_numbers(env):
     built = digest.build(campaign(survey=survey), W47, inputs({"_": {"responses": 12, "sent": 40}}, {}))
     assert built.nps is None and built.subject == "Q4 NPS, week 47: 12 responses"
     assert "Responses: 12 (up 12 on week 46 (0))" in text_of(built)
+
+
+# --- In the CX team's language ------------------------------------------------------------------
+
+
+def test_a_german_team_reads_its_digest_in_german_with_german_numbers_and_dates(env):
+    # 500-200-300 this week (NPS +20, interval +15 to +25: symmetric), 12-10-14 the week before
+    saturday = datetime(2026, 11, 21, 10, 0, tzinfo=PARIS).timestamp()
+    comment = digest.Answer("inv1", "bob@example.com", 2, "Zu teuer", saturday)
+    current, previous = {"_": answers(500, 200, 300, sent=1200)}, {"_": answers(12, 10, 14, sent=40)}
+    german = campaign(options={"team_locale": "de"})
+    built = digest.build(german, W47, inputs(current, previous, comments=[comment]))
+    assert (built.headline, built.interval) == (
+        "NPS +20 ± 5",
+        "Konfidenzintervall 95\xa0%: +15 bis +25, 1.000 Antworten",
+    )
+    assert built.subject == "Q4 NPS, KW 47: NPS +20 ± 5, 1.000 Antworten"
+    assert built.change == "26 Punkte mehr als in KW 46, im Rauschen: keine signifikante Veränderung (p = 0,07)"
+    text, html = text_of(built), html_of(built)
+    assert text.startswith("Q4 NPS: Wöchentliche Übersicht, KW 47 (16.–22. Nov. 2026)\n")
+    assert "Versendete Einladungen: 1.200 (1.160 mehr als in KW 46 (40))" in text
+    assert "Antwortquote: 83\xa0% (7 Punkte weniger als in KW 46 (90\xa0%), im Rauschen)" in text
+    assert '  2/10 von bob@example.com, Sa., 21. Nov. 10:00: "Zu teuer"' in text
+    assert "Sie erhalten diese Übersicht wöchentlich. Häufigkeit ändern oder abbestellen: http" in text
+    assert '<html lang="de" dir="ltr">' in html and ">Antwort öffnen</a>" in html
+    for english in ("answers", "Invitations sent", "Warning", "week 4", "digest"):
+        assert english not in text.replace("/digest/", ""), english
+    # the same digest for an English reader, from the same numbers
+    english = digest.render_message(built, "cx@acme.example", get_settings(), locale="en")
+    assert english["Subject"] == "Q4 NPS, week 47: NPS +20 ± 5, 1,000 answers"
+
+
+def test_an_arabic_digest_is_laid_out_right_to_left_with_its_bars_mirrored(env):
+    trend = [answers(2, 2, 6)] + [answers(3, 3, 3)] * 9
+    current, previous = {"_": answers(15, 10, 5, sent=100)}, {"_": answers(25, 10, 10, sent=100)}
+    built = digest.build(campaign(options={"team_locale": "ar"}), W47, inputs(current, previous, trend))
+    html, text = html_of(built), text_of(built)
+    assert '<html lang="ar" dir="rtl">' in html and '<body dir="rtl"' in html
+    assert '<table role="presentation" dir="rtl"' in html
+    assert "الملخص الأسبوعي" in html and "تحذير:" in html and "نسبة الاستجابة" in html
+    # the negative half is on the right of the middle line in Arabic: its bar grows leftwards from the right edge
+    assert '<table role="presentation" align="left" width="40%"' in html and 'bgcolor="#c81e1e"' in html
+    assert "border-left:1px solid #9aa5b1" in html and "border-right:6px solid #c81e1e" in html
+    # a p-value keeps reading left to right ("p = 0.03", not mirrored) inside the Arabic sentence
+    assert "\u2066p = 0.03\u2069" in text
+
+
+@pytest.mark.parametrize(
+    ("counts", "headline", "interval"),
+    [
+        ((0, 0, 0), "aucune réponse, donc pas de NPS", ""),
+        ((0, 0, 1), "NPS -100", "intervalle de confiance à 95\xa0% : de -100 à +49, 1 réponse"),
+        ((500, 200, 300), "NPS +20 ± 5", "intervalle de confiance à 95\xa0% : de +15 à +25, 1\u202f000 réponses"),
+        ((1000, 0, 0), "NPS +100", "intervalle de confiance à 95\xa0% : de +99 à +100, 1\u202f000 réponses"),
+    ],
+)
+def test_the_french_headline_never_states_a_number_outside_its_interval(env, counts, headline, interval):
+    built = digest.build(campaign(options={"team_locale": "fr"}), W47, inputs({"_": answers(*counts)}, {}))
+    assert (built.headline, built.interval) == (headline, interval)
+    if sum(counts):
+        low, high = (int(x) for x in re.search(r"de ([+-]?\d+) à ([+-]?\d+)", interval).groups())
+        score, _, margin = headline.removeprefix("NPS ").partition(" ± ")
+        stated = [int(score)] + ([int(score) - int(margin), int(score) + int(margin)] if margin else [])
+        assert all(low <= number <= high for number in stated)
+        assert not margin or int(score) - low == high - int(score)
+        assert f"{headline} ({interval})" in text_of(built)
+    else:
+        assert "Aucune réponse, donc pas de NPS" in html_of(built)

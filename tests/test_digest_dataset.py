@@ -312,7 +312,7 @@ def test_the_weekly_digest_shows_the_right_numbers_and_the_schedule_firing_twice
     daily = messages["lead@acme.example"].get_body(("plain",)).get_content()
     sunday = [s for s in current if s.score is not None and s.answered_at >= at(W47 + timedelta(days=6), 0)]
     assert tally(sunday) == (2, 0, 1)
-    assert "daily digest for Sunday 22 November 2026" in daily
+    assert "Daily digest, Sunday, 22 November 2026" in daily
     assert "Responses: 3 (up 3 on Sat 21 Nov (0))" in daily
     assert parse_digest(daily)["nps"] == expected_nps(2, 0, 1)
 

@@ -40,6 +40,16 @@ ITEMS = [
 # the browser test's pages as tests/test_browser.py has them (script errors and CSP refusals fail it)
 new_page, expected_errors = test_browser.new_page, test_browser.expected_errors
 EMAILS = [name for name in ITEMS if name.startswith(("invitation", "reminder", "ack", "alert", "digest", "sign-in"))]
+# What the CX team's alert, sign-in and digest say in the gallery's chosen language.
+TEAM_WORDS = {
+    "fr": {
+        "alert": "3 sur 10",
+        "sign-in": "Ouvrez ce lien pour vous connecter",
+        "digest": "Résumé hebdomadaire",
+        "dir": "ltr",
+    },
+    "ar": {"alert": "3 من 10", "sign-in": "افتح هذا الرابط لتسجيل الدخول", "digest": "الملخص الأسبوعي", "dir": "rtl"},
+}
 
 
 @pytest.fixture
@@ -82,8 +92,11 @@ def test_the_gallery_shows_every_email_and_page_in_two_languages_and_sends_and_s
         assert 'name="q_nps" value="9" checked' in items["survey.html"].html
         assert "99 is outside the scale" in items["survey-error.html"].html
         assert "Sam from Customer Care" in items["ack-detractor.html"].html, "a detractor's case is open"
-        assert "3 out of 10" in items["alert.html"].html
-        assert "Open this link to sign in" in items["sign-in.html"].html
+        # the CX team's mails speak the chosen language too
+        team = TEAM_WORDS[locale]
+        assert team["alert"] in items["alert.html"].html and team["sign-in"] in items["sign-in.html"].html
+        assert f'<html lang="{locale}" dir="{team["dir"]}">' in items["digest.html"].html
+        assert team["digest"] in items["digest.html"].html
 
     clicked = client.http.get(f"/dev/preview/{seeded}/fr/survey.html?a=3").body.decode()
     assert 'name="q_nps" value="3" checked' in clicked and 'value="9" checked' not in clicked

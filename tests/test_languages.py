@@ -22,6 +22,7 @@ from chalicelib.core import config, i18n
 from chalicelib.core.config import get_settings
 from chalicelib.core.surveys import parse_survey
 from chalicelib.dashboard import people, sessions
+from chalicelib.insight import digest
 from chalicelib.queue import get_queue
 from chalicelib.sending import imports
 from chalicelib.web.render import render
@@ -233,6 +234,25 @@ def test_an_alert_speaks_the_teams_language_with_times_in_the_campaigns_zone(cli
     html = alert.get_body(("html",)).get_content()
     assert '<html lang="de" dir="ltr">' in html and ">Antwort öffnen</a>" in html
     assert re.search(r"\(geantwortet am \d\d\.\d\d\.\d{4}, \d\d:\d\d CE[S]?T\)", html)
+
+
+def test_the_digest_speaks_the_teams_language_with_its_numbers_and_dates(client, outbox):
+    recipients = [{"email": "upset@example.com", "properties": {"locale": "fr"}}]
+    options = {"company": "Acme"}
+    sent = launch_in_languages(outbox, recipients, {"team_locale": "de"}, options=options, timezone="Europe/Berlin")
+    submit(client, sent.pages["upset@example.com"], {"q_nps": "2", "comment": "Zu langsam"})
+    apply_pending()
+    now = time.time()
+    period = digest.latest_period("weekly", now, "Europe/Berlin", so_far=True)
+    built = digest.preview(campaigns.get_view(sent.campaign.id), period, now)
+    message = digest.render_message(built, "cx@acme.example", get_settings())
+    assert message["Subject"] == f"Test, KW {period.first.isocalendar()[1]}: NPS -100, 1 Antwort"
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith(f"Test: Wöchentliche Übersicht, KW {period.first.isocalendar()[1]} (")
+    assert "NPS -100 (Konfidenzintervall 95\xa0%: -100 bis +49, 1 Antwort)" in text
+    assert re.search(r'^  2/10 von upset@example\.com, \w\w\., \d{1,2}\. \w+\.? \d\d:\d\d: "Zu langsam"$', text, re.M)
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="de" dir="ltr">' in html and "Neueste Kommentare von Kritikern" in html
 
 
 def test_the_sign_in_mail_speaks_the_teams_language(db, outbox, monkeypatch):

@@ -152,3 +152,51 @@ def format_list(items: list[str], locale: str) -> str:
     from babel.lists import format_list as babel_list  # cold start: only acknowledgements that name themes
 
     return babel_list(items, locale=locale)
+
+
+# --- The digest's signed points, p-values and days (Babel's CLDR data) ----------------------------
+
+# English dates are written day first ("Sun 22 Nov", "16 – 22 Nov 2026"), as the digest always wrote them.
+DATE_LOCALES = {"en": "en_GB"}
+
+
+def format_signed(number: int, locale: str) -> str:
+    """Whole points with their sign, in the language's digits and signs: "+44", "-6", "0", "+1,000"."""
+    from babel.numbers import format_decimal  # cold start: as format_number
+
+    return format_decimal(number, format="+#,##0;-#,##0", locale=locale) if number else format_decimal(0, locale=locale)
+
+
+def format_fixed(number: float, places: int, locale: str) -> str:
+    """`number` rounded to `places` decimals as Python's format rounds it, then written as the language
+    writes decimals: 0.0045, 3 → "0.005" (en), "0,005" (de)."""
+    from decimal import Decimal  # cold start: only p-values need it
+
+    from babel.numbers import format_decimal  # cold start: as format_number
+
+    return format_decimal(Decimal(f"{number:.{places}f}"), format="0." + "0" * places, locale=locale)
+
+
+def format_day(day: Any, skeleton: str, locale: str) -> str:
+    """A date (or datetime) from a CLDR skeleton: "MMMEd" → "Sun 22 Nov" (en), "So., 22. Nov." (de);
+    "yMMMM" → "November 2026"; "full" → "Sunday, 22 November 2026"."""
+    from babel.dates import format_date, format_skeleton  # cold start: as format_datetime
+
+    locale = DATE_LOCALES.get(locale, locale)
+    return (
+        format_date(day, "full", locale=locale) if skeleton == "full" else format_skeleton(skeleton, day, locale=locale)
+    )
+
+
+def format_days(first: Any, last: Any, locale: str) -> str:
+    """The days from `first` to `last` (dates): "16 – 22 Nov 2026" (en), "16.–22. Nov. 2026" (de)."""
+    from babel.dates import format_interval  # cold start: as format_datetime
+
+    return format_interval(first, last, "yMMMd", locale=DATE_LOCALES.get(locale, locale))
+
+
+def format_clock(moment: Any, locale: str) -> str:
+    """A datetime's time of day, short: "10:00" (en, de), "10:00 ص" (ar)."""
+    from babel.dates import format_time  # cold start: as format_datetime
+
+    return format_time(moment, "short", locale=DATE_LOCALES.get(locale, locale))

@@ -16,6 +16,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.core import i18n
+
 # The category of a score is what an answer adds to the counters; it lives there so that recording
 # an answer does not load these statistics (cold start), and is named here as ever.
 from chalicelib.core.counters import CATEGORIES as CATEGORIES
@@ -222,16 +224,26 @@ def compare(current: NpsSummary, previous: NpsSummary) -> NpsChange:
     )
 
 
-def format_p(p: float) -> str:
+def format_p(p: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
     """A p-value the usual way: two decimals, three below 0.01, "p < 0.001" below (APA Publication Manual, 7th ed.).
 
-    The leading zero is kept ("p = 0.62", not "p = .62") for readers outside research.
+    The leading zero is kept ("p = 0.62", not "p = .62") for readers outside research; the decimal
+    sign is the `locale`'s ("p = 0,62" in German).
     """
     if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
+        return p_below(0.001, locale)
+    return _p_text("=", p, 3 if p < 0.01 else 2, locale)
+
+
+def p_below(threshold: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """ "p < 0.05" (a significance level, or a p-value too small to print), decimals as `locale` writes them."""
+    return _p_text("<", threshold, 3 if threshold < 0.01 else 2, locale)
+
+
+def _p_text(relation: str, value: float, places: int, locale: str) -> str:
+    text = f"p {relation} {i18n.format_fixed(value, places, locale)}"
+    # isolated left to right in a right-to-left language, so "p < 0.05" is not mirrored into "0.05 > p"
+    return f"\u2066{text}\u2069" if i18n.direction(locale) == "rtl" else text
 
 
 def whole_points(value: float) -> int:
@@ -242,27 +254,45 @@ def whole_points(value: float) -> int:
     return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
-def describe_change(change: NpsChange, since: str | None = None) -> str:
+def describe_change(change: NpsChange, since: str | None = None, locale: str = i18n.DEFAULT_LOCALE) -> str:
     """The change in words a CX lead can act on, e.g. "up 12 points since last week, a real change (p = 0.01)".
 
     The verdict is that of `compare` (Lewis & Sauro, MeasuringU, adjusted-Wald z test); the
     points are the plain NPS difference, rounded to whole points as NPS is usually reported.
-    `since` names the previous period ("last week").
+    `since` names the previous period ("last week"); the words are in `locale` (a key of i18n.LANGUAGES).
     """
+    words = i18n.translations(locale)
     if change.difference is None or change.p_value is None:
-        return "no answers in one of the periods: nothing to compare"
+        return words.gettext("no answers in one of the periods: nothing to compare")
     points = whole_points(change.difference)
-    when = f" since {since}" if since else ""
+    number = i18n.format_number(abs(points), locale)
     if points == 0:
-        movement = f"unchanged{when}"
+        movement = (
+            words.gettext("unchanged since %(period)s") % {"period": since} if since else words.gettext("unchanged")
+        )
+    elif since:
+        movement = (
+            words.ngettext("up %(num)s point since %(period)s", "up %(num)s points since %(period)s", abs(points))
+            if points > 0
+            else words.ngettext(
+                "down %(num)s point since %(period)s", "down %(num)s points since %(period)s", abs(points)
+            )
+        ) % {"num": number, "period": since}
     else:
-        unit = "point" if abs(points) == 1 else "points"
-        movement = f"{'up' if points > 0 else 'down'} {abs(points)} {unit}{when}"
-    verdict = "a real change" if change.significant else "within the noise: not a significant change"
-    p_text = format_p(change.p_value)
-    if change.significant and p_text == "p = 0.05":  # 0.045 <= p < 0.05 would read as not significant
-        p_text = "p < 0.05"
-    return f"{movement}, {verdict} ({p_text})"
+        movement = (
+            words.ngettext("up %(num)s point", "up %(num)s points", abs(points))
+            if points > 0
+            else words.ngettext("down %(num)s point", "down %(num)s points", abs(points))
+        ) % {"num": number}
+    p_text = format_p(change.p_value, locale)
+    if change.significant and change.p_value >= 0.045:  # 0.045 <= p < 0.05 would read "p = 0.05", not significant
+        p_text = p_below(0.05, locale)
+    if change.significant:
+        return words.gettext("%(change)s, a real change (%(p)s)") % {"change": movement, "p": p_text}
+    return words.gettext("%(change)s, within the noise: not a significant change (%(p)s)") % {
+        "change": movement,
+        "p": p_text,
+    }
 
 
 # --- Shares: CSAT and rates -----------------------------------------------------------------

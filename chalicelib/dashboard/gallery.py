@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -352,10 +352,10 @@ def _ack(category: str) -> Callable[[Sample], Rendered]:
 # --- the CX team's emails ------------------------------------------------------------------------
 
 
-def _team_message(template: str, context: dict[str, Any], **headers: Any) -> EmailMessage:
+def _team_message(template: str, context: dict[str, Any], locale: str, **headers: Any) -> EmailMessage:
     """The alert and sign-in mails are built inline where they are sent (`alerts.deliver_event`,
-    `sessions.request_link`): the same templates, context and headers here."""
-    text, body = (render(f"email/{template}.{ext}", **context) for ext in ("txt", "html"))
+    `sessions.request_link`): the same templates, context and headers here, in `locale`."""
+    text, body = (render(f"email/{template}.{ext}", locale, **context) for ext in ("txt", "html"))
     return mail.build_message(text=text, html=body, **headers)
 
 
@@ -363,11 +363,19 @@ def _alert(category: str) -> Callable[[Sample], Rendered]:
     def alert(sample_: Sample) -> Rendered:
         campaign, settings = sample_.campaign, sample_.settings
         invitation = _answered(sample_, category)
-        facts = alerts.summary(invitation, campaign, settings)
+        # the team's language is the chosen one, for the alert's own words (headline, score, times) too
+        team = replace(campaign, options={**campaign.options, "team_locale": sample_.locale})
+        facts = alerts.summary(invitation, team, settings)
         to = (campaign.options.get("alert_emails") or [campaign.options.get("reply_to") or TEAM_EMAIL])[0]
         context = {"facts": facts, "campaign": campaign, "preheader": facts["comment"] or facts["headline"]}
         message = _team_message(
-            "alert", context, sender=settings.sender, to=to, subject=facts["headline"], reply_to=invitation.email
+            "alert",
+            context,
+            facts["locale"],
+            sender=settings.sender,
+            to=to,
+            subject=facts["headline"],
+            reply_to=invitation.email,
         )
         return _email(message, settings)
 
@@ -377,7 +385,8 @@ def _alert(category: str) -> Callable[[Sample], Rendered]:
 def _digest(sample_: Sample) -> Rendered:
     campaign, settings = sample_.campaign, sample_.settings
     period = digest.latest_period("weekly", sample_.now, campaign.timezone, so_far=True)
-    message = digest.render_message(digest.preview(campaign, period, sample_.now), TEAM_EMAIL, settings)
+    built = digest.preview(campaign, period, sample_.now)
+    message = digest.render_message(built, TEAM_EMAIL, settings, locale=sample_.locale)
     return _email(message, settings)
 
 
@@ -388,9 +397,8 @@ def _sign_in(sample_: Sample) -> Rendered:
         "link": f"{settings.base_url}{sessions.SIGN_IN}/{PREVIEW_ID}",
         "minutes": sessions.LINK_SECONDS // 60,
     }
-    message = _team_message(
-        "sign_in", context, sender=settings.sender, to=TEAM_EMAIL, subject="Your Closeloop sign-in link"
-    )
+    subject = i18n.translate(sessions.SUBJECT, sample_.locale)
+    message = _team_message("sign_in", context, sample_.locale, sender=settings.sender, to=TEAM_EMAIL, subject=subject)
     return _email(message, settings)
 
 

@@ -6,13 +6,15 @@ day for daily, the 1st for monthly) and covers the ISO week, day or month before
 until 11:59 send whatever an earlier run could not (a crash, SES throttling), so a failed
 run costs an hour, not the digest. docs/digest.md explains the choice.
 
-What. NPS with its adjusted-Wald margin, the change since the previous period in words
+What. NPS with its adjusted-Wald interval, the change since the previous period in words
 (significant or not), sent, responses, response and comment rates with their changes, a
 12-week trend as HTML table bars, loud warnings when answers stop or the response rate falls
 significantly, NPS by segment with the weakest flagged and small segments marked, top
 themes, the latest detractor comments and the detractors still waiting for a personal
 contact. `gather` reads (counter items, one bounded page of comments, the open cases);
-`build` is a pure function of what it read, so tests call it with plain numbers.
+`build` is a pure function of what it read, so tests call it with plain numbers. Every word,
+number and date is in the CX team's language (config.team_locale: gettext catalogs, Babel's
+CLDR formats), an Arabic digest right to left; docs/digest.md, "Language".
 
 Once. Each (campaign, recipient, period) is claimed in the ledger before sending and marked
 done after: a schedule that fires twice sends nothing twice, and a run that dies midway
@@ -27,13 +29,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import mail
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView, view
-from chalicelib.core import counters, nps
-from chalicelib.core.config import Settings, get_settings
+from chalicelib.core import counters, i18n, nps
+from chalicelib.core.config import Settings, get_settings, team_locale
 from chalicelib.insight import digest_recipients, reports
 from chalicelib.loop.followups import excerpt, response_page
 from chalicelib.sending import ledger
@@ -94,22 +97,30 @@ class Period:
 
     @property
     def short(self) -> str:
-        """ "week 47", "Sun 22 Nov", "October 2026"."""
-        if self.frequency == "weekly":
-            return f"week {self.first.isocalendar()[1]}"
-        if self.frequency == "daily":
-            return f"{self.first:%a} {self.first.day} {self.first:%b}"
-        return f"{self.first:%B %Y}"
+        """ "week 47", "Sun 22 Nov", "October 2026" (`short_in` another language)."""
+        return self.short_in(i18n.DEFAULT_LOCALE)
 
     @property
     def name(self) -> str:
-        """ "week 47 (16 to 22 November 2026)", "Sunday 22 November 2026", "October 2026"."""
+        """ "week 47 (16 – 22 Nov 2026)", "Sunday, 22 November 2026", "October 2026"."""
+        return self.name_in(i18n.DEFAULT_LOCALE)
+
+    def short_in(self, locale: str) -> str:
+        """The short name in `locale`: "KW 47", "So., 22. Nov.", "Oktober 2026" in German."""
         if self.frequency == "weekly":
-            first = f"{self.first.day}" if self.first.month == self.last.month else f"{self.first.day} {self.first:%B}"
-            return f"{self.short} ({first} to {self.last.day} {self.last:%B %Y})"
+            return Words(locale).gettext("week %(number)s", number=self.first.isocalendar()[1])
         if self.frequency == "daily":
-            return f"{self.first:%A} {self.first.day} {self.first:%B %Y}"
-        return self.short
+            return i18n.format_day(self.first, "MMMEd", locale)
+        return i18n.format_day(self.first, "yMMMM", locale)
+
+    def name_in(self, locale: str) -> str:
+        """The full name in `locale`: "KW 47 (16.–22. Nov. 2026)", "Sonntag, 22. November 2026"."""
+        if self.frequency == "weekly":
+            days = i18n.format_days(self.first, self.last, locale)
+            return Words(locale).gettext("week %(number)s (%(days)s)", number=self.first.isocalendar()[1], days=days)
+        if self.frequency == "daily":
+            return i18n.format_day(self.first, "full", locale)
+        return self.short_in(locale)
 
     def epochs(self, timezone: str) -> tuple[float, float]:
         """[start, end) of the period as epoch seconds: local midnight to local midnight."""
@@ -261,18 +272,42 @@ def open_cases(campaign_id: str, now: float) -> tuple[list[Answer], int, bool]:
 # --- Building: pure ---------------------------------------------------------------------------
 
 
-def signed(value: float) -> str:
-    """Whole NPS points with their sign: "+44", "-6", "0"."""
-    points = nps.whole_points(value)
-    return f"{points:+d}" if points else "0"
+@dataclass(frozen=True)
+class Words:
+    """The digest's language: its sentences from core.i18n's catalogs, its numbers and dates as the
+    language writes them (Babel's CLDR data). `locale` is a key of i18n.LANGUAGES."""
+
+    locale: str = i18n.DEFAULT_LOCALE
+
+    def gettext(self, message: str, /, **values: Any) -> str:
+        """`message` (an English msgid) in the language, its `%(name)s` filled from `values`."""
+        text = i18n.translations(self.locale).gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        """The form for `n` (Arabic has six), with `%(num)s` the number as the language writes it."""
+        return i18n.translations(self.locale).ngettext(singular, plural, n) % {"num": self.number(n), **values}
+
+    def number(self, n: float) -> str:
+        """1000 → "1,000" (en), "1.000" (de), "1 000" (fr)."""
+        return i18n.format_number(n, self.locale)
+
+    def answers(self, n: int) -> str:
+        """ "1 answer", "1.000 Antworten"."""
+        return self.ngettext("%(num)s answer", "%(num)s answers", n)
 
 
-def percent(share: float) -> str:
-    return f"{nps.whole_points(100 * share)}%"
+ENGLISH = Words()
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word if n == 1 else word + 's'}"
+def signed(value: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """Whole NPS points with their sign: "+44", "-6", "0" (the language's signs and digits)."""
+    return i18n.format_signed(nps.whole_points(value), locale)
+
+
+def percent(share: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A share (0..1) in whole percent, halves away from zero: "91%" (en), "91 %" (de)."""
+    return i18n.format_percent(nps.whole_points(100 * share) / 100, locale)
 
 
 def symmetric_margin(score: float, low: float, high: float) -> int | None:
@@ -281,7 +316,7 @@ def symmetric_margin(score: float, low: float, high: float) -> int | None:
     return points - below if points - below == above - points else None
 
 
-def estimate(score: float, low: float, high: float) -> str:
+def estimate(score: float, low: float, high: float, locale: str = i18n.DEFAULT_LOCALE) -> str:
     """An NPS beside its 95% interval, in whole points, in a form that cannot contradict the interval.
 
     "+44 ± 19" only when the rounded interval is symmetric around the rounded score (score ± margin are
@@ -289,20 +324,39 @@ def estimate(score: float, low: float, high: float) -> str:
     the score, so "-100 ± 74" for one detractor would name bounds (-174, -26) that its interval
     (-100 to +49) does not have. Expects low <= score <= high, which nps.adjusted_wald guarantees.
     """
-    margin = symmetric_margin(score, low, high)
-    return f"{signed(score)} ± {margin}" if margin is not None else f"{signed(score)} ({signed(low)} to {signed(high)})"
+    words, margin = Words(locale), symmetric_margin(score, low, high)
+    if margin is not None:
+        return words.gettext("%(score)s ± %(margin)s", score=signed(score, locale), margin=words.number(margin))
+    return words.gettext(
+        "%(score)s (%(low)s to %(high)s)",
+        score=signed(score, locale),
+        low=signed(low, locale),
+        high=signed(high, locale),
+    )
 
 
-def headline(stats: nps.NpsStats) -> tuple[str, str]:
+def headline(stats: nps.NpsStats, locale: str = i18n.DEFAULT_LOCALE) -> tuple[str, str]:
     """(the headline, its interval in words): ("NPS -100", "95% interval -100 to +49, 1 answer"); the
     headline is "NPS 0 ± 20" when the interval is symmetric around the score (see `estimate`), and
-    ("no answers, so no NPS", "") without answers."""
-    s, i = stats.summary, stats.interval
+    ("no answers, so no NPS", "") without answers. In `locale`, with its numbers: the same figures."""
+    s, i, words = stats.summary, stats.interval, Words(locale)
     if s.nps is None:
-        return "no answers, so no NPS", ""
+        return words.gettext("no answers, so no NPS"), ""
     margin = symmetric_margin(s.nps, i.low, i.high)
-    figure = signed(s.nps) if margin is None else f"{signed(s.nps)} ± {margin}"
-    return f"NPS {figure}", f"95% interval {signed(i.low)} to {signed(i.high)}, {plural(s.n, 'answer')}"
+    score = signed(s.nps, locale)
+    figure = (
+        words.gettext("NPS %(score)s", score=score)
+        if margin is None
+        else words.gettext("NPS %(score)s ± %(margin)s", score=score, margin=words.number(margin))
+    )
+    interval = words.gettext(
+        "%(level)s interval %(low)s to %(high)s, %(answers)s",
+        level=i18n.format_percent(0.95, locale),
+        low=signed(i.low, locale),
+        high=signed(i.high, locale),
+        answers=words.answers(s.n),
+    )
+    return figure, interval
 
 
 @dataclass(frozen=True)
@@ -312,6 +366,7 @@ class Figure:
     label: str
     value: str
     change: str
+    count: int = 0  # the number a count's value shows
 
 
 @dataclass(frozen=True)
@@ -324,17 +379,22 @@ class SegmentRow:
     high: float
     small: bool
     weakest: bool = False
+    words: Words = ENGLISH
 
     @property
     def figure(self) -> str:
         """The NPS with its interval (see `estimate`), "+7 (-8 to +22)"; "" when there is no score."""
-        return "" if self.score is None else estimate(self.score, self.low, self.high)
+        return "" if self.score is None else estimate(self.score, self.low, self.high, self.words.locale)
 
     @property
     def text(self) -> str:
         if self.small:
-            return f"too small to judge ({plural(self.n, 'answer')}; fewer than {SMALL_SEGMENT})"
-        return f"NPS {self.figure}, {plural(self.n, 'answer')}"
+            return self.words.gettext(
+                "too small to judge (%(answers)s; fewer than %(small)s)",
+                answers=self.words.answers(self.n),
+                small=self.words.number(SMALL_SEGMENT),
+            )
+        return self.words.gettext("NPS %(figure)s, %(answers)s", figure=self.figure, answers=self.words.answers(self.n))
 
 
 @dataclass(frozen=True)
@@ -351,12 +411,22 @@ class TrendRow:
     score: float | None
     low: float
     high: float
+    words: Words = ENGLISH
+
+    @property
+    def figure(self) -> str:
+        """The NPS with its interval (see `estimate`), "-40 (-74 to +13)"; "" when there is no score."""
+        return "" if self.score is None else estimate(self.score, self.low, self.high, self.words.locale)
+
+    @property
+    def answers(self) -> str:
+        return self.words.answers(self.n)
 
     @property
     def text(self) -> str:
         if self.score is None:
-            return "no answers"
-        return f"{estimate(self.score, self.low, self.high)}, {plural(self.n, 'answer')}"
+            return self.words.gettext("no answers")
+        return self.words.gettext("%(figure)s, %(answers)s", figure=self.figure, answers=self.answers)
 
     @property
     def negative(self) -> int:
@@ -378,6 +448,9 @@ class Theme:
 
 @dataclass(frozen=True)
 class Digest:
+    """The digest's numbers and its sentences in `locale` (the team's language); `inputs` is what it was
+    built from, so `render_message` can build it again in another language."""
+
     campaign: CampaignView
     period: Period
     nps: nps.NpsStats | None
@@ -394,54 +467,119 @@ class Digest:
     cases_total: int
     cases_capped: bool
     at: float
+    locale: str = i18n.DEFAULT_LOCALE
+    inputs: Inputs | None = None
+
+    @property
+    def words(self) -> Words:
+        return Words(self.locale)
+
+    @property
+    def short(self) -> str:
+        """The period's short name in the digest's language ("week 47")."""
+        return self.period.short_in(self.locale)
 
     @property
     def subject(self) -> str:
         """Warnings come first, so a falling response rate shows in the inbox list."""
-        flag = "Warning: " if self.warnings else ""
-        what = f"{self.figures[1].value} responses"
+        words = self.words
+        what = words.ngettext("%(num)s response", "%(num)s responses", self.figures[1].count)
         if self.nps is not None:
-            what = f"{self.headline}, {plural(self.nps.summary.n, 'answer')}" if self.nps.summary.n else self.headline
-        return f"{flag}{self.campaign.name}, {self.period.short}: {what}"
+            n = self.nps.summary.n
+            what = words.gettext("%(headline)s, %(answers)s", headline=self.headline, answers=words.answers(n))
+            what = what if n else self.headline
+        subject = words.gettext(
+            "%(campaign)s, %(period)s: %(news)s", campaign=self.campaign.name, period=self.short, news=what
+        )
+        return words.gettext("Warning: %(subject)s", subject=subject) if self.warnings else subject
+
+    @property
+    def heading(self) -> str:
+        """ "Weekly digest, week 47 (16 – 22 Nov 2026)"."""
+        name, words = self.period.name_in(self.locale), self.words
+        if self.period.frequency == "daily":
+            return words.gettext("Daily digest, %(period)s", period=name)
+        if self.period.frequency == "monthly":
+            return words.gettext("Monthly digest, %(period)s", period=name)
+        return words.gettext("Weekly digest, %(period)s", period=name)
+
+    @property
+    def how_often(self) -> str:
+        """ "You get this digest weekly."."""
+        if self.period.frequency == "daily":
+            return self.words.gettext("You get this digest daily.")
+        if self.period.frequency == "monthly":
+            return self.words.gettext("You get this digest monthly.")
+        return self.words.gettext("You get this digest weekly.")
 
     @property
     def trend_heading(self) -> str:
         """ "NPS, last 12 weeks"; fewer when the campaign was first sent more recently."""
         if not self.trend:
-            return "NPS per week: none yet, the campaign has not been sent"
-        return f"NPS, last {plural(len(self.trend), 'week')}"
+            return self.words.gettext("NPS per week: none yet, the campaign has not been sent")
+        return self.words.ngettext("NPS, last %(num)s week", "NPS, last %(num)s weeks", len(self.trend))
 
     def waited(self, case: Answer) -> str:
-        return plural(int((self.at - case.answered_at) // 3600), "hour")
+        return self.words.ngettext("%(num)s hour", "%(num)s hours", int((self.at - case.answered_at) // 3600))
+
+    def when(self, epoch: float) -> str:
+        """A moment in the campaign's time zone, short: "Sat 21 Nov 10:00" (en), "Sa., 21. Nov. 10:00" (de)."""
+        moment = datetime.fromtimestamp(epoch, ZoneInfo(self.campaign.timezone))
+        return f"{i18n.format_day(moment, 'MMMEd', self.locale)} {i18n.format_clock(moment, self.locale)}"
 
 
-def _count_figure(label: str, now: int, before: int, since: str) -> Figure:
+def _count_figure(label: str, now: int, before: int, since: str, words: Words) -> Figure:
     if now == before:
-        change = f"same as {since}"
+        change = words.gettext("same as %(period)s", period=since)
     else:
-        change = f"{'up' if now > before else 'down'} {abs(now - before):,} on {since} ({before:,})"
-    return Figure(label, f"{now:,}", change)
+        values = {"difference": words.number(abs(now - before)), "period": since, "before": words.number(before)}
+        change = (
+            words.gettext("up %(difference)s on %(period)s (%(before)s)", **values)
+            if now > before
+            else words.gettext("down %(difference)s on %(period)s (%(before)s)", **values)
+        )
+    return Figure(label, words.number(now), change, now)
 
 
-def _rate_figure(label: str, now: nps.Proportion, before: nps.Proportion, since: str, base: str) -> Figure:
-    value = percent(now.share) if now.share is not None else f"none (no {base})"
+def _rate_figure(
+    label: str, now: nps.Proportion, before: nps.Proportion, since: str, none: str, words: Words
+) -> Figure:
+    locale = words.locale
+    value = percent(now.share, locale) if now.share is not None else none
     if now.share is None or before.share is None:
-        return Figure(label, value, f"nothing to compare with {since}")
+        return Figure(label, value, words.gettext("nothing to compare with %(period)s", period=since))
     test = nps.compare_proportions(now, before)
     points = nps.whole_points(100 * (now.share - before.share))
-    movement = f"{'up' if points > 0 else 'down'} {plural(abs(points), 'point')}" if points else "unchanged"
-    was = f"{movement} on {since} ({percent(before.share)})"
+    values = {"period": since, "before": percent(before.share, locale)}
+    if points > 0:
+        was = words.ngettext(
+            "up %(num)s point on %(period)s (%(before)s)",
+            "up %(num)s points on %(period)s (%(before)s)",
+            points,
+            **values,
+        )
+    elif points < 0:
+        was = words.ngettext(
+            "down %(num)s point on %(period)s (%(before)s)",
+            "down %(num)s points on %(period)s (%(before)s)",
+            -points,
+            **values,
+        )
+    else:
+        was = words.gettext("unchanged on %(period)s (%(before)s)", **values)
     if test.p_value is None:
         return Figure(label, value, was)
-    verdict = (
-        f"a real {'rise' if points > 0 else 'drop'} ({nps.format_p(test.p_value)})"
-        if test.significant
-        else "within the noise"
-    )
-    return Figure(label, value, f"{was}, {verdict}")
+    p_text = nps.format_p(test.p_value, locale)
+    if not test.significant:
+        return Figure(label, value, words.gettext("%(change)s, within the noise", change=was))
+    if points > 0:
+        return Figure(label, value, words.gettext("%(change)s, a real rise (%(p)s)", change=was, p=p_text))
+    return Figure(label, value, words.gettext("%(change)s, a real drop (%(p)s)", change=was, p=p_text))
 
 
-def _warnings(current: Mapping[str, int], previous: Mapping[str, int], period: Period, trend_answers: int) -> list[str]:
+def _warnings(
+    current: Mapping[str, int], previous: Mapping[str, int], period: Period, trend_answers: int, words: Words
+) -> list[str]:
     """Loud, because customers who stop answering may have stopped caring, or left.
 
     * Answers stopped: none in the period although invitations went out, or although the
@@ -449,35 +587,58 @@ def _warnings(current: Mapping[str, int], previous: Mapping[str, int], period: P
     * The response rate fell, significantly by the two-proportion z test (nps.compare_proportions).
     """
     sent, responses = current.get("sent", 0), current.get("responses", 0)
-    since = period.previous.short
+    locale = words.locale
+    since, short = period.previous.short_in(locale), period.short_in(locale)
     out = []
     if responses == 0 and sent:
         out.append(
-            f"No answers in {period.short}, although {plural(sent, 'invitation')} went out. "
-            "Check that invitations arrive and that the survey page works: silence is not satisfaction."
+            words.ngettext(
+                "No answers in %(period)s, although %(num)s invitation went out. Check that invitations arrive "
+                "and that the survey page works: silence is not satisfaction.",
+                "No answers in %(period)s, although %(num)s invitations went out. Check that invitations arrive "
+                "and that the survey page works: silence is not satisfaction.",
+                sent,
+                period=short,
+            )
         )
     elif responses == 0 and (previous.get("responses", 0) or trend_answers):
         out.append(
-            f"No answers in {period.short} ({previous.get('responses', 0):,} in {since}), and no invitations "
-            "went out. Feedback has stopped: customers who stop answering may have left already."
+            words.gettext(
+                "No answers in %(period)s (%(before)s in %(previous)s), and no invitations went out. Feedback has "
+                "stopped: customers who stop answering may have left already.",
+                period=short,
+                before=words.number(previous.get("responses", 0)),
+                previous=since,
+            )
         )
     rates = nps.compare_proportions(nps.rates(current).response_rate, nps.rates(previous).response_rate)
     if rates.significant and rates.difference is not None and rates.difference < 0 and responses:
         assert rates.p_value is not None
         out.append(
-            f"The response rate fell from {percent(rates.previous.share or 0)} in {since} to "
-            f"{percent(rates.current.share or 0)} in {period.short}: a real drop ({nps.format_p(rates.p_value)}), "
-            "not chance. Customers who stop answering may have stopped caring, or left."
+            words.gettext(
+                "The response rate fell from %(before)s in %(previous)s to %(now)s in %(period)s: a real drop "
+                "(%(p)s), not chance. Customers who stop answering may have stopped caring, or left.",
+                before=percent(rates.previous.share or 0, locale),
+                previous=since,
+                now=percent(rates.current.share or 0, locale),
+                period=short,
+                p=nps.format_p(rates.p_value, locale),
+            )
         )
     return out
 
 
-def segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, int]]) -> list[SegmentGroup]:
+def segment_groups(
+    campaign: CampaignView, current: Mapping[str, Mapping[str, int]], locale: str = i18n.DEFAULT_LOCALE
+) -> list[SegmentGroup]:
     """NPS per value of each segment property; the weakest judgeable value is compared with the rest.
 
     `current` is {counter segment: counts}; a value with fewer than SMALL_SEGMENT answers is small
-    (too few to judge, never the weakest). The dashboard's campaign page applies the same rule."""
+    (too few to judge, never the weakest). The dashboard's campaign page applies the same rule.
+    The verdicts and rows speak `locale`."""
     everyone = current.get(counters.ALL_SEGMENT, {})
+    words = Words(locale)
+    small = words.number(SMALL_SEGMENT)
     groups = []
     for name in campaign.segments:
         rows = []
@@ -490,22 +651,42 @@ def segment_groups(campaign: CampaignView, current: Mapping[str, Mapping[str, in
                 continue
             n = stats.summary.n
             low, high = stats.interval.low, stats.interval.high
-            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, low, high, n < SMALL_SEGMENT))
+            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, low, high, n < SMALL_SEGMENT, words=words))
         judged = [r for r in rows if not r.small]
-        verdict = f"Every {name} with answers has fewer than {SMALL_SEGMENT}: too few to compare."
+        verdict = words.gettext(
+            "Every %(name)s with answers has fewer than %(small)s: too few to compare.", name=name, small=small
+        )
         if len(judged) == 1:
-            verdict = f"Only {judged[0].value} has {SMALL_SEGMENT} answers or more: nothing to compare it with."
+            verdict = words.gettext(
+                "Only %(value)s has %(small)s answers or more: nothing to compare it with.",
+                value=judged[0].value,
+                small=small,
+            )
         elif len(judged) > 1:
             weakest = min(judged, key=lambda r: (r.score, -r.n))
             counts = current[weakest.key]
             rest = {k: everyone.get(k, 0) - counts.get(k, 0) for k in ("promoters", "passives", "detractors")}
             test = nps.compare(nps.from_counts(counts).summary, nps.from_counts(rest).summary)
             assert weakest.score is not None and test.previous.nps is not None and test.p_value is not None
-            p_text = nps.format_p(test.p_value)
-            gap = f"a real gap ({p_text})" if test.significant else f"but the gap is within the noise ({p_text})"
+            values = {
+                "name": name,
+                "value": weakest.value,
+                "score": signed(weakest.score, locale),
+                "others": signed(test.previous.nps, locale),
+                "p": nps.format_p(test.p_value, locale),
+            }
             verdict = (
-                f"Weakest {name}: {weakest.value}, NPS {signed(weakest.score)} against "
-                f"{signed(test.previous.nps)} for everyone else, {gap}."
+                words.gettext(
+                    "Weakest %(name)s: %(value)s, NPS %(score)s against %(others)s for everyone else, "
+                    "a real gap (%(p)s).",
+                    **values,
+                )
+                if test.significant
+                else words.gettext(
+                    "Weakest %(name)s: %(value)s, NPS %(score)s against %(others)s for everyone else, "
+                    "but the gap is within the noise (%(p)s).",
+                    **values,
+                )
             )
             rows = [replace(r, weakest=r is weakest) for r in rows]
         rows.sort(key=lambda r: (-r.n, r.value))
@@ -526,37 +707,60 @@ def top_themes(current: Mapping[str, int], previous: Mapping[str, int]) -> list[
     return sorted(found, key=lambda t: (-t.count, t.name))[:SHOWN_THEMES]
 
 
-def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
-    """The digest's numbers and sentences, from what `gather` read (pure: tests give plain counts)."""
+def build(campaign: CampaignView, period: Period, inputs: Inputs, locale: str | None = None) -> Digest:
+    """The digest's numbers and sentences, from what `gather` read (pure: tests give plain counts), in
+    `locale` (a key of i18n.LANGUAGES), by default the campaign's team language (config.team_locale)."""
+    locale = locale or team_locale(campaign.options)
+    words = Words(locale)
     current = inputs.current.get(counters.ALL_SEGMENT, {})
     previous = inputs.previous.get(counters.ALL_SEGMENT, {})
-    since = period.previous.short
+    since = period.previous.short_in(locale)
     stats = nps.from_counts(current) if campaign.survey.nps_question else None
     title, interval, change = "", "", ""
     if stats is not None:
-        title, interval = headline(stats)
+        title, interval = headline(stats, locale)
         before = nps.from_counts(previous).summary
-        change = nps.describe_change(nps.compare(stats.summary, before), since=since)
+        change = nps.describe_change(nps.compare(stats.summary, before), since=since, locale=locale)
     now_rates, before_rates = nps.rates(current), nps.rates(previous)
     figures = [
-        _count_figure("Invitations sent", current.get("sent", 0), previous.get("sent", 0), since),
-        _count_figure("Responses", current.get("responses", 0), previous.get("responses", 0), since),
-        _rate_figure("Response rate", now_rates.response_rate, before_rates.response_rate, since, "invitations"),
-        _rate_figure("Comment rate", now_rates.comment_rate, before_rates.comment_rate, since, "responses"),
+        _count_figure(words.gettext("Invitations sent"), current.get("sent", 0), previous.get("sent", 0), since, words),
+        _count_figure(
+            words.gettext("Responses"), current.get("responses", 0), previous.get("responses", 0), since, words
+        ),
+        _rate_figure(
+            words.gettext("Response rate"),
+            now_rates.response_rate,
+            before_rates.response_rate,
+            since,
+            words.gettext("none (no invitations)"),
+            words,
+        ),
+        _rate_figure(
+            words.gettext("Comment rate"),
+            now_rates.comment_rate,
+            before_rates.comment_rate,
+            since,
+            words.gettext("none (no responses)"),
+            words,
+        ),
     ]
     if campaign.sent_at is not None and period.previous.last < reports.local_date(campaign.sent_at, campaign.timezone):
         # the period before had no campaign yet: "up 70 on week 46 (0)" would compare with nothing
-        unit = {"weekly": "week", "daily": "day", "monthly": "month"}[period.frequency]
-        nothing = f"nothing to compare: the campaign's first {unit}"
+        nothing = {
+            "weekly": words.gettext("nothing to compare: the campaign's first week"),
+            "daily": words.gettext("nothing to compare: the campaign's first day"),
+            "monthly": words.gettext("nothing to compare: the campaign's first month"),
+        }[period.frequency]
         figures = [replace(figure, change=nothing) for figure in figures]
         change = nothing if stats is not None else change
     trend = [
         TrendRow(
-            f"W{p.week[-2:]} ({p.starts.day} {p.starts:%b})",
+            words.gettext("W%(week)s (%(day)s)", week=p.week[-2:], day=i18n.format_day(p.starts, "MMMd", locale)),
             p.stats.summary.n,
             p.stats.summary.nps,
             p.stats.interval.low,
             p.stats.interval.high,
+            words,
         )
         for p in inputs.trend
     ]
@@ -569,15 +773,17 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs) -> Digest:
         interval=interval,
         change=change,
         figures=figures,
-        warnings=_warnings(current, previous, period, trend_answers),
+        warnings=_warnings(current, previous, period, trend_answers, words),
         trend=trend,
-        segments=segment_groups(campaign, inputs.current),
+        segments=segment_groups(campaign, inputs.current, locale),
         themes=top_themes(current, previous),
         comments=inputs.comments,
         cases=inputs.cases,
         cases_total=inputs.cases_total,
         cases_capped=inputs.cases_capped,
         at=inputs.at,
+        locale=locale,
+        inputs=inputs,
     )
 
 
@@ -588,24 +794,30 @@ def response_link(settings: Settings, invitation_id: str) -> str:
     return response_page(settings, invitation_id)
 
 
-def render_message(digest: Digest, email: str, settings: Settings) -> EmailMessage:
+def render_message(digest: Digest, email: str, settings: Settings, locale: str | None = None) -> EmailMessage:
     """The digest for one recipient: HTML (table bars, no images or script) and plain text, with the
-    RFC 8058 headers; their link opens the recipient's preferences, and a one-click POST stops it."""
+    RFC 8058 headers; their link opens the recipient's preferences, and a one-click POST stops it.
+
+    In `locale` (a key of i18n.LANGUAGES), by default the language the digest was built in (the
+    campaign's team language); another one builds it again from its inputs (the preview gallery)."""
+    if locale is not None and locale != digest.locale and digest.inputs is not None:
+        digest = build(digest.campaign, digest.period, digest.inputs, locale)
     preferences = digest_recipients.link(digest.campaign.id, email)
-    zone = ZoneInfo(digest.campaign.timezone)
     context = {
         "d": digest,
         "preferences": preferences,
         "small_segment": SMALL_SEGMENT,
         "link": lambda invitation_id: response_link(settings, invitation_id),
-        "when": lambda epoch: datetime.fromtimestamp(epoch, zone).strftime("%a %d %b %H:%M"),
+        "signed": lambda value: signed(value, digest.locale),
+        "percent": lambda share: percent(share, digest.locale),
+        "p_below": lambda threshold: nps.p_below(threshold, digest.locale),
     }
     return mail.build_message(
         sender=settings.sender,
         to=email,
         subject=digest.subject,
-        text=render("email/digest.txt", **context),
-        html=render("email/digest.html", **context),
+        text=render("email/digest.txt", digest.locale, **context),
+        html=render("email/digest.html", digest.locale, **context),
         headers=unsubscribe_headers(preferences),
     )
 
