@@ -138,6 +138,8 @@ def delete_person(email: str, actor: str) -> None:
     except CloseloopError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(report.summary())
+
+
 @cli.command("import-delighted")
 @click.option("--campaign", "campaign_id", required=True, help="The campaign that receives the history.")
 @click.option(
@@ -151,7 +153,6 @@ def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...])
 
     Importing a file again adds nothing. Exit code 1 when a row was rejected (each is listed)."""
     from chalicelib.delighted import history_import  # lazy, for cold start: only this command needs it
-    from chalicelib.insight import digest  # lazy, for cold start: only this command needs it
 
     try:
         reports = history_import.import_files(
@@ -162,7 +163,8 @@ def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...])
     history_import.count_all(click.echo)
     for report in reports:
         click.echo(
-            f"{report['file']}: {report['kind']}, {digest.plural(report['rows'], 'row')}: {report['invited']:,} new, "
+            f"{report['file']}: {report['kind']}, {history_import.plural(report['rows'], 'row')}: "
+            f"{report['invited']:,} new, "
             f"{report['already_invited']:,} already imported, {report['duplicates_merged']:,} merged as duplicates, "
             f"{report['rejected']:,} rejected (import {report['id']})"
         )

@@ -36,7 +36,6 @@ from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.signing import new_id
 from chalicelib.delighted import history
-from chalicelib.insight.digest import plural
 from chalicelib.sending import imports
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Contact, ImportJob, Invitation
@@ -52,6 +51,11 @@ EVIDENCE = "imported"
 ACK_SKIPPED = "imported: answered in Delighted before the move, never acknowledged from here"
 CLOSED = "Imported from Delighted: answered before the move, closed without a follow-up from here."
 Progress = Callable[[str], None]
+
+
+def plural(n: int, word: str) -> str:
+    """`n` and an English noun for the operator's progress lines: "1 row", "1,200 rows"."""
+    return f"{n:,} {word if n == 1 else word + 's'}"
 
 
 @dataclass(frozen=True)
