@@ -208,6 +208,14 @@ def test_a_french_contact_gets_a_french_invitation_and_page_and_an_unknown_local
     thanks = submit(client, sent.pages["chloe@example.com"], {"q_nps": "3", "l": "fr"}).body.decode()
     assert "Merci !" in thanks and "Votre réponse est enregistrée." in thanks
     assert "Souhaitez-vous" not in open_page(client, sent.pages["hans@example.com"])[1]
+    # a link without its language (typed by hand, or sent before French was offered) finds the contact's
+    bare = sent.pages["chloe@example.com"].split("?")[0]
+    assert '<html lang="fr" dir="ltr">' in open_page(client, bare + "?a=3")[1]
+    assert '<html lang="fr" dir="ltr">' in submit(client, bare, {"q_nps": "4"}).body.decode()
+    # the plain text's last lines stay apart, in every language
+    assert (
+        "\nSe désabonner :" in text and "\nUnsubscribe:" in mail["ada@example.com"].get_body(("plain",)).get_content()
+    )
 
 
 def test_a_campaign_written_in_german_speaks_german_to_everyone_it_does_not_offer_another_language(client, outbox):

@@ -258,9 +258,12 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     settings = get_settings()
     found = _resolve(token, now, settings)
     if found is None:
-        return not_found()
+        return not_found(i18n.normalize((query or {}).get("l")) or i18n.DEFAULT_LOCALE)
     ref, campaign = found
-    campaign, language = in_language(campaign, (query or {}).get("l"))
+    # the link's language, else the contact's: a link without one (typed by hand, or sent before the campaign
+    # offered the contact's language) reads the invitation, and only in a campaign with translations
+    requested = (query or {}).get("l") or contact_locale(ref.invitation_id, campaign)
+    campaign, language = in_language(campaign, requested)
     locale = page_locale(campaign, language)
     clicked = (query or {}).get("a")
     if clicked is not None:
@@ -316,7 +319,8 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     locale = campaign.locale_for(None)  # until the form says which language the page was in
     if form is None:
         return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413) if as_json else not_found(locale)
-    shown_as, language = in_language(campaign, (form.get("l") or [""])[0])  # pages in it; answers recorded as given
+    requested = (form.get("l") or [""])[0] or contact_locale(ref.invitation_id, campaign)
+    shown_as, language = in_language(campaign, requested)  # pages in it; answers recorded as given
     locale = page_locale(campaign, language)
     evidence = (form.get("evidence") or [""])[0]
     gesture = evidence == "gesture"

@@ -50,7 +50,8 @@ def supported(value: Any, path: str) -> str:
     known = ", ".join(f"{code} ({language_name(code)})" for code in i18n.LANGUAGES)
     meant = i18n.normalize(value)
     hint = f" For {language_name(meant)}, write {meant!r}." if meant else ""
-    raise ValidationError(f"Unknown language {str(value)[:40]!r}: use one of {known}.{hint}", path)
+    given = f"Unknown language {value[:40]!r}" if isinstance(value, str) else "A language is a code such as 'fr'"
+    raise ValidationError(f"{given}: use one of {known}.{hint}", path)
 
 
 def _custom_label(question: Question, key: str) -> str:
