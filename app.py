@@ -412,12 +412,12 @@ def add_suppression(caller):
 
 @api_route("/api/suppression/{email}", methods=["GET"])
 def get_suppression(caller, email):
-    return api.get_suppression(email)
+    return api.get_suppression(unquote(email))  # API Gateway passes a path parameter still percent-encoded
 
 
 @api_route("/api/people/{email}", methods=["DELETE"])
 def delete_person(caller, email):
-    return api.delete_person(email, caller, time.time())
+    return api.delete_person(unquote(email), caller, time.time())  # still percent-encoded, as above
 
 
 @api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])

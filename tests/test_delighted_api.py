@@ -12,6 +12,7 @@ import pytest
 from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns, suppression
 from chalicelib.delighted import keys
+from chalicelib.queue import get_queue
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import ADMIN_TOKEN, read_outbox
 from tests.helpers import NPS_SURVEY, drain, invitations_of, launch
@@ -111,9 +112,11 @@ def test_send_false_and_delay_and_an_unsubscribed_person(client, sending, outbox
 def test_a_campaign_property_sends_from_another_campaign(client, sending, outbox):
     _, key = sending
     other = campaigns.create_campaign(campaigns.parse_campaign({"name": "Support", "survey": NPS_SURVEY}), time.time())
-    status, _, _ = call(
-        client, "POST", "/v1/people.json", key, {"email": "fa@example.com", "properties": {"campaign": other.id}}
-    )
+    asked = {"email": "fa@example.com", "properties": {"campaign": other.id}}
+    status, body, _ = call(client, "POST", "/v1/people.json", key, asked)
+    assert status == 422 and "is a draft: send it" in body["errors"][0]["message"]  # it would never go out
+    campaigns.start_sending(other.id, time.time(), None, get_queue())
+    status, _, _ = call(client, "POST", "/v1/people.json", key, asked)
     assert status == 200
     assert [i.email for i in invitations_of(other.id)] == ["fa@example.com"]
     status, body, _ = call(
@@ -157,6 +160,9 @@ def test_garbage_never_gets_a_5xx(client, sending):
         ("GET", "/v1/survey_responses/nope.json", b"", None),
         ("PUT", "/v1/survey_responses/nope.json", b"{}", "application/json"),
         ("GET", "/v1/metrics.json?trend=missing", b"", None),
+        ("GET", "/v1/metrics.json?since=2000000000&until=1000", b"", None),
+        ("GET", "/v1/people.json?since=2000000000&until=1000", b"", None),
+        ("GET", "/v1/survey_responses.json?since=2000000000&until=1000", b"", None),
         ("GET", "/v1/autopilot/sms.json", b"", None),
         ("GET", "/v1/autopilot/fax.json", b"", None),
         ("DELETE", "/v1/people/not-an-address/survey_requests/pending", b"", None),

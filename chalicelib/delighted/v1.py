@@ -137,6 +137,14 @@ def _time(query: Mapping[str, str], name: str) -> float | None:
     return _query_int(query, name, None, 0, 10**11)
 
 
+def _span(query: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """`since` and `until` (epoch seconds, either absent); ValidationError (422) when since is after until."""
+    since, until = _time(query, "since"), _time(query, "until")
+    if since is not None and until is not None and since > until:
+        raise ValidationError(f"since ({since}) is after until ({until}).", "since")
+    return since, until
+
+
 # ---- people ------------------------------------------------------------------------------------------
 
 
@@ -180,6 +188,12 @@ def create_person(key: Key, body: dict[str, Any], now: float) -> Answer:
     campaign = _campaign(chosen, "properties.campaign") if chosen else _campaign(key.campaign_id, "campaign")
     if send and campaign.status == "cancelled":
         raise ValidationError(f"The campaign {campaign.name!r} is cancelled: it sends nothing more.", "campaign")
+    if send and campaign.status == "draft":
+        raise ValidationError(
+            f"The campaign {campaign.name!r} is a draft: send it (the dashboard's Send tab, or "
+            "POST /api/campaigns/{id}/send) before its surveys can go out, or post with send=false.",
+            "campaign",
+        )
     bind()
     recipient = Recipient(email, properties)
     contacts.upsert(recipient, now)
@@ -217,7 +231,7 @@ def list_people(key: Key, query: Mapping[str, str], url: str) -> Answer:
     """GET /v1/people: oldest first, `per_page` (1-100, 20), `since`/`until` (created, epoch seconds),
     `email`; the next page is in the Link header (rel="next"), as Delighted's cursor paging."""
     per_page = _query_int(query, "per_page", PER_PAGE, 1, MAX_PER_PAGE)
-    since, until = _time(query, "since"), _time(query, "until")
+    since, until = _span(query)
     bind()
     if query.get("email"):
         contact = _contact(contacts.normalize_email(query["email"]))
@@ -340,7 +354,7 @@ def list_responses(key: Key, query: Mapping[str, str], expand: list[str]) -> Ans
     order = query.get("order") or "asc"
     if order not in ("asc", "desc"):
         raise ValidationError("order is asc or desc.", "order")
-    since, until = _time(query, "since"), _time(query, "until")
+    since, until = _span(query)
     condition = Invitation.answered_at.between(
         since if since is not None else 0, until if until is not None else 10**11
     )
@@ -489,7 +503,7 @@ def metrics(key: Key, query: Mapping[str, str]) -> Answer:
     """GET /v1/metrics: NPS and its categories of a campaign's answers, all time or answered from `since`
     to `until` (epoch seconds), computed by chalicelib.core.nps."""
     campaign = _chosen(key, query)
-    since, until = _time(query, "since"), _time(query, "until")
+    since, until = _span(query)
     bind()
     if since is None and until is None:
         totals = stats.totals(campaign.id)
@@ -528,7 +542,7 @@ def _suppressed(reason: str, stamp: str, query: Mapping[str, str]) -> Answer:
     page = _query_int(query, "page", 1, 1, MAX_OFFSET)
     if page * per_page > MAX_OFFSET:
         raise ValidationError(f"page × per_page is at most {MAX_OFFSET}.", "page")
-    since, until = _time(query, "since"), _time(query, "until")
+    since, until = _span(query)
     condition = Suppression.reason == reason
     if since is not None:
         condition = condition & (Suppression.created_at >= since)
