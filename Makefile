@@ -46,9 +46,13 @@ browser:
 run: install
 	$(PY) -m localdev run
 
+# Two pytest-xdist workers, each with its own DynamoDB Local; a test file stays on one worker (its module
+# and session fixtures, Chromium and the synthesized stacks, are built once). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
 test: install-dev browser
 	$(PY) -m localdev install-test-tools
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Many more generated requests than `make test`; the seed is printed so a failure can be replayed.
 fuzz: install-dev

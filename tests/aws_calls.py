@@ -26,6 +26,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,14 @@ def _decorator_name(node: ast.expr) -> str:
     return target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
 
 
+_submitted = threading.local()  # .function: the Lambda function that handed this pool thread its task
+
+
 def current_function() -> str | None:
-    """The Lambda function whose entry point is the outermost on this thread's stack, or None."""
+    """The Lambda function whose entry point is the outermost on this thread's stack, or None; in a thread
+    pool's thread (chalicelib.sending.imports writes a chunk's rows at once), the one that submitted the task."""
     handlers, callees = entry_points()
-    found = None
+    found = getattr(_submitted, "function", None)
     frame = sys._getframe(1)
     while frame is not None:
         module, name = frame.f_globals.get("__name__"), frame.f_code.co_name
@@ -133,15 +138,18 @@ def needs_of(service: str, operation: str, params: dict[str, Any], tables: tuple
 
 
 _installed = threading.Lock()
-_done: list[bool] = []
+_sinks: list[Sink] = []  # the sink of the latest install()
 
 
 def install(sink: Sink) -> None:
-    """Report every AWS use made under a Lambda function to `sink(function, need)`; once per process."""
+    """Report every AWS use made under a Lambda function to `sink(function, need)`. The hooks go in once per
+    process; a later call only changes the sink (a pytest-xdist worker is a subprocess of the session, so
+    sitecustomize gives it the file sink before its permission_proof plugin gives it the in-process one)."""
     with _installed:
-        if _done:
+        first = not _sinks
+        _sinks[:] = [sink]
+        if not first:
             return
-        _done.append(True)
     import botocore.session
 
     from chalicelib.core import config
@@ -155,7 +163,7 @@ def install(sink: Sink) -> None:
         function = current_function()
         if function is not None:
             for need in needs:
-                sink(function, need)
+                _sinks[0](function, need)
 
     def on_call(params: dict, model: Any, **_kwargs: Any) -> None:
         report(*needs_of(model.service_model.service_name, model.name, params, tables))
@@ -193,6 +201,22 @@ def install(sink: Sink) -> None:
         return env(name, default)
 
     config._env = recorded_env
+    submit = ThreadPoolExecutor.submit
+
+    @functools.wraps(submit)
+    def attributed_submit(self, fn, /, *args, **kwargs):
+        function = current_function()
+
+        def attributed(*a, **k):
+            _submitted.function = function
+            try:
+                return fn(*a, **k)
+            finally:
+                _submitted.function = None
+
+        return submit(self, attributed, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = attributed_submit
 
 
 def file_sink(path: str) -> Sink:

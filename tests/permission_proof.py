@@ -6,6 +6,9 @@ how a call becomes a use and which function it belongs to), then checks at the e
 granted fails the run whatever was selected; a grant no test used fails it only when every test
 module was collected, nothing was deselected and every test passed, as in `make test`. The report
 lists what to add to or remove from PERMISSIONS.
+
+Under pytest-xdist (`make test` runs `-n 2`) each worker records its own uses and hands them, with what it
+collected and deselected, to the controller (`workeroutput`), which checks them all at the end.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +34,7 @@ NOT_CALLED_BY_CODE = {("consume_work_queue",)}
 _lock = threading.Lock()
 _uses: dict[tuple[str, Need], str] = {}  # (function, need) -> the first test that used it
 _listeners: list[dict[tuple[str, Need], str]] = []
-_state: dict[str, object] = {"deselected": False, "report": []}
+_state: dict[str, Any] = {"deselected": False, "report": [], "collected": set(), "workers_lost": False}
 
 
 def _record(function: str, need: Need, test: str | None = None) -> None:
@@ -124,8 +128,8 @@ def compare(uses: Mapping[tuple[str, Need], str], permissions: Mapping, whole_su
 
 def _whole_suite(session: pytest.Session) -> bool:
     every = {p.resolve() for p in (aws_calls.ROOT / "tests").glob("test_*.py")}
-    collected = {Path(item.path).resolve() for item in session.items}
-    ran = not session.config.option.collectonly and not session.shouldstop
+    collected = {Path(item.path).resolve() for item in session.items} | _state["collected"]
+    ran = not session.config.option.collectonly and not session.shouldstop and not _state["workers_lost"]
     return ran and every <= collected and not _state["deselected"] and session.testsfailed == 0
 
 
@@ -133,15 +137,38 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     log = session.config.stash.get(_LOG, None)
     if log is None:
         return
-    from infra.permissions import PERMISSIONS
-
     for function, need, test in aws_calls.read_file(log):
         _record(function, need, test)
     log.unlink(missing_ok=True)
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the controller checks
+        session.config.workeroutput[_OUTPUT] = {
+            "uses": [[function, list(need), test] for (function, need), test in _uses.items()],
+            "collected": sorted({str(Path(item.path).resolve()) for item in session.items}),
+            "deselected": _state["deselected"],
+        }
+        return
+    from infra.permissions import PERMISSIONS
+
     lines = compare(dict(_uses), PERMISSIONS, _whole_suite(session))
     _state["report"] = lines
     if lines and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_OUTPUT = "permission_proof"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's controller: a worker finished, with its uses (none when it crashed: no whole suite then)."""
+    output = getattr(node, "workeroutput", {}).get(_OUTPUT)
+    if output is None:
+        _state["workers_lost"] = True
+        return
+    for function, need, test in output["uses"]:
+        _record(function, tuple(need), test)
+    _state["collected"].update(Path(path) for path in output["collected"])
+    _state["deselected"] = _state["deselected"] or output["deselected"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -16,6 +16,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,10 @@ from chalicelib.store.transact import ConditionFailed, put_new, update
 CHUNK = 500
 MAX_ROWS = 100_000
 MAX_CELL = 500
+# Rows of a chunk written at once: each row's writes are independent of the other rows' (addresses are
+# merged before), and one row at a time a chunk mostly waits for DynamoDB's answers (1,000 or more
+# requests of a few ms each on AWS). Within the botocore client's 10 connections (max_pool_connections).
+WRITERS = 8
 
 
 def decode_csv(raw: bytes, charset: str | None) -> str:
@@ -431,8 +436,8 @@ def process_chunk(
     campaign = campaigns.get_view(job.campaign_id)
     recurring = campaign.kind == "recurring"
     active = campaign.status in campaigns.ACTIVE
-    invited, already, created = 0, 0, []
-    for recipient in recipients:
+
+    def write(recipient: contacts.Recipient) -> tuple[str, str]:
         contacts.upsert(recipient, now)
         due = None
         if recurring:
@@ -441,12 +446,13 @@ def process_chunk(
                 zone = schedule.valid_timezone(recipient.properties.get("timezone")) or campaign.timezone
                 due = schedule.weekday_morning(now, zone, recipient.email)
         invitation = invitations.new_invitation(campaign, recipient, now, settings, due_at=due, import_id=import_id)
-        outcome = invitations.create(invitation)
-        if outcome == "existing":
-            already += 1
-            continue
-        invited += 1
-        created.append(invitation.id)
+        return invitations.create(invitation), invitation.id
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outcomes = list(pool.map(write, recipients))
+    already = sum(outcome == "existing" for outcome, _ in outcomes)
+    created = [ident for outcome, ident in outcomes if outcome != "existing"]
+    invited = len(created)
     if active and not recurring and created:
         queue.send(
             [
