@@ -37,6 +37,8 @@ def test_adding_a_language_shows_its_inputs_and_saving_it_stores_the_translation
     assert added.status_code == 200
     page = added.body.decode()
     assert "French added: give its texts." in page
+    addable = page[page.index('name="new_language"') : page.index("</select>", page.index('name="new_language"'))]
+    assert 'value="de"' in addable and 'value="fr"' not in addable and 'value="en"' not in addable  # not twice
     assert value_of(page, T + "questions.nps.text") == ""
     assert "autofocus" in input_tag(page, T + "questions.nps.text")
     fields = {

@@ -187,11 +187,11 @@ def test_a_french_contact_gets_a_french_invitation_and_page_and_an_unknown_local
     sent = launch_in_languages(outbox, recipients, {"translations": {"fr": FRENCH}}, options={"company": "Acme"})
     mail = _by_recipient(sent.messages)
     french = mail["chloe@example.com"]
-    assert french["Subject"] == "Une petite question de Acme"
+    assert french["Subject"] == "Acme a une petite question pour vous" and french["Content-Language"] == "fr"
     text = french.get_body(("plain",)).get_content()
     assert "Nous lisons chaque réponse, et nous répondrons à la vôtre." in text
     assert "Cliquez sur votre réponse :" in text and "0 (Pas du tout probable)" in text
-    assert "Vous recevez ce message parce que vous êtes client de Acme." in text
+    assert "Vous recevez ce message parce que vous êtes client chez Acme." in text
     assert '<html lang="fr" dir="ltr">' in french.get_body(("html",)).get_content()
     for english in ("ada@example.com", "hans@example.com"):
         assert mail[english]["Subject"] == "A quick question from Acme"
@@ -200,7 +200,7 @@ def test_a_french_contact_gets_a_french_invitation_and_page_and_an_unknown_local
     status, page = open_page(client, sent.pages["chloe@example.com"] + "&a=3")
     assert status == 200 and '<html lang="fr" dir="ltr">' in page
     assert "Souhaitez-vous nous dire quelque chose ?" in page and ">Envoyer</button>" in page
-    assert "Une personne de Acme lit chaque réponse" in page
+    assert "Chez Acme, une personne lit chaque réponse" in page
     assert sent.pages["chloe@example.com"].endswith("?l=fr")  # the page's language is in its link, then its form
     error = submit(client, sent.pages["chloe@example.com"], {"q_nps": "12", "l": "fr"}).body.decode()
     assert "Veuillez vérifier les réponses signalées." in error

@@ -96,7 +96,7 @@ def test_a_french_customer_gets_a_french_reminder_and_a_french_acknowledgement(a
     page.get_by_label("Souhaitez-vous nous dire quelque chose ?").fill("Très bon service")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.get_by_role("heading", name="Merci !")).to_be_visible()
-    expect(page.get_by_text("Une personne de Acme va la lire, et nous reviendrons vers vous.")).to_be_visible()
+    expect(page.get_by_text("Chez Acme, une personne va la lire, et nous reviendrons vers vous.")).to_be_visible()
 
     apply_pending()  # the minute's applier run schedules the acknowledgement
     settings = get_settings()
@@ -112,7 +112,7 @@ def test_a_french_customer_gets_a_french_reminder_and_a_french_acknowledgement(a
     assert "Vous avez écrit : « Très bon service »" in ack_text
     assert "Répondez simplement à cet e-mail pour ajouter quoi que ce soit : une personne le lira." in ack_text
     assert '<html lang="fr" dir="ltr">' in html_part(ack) and ">Se désabonner</a>" in html_part(ack)
-    assert reminder["Subject"] == "Rappel : Une petite question de Acme"
+    assert reminder["Subject"] == "Rappel : Acme a une petite question pour vous"
     reminder_text = reminder.get_body(("plain",)).get_content()
     assert reminder_text.startswith("Un petit rappel, au cas où notre premier e-mail se serait perdu.")
     assert "Nous lisons chaque réponse, et nous répondrons à la vôtre." in reminder_text

@@ -198,9 +198,12 @@ def test_a_preview_names_the_language_it_shows(client):
     refused = _api(client, "post", path, {**body, "locale": "de"})
     assert refused.status_code == 400
     assert refused.json_body["error"] == {
-        "message": "This campaign is written in en (English), fr (French): preview one of these.",
+        "message": "This campaign is written in en (English), fr (French): preview one of these. "
+        "It has no German translation.",
         "field": "locale",
     }
+    regional = _api(client, "post", path, {**body, "locale": "fr-CA"})  # as a contact with that locale gets it
+    assert regional.status_code == 200 and regional.json_body["subject"] == "Une question rapide, Ana"
 
 
 def test_the_acknowledgement_is_in_the_contacts_language(db, outbox):

@@ -322,10 +322,16 @@ def _offered_locale(campaign: campaigns.CampaignView, value: Any) -> str | None:
     if value is None:
         return None
     offered = i18n.campaign_locales(campaign.options)[1]
-    if value not in offered:
+    code = i18n.normalize(value)  # "fr-CA" previews what a contact with that locale gets
+    if code not in offered:
         names = ", ".join(f"{code} ({translations.language_name(code)})" for code in offered)
-        raise ValidationError(f"This campaign is written in {names}: preview one of these.", "locale")
-    return value
+        given = (
+            f"{str(value)[:40]!r} is not a language Closeloop ships"
+            if code is None
+            else f"It has no {translations.language_name(code)} translation"
+        )
+        raise ValidationError(f"This campaign is written in {names}: preview one of these. {given}.", "locale")
+    return code
 
 
 STATS_JSON = _envelope(stats=stats.STATS_JSON)

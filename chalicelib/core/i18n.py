@@ -61,6 +61,11 @@ def contact_locale(options: Mapping[str, Any], properties: Mapping[str, Any]) ->
     return negotiate(properties.get("locale"), offered, default)
 
 
+def language_header(locale: str) -> dict[str, str]:
+    """The `Content-Language` header of a message in `locale` (RFC 3282, a BCP 47 tag: "pt-BR")."""
+    return {"Content-Language": locale.replace("_", "-")}
+
+
 def direction(locale: str) -> str:
     """ "rtl" for right-to-left languages, else "ltr" (the `dir` attribute of a page or email)."""
     return "rtl" if locale in RTL_LANGUAGES else "ltr"

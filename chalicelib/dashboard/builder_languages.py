@@ -198,7 +198,11 @@ def _page(
         changed=changed,
         focus=focus,
         languages=language_choices(),
-        addable=[(code, name) for code, name in language_choices() if code not in offered],
+        addable=[
+            (code, name)
+            for code, name in language_choices()
+            if code not in offered and code != (typed["default_locale"] or i18n.DEFAULT_LOCALE)
+        ],
         language_name=language_name,
         categories=campaigns.ACK_CATEGORIES,
     )

@@ -152,7 +152,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         text=render("email/ack.txt", locale, **context),
         html=render("email/ack.html", locale, **context),
         reply_to=campaign.options.get("reply_to"),
-        headers=unsubscribe_headers(unsubscribe),
+        headers={**unsubscribe_headers(unsubscribe), **i18n.language_header(locale)},
     )
 
 

@@ -175,7 +175,7 @@ def render_invitation(
         text=render("email/invitation.txt", locale, **context),
         html=render("email/invitation.html", locale, **context),
         reply_to=campaign.options.get("reply_to"),
-        headers=unsubscribe_headers(context["links"].unsubscribe),
+        headers={**unsubscribe_headers(context["links"].unsubscribe), **i18n.language_header(locale)},
     )
 
 
