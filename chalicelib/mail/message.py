@@ -45,9 +45,13 @@ def build_message(
         if reply_to:
             message["Reply-To"] = reply_to
         for name, value in (headers or {}).items():
-            message[name] = value
+            if not name.lower().startswith("content-"):
+                message[name] = value
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        for name, value in (headers or {}).items():  # after the body, which rewrites a message's Content-*
+            if name.lower().startswith("content-"):
+                message[name] = value
     except (ValueError, TypeError, MessageError) as exc:  # header defects are ValueErrors
         raise MessageInvalid(f"The message cannot be built: {exc}") from exc
     return message
