@@ -344,10 +344,10 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     typed = survey.typed(form)
     raw_comment = (form.get("comment") or [""])[0]
 
-    def again(message: str | None, status: int, problems: Mapping[str, str] | None = None) -> Reply:
-        if as_json:
-            said = {qid: _(text, locale) for qid, text in (problems or {}).items()}
-            return json_reply({"status": "invalid", "message": _(message, locale), "errors": said}, status)
+    def form_again(
+        notice: str | None, status: int, problems: Mapping[str, str] | None = None, confirm: str = ""
+    ) -> Reply:
+        """The form as typed, with a notice (and the answers to correct, or a confirm token)."""
         return _form_page(
             token,
             ref,
@@ -357,12 +357,19 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
             typed,
             raw_comment,
             problems,
-            message,
+            notice,
             status,
+            confirm,
             edit=edit,
             language=language,
             locale=locale,
         )
+
+    def again(message: str | None, status: int, problems: Mapping[str, str] | None = None) -> Reply:
+        if as_json:
+            said = {qid: _(text, locale) for qid, text in (problems or {}).items()}
+            return json_reply({"status": "invalid", "message": _(message, locale), "errors": said}, status)
+        return form_again(message, status, problems)
 
     csrf = (form.get("csrf") or [""])[0]
     if not _same_origin(headers, settings) or not check_csrf(
@@ -385,22 +392,7 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     if outcome.status == "held":
         if as_json:
             return json_reply({"status": "held", "message": _(HELD, locale), "confirm": outcome.confirm}, 202)
-        return _form_page(
-            token,
-            ref,
-            shown_as,
-            now,
-            settings,
-            typed,
-            raw_comment,
-            None,
-            HELD,
-            200,
-            outcome.confirm or "",
-            edit=edit,
-            locale=locale,
-            language=language,
-        )
+        return form_again(HELD, 200, confirm=outcome.confirm or "")
     if outcome.status == "busy":
         return json_reply({"status": "busy", "message": _(BUSY, locale)}, 409) if as_json else again(BUSY, 409)
     if as_json:
