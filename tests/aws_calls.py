@@ -195,10 +195,10 @@ def install(sink: Sink) -> None:
     env = config._env
 
     @functools.wraps(env)
-    def recorded_env(name: str, default: str = "") -> str:
+    def recorded_env(name: str, *args, **kwargs) -> str:
         if name == "SSM_PREFIX":  # get_settings() reads the secrets from SSM on AWS
             report(("read_secrets",))
-        return env(name, default)
+        return env(name, *args, **kwargs)
 
     config._env = recorded_env
     submit = ThreadPoolExecutor.submit

@@ -31,3 +31,20 @@ def test_numbers_are_read_and_blank_means_the_default(monkeypatch):
     monkeypatch.setenv("CLOSELOOP_FATIGUE_DAYS", "")
     settings = get_settings()
     assert (settings.ack_delay, settings.send_rate, settings.fatigue_days) == (60, 2.5, 30)
+
+
+def test_a_changed_variable_takes_effect_on_the_next_call(monkeypatch):
+    """Settings are built once per set of values, never kept past a change (tests and `make run` change them)."""
+    monkeypatch.setenv("CLOSELOOP_SCANNER_DELIVERY_WINDOW", "10")
+    monkeypatch.setenv("CLOSELOOP_BASE_URL", "https://feedback.example.com/")
+    assert (get_settings().scanner_delivery_window, get_settings().base_url) == (10, "https://feedback.example.com")
+    monkeypatch.setenv("CLOSELOOP_SCANNER_DELIVERY_WINDOW", "25")
+    monkeypatch.delenv("CLOSELOOP_BASE_URL")
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    monkeypatch.delenv("CLOSELOOP_REGION", raising=False)
+    settings = get_settings()
+    assert (settings.scanner_delivery_window, settings.base_url, settings.region) == (
+        25,
+        "http://127.0.0.1:8000",
+        "eu-west-3",
+    )

@@ -1,14 +1,17 @@
 """Settings from `CLOSELOOP_*` environment variables, read on every call.
 
 Chalice imports `app.py` to package it and its test client sets stage variables only
-during a call, so nothing here runs at import time. Reading a dozen variables costs
-microseconds; callers that build expensive objects from settings cache those objects
-keyed on the settings they used. On AWS the secrets come from SSM (`CLOSELOOP_SSM_PREFIX`,
-see chalicelib.core.secrets), cached in memory, unless the environment gives them.
+during a call, so nothing here runs at import time. `get_settings` reads the variables on
+every call and builds its `Settings` once per distinct set of values (an answer reads them
+a few times, and building them costs more than reading them); callers that build expensive
+objects from settings cache those objects keyed on the settings they used. On AWS the
+secrets come from SSM (`CLOSELOOP_SSM_PREFIX`, see chalicelib.core.secrets), cached in
+memory, unless the environment gives them.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping
@@ -66,12 +69,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(f"CLOSELOOP_{name}", default).strip()
+def _env(name: str, default: str = "", source: Mapping[str, str] = os.environ) -> str:
+    return source.get(f"CLOSELOOP_{name}", default).strip()
 
 
-def _number(name: str, default: N, parse: Callable[[str], N], kind: str) -> N:
-    raw = _env(name)
+def _number(name: str, default: N, parse: Callable[[str], N], kind: str, source: Mapping[str, str] = os.environ) -> N:
+    raw = _env(name, source=source)
     if not raw:
         return default
     try:
@@ -83,16 +86,16 @@ def _number(name: str, default: N, parse: Callable[[str], N], kind: str) -> N:
     return value
 
 
-def _int(name: str, default: int) -> int:
-    return _number(name, default, int, "a whole number")
+def _int(name: str, default: int, source: Mapping[str, str] = os.environ) -> int:
+    return _number(name, default, int, "a whole number", source)
 
 
-def _float(name: str, default: float) -> float:
-    return _number(name, default, float, "a number")
+def _float(name: str, default: float, source: Mapping[str, str] = os.environ) -> float:
+    return _number(name, default, float, "a number", source)
 
 
-def _list(name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in _env(name).split(",") if part.strip())
+def _list(name: str, source: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _env(name, source=source).split(",") if part.strip())
 
 
 def store_location() -> tuple[str, str | None, str]:
@@ -128,40 +131,87 @@ def _region() -> str:
     return _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+# Every variable the settings are built from: the cache key, and all `_build` can see.
+_READ = (
+    *(
+        f"CLOSELOOP_{name}"
+        for name in (
+            "STAGE",
+            "REGION",
+            "SIGNING_SECRETS",
+            "ADMIN_TOKEN_HASHES",
+            "ADMIN_TOKEN",
+            "OUTBOX_DIR",
+            "TABLE_PREFIX",
+            "DYNAMODB_ENDPOINT",
+            "MAIL_BACKEND",
+            "SENDER",
+            "BASE_URL",
+            "SCANNER_DELIVERY_WINDOW",
+            "SCANNER_TRAP_WINDOW",
+            "INVITATION_TTL_DAYS",
+            "ACK_DELAY",
+            "CAMPAIGN_CACHE_SECONDS",
+            "SES_CONFIGURATION_SET",
+            "QUEUE_BACKEND",
+            "QUEUE_DIR",
+            "WORK_QUEUE_URL",
+            "FATIGUE_DAYS",
+            "SEND_RATE",
+        )
+    ),
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
 def get_settings() -> Settings:
-    stage = _env("STAGE", "local")
-    region = _env("REGION") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    signing_secrets, hash_list = _list("SIGNING_SECRETS"), _list("ADMIN_TOKEN_HASHES")
+    """The settings as the environment (and, on AWS, SSM) gives them now; raises ConfigError for a
+    malformed value. Built once per distinct set of values, so a changed variable takes effect at once."""
+    values = tuple(map(os.environ.get, _READ))
+    stored = None
     ssm_prefix = _env("SSM_PREFIX")
-    if ssm_prefix and not (signing_secrets and hash_list):
-        stored = secrets.stored(ssm_prefix, region)
+    if ssm_prefix and not (_list("SIGNING_SECRETS") and _list("ADMIN_TOKEN_HASHES")):
+        stored = secrets.stored(ssm_prefix, _region())
+    return _build(values, stored)
+
+
+@functools.lru_cache(maxsize=16)
+def _build(values: tuple[str | None, ...], stored: secrets.Stored | None) -> Settings:
+    source = {name: value for name, value in zip(_READ, values, strict=True) if value is not None}
+    stage = _env("STAGE", "local", source)
+    region = (
+        _env("REGION", source=source) or source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1"
+    )
+    signing_secrets, hash_list = _list("SIGNING_SECRETS", source), _list("ADMIN_TOKEN_HASHES", source)
+    if stored is not None:
         signing_secrets = signing_secrets or stored.signing_secrets
         hash_list = hash_list or stored.admin_token_hashes
     hashes = set(hash_list)
-    plain = _env("ADMIN_TOKEN")
+    plain = _env("ADMIN_TOKEN", source=source)
     if plain:
         hashes.add(token_hash(plain))
-    outbox = Path(_env("OUTBOX_DIR") or PROJECT_ROOT / ".local" / "outbox")
+    outbox = Path(_env("OUTBOX_DIR", source=source) or PROJECT_ROOT / ".local" / "outbox")
     return Settings(
         stage=stage,
-        table_prefix=_env("TABLE_PREFIX", f"closeloop-{stage}-"),
-        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
+        table_prefix=_env("TABLE_PREFIX", f"closeloop-{stage}-", source),
+        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT", source=source) or None,
         region=region,
-        mail_backend=_env("MAIL_BACKEND", "file" if stage == "local" else "ses"),
+        mail_backend=_env("MAIL_BACKEND", "file" if stage == "local" else "ses", source),
         outbox_dir=outbox,
-        sender=_env("SENDER", "Closeloop <feedback@closeloop.localhost>"),
-        base_url=base_url(),
+        sender=_env("SENDER", "Closeloop <feedback@closeloop.localhost>", source),
+        base_url=_env("BASE_URL", DEFAULT_BASE_URL, source).rstrip("/"),
         signing_secrets=signing_secrets,
         admin_token_hashes=frozenset(hashes),
-        scanner_delivery_window=_int("SCANNER_DELIVERY_WINDOW", 10),
-        scanner_trap_window=_int("SCANNER_TRAP_WINDOW", 120),
-        invitation_ttl_days=_int("INVITATION_TTL_DAYS", 180),
-        ack_delay=_int("ACK_DELAY", 1800),
-        campaign_cache_seconds=campaign_cache_seconds(),
-        ses_configuration_set=_env("SES_CONFIGURATION_SET") or None,
-        queue_backend=_env("QUEUE_BACKEND", "local" if stage == "local" else "sqs"),
-        queue_dir=Path(_env("QUEUE_DIR") or PROJECT_ROOT / ".local" / "queue"),
-        work_queue_url=_env("WORK_QUEUE_URL") or None,
-        fatigue_days=_int("FATIGUE_DAYS", 30),
-        send_rate=_float("SEND_RATE", 5.0),
+        scanner_delivery_window=_int("SCANNER_DELIVERY_WINDOW", 10, source),
+        scanner_trap_window=_int("SCANNER_TRAP_WINDOW", 120, source),
+        invitation_ttl_days=_int("INVITATION_TTL_DAYS", 180, source),
+        ack_delay=_int("ACK_DELAY", 1800, source),
+        campaign_cache_seconds=_int("CAMPAIGN_CACHE_SECONDS", 60, source),
+        ses_configuration_set=_env("SES_CONFIGURATION_SET", source=source) or None,
+        queue_backend=_env("QUEUE_BACKEND", "local" if stage == "local" else "sqs", source),
+        queue_dir=Path(_env("QUEUE_DIR", source=source) or PROJECT_ROOT / ".local" / "queue"),
+        work_queue_url=_env("WORK_QUEUE_URL", source=source) or None,
+        fatigue_days=_int("FATIGUE_DAYS", 30, source),
+        send_rate=_float("SEND_RATE", 5.0, source),
     )
