@@ -29,7 +29,7 @@ from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_
 from chalicelib.core.surveys import AnswerError, Survey, parse_comment
 from chalicelib.store.models import Invitation
 from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
-from chalicelib.web.render import render
+from chalicelib.web.render import render, render_memo
 
 CSRF_MAX_AGE = 2 * 86400
 # What the pages tell the customer, in their language (core.i18n.Text).
@@ -150,26 +150,26 @@ def survey_html(
     """The survey page posting to `action`; a preview passes script=False (its gesture save would record).
     `campaign` is in the customer's language (in_language), `locale` the language of the page's own words,
     and `language` its code when the form must carry it ("" for the campaign's default)."""
-    return render(
-        "survey.html",
-        locale,
-        campaign=campaign,
-        survey=campaign.survey,
-        action=action,
-        csrf=csrf,
-        values=values,
-        comment=comment,
-        errors=errors or {},
-        notice=notice,
-        gesture=gesture,
-        confirm=confirm,
-        edit=edit,
-        saved=saved,
-        brand=brand.palette(campaign.options.get("brand_color")),
-        logo=campaign.options.get("logo_url"),
-        script=script,
-        language=language,
-    )
+    context = {
+        "campaign": campaign,
+        "survey": campaign.survey,
+        "values": values,
+        "comment": comment,
+        "errors": errors or {},
+        "notice": notice,
+        "gesture": gesture,
+        "confirm": confirm,
+        "edit": edit,
+        "saved": saved,
+        "brand": brand.palette(campaign.options.get("brand_color")),
+        "logo": campaign.options.get("logo_url"),
+        "script": script,
+        "language": language,
+    }
+    if comment or errors or notice or confirm or edit:
+        return render("survey.html", locale, action=action, csrf=csrf, **context)
+    # nothing typed into it (a clicked score, a blank form): remembered, its action and token apart
+    return render_memo("survey.html", locale, {"action": action, "csrf": csrf}, **context)
 
 
 def clicked_values(campaign: CampaignView, clicked: str | None) -> dict[str, Any]:
@@ -216,18 +216,19 @@ def thanks_html(
 ) -> str:
     """The thank-you page in `locale`; `get_back` lets it promise a reply (a reply-to is set, the customer is
     subscribed)."""
-    return render(
-        "thanks.html",
-        locale,
-        campaign=campaign,
-        survey=campaign.survey,
-        answers=answers,
-        comment=comment,
-        change_url=change_url,
-        get_back=get_back,
-        brand=brand.palette(campaign.options.get("brand_color")),
-        logo=campaign.options.get("logo_url"),
-    )
+    context = {
+        "campaign": campaign,
+        "survey": campaign.survey,
+        "answers": answers,
+        "comment": comment,
+        "get_back": get_back,
+        "brand": brand.palette(campaign.options.get("brand_color")),
+        "logo": campaign.options.get("logo_url"),
+    }
+    if comment or any(q.type == "text" and answers.get(q.id) for q in campaign.survey.questions):
+        return render("thanks.html", locale, change_url=change_url, **context)
+    # an answer without written words: remembered, its link apart
+    return render_memo("thanks.html", locale, {"change_url": change_url}, **context)
 
 
 def shown(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:

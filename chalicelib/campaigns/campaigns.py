@@ -86,6 +86,8 @@ class CampaignView:
     interval_days: int | None = None
     send_at: float | None = None
     sent_at: float | None = None  # when sending first started, or its imported history began (epoch seconds)
+    # its translations as built by in_language, so a page's remembered rendering (web.render) finds the same one
+    _translated: dict[str, CampaignView] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def company(self) -> str:
@@ -141,14 +143,16 @@ class CampaignView:
             self.options.get("translations") or {}
         ):
             return self
-        texts = translations.texts(self.options, locale)
-        options = {k: v for k, v in self.options.items() if k not in ("subject", "intro", "ack")}
-        given = {"subject": texts.subject, "intro": texts.intro, "ack": texts.ack}
-        return dataclasses.replace(
-            self,
-            survey=translations.localize(self.survey, self.options, locale),
-            options=options | {k: v for k, v in given.items() if v},
-        )
+        if locale not in self._translated:
+            texts = translations.texts(self.options, locale)
+            options = {k: v for k, v in self.options.items() if k not in ("subject", "intro", "ack")}
+            given = {"subject": texts.subject, "intro": texts.intro, "ack": texts.ack}
+            self._translated[locale] = dataclasses.replace(
+                self,
+                survey=translations.localize(self.survey, self.options, locale),
+                options=options | {k: v for k, v in given.items() if v},
+            )
+        return self._translated[locale]
 
     def webhooks_for(self, event: str) -> list[dict]:
         return [w for w in self.options.get("webhooks") or [] if event in w.get("events", webhook_spec.EVENTS)]

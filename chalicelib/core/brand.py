@@ -9,6 +9,8 @@ dependency for one function.
 
 from __future__ import annotations
 
+import functools
+
 DEFAULT = "#1a56db"
 INK = "#1f2933"
 WHITE = "#ffffff"
@@ -33,6 +35,12 @@ def contrast(a: str, b: str) -> float:
 def palette(color: str | None) -> dict[str, str]:
     """{accent, on_accent, link} for a validated hex brand colour (None: ours)."""
     accent = color or DEFAULT
-    on_accent = WHITE if contrast(accent, WHITE) >= contrast(accent, INK) else INK
-    link = accent if contrast(accent, WHITE) >= 4.5 else DEFAULT
+    on_accent, link = _partners(accent)
     return {"accent": accent, "on_accent": on_accent, "link": link}
+
+
+@functools.lru_cache(maxsize=256)
+def _partners(accent: str) -> tuple[str, str]:
+    """Every page a customer sees asks for its campaign's colour: the arithmetic is done once per colour."""
+    on_accent = WHITE if contrast(accent, WHITE) >= contrast(accent, INK) else INK
+    return on_accent, accent if contrast(accent, WHITE) >= 4.5 else DEFAULT
