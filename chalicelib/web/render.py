@@ -125,6 +125,7 @@ def render(template: str, /, locale: str = i18n.DEFAULT_LOCALE, **context: Any) 
 
 
 _memo: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _memo_lock = threading.Lock()
 
 
@@ -166,15 +167,16 @@ def render_memo(template: str, /, locale: str, slots: Mapping[str, str], **conte
 
 def _frozen(value: Any, kept: list[Any]) -> Hashable:
     """A hashable stand-in for a context value: plain data by value, anything else by identity (kept)."""
-    if value is None or isinstance(value, bool | int | float):
-        return (type(value), value)
-    if isinstance(value, i18n.Text):
-        return (i18n.Text, value.msgid, _frozen(value.values, kept))
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is i18n.Text:
+        return (kind, value.msgid, _frozen(value.values, kept))
     if isinstance(value, str):
-        return (type(value), str(value))
+        return (kind, str(value))
     if isinstance(value, Mapping):
         return (Mapping, tuple((_frozen(k, kept), _frozen(v, kept)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return (type(value), tuple(_frozen(item, kept) for item in value))
+    if kind is list or kind is tuple:
+        return (kind, tuple(_frozen(item, kept) for item in value))
     kept.append(value)
     return (object, id(value))
