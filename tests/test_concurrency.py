@@ -110,4 +110,4 @@ def test_twenty_simultaneous_answers_to_one_invitation_all_get_the_thank_you_pag
     assert final.answer_version == 20
     counted = totals(sent.campaign.id)
     assert (counted["responses"], counted["q.nps.n"], counted[f"q.nps.v{final.score}"]) == (1, 1, 1)
-    assert counted["q.nps.sum"] == final.score and counted["comments"] == 1
+    assert counted.get("q.nps.sum", 0) == final.score and counted["comments"] == 1  # a sum of 0 is no item

@@ -141,7 +141,7 @@ def render_memo(template: str, /, locale: str, slots: Mapping[str, str], **conte
     of `context`: plain values (text, numbers, lists, mappings) by value, other objects (a campaign) by
     identity, each kept alive while its page is remembered so that no other object can take its id.
     """
-    from markupsafe import escape
+    from markupsafe import escape  # cold start: loaded with Jinja2, by the first page
 
     kept: list[Any] = []
     key = (template, locale, tuple(sorted(slots)), _frozen(context, kept))
