@@ -11,7 +11,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.signing import read_invitation_token
 from chalicelib.store import count_pending, raw_client, table_name
 from chalicelib.store.models import Invitation
-from chalicelib.store.transact import update
+from chalicelib.store.transact import update, update_raw
 from tests.helpers import invitation_of, launch
 
 FIELDS = (
@@ -131,3 +131,30 @@ def test_an_invitation_made_before_answers_maps_existed_takes_its_first_answer_a
         stop()
     final = invitation_of(sent, "ada@example.com")
     assert (final.answers.as_dict(), final.score, final.answer_version) == ({"nps": 10}, 10, 2)
+
+
+def test_the_raw_write_hands_back_the_item_as_botocore_reads_it(db):
+    """update_raw takes the returned item from the reply's JSON (store.transact._keep_item_raw): every
+    type an invitation can hold comes back as a read through botocore gives it."""
+    item = {
+        "id": {"S": "raw-1"},
+        "campaign_id": {"S": "c1"},
+        "answers": {"M": {"nps": {"N": "9"}, "why": {"L": [{"S": "Price"}, {"S": "Support"}]}, "x": {"NULL": True}}},
+        "properties": {"M": {"plan": {"S": "pro"}, "vip": {"BOOL": True}, "tags": {"SS": ["a", "b"]}}},
+        "sent_at": {"N": "1764500000.25"},
+    }
+    client = raw_client()
+    client.put_item(TableName=table_name(Invitation), Item=item)
+    old = update_raw(
+        {
+            "TableName": table_name(Invitation),
+            "Key": {"id": {"S": "raw-1"}},
+            "UpdateExpression": "SET #score = :score",
+            "ExpressionAttributeNames": {"#score": "score"},
+            "ExpressionAttributeValues": {":score": {"N": "9"}},
+            "ReturnValues": "ALL_OLD",
+        }
+    )
+    assert old == item
+    read = client.get_item(TableName=table_name(Invitation), Key={"id": {"S": "raw-1"}})["Item"]
+    assert read == {**item, "score": {"N": "9"}}
