@@ -52,6 +52,7 @@ LAZY_IMPORTS = {
     ("chalicelib/dashboard/web.py", "email.policy"),
     ("chalicelib/dashboard/access.py", "chalicelib.admin.auth"),
     ("chalicelib/dashboard/access.py", "chalicelib.dashboard.sessions"),
+    ("chalicelib/dashboard/access.py", "chalicelib.dashboard.people"),
     ("chalicelib/dashboard/loop_pages.py", "chalicelib.admin.api"),
     ("chalicelib/dashboard/loop_pages.py", "chalicelib.admin.auth"),
     ("chalicelib/dashboard/loop_pages.py", "chalicelib.campaigns.campaigns"),

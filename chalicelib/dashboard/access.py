@@ -10,12 +10,12 @@ from chalice import Blueprint, Response
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError, NotFound, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard import people
 from chalicelib.dashboard.web import FORM, Ctx, check_origin, error_page, page, public_page, redirect, view
 from chalicelib.web import parse_form
 
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: API tokens, the tokens page only
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
+people = OnFirstUse("chalicelib.dashboard.people")  # cold start: dashboard users (a transaction), the people pages only
 
 routes = Blueprint(__name__)
 MAX_TOKEN_NAME = 80

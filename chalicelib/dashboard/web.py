@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from chalice import Blueprint, Response
@@ -24,9 +24,11 @@ from chalicelib.core.errors import (
     ValidationError,
 )
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard.people import Person
 from chalicelib.web import parse_form
 from chalicelib.web.render import render
+
+if TYPE_CHECKING:
+    from chalicelib.dashboard.people import Person
 
 sessions = OnFirstUse("chalicelib.dashboard.sessions")  # cold start: links, cookies and mail, on request
 email_parser = OnFirstUse("email.parser")  # cold start: multipart uploads only
@@ -36,7 +38,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FORM",
     "Ctx",
-    "Person",
     "check_origin",
     "error_page",
     "page",
