@@ -83,6 +83,11 @@ event = {
     "body": None,
     "isBase64Encoded": False,
 }
+compiled = []  # template files compiled at run time, not read compiled from the package (a campaign's own texts are)
+_compile = jinja2.Environment.compile
+jinja2.Environment.compile = lambda self, source, name=None, *args, **kwargs: (
+    (compiled.append(name) if name else None) or _compile(self, source, name, *args, **kwargs)
+)
 response = app.app(event, Context())
 
 campaign = get_campaign(campaign_id)
@@ -101,6 +106,7 @@ print(json.dumps({
     "parts": [part.get_content_type() for part in message.iter_parts()],
     "text": message.get_body(("plain",)).get_content(),
     "html": message.get_body(("html",)).get_content(),
+    "compiled": compiled,
 }))
 """
 
@@ -141,6 +147,9 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
                 source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
             ).as_posix() in names
         assert all(one.read(name) == other.read(name) for name in compiled), "byte-code not reproducible"
+        templates = [name for name in names if name.startswith("templates/__jinja__/")]
+        assert len(templates) >= 40, "the templates are not compiled into the package"
+        assert all(one.read(name) == other.read(name) for name in templates), "compiled templates not reproducible"
     sam = json.loads((tmp_path / "out" / "sam.json").read_text())
     runtimes = {
         r["Properties"]["Runtime"] for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
@@ -184,6 +193,7 @@ def test_the_lambda_package_carries_the_templates_and_renders_from_them(db, outb
 
     assert result["french"] == "Envoyer" and result["german_number"] == "1.234,5"  # catalogs and CLDR data
     assert result["status"] == 200, result["body"]
+    assert result["compiled"] == [], "a template was compiled at run time instead of read from the package"
     assert '<input type="radio" name="q_nps" value="9" checked required>' in result["body"]
 
     assert result["content_type"] == "multipart/alternative"
