@@ -16,8 +16,9 @@ Python's http.server, under chalice local, writes a response's headers and its b
 sends; on a keep-alive connection, Nagle's algorithm holds the body back until the client's
 delayed ACK (40 ms on Linux): every survey page and about half of the floor's requests took ~41 ms more.
 That is an artifact of the local server (API Gateway in front of Lambda has no such thing),
-so both servers run with TCP_NODELAY on accepted sockets (the request handler's own
-`disable_nagle_algorithm` switch). `python -m bench.answer_latency --stock` runs them as shipped.
+so `make run` serves with TCP_NODELAY on accepted sockets (localdev/serve.py, the request
+handler's own `disable_nagle_algorithm` switch), and both servers here run the same way.
+`python -m bench.answer_latency --stock` runs them as Chalice ships them.
 
 After the rounds, the same calls in this process (chalicelib.answers.survey_pages) show where a
 submit's time goes and count the DynamoDB requests of a first answer and of an edit (bench.meter).
@@ -50,11 +51,7 @@ MEDIAN_TARGET = 1.6
 P99_TARGET = 2.0
 FLOOR_APP = Path(__file__).resolve().parent / "floor_app.py"
 FLOOR_CONFIG = {"version": "2.0", "app_name": "floor", "stages": {"dev": {"api_gateway_stage": "api"}}}
-# `chalice local`, with TCP_NODELAY set on every accepted connection.
-NODELAY_CHALICE = (
-    "import sys; from chalice import local; local.ChaliceRequestHandler.disable_nagle_algorithm = True; "
-    "from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
-)
+SERVE = bench.ROOT / "localdev" / "serve.py"  # `chalice local` as `make run` runs it (TCP_NODELAY)
 KINDS = {"first": "first answers", "edit": "edits"}
 
 
@@ -105,7 +102,7 @@ class Client:
 
 
 def serve(args: list[str], cwd: Path, env: dict[str, str], port: int, log: Path, nodelay: bool) -> subprocess.Popen:
-    chalice = [str(bench.VENV_BIN / "python"), "-c", NODELAY_CHALICE] if nodelay else [str(bench.VENV_BIN / "chalice")]
+    chalice = [str(bench.VENV_BIN / "python"), str(SERVE)] if nodelay else [str(bench.VENV_BIN / "chalice")]
     command = [*chalice, "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("ab") as out:
         process = subprocess.Popen(

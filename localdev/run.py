@@ -186,7 +186,8 @@ def main() -> None:
         ensure_local_admin(time.time())
         api = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "chalice"),
+                sys.executable,
+                str(Path(__file__).resolve().parent / "serve.py"),  # chalice local, without Nagle's 40 ms
                 "local",
                 "--stage",
                 "local",
