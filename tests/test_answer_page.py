@@ -216,6 +216,24 @@ def test_html_in_a_comment_comes_out_escaped(client, outbox):
     assert evil not in body and "&lt;script&gt;" in body
 
 
+def test_a_form_too_large_for_an_answer_comes_back_empty_with_a_413(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    response = submit(client, page, {"q_nps": "9", "comment": "x" * 100_000})
+    body = response.body.decode()
+    assert response.status_code == 413
+    assert "Too much data." in body and 'name="csrf"' in body  # the form again, to answer in fewer words
+    assert invitation_of(sent, "ada@example.com").answered_at is None
+
+
+def test_control_characters_in_what_a_customer_wrote_are_dropped(client, outbox):
+    sent = launch(outbox)
+    page = sent.pages["ada@example.com"]
+    response = submit(client, page, {"q_nps": "3", "comment": "too\x00 slow\x1b[31m\r\nreally\x7f"})
+    assert response.status_code == 200
+    assert invitation_of(sent, "ada@example.com").comment == "too slow[31m\r\nreally"
+
+
 def test_the_gesture_save_answers_json_and_records_the_first_question_only(client, outbox):
     sent = launch(outbox)
     page = sent.pages["ada@example.com"]

@@ -14,6 +14,7 @@ from chalicelib.answers.counting import apply_pending
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.loop import followups
+from chalicelib.web.render import render
 from tests.conftest import read_outbox
 from tests.helpers import invitation_of, launch, open_page, submit, totals
 
@@ -134,3 +135,27 @@ def test_change_your_answer_shows_what_is_stored_and_an_emptied_field_is_cleared
     submit(client, path, {"q_nps": "8"})
     invitation = invitation_of(sent, "ada@example.com")
     assert (invitation.score, invitation.comment) == (8, "Better now")
+
+
+@pytest.mark.parametrize("reply", [True, False])
+def test_the_plain_text_acknowledgement_keeps_each_sentence_on_its_own_line(reply):
+    """A translated sentence used to swallow its line break, running the company's name into it."""
+    class Campaign:
+        company = "ACME"
+
+    text = render(
+        "email/ack.txt",
+        "en",
+        body_text="Thanks for your answer.",
+        excerpt="too slow",
+        themes="",
+        review_url="",
+        follow_up="Dana",
+        within_hours=48,
+        loop="",
+        reply=reply,
+        campaign=Campaign(),
+        unsubscribe="https://example.com/u/t",
+    )
+    assert "You wrote: “too slow”\n\nDana will contact you personally within 48 hours.\n" in text
+    assert "\nACME\n" in text

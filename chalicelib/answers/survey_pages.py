@@ -318,8 +318,10 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
         return json_reply({"status": "not_found"}, 404) if as_json else not_found()
     ref, campaign = found
     locale = campaign.locale_for(None)  # until the form says which language the page was in
-    if form is None:
-        return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413) if as_json else not_found(locale)
+    if form is None:  # larger than any answer: the form again, empty, saying so
+        if as_json:
+            return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413)
+        return _form_page(token, ref, campaign, now, settings, {}, notice=TOO_MUCH, status=413, locale=locale)
     requested = (form.get("l") or [""])[0] or contact_locale(ref.invitation_id, campaign)
     shown_as, language = in_language(campaign, requested)  # pages in it; answers recorded as given
     locale = page_locale(campaign, language)

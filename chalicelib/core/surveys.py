@@ -7,6 +7,7 @@ created, and answers are parsed from form fields (lists of strings) on every sub
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,7 +135,7 @@ class Question:
             return self._parse_choice(values)
         if self.type == "multi_choice":
             return self._parse_choices(values)
-        text = " ".join(values) if len(values) > 1 else values[0]
+        text = written(" ".join(values) if len(values) > 1 else values[0])
         if len(text) > MAX_TEXT:
             raise AnswerError(
                 self.id,
@@ -272,8 +273,14 @@ class Survey:
         return {"questions": [q.to_json() for q in self.questions]}
 
 
+def written(text: str) -> str:
+    """What a person wrote, without control characters (tab and line breaks apart): no keyboard types
+    them, so they come from scripts, and they would travel into the emails and exports that quote it."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc").strip()
+
+
 def parse_comment(raw: list[str]) -> str | None:
-    text = "\n".join(v for v in raw if v).strip()
+    text = written("\n".join(v for v in raw if v))
     if len(text) > MAX_COMMENT:
         raise AnswerError(
             "comment",
