@@ -140,6 +140,7 @@ def test_change_your_answer_shows_what_is_stored_and_an_emptied_field_is_cleared
 @pytest.mark.parametrize("reply", [True, False])
 def test_the_plain_text_acknowledgement_keeps_each_sentence_on_its_own_line(reply):
     """A translated sentence used to swallow its line break, running the company's name into it."""
+
     class Campaign:
         company = "ACME"
 
