@@ -402,22 +402,7 @@ def remove_member(campaign_id: str, email: str, now: float) -> tuple[int, dict]:
         raise NotFound(f"{address} is not a member of this campaign.", "email") from None
     cancelled = 0
     for key in Invitation.by_email.query(address):
-        try:
-            update(
-                Invitation,
-                key.id,
-                [
-                    Invitation.send_state.set("skipped"),
-                    Invitation.send_error.set("removed"),
-                    Invitation.send_pk.remove(),
-                    Invitation.send_due_at.remove(),
-                    Invitation.skipped_campaign.set(campaign_id),
-                ],
-                (Invitation.campaign_id == campaign_id) & (Invitation.send_state == "pending"),
-            )
-        except ConditionFailed:
-            continue
-        cancelled += 1
+        cancelled += invitations.skip_pending(key.id, campaign_id, "removed")
     return 200, {"removed": address, "unsent_rounds_cancelled": cancelled}
 
 

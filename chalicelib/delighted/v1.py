@@ -29,7 +29,7 @@ from chalicelib.queue import get_queue
 from chalicelib.sending import imports, invitations
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Contact, Invitation, Member, Suppression
-from chalicelib.store.transact import ConditionFailed, update
+from chalicelib.store.transact import update
 from chalicelib.web import parse_json
 
 Answer = tuple[int, Any, dict[str, str]]
@@ -292,24 +292,10 @@ def cancel_pending(key: Key, email: str, now: float) -> Answer:
     bind()
     for found in Invitation.by_email.query(address):
         invitation = Invitation.get(found.id, consistent_read=True)
-        if invitation.send_state != "pending":
-            continue
-        try:
-            update(
-                Invitation,
-                invitation.id,
-                [
-                    Invitation.send_state.set("skipped"),
-                    Invitation.send_error.set("cancelled:pending requests cancelled through the v1 API"),
-                    Invitation.send_pk.remove(),
-                    Invitation.send_due_at.remove(),
-                    Invitation.skipped_campaign.set(invitation.campaign_id),
-                    *count_pending.changed(invitation.id),
-                ],
-                Invitation.send_state == "pending",
+        if invitation.send_state == "pending":  # else, or claimed by a send meanwhile: it is on its way
+            invitations.skip_pending(
+                invitation.id, invitation.campaign_id, "cancelled:pending requests cancelled through the v1 API"
             )
-        except ConditionFailed:
-            continue  # claimed by a send meanwhile: it is on its way
     return 200, {"ok": True}, {}
 
 

@@ -23,7 +23,7 @@ from chalicelib.core.config import Settings
 from chalicelib.core.signing import InvitationRef, invitation_token, unsubscribe_token
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
-from chalicelib.store.transact import put_new
+from chalicelib.store.transact import ConditionFailed, put_new, update
 from chalicelib.web.render import render
 
 DAY = 86400
@@ -195,3 +195,26 @@ def property_names(campaign_id: str, sample: int = 25) -> list[str]:
     for invitation in Invitation.batch_get(ids, attributes_to_get=["id", "properties"]) if ids else []:
         names.update(properties_of(invitation))
     return sorted(names)
+
+
+def skip_pending(invitation_id: str, campaign_id: str, reason: str) -> bool:
+    """Skip the invitation if it is still waiting to be sent in `campaign_id` (listed with the skipped,
+    `reason` its send error, counted as the send path counts a skip); False when it was not pending
+    there (claimed by a send meanwhile, sent, skipped or another campaign's)."""
+    try:
+        update(
+            Invitation,
+            invitation_id,
+            [
+                Invitation.send_state.set("skipped"),
+                Invitation.send_error.set(reason),
+                Invitation.send_pk.remove(),
+                Invitation.send_due_at.remove(),
+                Invitation.skipped_campaign.set(campaign_id),
+                *count_pending.changed(invitation_id),
+            ],
+            (Invitation.campaign_id == campaign_id) & (Invitation.send_state == "pending"),
+        )
+    except ConditionFailed:
+        return False
+    return True
