@@ -10,6 +10,7 @@ handler's own switch, `disable_nagle_algorithm`, turns it off. Runs as a script 
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from chalice import local
@@ -19,6 +20,8 @@ from chalice.cli import main
 def run(argv: list[str]) -> int:
     """`chalice <argv>` (e.g. ["local", "--port", "8000"]) with Nagle's algorithm off; its exit code."""
     local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    # chalice local logs at INFO; PynamoDB's import then announces it has no /etc/pynamodb override file
+    logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)
     sys.argv = ["chalice", *argv]
     return main()
 
