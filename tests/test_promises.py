@@ -82,6 +82,20 @@ def test_an_unsubscribed_customer_gets_no_acknowledgement_and_no_promise_of_one(
     assert [str(m["To"]) for m in read_outbox(outbox)[before:]] == ["bob@example.com"]
 
 
+def test_an_unsubscribed_customer_repeating_an_answer_in_a_scanner_window_gets_no_promise(client, outbox):
+    """A repeat of what is recorded, after a scanner fetched the hidden link, is answered from the item as it is."""
+    sent = launch(outbox, options=OPTIONS)
+    ada = invitation_of(sent, "ada@example.com")
+    assert suppression.unsubscribe(ada.id, sent.campaign.id, time.time())
+    first = submit(client, sent.pages["ada@example.com"], {"q_nps": "4"}).body.decode()
+    assert open_page(client, sent.pages["ada@example.com"] + "/t")[0] == 200  # the trap: a scanner window opens
+
+    again = submit(client, sent.pages["ada@example.com"], {"q_nps": "4"}).body.decode()
+
+    assert "Your answer is saved." in first and "Your answer is saved." in again
+    assert "get back to you" not in first and "get back to you" not in again
+
+
 def test_without_a_reply_to_the_thank_you_page_promises_no_reply(client, outbox):
     sent = launch(outbox, options={"company": "Acme"})
     page = submit(client, sent.pages["ada@example.com"], {"q_nps": "9"}).body.decode()

@@ -129,7 +129,12 @@ def record(
         reason = scanner_reason(invitation.sent_at, invitation.trap_at, now, settings)
         if reason and not (nonce and invitation.held_token == nonce):
             if invitation.answered_at is not None and invitation.held is None and _unchanged(invitation, submission):
-                return Outcome("recorded", answers=plain(invitation.answers), comment=invitation.comment)
+                return Outcome(
+                    "recorded",
+                    answers=plain(invitation.answers),
+                    comment=invitation.comment,
+                    unsubscribed=invitation.unsubscribed_at is not None,
+                )
             return hold(ref, campaign, submission, reason, now, settings)
         whole = invitation.answers is None
     return Outcome("busy")
