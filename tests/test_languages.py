@@ -218,6 +218,28 @@ def test_a_french_contact_gets_a_french_invitation_and_page_and_an_unknown_local
     )
 
 
+def _form_language(page: str) -> str:
+    found = re.search(r'name="l" value="([^"]*)"', page)
+    return found[1] if found else ""
+
+
+def test_one_language_from_the_page_to_the_thank_you_page_whatever_the_link_says(client, outbox):
+    recipients = [
+        {"email": "chloe@example.com", "properties": {"locale": "fr-CA"}},
+        {"email": "ada@example.com", "properties": {}},
+    ]
+    sent = launch_in_languages(outbox, recipients, {"translations": {"fr": FRENCH}}, options={"company": "Acme"})
+    # in a campaign with several languages every link says which, the default one too: no read to find it
+    assert sent.pages["ada@example.com"].endswith("?l=en") and sent.pages["chloe@example.com"].endswith("?l=fr")
+    bare = sent.pages["chloe@example.com"].split("?")[0]
+    for link, expected in (("?a=6&l=en", "en"), ("?a=6&l=xx", "fr"), ("?a=6&l=es", "fr"), ("?a=6", "fr")):
+        status, page = open_page(client, bare + link)
+        assert status == 200 and f'<html lang="{expected}"' in page, link
+        assert _form_language(page) == expected, link  # the form carries the page's language to the next page
+        thanks = submit(client, bare, {"q_nps": "6", "l": expected}).body.decode()
+        assert f'<html lang="{expected}"' in thanks and f"?l={expected}" in thanks, link
+
+
 def test_a_campaign_written_in_german_speaks_german_to_everyone_it_does_not_offer_another_language(client, outbox):
     recipients = [{"email": "ada@example.com", "properties": {"locale": "en-GB"}}]
     sent = launch_in_languages(outbox, recipients, {"default_locale": "de"})

@@ -79,12 +79,23 @@ def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef,
 
 
 def in_language(campaign: CampaignView, requested: str | None) -> tuple[CampaignView, str]:
-    """The campaign in the language a page's link or form names (`l`, set by the invitation for a contact
-    addressed in a language other than the campaign's default) when it offers it, else in its default;
-    and that language's code, "" for the default (links and forms then carry none)."""
+    """The campaign in the language a page's link or form names (`l`, which the invitation's links carry in
+    a campaign offering several) when it offers it, else in its default; and that language's code for the
+    page's form and links to carry, "" in a campaign with one language (they carry none)."""
     default, offered = i18n.campaign_locales(campaign.options)
     locale = i18n.negotiate(requested, offered, default)
-    return campaign.in_language(locale), "" if locale == default else locale
+    return campaign.in_language(locale), locale if len(offered) > 1 else ""
+
+
+def requested_locale(given: str | None, invitation_id: str, campaign: CampaignView) -> str:
+    """The language a page asks for: the one its link or form names when the campaign offers it, else the
+    contact's (contact_locale: one read, in a campaign with several languages only). So a link typed by
+    hand, sent before a translation was added, or naming a language the campaign does not offer still
+    gives the contact their own, on the page and on the pages after it."""
+    _, offered = i18n.campaign_locales(campaign.options)
+    if given and i18n.normalize(given) in offered:
+        return given
+    return contact_locale(invitation_id, campaign)
 
 
 def page_locale(campaign: CampaignView, language: str) -> str:
@@ -261,10 +272,7 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     if found is None:
         return not_found(i18n.normalize((query or {}).get("l")) or i18n.DEFAULT_LOCALE)
     ref, campaign = found
-    # the link's language, else the contact's: a link without one (typed by hand, or sent before the campaign
-    # offered the contact's language) reads the invitation, and only in a campaign with translations
-    requested = (query or {}).get("l") or contact_locale(ref.invitation_id, campaign)
-    campaign, language = in_language(campaign, requested)
+    campaign, language = in_language(campaign, requested_locale((query or {}).get("l"), ref.invitation_id, campaign))
     locale = page_locale(campaign, language)
     clicked = (query or {}).get("a")
     if clicked is not None:
@@ -315,14 +323,18 @@ def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[st
     as_json = wants_json(dict(headers))
     found = _resolve(token, now, settings)
     if found is None:
-        return json_reply({"status": "not_found"}, 404) if as_json else not_found()
+        said = i18n.normalize(((form or {}).get("l") or [""])[0]) or i18n.DEFAULT_LOCALE
+        return json_reply({"status": "not_found"}, 404) if as_json else not_found(said)
     ref, campaign = found
-    locale = campaign.locale_for(None)  # until the form says which language the page was in
-    if form is None:  # larger than any answer: the form again, empty, saying so
+    if form is None:  # larger than any answer: the form again, empty, saying so, in the contact's language
+        shown_as, language = in_language(campaign, contact_locale(ref.invitation_id, campaign))
+        locale = page_locale(shown_as, language)
         if as_json:
             return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413)
-        return _form_page(token, ref, campaign, now, settings, {}, notice=TOO_MUCH, status=413, locale=locale)
-    requested = (form.get("l") or [""])[0] or contact_locale(ref.invitation_id, campaign)
+        return _form_page(
+            token, ref, shown_as, now, settings, {}, notice=TOO_MUCH, status=413, locale=locale, language=language
+        )
+    requested = requested_locale((form.get("l") or [""])[0], ref.invitation_id, campaign)
     shown_as, language = in_language(campaign, requested)  # pages in it; answers recorded as given
     locale = page_locale(campaign, language)
     evidence = (form.get("evidence") or [""])[0]

@@ -98,11 +98,12 @@ class Links:
 
 def links(campaign: CampaignView, token: str, unsubscribe: str, settings: Settings, locale: str = "") -> Links:
     """The message's links; each one-click answer as (the text shown, its link to the stored value). In a
-    language other than the campaign's default, the survey page's links say which (`l=`), so the page is
-    in the email's language without reading the invitation."""
+    campaign offering several languages, the survey page's links say which (`l=`), the default one too, so
+    the page is in the email's language without reading the invitation."""
     page = f"{settings.base_url}/s/{token}"
     question = campaign.survey.first
-    language = f"l={quote(locale)}" if locale and locale != campaign.locale_for(None) else ""
+    several = len(i18n.campaign_locales(campaign.options)[1]) > 1
+    language = f"l={quote(locale)}" if locale and several else ""
     return Links(
         page=f"{page}?{language}" if language else page,
         trap=f"{page}/t",
