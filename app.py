@@ -213,7 +213,8 @@ def survey_page(token):
 @app.route("/s/{token}", methods=["POST"], content_types=FORM)
 def survey_submit(token):
     request = app.current_request
-    return _send(survey_pages.submit(token, parse_form(request.raw_body), request.headers, time.time()))
+    form = parse_form(request.raw_body, survey_pages.ANSWER_FORM_BYTES, survey_pages.ANSWER_FORM_FIELDS)
+    return _send(survey_pages.submit(token, form, request.headers, time.time()))
 
 
 @app.route("/s/{token}/t", methods=["GET"])

@@ -219,11 +219,25 @@ def test_html_in_a_comment_comes_out_escaped(client, outbox):
 def test_a_form_too_large_for_an_answer_comes_back_empty_with_a_413(client, outbox):
     sent = launch(outbox)
     page = sent.pages["ada@example.com"]
-    response = submit(client, page, {"q_nps": "9", "comment": "x" * 100_000})
+    response = submit(client, page, {"q_nps": "9", "comment": "x" * 600_000})
     body = response.body.decode()
     assert response.status_code == 413
     assert "Too much data." in body and 'name="csrf"' in body  # the form again, to answer in fewer words
     assert invitation_of(sent, "ada@example.com").answered_at is None
+
+
+def test_the_largest_answer_a_survey_allows_is_taken_whole(client, outbox):
+    """Every text at its limit in a script of 3 UTF-8 bytes a character is three times 64 KB urlencoded."""
+    texts = [{"id": f"t{n}", "type": "text", "text": f"Question {n}?"} for n in range(4)]
+    sent = launch(outbox, survey={"questions": [{"id": "nps", "type": "nps", "text": "Recommend us?"}, *texts]})
+    page = sent.pages["ada@example.com"]
+    fields = {"q_nps": "9", **{f"q_t{n}": "中" * 2000 for n in range(4)}}
+
+    response = submit(client, page, fields)
+
+    assert response.status_code == 200 and "Thank you!" in response.body.decode()
+    stored = counters.plain(invitation_of(sent, "ada@example.com").answers)
+    assert stored == {"nps": 9, **{f"t{n}": "中" * 2000 for n in range(4)}}
 
 
 def test_control_characters_in_what_a_customer_wrote_are_dropped(client, outbox):
@@ -232,6 +246,11 @@ def test_control_characters_in_what_a_customer_wrote_are_dropped(client, outbox)
     response = submit(client, page, {"q_nps": "3", "comment": "too\x00 slow\x1b[31m\r\nreally\x7f"})
     assert response.status_code == 200
     assert invitation_of(sent, "ada@example.com").comment == "too slow[31m\r\nreally"
+    # nor a bidirectional override that would make it read otherwise where it is quoted; nor in an error
+    submit(client, page, {"q_nps": "3", "comment": "\ufeffpaid \u202e001$\u202c, \u200fشكرا"})
+    assert invitation_of(sent, "ada@example.com").comment == "paid 001$, \u200fشكرا"
+    refused = submit(client, page, {"q_nps": "9\x00\u202e"}).body.decode()
+    assert "“9” is not a whole number" in refused and "\x00" not in refused
 
 
 def test_the_gesture_save_answers_json_and_records_the_first_question_only(client, outbox):

@@ -11,6 +11,8 @@ from chalicelib.core import i18n
         ("fr", "fr"),
         ("fr-CA", "fr"),
         ("FR_fr.UTF-8", "fr"),
+        ("fr@euro", "fr"),
+        ("de_DE.UTF-8@euro", "de"),
         ("pt-BR", "pt_BR"),
         ("pt_br", "pt_BR"),
         ("pt", "pt_BR"),

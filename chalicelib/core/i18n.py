@@ -26,10 +26,10 @@ RTL_LANGUAGES = frozenset({"ar"})
 
 def normalize(tag: Any) -> str | None:
     """The supported language a locale tag names, or None: "fr-CA" → "fr", "pt-br" or "pt" → "pt_BR",
-    "AR_eg.UTF-8" → "ar"; anything unsupported or not a string → None."""
+    "AR_eg.UTF-8" → "ar", "fr@euro" → "fr"; anything unsupported or not a string → None."""
     if not isinstance(tag, str):
         return None
-    parts = tag.strip().split(".")[0].replace("-", "_").split("_")
+    parts = tag.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")
     language = parts[0].lower()
     region = parts[1].upper() if len(parts) > 1 else ""
     if f"{language}_{region}" in LANGUAGES:

@@ -164,7 +164,7 @@ class Question:
                 self.id,
                 Text(
                     "“%(given)s” is not a whole number: choose a score from %(low)s to %(high)s.",
-                    given=values[0][:20],
+                    given=written(values[0])[:20],
                     low=low,
                     high=high,
                 ),
@@ -185,13 +185,13 @@ class Question:
         if len(values) > 1:
             raise AnswerError(self.id, Text("Choose one answer, not several."))
         if values[0] not in self.options:
-            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=values[0][:40]))
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=written(values[0])[:40]))
         return values[0]
 
     def _parse_choices(self, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in self.options]
         if unknown:
-            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=unknown[0][:40]))
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=written(unknown[0])[:40]))
         chosen = [o for o in self.options if o in set(values)]
         if self.min_choices and len(chosen) < self.min_choices:
             raise AnswerError(self.id, Text("Please choose at least %(n)s.", n=self.min_choices))
@@ -273,10 +273,19 @@ class Survey:
         return {"questions": [q.to_json() for q in self.questions]}
 
 
+# Bidirectional embeddings, overrides and isolates, and the byte order mark: no keyboard types them, and
+# an override would make a quoted comment read otherwise in the dashboard and the emails (the marks LRM and
+# RLM, and the joiners some scripts need, are kept).
+_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+
+
 def written(text: str) -> str:
-    """What a person wrote, without control characters (tab and line breaks apart): no keyboard types
-    them, so they come from scripts, and they would travel into the emails and exports that quote it."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc").strip()
+    """What a person wrote, without control characters (tab and line breaks apart) or bidirectional
+    overrides: no keyboard types them, so they come from scripts, and they would travel into the emails
+    and exports that quote it."""
+    return "".join(
+        ch for ch in text if ch in "\t\n\r" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
+    ).strip()
 
 
 def parse_comment(raw: list[str]) -> str | None:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 
 MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 200
 # A JSON body becomes at most one DynamoDB item (400 KB). Surveys and options are stored as JSON
 # text with non-ASCII characters escaped ("é", 2 bytes, becomes "\u00e9", 6 bytes): at most 3 times
 # the body's size, so 120 KB always fits, with room for what the server adds.
@@ -57,16 +58,18 @@ def json_reply(data: object, status: int = 200) -> Reply:
     )
 
 
-def parse_form(raw: bytes | str | None, limit: int = MAX_FORM_BYTES) -> dict[str, list[str]] | None:
-    """Fields of an urlencoded body, or None when it is larger than `limit` bytes (by default: too large to
-    be a survey answer)."""
+def parse_form(
+    raw: bytes | str | None, limit: int = MAX_FORM_BYTES, max_fields: int = MAX_FORM_FIELDS
+) -> dict[str, list[str]] | None:
+    """Fields of an urlencoded body, or None when it is larger than `limit` bytes or has more than
+    `max_fields` fields."""
     if raw is None:
         return {}
     if len(raw) > limit:
         return None
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
-        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+        return parse_qs(text, keep_blank_values=True, max_num_fields=max_fields)
     except ValueError:
         return None
 
