@@ -250,7 +250,22 @@ def test_control_characters_in_what_a_customer_wrote_are_dropped(client, outbox)
     submit(client, page, {"q_nps": "3", "comment": "\ufeffpaid \u202e001$\u202c, \u200fشكرا"})
     assert invitation_of(sent, "ada@example.com").comment == "paid 001$, \u200fشكرا"
     refused = submit(client, page, {"q_nps": "9\x00\u202e"}).body.decode()
-    assert "“9” is not a whole number" in refused and "\x00" not in refused
+    assert "“9\ufffd\ufffd” is not a whole number" in refused and "\x00" not in refused
+
+
+def test_a_required_text_question_is_not_answered_by_invisible_characters(client, outbox):
+    survey = {
+        "questions": [
+            {"id": "nps", "type": "nps", "text": "Recommend us?"},
+            {"id": "why", "type": "text", "text": "Why?", "required": True},
+        ]
+    }
+    sent = launch(outbox, survey=survey)
+    page = sent.pages["ada@example.com"]
+    for invisible in ("\ufeff", "\u202e", "\u2066\u2069", "\x00"):
+        refused = submit(client, page, {"q_nps": "3", "q_why": invisible})
+        assert refused.status_code == 400 and "Please answer this question." in refused.body.decode()
+    assert invitation_of(sent, "ada@example.com").answered_at is None
 
 
 def test_the_gesture_save_answers_json_and_records_the_first_question_only(client, outbox):

@@ -125,6 +125,8 @@ class Question:
     def parse(self, raw: list[str]) -> Any:
         """The typed answer from form values, None when left empty; AnswerError explains a bad one."""
         values = [v.strip() for v in raw if v is not None and v.strip()]
+        if self.type == "text":  # only invisible characters is no answer
+            values = [text for v in values if (text := written(v))]
         if not values:
             if self.required:
                 raise AnswerError(self.id, self._missing_message())
@@ -164,7 +166,7 @@ class Question:
                 self.id,
                 Text(
                     "“%(given)s” is not a whole number: choose a score from %(low)s to %(high)s.",
-                    given=written(values[0])[:20],
+                    given=quoted(values[0], 20),
                     low=low,
                     high=high,
                 ),
@@ -185,13 +187,13 @@ class Question:
         if len(values) > 1:
             raise AnswerError(self.id, Text("Choose one answer, not several."))
         if values[0] not in self.options:
-            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=written(values[0])[:40]))
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=quoted(values[0], 40)))
         return values[0]
 
     def _parse_choices(self, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in self.options]
         if unknown:
-            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=written(unknown[0])[:40]))
+            raise AnswerError(self.id, Text("“%(given)s” is not one of the choices.", given=quoted(unknown[0], 40)))
         chosen = [o for o in self.options if o in set(values)]
         if self.min_choices and len(chosen) < self.min_choices:
             raise AnswerError(self.id, Text("Please choose at least %(n)s.", n=self.min_choices))
@@ -279,13 +281,21 @@ class Survey:
 _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 
 
+def quoted(text: str, limit: int) -> str:
+    """A refused value as an error message quotes it: what cannot be shown (control characters,
+    bidirectional overrides) as U+FFFD, so the customer sees that something is there."""
+    return "".join("\ufffd" if _hidden(ch) else ch for ch in text[:limit])
+
+
+def _hidden(ch: str) -> bool:
+    return ch not in "\t\n\r" and (unicodedata.category(ch) == "Cc" or ch in _INVISIBLE)
+
+
 def written(text: str) -> str:
     """What a person wrote, without control characters (tab and line breaks apart) or bidirectional
     overrides: no keyboard types them, so they come from scripts, and they would travel into the emails
     and exports that quote it."""
-    return "".join(
-        ch for ch in text if ch in "\t\n\r" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
-    ).strip()
+    return "".join(ch for ch in text if not _hidden(ch)).strip()
 
 
 def parse_comment(raw: list[str]) -> str | None:
