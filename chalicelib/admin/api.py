@@ -268,9 +268,9 @@ PREVIEW_BODY: dict[str, Any] = {
             "description": "names to values; absent or null: those of the invitation sent to this address, if any",
         },
         "locale": {
-            "enum": list(i18n.LANGUAGES),
-            "description": "the language to preview, one the campaign offers; absent: the one the contact's "
-            "locale property chooses",
+            "enum": [*i18n.LANGUAGES, None],
+            "description": "the language to preview, one the campaign offers; absent or null: the one the "
+            "contact's locale property chooses",
         },
     },
 }
