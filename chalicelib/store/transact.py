@@ -11,6 +11,7 @@ import contextvars
 import json
 import random
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +82,7 @@ def update(
 
 
 _RAW_ITEM = contextvars.ContextVar("raw_item", default=False)
+_RAW_ITEM_CLIENTS: weakref.WeakSet = weakref.WeakSet()
 
 
 def update_raw(params: dict) -> dict | None:
@@ -90,7 +92,9 @@ def update_raw(params: dict) -> dict | None:
     from botocore.exceptions import ClientError
 
     client = raw_client()
-    client.meta.events.register("before-parse.dynamodb.UpdateItem", _keep_item_raw, unique_id="closeloop-raw-item")
+    if client not in _RAW_ITEM_CLIENTS:  # once per client: botocore inspects a handler's signature on each register
+        client.meta.events.register("before-parse.dynamodb.UpdateItem", _keep_item_raw, unique_id="closeloop-raw-item")
+        _RAW_ITEM_CLIENTS.add(client)
     raw = _RAW_ITEM.set(True)
     try:
         return client.update_item(**params).get("Attributes")
