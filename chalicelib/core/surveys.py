@@ -137,7 +137,7 @@ class Question:
             return self._parse_choice(values)
         if self.type == "multi_choice":
             return self._parse_choices(values)
-        text = written(" ".join(values) if len(values) > 1 else values[0])
+        text = " ".join(values)  # each already written(): what a person wrote
         if len(text) > MAX_TEXT:
             raise AnswerError(
                 self.id,
