@@ -268,6 +268,19 @@ def test_cli_deletes_a_person_and_prints_the_report(db):
     assert "Nothing is known about" in unknown.stderr
 
 
+def test_a_deletion_says_who_asked_but_never_keeps_the_persons_address_as_that(db):
+    (gone,) = fresh(1)
+    start_campaign([gone])
+    blank = cli("delete-person", "--email", gone, "--actor", "  ", env=db)
+    assert blank.returncode == 1 and "Say who asked" in blank.stderr
+    assert gone in every_item()  # refused before anything was deleted
+
+    report = deletion.delete_person(gone, actor=f"self-service: {gone.upper()}", now=T0 + 60)
+
+    assert report.actor == "self-service: the person"
+    assert gone not in every_item() and gone.upper() not in every_item()
+
+
 def test_an_alert_queued_before_the_deletion_is_not_sent_while_it_runs(db, outbox):
     (gone,) = fresh(1)
     campaign = start_campaign([gone])

@@ -19,6 +19,7 @@ running it again (or, for the counters, by the applier's own schedule), and a re
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns
 from chalicelib.campaigns.contacts import email_address, email_hash
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.signing import new_id
 from chalicelib.insight import digest, digest_recipients
 from chalicelib.sending import ledger
@@ -93,9 +94,14 @@ def delete_person(email: str, *, actor: str, now: float) -> DeletionReport:
     dashboard's last admin, and NotFound when nothing was known about the address, after suppressing
     its hash and recording the request anyway (so an unknown address is never mailed either). Raises
     Conflict too, after counting out what it could, when the person's invitations keep changing through
-    five rounds (answers arriving all along): running it again finishes.
+    five rounds (answers arriving all along): running it again finishes. `actor` names who asked, for
+    the record that outlives the person: blank is a ValidationError, and the person's own address in
+    it is recorded as "the person" (someone deleting themselves).
     """
     address = email_address(email, "email")
+    actor = re.sub(re.escape(address), "the person", actor.strip(), flags=re.IGNORECASE)
+    if not actor:
+        raise ValidationError("Say who asked for the deletion: its record keeps who, never the address.", "actor")
     bind()
     user = _dashboard_user(address)
     if user is not None and user.role == "admin" and _other_admin(address) is None:
