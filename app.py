@@ -214,7 +214,7 @@ def survey_page(token):
 def survey_submit(token):
     request = app.current_request
     form = parse_form(request.raw_body, survey_pages.ANSWER_FORM_BYTES, survey_pages.ANSWER_FORM_FIELDS)
-    return _send(survey_pages.submit(token, form, request.headers, time.time()))
+    return _send(survey_pages.submit(token, form, request.headers, time.time(), request.query_params))
 
 
 @app.route("/s/{token}/t", methods=["GET"])

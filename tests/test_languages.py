@@ -27,7 +27,7 @@ from chalicelib.queue import get_queue
 from chalicelib.sending import imports
 from chalicelib.web.render import render
 from tests.conftest import ROOT, html_links, local_path, read_outbox
-from tests.helpers import NPS_SURVEY, Sent, drain, open_page, submit
+from tests.helpers import NPS_SURVEY, Sent, csrf_of, drain, invitation_of, open_page, submit
 
 LOCALES = ROOT / "chalicelib" / "locales"
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LOCALE]
@@ -238,6 +238,20 @@ def test_one_language_from_the_page_to_the_thank_you_page_whatever_the_link_says
         assert _form_language(page) == expected, link  # the form carries the page's language to the next page
         thanks = submit(client, bare, {"q_nps": "6", "l": expected}).body.decode()
         assert f'<html lang="{expected}"' in thanks and f"?l={expected}" in thanks, link
+
+
+def test_a_form_too_large_to_read_comes_back_in_the_language_the_customer_chose(client, outbox):
+    sent = launch_in_languages(outbox, [{"email": "ada@example.com"}], {"translations": {"fr": FRENCH}})
+    english_link = sent.pages["ada@example.com"]
+    page = open_page(client, english_link.replace("?l=en", "?l=fr") + "&a=9")[1]
+    action = re.search(r'<form id="survey" method="post" action="([^"]+)"', page)[1]
+    assert action.endswith("?l=fr")  # the form's URL names its language, so even an unreadable form keeps it
+
+    too_large = submit(client, local_path(action), {"q_nps": "9", "comment": "x" * 600_000}, csrf_of(page))
+
+    assert too_large.status_code == 413 and '<html lang="fr"' in too_large.body.decode()
+    assert "Trop de données." in too_large.body.decode()
+    assert invitation_of(sent, "ada@example.com").answered_at is None
 
 
 def test_a_campaign_written_in_german_speaks_german_to_everyone_it_does_not_offer_another_language(client, outbox):

@@ -138,7 +138,8 @@ def _form_page(
     first-gesture save of a clicked score; `edit` marks a form that shows every stored answer."""
     body = survey_html(
         campaign,
-        f"{settings.base_url}/s/{token}",
+        # the language in the URL too: a form too large to read still gets its 413 page in it
+        f"{settings.base_url}/s/{token}" + (f"?l={language}" if language else ""),
         csrf_token(ref.invitation_id, now, settings.require_signing_secrets()),
         values,
         comment,
@@ -331,23 +332,35 @@ def _same_origin(headers: Mapping[str, str], settings: Settings) -> bool:
     return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
 
-def submit(token: str, form: Mapping[str, list[str]] | None, headers: Mapping[str, str], now: float) -> Reply:
+def submit(
+    token: str,
+    form: Mapping[str, list[str]] | None,
+    headers: Mapping[str, str],
+    now: float,
+    query: Mapping[str, str] | None = None,
+) -> Reply:
+    """`form` is None when the body was too large to read; the language is the form's `l`, else the
+    action URL's (`query`), else the contact's."""
     settings = get_settings()
     as_json = wants_json(dict(headers))
+    said = ((form or {}).get("l") or [""])[0] or (query or {}).get("l") or ""
     found = _resolve(token, now, settings)
     if found is None:
-        said = i18n.normalize(((form or {}).get("l") or [""])[0]) or i18n.DEFAULT_LOCALE
-        return json_reply({"status": "not_found"}, 404) if as_json else not_found(said)
+        return (
+            json_reply({"status": "not_found"}, 404)
+            if as_json
+            else not_found(i18n.normalize(said) or i18n.DEFAULT_LOCALE)
+        )
     ref, campaign = found
-    if form is None:  # larger than any answer: the form again, empty, saying so, in the contact's language
-        shown_as, language = in_language(campaign, contact_locale(ref.invitation_id, campaign))
+    if form is None:  # larger than any answer: the form again, empty, saying so, in the page's language
+        shown_as, language = in_language(campaign, requested_locale(said, ref.invitation_id, campaign))
         locale = page_locale(shown_as, language)
         if as_json:
             return json_reply({"status": "invalid", "message": _(TOO_MUCH, locale)}, 413)
         return _form_page(
             token, ref, shown_as, now, settings, {}, notice=TOO_MUCH, status=413, locale=locale, language=language
         )
-    requested = requested_locale((form.get("l") or [""])[0], ref.invitation_id, campaign)
+    requested = requested_locale(said, ref.invitation_id, campaign)
     shown_as, language = in_language(campaign, requested)  # pages in it; answers recorded as given
     locale = page_locale(campaign, language)
     evidence = (form.get("evidence") or [""])[0]
