@@ -42,6 +42,13 @@ def test_nothing_answered_counts_nothing():
     assert counters.answer_counts(SURVEY, {}, None) == {}
 
 
+def test_an_answer_of_another_type_counts_for_nothing_instead_of_stopping_the_count():
+    """A number stored for a choice (or text for a score) before it was refused must not raise: the applier
+    counts every campaign in one run, and one bad item would stop them all."""
+    counts = counters.answer_counts(SURVEY, {"nps": "nine", "csat": 4, "tags": 5}, None)
+    assert counts == {"responses": 1, "q.csat.n": 1, "q.csat.sum": 4, "q.csat.sq": 16, "q.csat.v4": 1}
+
+
 def test_changing_9_to_3_moves_exactly_one_count_from_promoters_to_detractors():
     old = counters.answer_counts(SURVEY, {"nps": 9}, None)
     new = counters.answer_counts(SURVEY, {"nps": 3}, None)

@@ -251,6 +251,18 @@ def test_survey_responses_posted_listed_updated_and_counted(client, sending, out
     assert none["response_count"] == 0 and none["nps"] == 0
 
 
+def test_a_score_for_a_campaign_without_a_scale_question_gets_a_422_and_nothing_is_stored(client, db, outbox):
+    choice_first = {"questions": [{"id": "pick", "type": "single_choice", "text": "Which?", "options": ["A", "B"]}]}
+    sent = launch(outbox, survey=choice_first)
+    key, _ = keys.mint_key("choices", sent.campaign.id, time.time())
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "pick@example.com", "send": False})
+
+    status, body, _ = call(client, "POST", "/v1/survey_responses.json", key, {"person": person["id"], "score": 5})
+
+    assert status == 422 and "not a scale" in body["message"]
+    assert not [i for i in invitations_of(sent.campaign.id) if i.answered_at]
+
+
 def test_bounces_and_unsubscribes_are_listed_with_the_person(client, sending):
     _, key = sending
     call(client, "POST", "/v1/people.json", key, {"email": "gil@example.com", "name": "Gil", "send": False})

@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib.core.surveys import Survey
+from chalicelib.core.surveys import Question, Survey
 from chalicelib.core.themes import detect
 
 ALL_SEGMENT = "_"
@@ -94,11 +94,11 @@ def answer_counts(
         for theme in removed_comment:
             counts[f"theme.{theme}"] = 1
     nps_question = survey.nps_question
-    if nps_question and nps_question.id in answers:
+    if nps_question and _fits(nps_question, answers.get(nps_question.id)):
         counts[CATEGORY_COUNTERS[category(answers[nps_question.id])]] = 1
     for qid, value in answers.items():
         question = survey.question(qid)
-        if question is None:
+        if question is None or not _fits(question, value):
             continue
         prefix = f"q.{qid}."
         counts[prefix + "n"] = 1
@@ -111,6 +111,16 @@ def answer_counts(
                 if choice in question.options:
                     counts[f"{prefix}o{question.options.index(choice)}"] = 1
     return {name: value for name, value in counts.items() if value}
+
+
+def _fits(question: Question, value: Any) -> bool:
+    """An answer of the question's type; another (a number stored for a choice before it was refused)
+    counts for nothing rather than stopping the count of every campaign."""
+    if question.is_scale:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if question.type == "multi_choice":
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+    return isinstance(value, str)
 
 
 FAILURE_KINDS = ("template", "message", "rejected", "gave_up", "error")  # chalicelib.sending.delivery.failure_reason

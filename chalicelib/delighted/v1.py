@@ -20,7 +20,7 @@ from chalicelib.core import counters, nps, schedule
 from chalicelib.core.config import get_settings, v1_rate_limit
 from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.signing import new_id
-from chalicelib.delighted import shapes
+from chalicelib.delighted import history, shapes
 from chalicelib.delighted.keys import Key
 from chalicelib.insight import stats
 from chalicelib.loop.followups import response_page
@@ -386,7 +386,7 @@ def create_response(key: Key, body: dict[str, Any], now: float) -> Answer:
     campaign = _campaign(key.campaign_id, "campaign")
     bind()
     email = email_of_person(body.get("person"), "person")
-    question = campaign.survey.nps_question or campaign.survey.first
+    question = history.scored_question(campaign)
     low, high = question.bounds or (0, 10)
     score = _whole(body.get("score"), "score", low, high)
     comment = body.get("comment")
@@ -445,8 +445,8 @@ def update_response(key: Key, ref: str, body: dict[str, Any], now: float) -> Ans
         if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) and t for t in tags):
             raise ValidationError(f"tags is a list of at most {MAX_TAGS} texts.", "tags")
         actions.append(Invitation.tags.set(list(dict.fromkeys(tags))))
-    question = campaign.survey.nps_question or campaign.survey.first
     if body.get("score") is not None and body["score"] != invitation.score:
+        question = history.scored_question(campaign)
         low, high = question.bounds or (0, 10)
         score = _whole(body["score"], "score", low, high)
         actions += [Invitation.answers[question.id].set(score), Invitation.score.set(score)]
