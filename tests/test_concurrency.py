@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-from chalicelib.answers import responses, survey_pages
+from chalicelib.answers import counting, responses, survey_pages
 from chalicelib.campaigns.campaigns import get_campaign
 from chalicelib.core import counters
 from chalicelib.core.config import get_settings
 from chalicelib.core.signing import read_invitation_token
+from chalicelib.store.models import Invitation
 from tests.helpers import csrf_of, invitation_of, launch, totals
 
 
@@ -111,3 +112,23 @@ def test_twenty_simultaneous_answers_to_one_invitation_all_get_the_thank_you_pag
     counted = totals(sent.campaign.id)
     assert (counted["responses"], counted["q.nps.n"], counted[f"q.nps.v{final.score}"]) == (1, 1, 1)
     assert counted.get("q.nps.sum", 0) == final.score and counted["comments"] == 1  # a sum of 0 is no item
+
+
+def test_two_appliers_that_read_the_same_pending_answers_count_them_once(db, outbox):
+    """Two runs of the applier at once (import-delighted's own beside the schedule) read the same copies;
+    the second to commit finds them applied: counted once, not twice."""
+    recipients = [{"email": f"a{i}@example.com"} for i in range(5)]
+    sent = launch(outbox, recipients)
+    campaign = get_campaign(sent.campaign.id)
+    settings = get_settings()
+    for i in range(5):
+        submission = responses.Submission({"nps": 3 * i % 11}, None, "submit")
+        responses.record(_ref(sent, f"a{i}@example.com"), campaign, submission, time.time(), settings)
+    ids = [invitation_of(sent, f"a{i}@example.com").id for i in range(5)]
+    copies = list(Invitation.batch_get(ids, consistent_read=True))
+
+    first = counting._apply(copies, settings, time.time())
+    second = counting._apply(copies, settings, time.time())
+
+    assert (first["applied"], second["applied"], second["moved"]) == (5, 0, 5)
+    assert totals(sent.campaign.id)["responses"] == 5

@@ -5,9 +5,10 @@ edited, scanner activity, bounced, unsubscribed) is one single-item write that a
 invitation's `rev` and puts it in the sparse `count-pending` index. The applier reads the
 pending invitations, computes `contribution(state) - counted` per period and segment, and
 in one transaction per batch adds the differences to the counter items and records the new
-`counted` on each invitation, on condition that its `rev` has not moved. A change that lands
-meanwhile fails that condition and is applied on the next pass, so nothing is counted twice
-or lost, whatever the interleaving; many answers share one write of the hot counter items.
+`counted` on each invitation, on condition that its `rev` has not moved and it is still pending.
+A change that lands meanwhile fails that condition and is applied on the next pass, and a second
+applier that read the same copy finds it applied, so nothing is counted twice or lost, whatever
+the interleaving (two runs at once included); many answers share one write of the hot counter items.
 
 The same pass does the bookkeeping that trails an answer, so the customer's request writes
 one item and one keys-only index entry: it adds the response to the campaign's responses
@@ -190,7 +191,9 @@ def _commit(batch: list[tuple[Invitation, dict]], outcome: dict[str, int]) -> No
                 Invitation,
                 invitation.id,
                 [Invitation.counted.set(plan["new"]), Invitation.count_pk.remove(), *plan["also"]],
-                Invitation.rev == invitation.rev,
+                # rev unmoved and still pending: applying leaves rev as it is, so a second applier that read
+                # the same copy (two runs at once) finds count_pk gone and counts nothing twice
+                (Invitation.rev == invitation.rev) & Invitation.count_pk.exists(),
             )
             for invitation, plan in batch
         ]
