@@ -142,6 +142,8 @@ def test_a_draft_has_no_weeks_to_show(client):
         ("trend", "property=country:fr", "property", "(plan)"),
         ("metrics", "since=2026-02-30", "since", "a day such as 2026-09-01"),
         ("trend", "until=soon", "until", "a day such as 2026-09-01"),
+        ("trend", "until=0001-01-01", "until", "from 1970-01-01 to 9998-12-31"),
+        ("metrics", "since=9999-12-31", "since", "from 1970-01-01 to 9998-12-31"),
     ],
 )
 def test_an_unknown_filter_value_is_a_400_naming_what_is_allowed(client, outbox, endpoint, query, field, named):
@@ -164,6 +166,19 @@ def test_responses_take_days_in_the_campaigns_time_zone_as_the_metrics_do(client
     assert get(client, f"{base}/responses?since={tomorrow}").json_body["responses"] == []
     metrics = get(client, f"{base}/metrics?since={today}&until={today}&property=plan:pro").json_body
     assert metrics["nps"]["n"] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["since=9999-12-31", "since=6000-01-01", "until=0001-01-01", "until=1969-12-31T23:59:59Z", "since=-5000-01-01"],
+)
+def test_a_range_outside_every_answer_lists_nothing_rather_than_failing(client, outbox, query):
+    sent = launch(outbox)
+    submit(client, sent.pages["ada@example.com"], {"q_nps": "9"})
+    for endpoint in ("responses", "responses.csv"):
+        response = get(client, f"/api/campaigns/{sent.campaign.id}/{endpoint}?{query}")
+        assert response.status_code in (200, 400), (endpoint, query, response.body)
+        assert "ada@example.com" not in response.body.decode()
 
 
 def test_mean_intervals_are_clipped_to_the_scale():

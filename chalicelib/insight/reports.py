@@ -149,13 +149,20 @@ def day_parameter(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 def parse_day(raw: str | None, field: str) -> date | None:
-    """A day, YYYY-MM-DD; None when empty. Counter items count whole days, so a time is refused by name."""
+    """A day, YYYY-MM-DD, from 1970 to 9998 (weeks around it stay dates); None when empty. Counter items
+    count whole days, so a time is refused by name."""
     if raw is None or raw == "":
         return None
     try:
         if len(raw) == 10:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise ValidationError(f"{field} is a day from {FIRST_DAY} to {LAST_DAY}.", field)
+            return day
     except ValueError:
         pass
     raise ValidationError(

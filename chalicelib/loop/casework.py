@@ -109,12 +109,14 @@ def find_responses(
     One Query on the campaign-responses index, in pages of 200, stopping after `limit` matches or
     MAX_EXAMINED responses read: a page may hold fewer than `limit` rows while a cursor remains.
     """
+    since = max(0.0, wanted.since) if wanted.since is not None else 0
+    until = min(float(LATEST), wanted.until) if wanted.until is not None else LATEST
+    if since > until:  # a range wholly before 1970 or after LATEST: no answer is in it
+        return [], None
     bind()
     result = Invitation.responses.query(
         campaign.id,
-        Invitation.answered_at.between(
-            wanted.since if wanted.since is not None else 0, wanted.until if wanted.until is not None else LATEST
-        ),
+        Invitation.answered_at.between(since, until),
         filter_condition=wanted.condition(),
         scan_index_forward=not newest_first,
         last_evaluated_key=cursor,
