@@ -10,7 +10,7 @@ from chalicelib.campaigns import campaigns
 from chalicelib.queue import get_queue
 from chalicelib.sending.delivery import dispatch
 from tests.conftest import admin_headers, read_outbox
-from tests.helpers import NPS_SURVEY, create_campaign, drain, people
+from tests.helpers import NPS_SURVEY, create_campaign, drain, invitation_of, launch, people, submit
 
 
 def _post(client, path, body=None):
@@ -70,6 +70,23 @@ def test_cancel_sends_nothing_more(client, outbox):
     }
     drain()
     assert read_outbox(outbox) == []
+
+
+def test_a_sent_one_off_cannot_be_cancelled_through_a_pause_and_a_cancelled_campaign_still_takes_answers(
+    client, outbox
+):
+    sent = launch(outbox)
+    base = f"/api/campaigns/{sent.campaign.id}"
+    assert _post(client, f"{base}/pause").json_body["campaign"]["status"] == "paused"
+    refused = _post(client, f"{base}/cancel")
+    assert refused.status_code == 409 and "paused or not" in refused.json_body["error"]["message"]
+
+    assert _post(client, f"{base}/resume").json_body["campaign"]["status"] == "sending"  # going through it again
+    assert _post(client, f"{base}/cancel").json_body["campaign"]["status"] == "cancelled"
+
+    thanks = submit(client, sent.pages["ada@example.com"], {"q_nps": "4"})
+    assert thanks.status_code == 200 and "Thank you!" in thanks.body.decode()
+    assert invitation_of(sent, "ada@example.com").score == 4
 
 
 def test_invalid_transitions_are_refused_with_the_current_state(client, outbox):

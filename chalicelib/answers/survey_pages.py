@@ -86,9 +86,9 @@ def _resolve(token: str, now: float, settings: Settings) -> tuple[InvitationRef,
     if ref is None:
         return None
     campaign = get_campaign(ref.campaign_id)
-    if campaign is None or campaign.status == "cancelled":
+    if campaign is None:
         return None
-    return ref, campaign
+    return ref, campaign  # a cancelled campaign sends nothing more, but what it sent still takes answers
 
 
 def in_language(campaign: CampaignView, requested: str | None) -> tuple[CampaignView, str]:

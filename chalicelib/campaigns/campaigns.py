@@ -1005,11 +1005,15 @@ def unschedule(campaign_id: str, now: float) -> str:
 
 
 def cancel(campaign_id: str, now: float) -> str:
+    """Nothing more is sent, for good; what was sent still takes answers. A sent one-off has nothing
+    left to cancel, paused or not (pausing it stops its reminders)."""
+    one_off_sent = (Campaign.kind != "recurring") & (
+        (Campaign.status == "sent") | ((Campaign.status == "paused") & (Campaign.paused_from == "sent"))
+    )
     _transition(
         campaign_id,
         [Campaign.status.set("cancelled"), Campaign.sched_pk.remove(), Campaign.updated_at.set(now)],
-        Campaign.status.is_in("draft", "scheduled", "sending", "paused")
-        | ((Campaign.status == "sent") & (Campaign.kind == "recurring")),
-        "A sent one-off or cancelled campaign cannot be cancelled.",
+        Campaign.status.is_in("draft", "scheduled", "sending", "paused", "sent") & ~one_off_sent,
+        "A sent one-off (paused or not) or a cancelled campaign cannot be cancelled.",
     )
     return "cancelled"
