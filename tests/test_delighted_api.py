@@ -263,6 +263,28 @@ def test_a_score_for_a_campaign_without_a_scale_question_gets_a_422_and_nothing_
     assert not [i for i in invitations_of(sent.campaign.id) if i.answered_at]
 
 
+def test_a_response_posted_with_its_created_at_is_history_counted_then_and_alerting_nobody(client, sending):
+    campaign, key = sending
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "old@example.com", "send": False})
+    body = {"person": person["id"], "score": 0, "comment": "back in 2023", "created_at": 1_700_000_000}
+
+    _, now_person, _ = call(client, "POST", "/v1/people.json", key, {"email": "new@example.com", "send": False})
+    today = {"person": now_person["id"], "score": 0}
+
+    status, response, _ = call(client, "POST", "/v1/survey_responses.json", key, body)
+    live = call(client, "POST", "/v1/survey_responses.json", key, today)[1]
+    counting.apply_pending()
+
+    assert status == 200 and response["created_at"] == 1_700_000_000
+    stored = Invitation.get(response["id"])
+    assert stored.answered_at == 1_700_000_000 and stored.alerted_at is None and stored.case_campaign is None
+    assert Invitation.get(live["id"]).alerted_at is not None  # today's detractor raises its alert
+    assert campaigns.get_view(campaign.id).sent_at <= 1_700_000_000  # its weeks are in the trends
+    for bad in ("tomorrow", 4_000_000_000, -5, True):
+        status, error, _ = call(client, "POST", "/v1/survey_responses.json", key, {**body, "created_at": bad})
+        assert status == 422 and error["errors"][0]["field"] == "created_at", (bad, error)
+
+
 def test_bounces_and_unsubscribes_are_listed_with_the_person(client, sending):
     _, key = sending
     call(client, "POST", "/v1/people.json", key, {"email": "gil@example.com", "name": "Gil", "send": False})

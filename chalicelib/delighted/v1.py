@@ -382,13 +382,19 @@ def get_response(key: Key, ref: str, expand: list[str]) -> Answer:
 def create_response(key: Key, body: dict[str, Any], now: float) -> Answer:
     """POST /v1/survey_responses: record a person's answer (`person` id, `score`, optional `comment` and
     `person_properties`, on top of the person's own) in the key's campaign without mailing them; counted,
-    acknowledged by nobody."""
+    acknowledged by nobody. With `created_at` (epoch seconds or ISO 8601, in the past) it is history, as
+    Delighted backfilled: answered then, counted in that week, announced to no alert and no webhook."""
     campaign = _campaign(key.campaign_id, "campaign")
     bind()
     email = email_of_person(body.get("person"), "person")
     question = history.scored_question(campaign)
     low, high = question.bounds or (0, 10)
     score = _whole(body.get("score"), "score", low, high)
+    backfilled = body.get("created_at") is not None
+    try:
+        at = history.moment(body["created_at"], "created_at", now) if backfilled else now
+    except history.RowError as error:
+        raise ValidationError(error.message, "created_at") from None
     comment = body.get("comment")
     if comment is not None and not isinstance(comment, str):
         raise ValidationError("comment is text.", "comment")
@@ -401,22 +407,26 @@ def create_response(key: Key, body: dict[str, Any], now: float) -> Answer:
     settings = get_settings()
     for attempt in range(3):
         invitation = invitations.new_invitation(
-            campaign, Recipient(email, properties), now, settings, round_=int(now * 1000) + attempt
+            campaign, Recipient(email, properties), at, settings, round_=int(now * 1000) + attempt
         )
         invitation.send_state = RECORDED
         invitation.answers = answers
         invitation.score = score_of
         invitation.category = category
         invitation.comment = comment or None
-        invitation.answered_at = invitation.updated_at = now
+        invitation.answered_at = invitation.updated_at = at
         invitation.evidence = "api"
         invitation.answer_version = 1
+        if backfilled:  # old news: already announced, so the applier raises no alert and calls no webhook
+            invitation.event_version = 1
         invitation.responded_campaign = campaign.id
         invitation.loop_status = NEW_CASE
         invitation.ack_state = "skipped"
         invitation.ack_error = "recorded through the v1 API: no acknowledgement"
         if invitations.create(invitation) == "created":
             break
+    if backfilled:  # the campaign's trends and digests cover the weeks it happened in
+        campaigns.backdate_first_send(campaign.id, at)
     return 200, _responses_json([_answered(invitation.id)], frozenset())[0], {}
 
 
