@@ -12,13 +12,44 @@ import time
 from pathlib import Path
 
 import click
+from botocore.exceptions import NoCredentialsError
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CloseloopError
 from chalicelib.core.i18n import LANGUAGES
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command's refusal as a message and exit code 1, never a traceback: our errors say what to
+    fix, a file that cannot be written says why, and missing AWS credentials say where they come from."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CloseloopError as exc:
+            raise click.ClickException(exc.message) from None
+        except OSError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            if not _without_credentials(exc):
+                raise
+            raise click.ClickException(
+                'No AWS credentials: locally, run `eval "$(python -m localdev env)"` first (make run prints '
+                "it); on AWS, use a profile or role that may call the stack's tables."
+            ) from None
+
+
+def _without_credentials(exc: BaseException | None) -> bool:
+    """botocore's NoCredentialsError, also as PynamoDB wraps it (its `cause`)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, NoCredentialsError):
+            return True
+        exc, seen = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+@click.group(cls=_Commands)
 def cli() -> None:
     """Closeloop operations, against the tables and endpoint the CLOSELOOP_* settings name."""
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from chalicelib.store.models import MODELS
-from tests.conftest import read_outbox
+from tests.conftest import ROOT, read_outbox
 from tests.helpers import cli, drain
 
 
@@ -60,3 +64,26 @@ def test_add_user_lets_the_first_admin_sign_in_and_refuses_a_second_entry(db):
     assert get_person("cx@example.com").is_admin
     wrong = cli("add-user", "--email", "not an address", "--role", "admin", env=db)
     assert wrong.returncode != 0 and "is not a valid email address" in wrong.stderr
+
+
+def test_a_refused_command_says_why_in_one_line_never_a_traceback(db, tmp_path):
+    """An unknown campaign, a place that cannot be written, no AWS credentials: a message, a non-zero exit."""
+    for args in (
+        ("digest-preview", "--campaign", "nope"),
+        ("rebuild-counters", "--campaign", "nope"),
+        ("preview", "--campaign", "nope", "--locale", "fr", "--out", str(tmp_path / "out")),
+    ):
+        result = cli(*args, env=db)
+        assert result.returncode in (1, 2) and "Traceback" not in result.stderr, (args, result.stderr)
+        assert "Error: " in result.stderr and "nope" in result.stderr, (args, result.stderr)
+    unwritable = tmp_path / "file"
+    unwritable.write_text("not a folder")
+    demo = cli("seed-demo", "--no-send", env=db).stdout
+    campaign_id = demo.split('"campaign_id": "')[1].split('"')[0]
+    blocked = cli("preview", "--campaign", campaign_id, "--locale", "fr", "--out", str(unwritable / "out"), env=db)
+    assert blocked.returncode == 1 and "Traceback" not in blocked.stderr and "Error: " in blocked.stderr
+    bare = {k: v for k, v in {**os.environ, **db}.items() if not k.startswith("AWS_")}
+    bare["AWS_SHARED_CREDENTIALS_FILE"] = bare["AWS_CONFIG_FILE"] = str(tmp_path / "none")
+    command = [sys.executable, "-m", "chalicelib.cli", "digest-preview", "--campaign", "nope"]
+    unsigned = subprocess.run(command, cwd=ROOT, env=bare, capture_output=True, text=True, timeout=120)
+    assert unsigned.returncode == 1 and "No AWS credentials" in unsigned.stderr, unsigned.stderr
