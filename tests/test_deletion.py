@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from urllib.parse import quote
 
 import pytest
@@ -24,8 +25,8 @@ from chalicelib.sending import imports
 from chalicelib.sending.invitations import invitation_id
 from chalicelib.store import raw_client
 from chalicelib.store.models import MODELS, DashboardUser, Deletion, Invitation, Member
-from tests.conftest import admin_headers, read_outbox
-from tests.helpers import cli, drain
+from tests.conftest import admin_headers, local_path, read_outbox
+from tests.helpers import FORM_HEADERS, cli, drain, launch
 
 T0 = 1_794_787_200  # Monday 2026-11-16 00:00 UTC
 SURVEY = {
@@ -298,3 +299,14 @@ def test_an_address_known_only_as_unsubscribed_is_found_and_stripped(db):
     report = deletion.delete_person("only-unsubscribed@example.com", actor="cx", now=T0 + 60)
     assert report.found and report.items["suppressions"] == 1
     assert "only-unsubscribed@example.com" not in every_item()
+
+
+def test_a_deleted_persons_one_click_unsubscribe_still_answers_unsubscribed(client, outbox):
+    launch(outbox, [{"email": "gone@example.com"}])
+    unsubscribe = read_outbox(outbox)[0]["List-Unsubscribe"].strip("<>")
+    deletion.delete_person("gone@example.com", actor="cx", now=time.time())
+
+    one_click = client.http.post(local_path(unsubscribe), body="List-Unsubscribe=One-Click", headers=FORM_HEADERS)
+
+    assert one_click.status_code == 200 and "unsubscribed" in one_click.body.decode().lower()
+    assert suppression.reason_for("gone@example.com") == "deleted"

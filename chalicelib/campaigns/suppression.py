@@ -195,12 +195,15 @@ def _item(
 
 
 def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:
-    """The person behind this invitation asked to stop: suppress them everywhere, at once."""
+    """The person behind this invitation asked to stop: suppress them everywhere, at once. False only for
+    an invitation of another campaign; a signed link whose invitation is gone is done already (only the
+    person's deletion removes invitations, after suppressing them), and a mailbox provider reads a 404
+    as an unsubscribe that failed."""
     bind()
     try:
         invitation = Invitation.get(invitation_id)
     except Invitation.DoesNotExist:
-        return False
+        return True
     if invitation.campaign_id != campaign_id:
         return False
     suppress(invitation.email, "unsubscribed", now, source="link", campaign_id=campaign_id)
