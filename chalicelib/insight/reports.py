@@ -158,16 +158,17 @@ def parse_day(raw: str | None, field: str) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            if not FIRST_DAY <= day <= LAST_DAY:
-                raise ValidationError(f"{field} is a day from {FIRST_DAY} to {LAST_DAY}.", field)
-            return day
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
     except ValueError:
-        pass
-    raise ValidationError(
-        f"{field} is a day such as 2026-09-01: the numbers are counted per day in the campaign's time zone.", field
-    )
+        day = None
+    if day is None:
+        raise ValidationError(
+            f"{field} is a day such as 2026-09-01: the numbers are counted per day in the campaign's time zone.",
+            field,
+        )
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"{field} is a day from {FIRST_DAY} to {LAST_DAY}.", field)
+    return day
 
 
 # --- Metrics ----------------------------------------------------------------------------------
