@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns
 from chalicelib.core.config import get_settings
 from chalicelib.insight import reports
-from tests.conftest import admin_headers
-from tests.helpers import launch, submit
+from chalicelib.queue import get_queue
+from chalicelib.sending import imports, invitations
+from tests.conftest import admin_headers, html_links, local_path, read_outbox
+from tests.helpers import NPS_SURVEY, drain, launch, submit
 
 
 @pytest.mark.parametrize(
@@ -199,3 +202,26 @@ def test_mean_intervals_are_clipped_to_the_scale():
     assert ces["mean"]["low"] == pytest.approx(5.2324, abs=1e-3) and ces["mean"]["high"] == 7
     assert csat["mean"]["low"] == 1 and csat["mean"]["high"] == pytest.approx(2.7676, abs=1e-3)
     assert ces["mean"]["margin"] == pytest.approx(1.4343, abs=1e-3)  # the half-width, unclipped
+
+
+def test_an_id_copied_from_the_export_finds_its_response_though_it_starts_with_a_minus(client, outbox):
+    """One invitation id in 64 starts with "-": the export quotes it as a formula, and the id as pasted
+    from the file still opens the response, in the API and the dashboard's lookups behind it."""
+    now = time.time()
+    campaign = campaigns.create_campaign(campaigns.parse_campaign({"name": "Minus", "survey": NPS_SURVEY}), now)
+    email = next(
+        f"p{i}@example.com"
+        for i in itertools.count()
+        if invitations.invitation_id(campaign.id, f"p{i}@example.com").startswith("-")
+    )
+    imports.start(campaign, [(0, {"email": email})], "recipients", now, get_settings(), get_queue())
+    campaigns.start_sending(campaign.id, now - 3600, None, get_queue())
+    drain(lambda: time.time() - 3600)
+    link = next(u for u in html_links(read_outbox(outbox)[0]) if "/s/" in u and "?a=" not in u and not u.endswith("/t"))
+    assert submit(client, local_path(link), {"q_nps": "3"}).status_code == 200
+    counting.apply_pending()
+    row = get(client, f"/api/campaigns/{campaign.id}/responses.csv").body.decode("utf-8-sig").split("\r\n")[1]
+    pasted = row.split(",")[0]
+    assert pasted.startswith("'-")
+    found = get(client, f"/api/responses/{pasted}")  # ' is a legal character of a URL's path
+    assert found.status_code == 200 and found.json_body["response"]["id"] == pasted[1:]

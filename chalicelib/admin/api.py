@@ -647,6 +647,9 @@ RESPONSE_WITH_DELIVERIES_JSON = _envelope(
 
 
 def get_response(response_id: str) -> tuple[int, dict]:
+    """One response; NotFound. An id pasted from the CSV export with its formula guard (one in 64 ids
+    starts with "-") is found as the id itself."""
+    response_id = imports.unguard(response_id)
     bind()
     try:
         invitation = Invitation.get(response_id, consistent_read=True)
@@ -672,7 +675,7 @@ def get_response(response_id: str) -> tuple[int, dict]:
 
 
 def set_loop(response_id: str, body: Any, caller: Caller, now: float) -> tuple[int, dict]:
-    invitation = followups.set_loop_status(response_id, body, caller.name, now)
+    invitation = followups.set_loop_status(imports.unguard(response_id), body, caller.name, now)
     campaign = campaigns.get_campaign(invitation.campaign_id)
     return 200, {"response": followups.response_json(invitation, campaign, get_settings())}
 
