@@ -177,9 +177,16 @@ def test_a_missing_or_forged_csrf_token_records_nothing(client, outbox):
 def test_a_post_from_another_site_is_refused(client, outbox):
     sent = launch(outbox)
     page = sent.pages["ada@example.com"]
-    response = submit(client, page, {"q_nps": "9"}, headers={"Origin": "https://evil.example"})
-    assert response.status_code == 403
-    assert invitation_of(sent, "ada@example.com").answered_at is None
+    for another_site in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},  # a sandboxed frame on another site
+        {"Sec-Fetch-Site": "cross-site"},  # Origin stripped by an extension
+    ):
+        response = submit(client, page, {"q_nps": "9"}, headers=another_site)
+        assert response.status_code == 403, another_site
+        assert invitation_of(sent, "ada@example.com").answered_at is None
+    ours = submit(client, page, {"q_nps": "9"}, headers={"Sec-Fetch-Site": "same-origin", "Origin": "null"})
+    assert ours.status_code == 200 and invitation_of(sent, "ada@example.com").score == 9
 
 
 def test_a_token_for_one_invitation_cannot_answer_another(client, outbox):

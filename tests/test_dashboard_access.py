@@ -326,9 +326,15 @@ def test_a_form_posted_from_another_site_is_refused(client):
     admin = session_headers("admin")
     csrf = csrf_of(signed_in_page(client, admin)[1])
     fields = {"csrf": csrf, "email": "new@closeloop-test.example", "role": "admin"}
-    refused = post(client, "/dashboard/people", fields, {**admin, "Origin": "https://evil.example"})
-    assert refused.status_code == 403 and people.get_person("new@closeloop-test.example") is None
-    accepted = post(client, "/dashboard/people", fields, {**admin, "Origin": "http://127.0.0.1:8000"})
+    for another_site in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},  # a sandboxed frame on another site
+        {"Sec-Fetch-Site": "same-site"},  # a sibling host, Origin stripped
+    ):
+        refused = post(client, "/dashboard/people", fields, {**admin, **another_site})
+        assert refused.status_code == 403 and people.get_person("new@closeloop-test.example") is None, another_site
+    ours = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+    accepted = post(client, "/dashboard/people", fields, {**admin, **ours})
     assert accepted.status_code == 303
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from chalicelib.answers import responses
 from chalicelib.campaigns import suppression
@@ -36,7 +35,7 @@ from chalicelib.core.surveys import (
     parse_comment,
 )
 from chalicelib.store.models import Invitation
-from chalicelib.web import Reply, html, json_reply, parse_form, wants_json
+from chalicelib.web import Reply, from_another_site, html, json_reply, parse_form, wants_json
 from chalicelib.web.render import render, render_memo
 
 CSRF_MAX_AGE = 2 * 86400
@@ -322,16 +321,6 @@ def show(token: str, query: Mapping[str, str] | None, now: float) -> Reply:
     )
 
 
-def _same_origin(headers: Mapping[str, str], settings: Settings) -> bool:
-    """Browsers send Origin on POST; when it names a site, it must be ours (the CSRF token is checked too)."""
-    origin = headers.get("origin") or headers.get("Origin")
-    if not origin or origin == "null":
-        return True
-    ours = urlsplit(settings.base_url)
-    theirs = urlsplit(origin)
-    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
-
-
 def submit(
     token: str,
     form: Mapping[str, list[str]] | None,
@@ -413,7 +402,7 @@ def submit(
         return form_again(message, status, problems)
 
     csrf = (form.get("csrf") or [""])[0]
-    if not _same_origin(headers, settings) or not check_csrf(
+    if from_another_site(headers, settings.base_url) or not check_csrf(
         csrf, ref.invitation_id, now, settings.require_signing_secrets(), CSRF_MAX_AGE
     ):
         return again(EXPIRED, 403)

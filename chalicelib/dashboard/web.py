@@ -24,7 +24,7 @@ from chalicelib.core.errors import (
     ValidationError,
 )
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.web import parse_form
+from chalicelib.web import from_another_site, parse_form
 from chalicelib.web.render import render
 
 if TYPE_CHECKING:
@@ -272,14 +272,8 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, list[str]]:
 
 def check_origin(request: Request) -> None:
     """A browser names the page a POST comes from; another site's page never changes anything here."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != _origin(base_url()):
+    if from_another_site(request.headers, base_url()):
         raise Forbidden("This form was sent from another site.")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _checked_path(params: dict[str, str]) -> dict[str, str]:

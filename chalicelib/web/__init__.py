@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 
@@ -72,6 +73,21 @@ def parse_form(
         return parse_qs(text, keep_blank_values=True, max_num_fields=max_fields)
     except ValueError:
         return None
+
+
+def from_another_site(headers: Mapping[str, str], base_url: str) -> bool:
+    """A browser's word that a POST comes from another site's page: `Sec-Fetch-Site` (`cross-site`, or
+    `same-site` for a sibling host; every current browser sends it) or an `Origin` other than
+    `base_url`'s. A page of ours sends `same-origin`. `Origin: null` (a sandboxed or privacy-minded
+    page) with no `Sec-Fetch-Site` is left to the form's CSRF token."""
+    fetch_site = (headers.get("sec-fetch-site") or headers.get("Sec-Fetch-Site") or "").lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return True
+    origin = (headers.get("origin") or headers.get("Origin") or "").rstrip("/")
+    if not origin or origin == "null":
+        return False
+    ours, theirs = urlsplit(base_url), urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc)
 
 
 def wants_json(headers: dict[str, str]) -> bool:
