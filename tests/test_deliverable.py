@@ -304,6 +304,7 @@ def test_bad_addresses_among_fifty_good_ones_each_good_one_sent_once_and_stats_a
     locked = _patch(client, f"/api/campaigns/{campaign_id}", {"name": "Renamed", "options": {"reminders": [3]}})
     assert locked.status_code == 409
     assert "name, options.reminders can no longer change" in locked.json_body["error"]["message"]
+    assert "retention_days can be corrected" in locked.json_body["error"]["message"]  # it can, any time
     fixed = _patch(client, f"/api/campaigns/{campaign_id}", {"options": {"subject": "A question from us"}})
     assert fixed.status_code == 200
     assert fixed.json_body["campaign"]["options"]["subject"] == "A question from us"

@@ -781,7 +781,7 @@ def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> 
         )
         raise Conflict(
             f"This campaign is {campaign.status}: {', '.join(locked)} can no longer change; only the options "
-            f"{', '.join(CORRECTABLE_OPTIONS)} can be corrected.{again}",
+            f"{', '.join(CORRECTABLE_OPTIONS + ANYTIME_OPTIONS)} can be corrected.{again}",
             "status",
         )
     merged = {**(campaign.options or {}), **options}
