@@ -262,6 +262,7 @@ def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):
     report = client.http.get(posted.headers["Location"], headers=headers)
     rows = re.findall(r"<tr><td>(\d+)</td>", report.body.decode())
     assert rows == ["2", "3"], _text(report)
+    assert "holds 2 addresses on one line: one address a line" in _text(report)
     assert "<script>alert" not in report.body.decode()
 
 

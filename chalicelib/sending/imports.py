@@ -173,6 +173,10 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
             if len(rows) >= MAX_ROWS:
                 raise ValidationError(f"At most {MAX_ROWS:,} rows per import; split the file.", "file")
             cells_of[number] = cells
+            addresses = sum(c.count("@") for c in cells)
+            if not header and addresses > 1:
+                rows.append((number, f"holds {addresses} addresses on one line: one address a line"))
+                continue
             if len(cells) > len(names):
                 rows.append((number, f"has {len(cells)} cells but the header has {len(names)}"))
                 continue
