@@ -77,7 +77,7 @@ SURVEY_SCHEMA: dict[str, Any] = {
 
 
 def _unlimited(schema: Any) -> Any:
-    """A declaration without its lengths."""
+    """A declaration without its lengths and patterns."""
     if isinstance(schema, dict):
         return {key: _unlimited(value) for key, value in schema.items() if key not in ("maxLength", "pattern")}
     return schema
@@ -452,6 +452,7 @@ def _parse_question(item: Any, path: str, first: bool, strict: bool) -> Question
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "integer": (int,), "array": (list,)}
+_WORDS = {"string": "a string", "boolean": "true or false", "integer": "a whole number", "array": "a list"}
 
 
 def _check_declared(item: Mapping, qtype: str, path: str) -> None:
@@ -492,9 +493,6 @@ def _check_texts(values: list, key: str, limit: int, path: str) -> None:
                 f"each has at most {limit}.",
                 path,
             )
-
-
-_WORDS = {"string": "a string", "boolean": "true or false", "integer": "a whole number", "array": "a list"}
 
 
 def _json_name(value: Any) -> str:
