@@ -7,6 +7,7 @@ import re
 import pytest
 
 from chalicelib.core import counters
+from chalicelib.core.surveys import MAX_OPTION, MAX_OPTIONS, MAX_QUESTIONS
 from tests.helpers import csrf_of, invitation_of, launch, open_page, submit, totals
 
 
@@ -245,6 +246,23 @@ def test_the_largest_answer_a_survey_allows_is_taken_whole(client, outbox):
     assert response.status_code == 200 and "Thank you!" in response.body.decode()
     stored = counters.plain(invitation_of(sent, "ada@example.com").answers)
     assert stored == {"nps": 9, **{f"t{n}": "中" * 2000 for n in range(4)}}
+
+
+def test_every_option_at_its_longest_ticked_in_every_question_is_taken_whole(client, outbox):
+    """A multiple choice posts back each option ticked: 20 options of 100 characters are one text's share."""
+    options = [f"{n:02d}" + "中" * (MAX_OPTION - 2) for n in range(MAX_OPTIONS)]
+    choices = [
+        {"id": f"m{n}", "type": "multi_choice", "text": f"Question {n}?", "options": options}
+        for n in range(MAX_QUESTIONS - 1)
+    ]
+    sent = launch(outbox, survey={"questions": [{"id": "nps", "type": "nps", "text": "Recommend us?"}, *choices]})
+    page = sent.pages["ada@example.com"]
+
+    response = submit(client, page, {"q_nps": "9", **{f"q_m{n}": options for n in range(MAX_QUESTIONS - 1)}})
+
+    assert response.status_code == 200 and "Thank you!" in response.body.decode()
+    stored = counters.plain(invitation_of(sent, "ada@example.com").answers)
+    assert stored == {"nps": 9, **{f"m{n}": options for n in range(MAX_QUESTIONS - 1)}}
 
 
 def test_control_characters_in_what_a_customer_wrote_are_dropped(client, outbox):

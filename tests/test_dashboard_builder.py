@@ -368,6 +368,10 @@ SURVEY_ROWS = [
     ("survey.questions[1].min_choices", [NPS, MULTI | {"min_choices": 3, "max_choices": 2}]),
     ("survey.questions[1].max_choices", [NPS, MULTI | {"max_choices": -1}]),
     ("survey.questions[1].max_choices", [NPS, MULTI | {"max_choices": "two"}]),
+    ("survey.questions[1].text", [NPS, TEXTQ | {"text": "Why? " + "x" * 996}]),
+    ("survey.questions[0].low_label", [NPS | {"low_label": "Never " + "n" * 195}]),
+    ("survey.questions[0].high_label", [NPS | {"high_label": "Always " + "a" * 194}]),
+    ("survey.questions[1].options", [NPS, CHOICE | {"options": ["A", "Faster exports " + "x" * 86]}]),
 ]
 
 

@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import seed as hypothesis_seed
 
 from chalicelib.admin import openapi
+from chalicelib.core.surveys import MAX_LABEL, MAX_QUESTION_TEXT
 from localdev import dynamodb
 from tests.browser_support import start_app
 from tests.conftest import ADMIN_TOKEN, local_settings
@@ -122,8 +123,15 @@ def test_a_question_text_too_large_for_a_dynamodb_item_is_refused_with_its_size(
     response = _call(base_url, "POST", "/api/campaigns", json.dumps(body))
     assert response.status_code == 413
     assert response.json() == {"error": {"message": "The body is 9.5 MB; this endpoint takes at most 120 KB."}}
-    near = {"name": "Near", "survey": {"questions": [{"id": "nps", "type": "nps", "text": "😀" * 30_000}]}}
-    assert _call(base_url, "POST", "/api/campaigns", json.dumps(near, ensure_ascii=False)).status_code == 201
+    long = {"name": "Long", "survey": {"questions": [{"id": "nps", "type": "nps", "text": "😀" * 30_000}]}}
+    refused = _call(base_url, "POST", "/api/campaigns", json.dumps(long, ensure_ascii=False))
+    assert (refused.status_code, refused.json()["error"]["field"]) == (400, "survey.questions[0].text")
+    # every question at its limits, in a script of 4 bytes a character: near the body's limit, and stored
+    limits = {"text": "😀" * MAX_QUESTION_TEXT, "low_label": "😀" * MAX_LABEL, "high_label": "😀" * MAX_LABEL}
+    near = {"name": "Near", "survey": {"questions": [{"id": f"q{n}", "type": "nps", **limits} for n in range(20)]}}
+    raw = json.dumps(near, ensure_ascii=False)
+    assert len(raw.encode()) > 110 * 1024
+    assert _call(base_url, "POST", "/api/campaigns", raw).status_code == 201
 
 
 def test_a_body_without_a_json_content_type_gets_415_in_the_same_error_shape(base_url):

@@ -1,12 +1,24 @@
-"""Each question type validates its answer and says what is wrong; the NPS category is derived."""
+"""Each question type validates its answer and says what is wrong; the NPS category is derived. A survey
+that comes in through the admin API is held to its declaration; a stored one is read as it always was."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
-from chalicelib.core import nps
+from chalicelib.campaigns import campaigns
+from chalicelib.core import counters, nps
+from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ValidationError
-from chalicelib.core.surveys import AnswerError, parse_comment, parse_survey
+from chalicelib.core.surveys import QUESTION_SCHEMA, AnswerError, parse_comment, parse_survey
+from chalicelib.queue import get_queue
+from chalicelib.sending import imports
+from chalicelib.sending.invitations import invitation_id
+from chalicelib.store.models import Campaign, Invitation
+from tests.conftest import admin_headers, html_links, local_path, read_outbox
+from tests.helpers import drain, open_page, submit
 
 SURVEY = parse_survey(
     {
@@ -137,3 +149,182 @@ def test_one_click_values_for_the_email():
     assert SURVEY.first.one_click_values() == [str(v) for v in range(11)]
     assert SURVEY.question("plan").one_click_values() == ["Free", "Pro"]
     assert SURVEY.question("why").one_click_values() == []
+
+
+# --- a survey as it comes in: POST and PATCH /api/campaigns ---------------------------------------
+
+NPS_Q = {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"}
+TEXT_Q = {"id": "why", "type": "text", "text": "Why?"}
+PICK_Q = {"id": "pick", "type": "single_choice", "text": "Which?", "options": ["A", "B"]}
+RATE_Q = {"id": "stars", "type": "rating", "text": "Stars?"}
+MANY_Q = {"id": "many", "type": "multi_choice", "text": "Which ones?", "options": ["A", "B", "C"]}
+LONG_OPTION = "Faster exports " + "x" * 86  # 101 characters
+# (the survey's questions, the field refused, its message)
+REFUSED = [
+    ([NPS_Q, TEXT_Q | {"required": "false"}], "[1].required", "required is true or false, not the string “false”."),
+    ([NPS_Q, TEXT_Q | {"required": 0}], "[1].required", "required is true or false, not the number 0."),
+    ([NPS_Q, TEXT_Q | {"required": None}], "[1].required", "required is true or false, not null."),
+    ([NPS_Q | {"required": "true"}], "[0].required", "required is true or false, not the string “true”."),
+    ([NPS_Q | {"text": {"en": "Hi?"}}], "[0].text", "text is a string, not an object."),
+    ([NPS_Q | {"text": "x" * 1001}], "[0].text", "text has at most 1000 characters; this one has 1001."),
+    ([NPS_Q | {"low_label": {"a": 1}}], "[0].low_label", "low_label is a string, not an object."),
+    ([NPS_Q | {"high_label": 10}], "[0].high_label", "high_label is a string, not the number 10."),
+    ([NPS_Q | {"low_label": "x" * 201}], "[0].low_label", "low_label has at most 200 characters; this one has 201."),
+    ([NPS_Q, PICK_Q | {"options": "A, B"}], "[1].options", "options is a list, not the string “A, B”."),
+    ([NPS_Q, PICK_Q | {"options": ["A", 2]}], "[1].options", "options is a list of texts; option 2 is the number 2."),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", LONG_OPTION]}],
+        "[1].options",
+        "Option 2 (“Faster exports xxxxxxxxxxxxxxx…”) has 101 characters; each has at most 100.",
+    ),
+    ([NPS_Q, RATE_Q | {"points": "5"}], "[1].points", "points is a whole number, not the string “5”."),
+    ([NPS_Q, RATE_Q | {"points": True}], "[1].points", "points is a whole number, not the boolean true."),
+    ([NPS_Q, MANY_Q | {"max_choices": 2.5}], "[1].max_choices", "max_choices is a whole number, not the number 2.5."),
+    (
+        [NPS_Q | {"options": ["A", "B"]}],
+        "[0].options",
+        "options is for single_choice and multi_choice questions only, not nps.",
+    ),
+    (
+        [NPS_Q, TEXT_Q | {"low_label": "No"}],
+        "[1].low_label",
+        "low_label is for nps, csat, ces and rating questions only, not text.",
+    ),
+    ([NPS_Q, PICK_Q | {"points": 5}], "[1].points", "points is for rating questions only, not single_choice."),
+    (
+        [NPS_Q, TEXT_Q | {"min_choices": 1}],
+        "[1].min_choices",
+        "min_choices is for multi_choice questions only, not text.",
+    ),
+    (
+        [NPS_Q | {"requried": True}],
+        "[0].requried",
+        "Unknown field 'requried': a question has id, type, text, required, options, points, low_label, "
+        "high_label, min_choices, max_choices.",
+    ),
+    (
+        [NPS_Q | {"id": "nps\n"}],
+        "[0].id",
+        "A question id is 1-32 lower-case letters, digits or underscores, starting with a letter.",
+    ),
+    (
+        [NPS_Q | {"id": "n" * 33}],
+        "[0].id",
+        "A question id is 1-32 lower-case letters, digits or underscores, starting with a letter.",
+    ),
+]
+
+
+def _api(client, method: str, path: str, body: dict):
+    return client.http.request(method, path, body=json.dumps(body), headers=admin_headers())
+
+
+@pytest.mark.parametrize(("questions", "field", "message"), REFUSED, ids=[f"{r[1]}-{i}" for i, r in enumerate(REFUSED)])
+def test_a_bad_question_is_refused_naming_its_field_on_create_and_on_update(client, questions, field, message):
+    body = {"name": "Spring check-in", "survey": {"questions": questions}}
+    created = _api(client, "POST", "/api/campaigns", body)
+    assert created.status_code == 400
+    assert created.json_body["error"] == {"field": f"survey.questions{field}", "message": message}
+    listed = client.http.get("/api/campaigns", headers=admin_headers()).json_body
+    assert [c["name"] for c in listed["campaigns"]] == []
+
+    draft = _api(client, "POST", "/api/campaigns", {"name": "Spring check-in", "survey": {"questions": [NPS_Q]}})
+    path = f"/api/campaigns/{draft.json_body['campaign']['id']}"
+    updated = _api(client, "PATCH", path, {"survey": {"questions": questions}})
+    assert updated.status_code == 400
+    assert updated.json_body["error"] == {"field": f"survey.questions{field}", "message": message}
+    kept = client.http.get(path, headers=admin_headers()).json_body["campaign"]["survey"]["questions"]
+    assert [q["id"] for q in kept] == ["nps"] and kept[0]["text"] == NPS_Q["text"]
+
+
+def test_a_survey_takes_only_its_questions(client):
+    body = {"name": "Spring check-in", "survey": {"questions": [NPS_Q], "title": "Spring"}}
+    refused = _api(client, "POST", "/api/campaigns", body)
+    assert refused.status_code == 400
+    assert refused.json_body["error"] == {
+        "field": "survey.title",
+        "message": "Unknown field 'title': a survey has only questions.",
+    }
+
+
+def test_every_declared_question_field_of_the_wrong_json_type_is_refused_by_its_path(client):
+    """The declaration is the parser's: a new key of QUESTION_SCHEMA is type-checked without more code."""
+    wrong = {"string": 12345, "boolean": "yes", "integer": "5", "array": "A, B"}
+    takes = {"points": RATE_Q, "low_label": RATE_Q, "high_label": RATE_Q, "options": MANY_Q}
+    takes |= {"min_choices": MANY_Q, "max_choices": MANY_Q}
+    checked = []
+    for key, schema in QUESTION_SCHEMA["properties"].items():
+        if "type" not in schema:  # an enum (the question's type), named by its own message
+            continue
+        question = takes.get(key, TEXT_Q) | {key: wrong[schema["type"]]}
+        body = {"name": "Spring check-in", "survey": {"questions": [NPS_Q, question]}}
+        refused = _api(client, "POST", "/api/campaigns", body)
+        assert refused.status_code == 400, key
+        assert refused.json_body["error"]["field"] == f"survey.questions[1].{key}", refused.json_body
+        checked.append(key)
+    assert {"required", "text", "low_label", "options", "points"} <= set(checked)
+
+
+def test_questions_at_every_limit_are_taken_and_read_back_whole(client):
+    questions = [
+        NPS_Q | {"text": "x" * 1000, "low_label": "l" * 200, "high_label": "h" * 200, "required": True},
+        MANY_Q | {"options": [f"{n:02d}" + "o" * 98 for n in range(20)], "required": False, "min_choices": 0},
+    ]
+    created = _api(client, "POST", "/api/campaigns", {"name": "Long", "survey": {"questions": questions}})
+    assert created.status_code == 201, created.json_body
+    stored = created.json_body["campaign"]["survey"]["questions"]
+    assert stored[0]["text"] == "x" * 1000 and stored[0]["low_label"] == "l" * 200
+    assert stored[1]["options"] == questions[1]["options"] and stored[1]["required"] is False
+
+
+# --- a survey as it was stored: read as it always was ---------------------------------------------
+
+# What a campaign accepted before the checks above may hold: texts over their limits, a boolean written as
+# text, keys its type does not take or no key at all.
+LOOSE = {
+    "questions": [
+        {"id": "nps", "type": "nps", "text": "Long? " + "x" * 1500, "low_label": "Never " + "n" * 300},
+        {
+            "id": "pick",
+            "type": "single_choice",
+            "text": "Which?",
+            "required": "false",
+            "points": 3,
+            "options": ["Short", "Long " + "o" * 150],
+            "hint": "an old key",
+        },
+    ]
+}
+
+
+def test_a_stored_campaign_of_the_old_loose_shape_still_loads_and_its_survey_page_renders(client, outbox):
+    now = time.time()
+    draft = campaigns.create_campaign(campaigns.parse_campaign({"name": "Old", "survey": {"questions": [NPS_Q]}}), now)
+    Campaign.get(draft.id).update(actions=[Campaign.survey.set(LOOSE)])
+    campaigns.forget(draft.id)
+    path = f"/api/campaigns/{draft.id}"
+
+    read = client.http.get(path, headers=admin_headers())
+    assert read.status_code == 200
+    survey = read.json_body["campaign"]["survey"]
+    assert survey["questions"][0]["text"] == LOOSE["questions"][0]["text"] and survey["questions"][1]["required"]
+    assert _api(client, "PATCH", path, {"options": {"company": "Acme"}}).status_code == 200
+    resaved = _api(client, "PATCH", path, {"survey": survey})  # what comes in is held to the limits
+    assert resaved.status_code == 400 and resaved.json_body["error"]["field"] == "survey.questions[0].text"
+
+    recipients = [(0, {"email": "ada@example.com"})]
+    imports.start(campaigns.get_view(draft.id), recipients, "recipients", now, get_settings(), get_queue())
+    campaigns.start_sending(draft.id, now - 3600, None, get_queue())
+    drain(lambda: time.time() - 3600)
+    (message,) = read_outbox(outbox)
+    assert "Never " + "n" * 300 in message.get_body(("html",)).get_content()
+    page = local_path(next(u for u in html_links(message) if "/s/" in u and "?a=" not in u and not u.endswith("/t")))
+    status, html = open_page(client, page)
+    assert status == 200
+    assert "x" * 1500 in html and "Long " + "o" * 150 in html and "Never " + "n" * 300 in html
+
+    answered = submit(client, page, {"q_nps": "9", "q_pick": "Long " + "o" * 150})
+    assert answered.status_code == 200 and "Thank you!" in answered.body.decode()
+    stored = Invitation.get(invitation_id(draft.id, "ada@example.com"), consistent_read=True).answers
+    assert counters.plain(stored) == {"nps": 9, "pick": "Long " + "o" * 150}
+    assert _api(client, "PATCH", path, {"options": {"subject": "Hello"}}).status_code == 200

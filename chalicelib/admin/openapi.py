@@ -89,6 +89,8 @@ SCHEMAS: dict[str, Any] = {
     "Error": ERROR_SCHEMA,
     "Question": surveys.QUESTION_SCHEMA,
     "Survey": surveys.SURVEY_SCHEMA,
+    "StoredQuestion": surveys.QUESTION_JSON,
+    "StoredSurvey": surveys.SURVEY_JSON,
     "Options": campaigns.OPTIONS_SCHEMA,
     "Recipient": contacts.RECIPIENT_SCHEMA,
     "CampaignInput": campaigns.CAMPAIGN_SCHEMA,

@@ -27,6 +27,7 @@ from chalicelib.core.i18n import translate as _
 from chalicelib.core.signing import InvitationRef, check_csrf, csrf_token, read_invitation_token, read_unsubscribe_token
 from chalicelib.core.surveys import (
     MAX_COMMENT,
+    MAX_OPTION,
     MAX_OPTIONS,
     MAX_QUESTIONS,
     MAX_TEXT,
@@ -39,10 +40,11 @@ from chalicelib.web import Reply, from_another_site, html, json_reply, parse_for
 from chalicelib.web.render import render, render_memo
 
 CSRF_MAX_AGE = 2 * 86400
-# The largest answer a survey's own limits allow: every question a text at its longest, and the comment,
-# each character up to 4 bytes of UTF-8, each byte 3 characters urlencoded (%XX); and every option of
-# every question checked, besides the form's own fields. Anything larger is no answer (413).
-ANSWER_FORM_BYTES = (MAX_QUESTIONS * MAX_TEXT + MAX_COMMENT) * 4 * 3 + 16 * 1024
+# The largest answer a survey's own limits allow: every question at its longest (a text of MAX_TEXT
+# characters, or a multiple choice with every option of MAX_OPTION characters ticked), and the comment,
+# each character up to 4 bytes of UTF-8, each byte 3 characters urlencoded (%XX); and the field name of
+# every option of every question, besides the form's own fields. Anything larger is no answer (413).
+ANSWER_FORM_BYTES = (MAX_QUESTIONS * max(MAX_TEXT, MAX_OPTIONS * MAX_OPTION) + MAX_COMMENT) * 4 * 3 + 16 * 1024
 ANSWER_FORM_FIELDS = MAX_QUESTIONS * MAX_OPTIONS + 16
 # What the pages tell the customer, in their language (core.i18n.Text).
 HELD = Text(

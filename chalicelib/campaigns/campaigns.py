@@ -31,7 +31,7 @@ from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
-from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_SCHEMA, Survey, parse_survey
+from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_JSON, SURVEY_SCHEMA, Survey, parse_incoming_survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
 from chalicelib.store import bind
 from chalicelib.store.models import Campaign, ImportJob
@@ -212,7 +212,7 @@ def parse_campaign(body: Any, partial: bool = False) -> dict[str, Any]:
             raise ValidationError("A campaign needs a name of 1 to 200 characters.", "name")
         fields["name"] = header_text(name.strip(), "name")  # digests and alerts carry it in their subject
     if not partial or "survey" in body:
-        fields["survey"] = parse_survey(body.get("survey"))
+        fields["survey"] = parse_incoming_survey(body.get("survey"))
     if not partial or "segments" in body:
         fields["segments"] = _segments(body.get("segments", []))
     if not partial or "timezone" in body:
@@ -712,7 +712,7 @@ CAMPAIGN_JSON: dict[str, Any] = {
         "kind": {"enum": list(KINDS)},
         "interval_days": {"type": ["integer", "null"], "description": "days between rounds of a recurring campaign"},
         "send_at": {"type": ["number", "null"], "description": "when it is scheduled to go out, epoch seconds"},
-        "survey": SURVEY_SCHEMA,
+        "survey": SURVEY_JSON,
         "segments": {"type": "array", "items": {"type": "string"}},
         "timezone": {"type": "string", "example": "Europe/Paris"},
         "options": OPTIONS_SCHEMA,

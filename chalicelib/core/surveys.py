@@ -31,32 +31,79 @@ MAX_OPTIONS = 20
 MAX_QUESTIONS = 20
 MAX_TEXT = 2000
 MAX_COMMENT = 5000
+# Characters of what a campaign writes, checked when a survey comes in (parse_incoming_survey). A question's
+# text and a scale's end labels may be as long as their translations (campaigns.MAX_TRANSLATED, 200); an
+# option is shorter, as the survey page posts it back: MAX_OPTIONS of them fit one text answer's share of
+# the answer form (answers.survey_pages.ANSWER_FORM_BYTES).
+MAX_QUESTION_TEXT = 1000
+MAX_LABEL = 200
+MAX_OPTION = 100
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
-# The request shape of a survey, declared once: parse_survey reads its limits, enums and patterns from
-# here and chalicelib.admin.openapi publishes it. It says no more than parse_survey enforces; what JSON
-# Schema cannot say (unique ids, which keys apply to which type, the first question) stays in code.
+# The request shape of a survey, declared once: parse_incoming_survey reads its keys, JSON types, lengths,
+# enums and patterns from here and chalicelib.admin.openapi publishes it. It says no more than that parser
+# enforces; what JSON Schema cannot say (unique ids, which keys apply to which type, the first question)
+# stays in code.
 QUESTION_SCHEMA: dict[str, Any] = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["id", "type", "text"],
     "properties": {
         "id": {"type": "string", "pattern": _ID.pattern},
         "type": {"enum": list(QUESTION_TYPES)},
-        "text": {"type": "string"},
-        "required": {"type": "boolean"},
-        "options": {"type": "array", "items": {"type": "string"}, "description": f"2 to {MAX_OPTIONS}, choices only"},
-        "points": {"type": "integer", "minimum": 2, "maximum": MAX_RATING_POINTS},
-        "low_label": {"type": "string"},
-        "high_label": {"type": "string"},
-        "min_choices": {"type": "integer"},
-        "max_choices": {"type": "integer"},
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_TEXT},
+        "required": {"type": "boolean", "description": "the first question is always required"},
+        "options": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": MAX_OPTIONS,
+            "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_OPTION},
+            "description": "single_choice and multi_choice only",
+        },
+        "points": {"type": "integer", "minimum": 2, "maximum": MAX_RATING_POINTS, "description": "rating only"},
+        "low_label": {"type": "string", "maxLength": MAX_LABEL, "description": "scales only; empty: the default"},
+        "high_label": {"type": "string", "maxLength": MAX_LABEL, "description": "scales only; empty: the default"},
+        "min_choices": {"type": "integer", "minimum": 0, "maximum": MAX_OPTIONS, "description": "multi_choice only"},
+        "max_choices": {"type": "integer", "minimum": 0, "maximum": MAX_OPTIONS, "description": "multi_choice only"},
     },
 }
 SURVEY_SCHEMA: dict[str, Any] = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["questions"],
     "properties": {"questions": {"type": "array", "minItems": 1, "maxItems": MAX_QUESTIONS, "items": QUESTION_SCHEMA}},
 }
+
+
+def _unlimited(schema: Any) -> Any:
+    """A declaration without its lengths and patterns."""
+    if isinstance(schema, dict):
+        return {key: _unlimited(value) for key, value in schema.items() if key not in ("maxLength", "pattern")}
+    return schema
+
+
+# A stored survey as the API answers it (CampaignView.to_json): the request's shape without its lengths and
+# id pattern, which a campaign accepted before they were checked may exceed (parse_survey reads it).
+QUESTION_JSON: dict[str, Any] = _unlimited(QUESTION_SCHEMA)
+SURVEY_JSON: dict[str, Any] = {
+    **SURVEY_SCHEMA,
+    "properties": {"questions": {**SURVEY_SCHEMA["properties"]["questions"], "items": QUESTION_JSON}},
+}
+
+
+def question_keys(qtype: str) -> tuple[str, ...]:
+    """The keys a question of this type takes, in QUESTION_SCHEMA's order."""
+    keys = ["id", "type", "text", "required"]
+    if qtype == "rating":
+        keys.append("points")
+    if qtype in SCALES or qtype == "rating":
+        keys += ["low_label", "high_label"]
+    if qtype in CHOICE_TYPES:
+        keys.append("options")
+    if qtype == "multi_choice":
+        keys += ["min_choices", "max_choices"]
+    return tuple(keys)
 
 
 class AnswerError(ValueError):
@@ -308,16 +355,38 @@ def parse_comment(raw: list[str]) -> str | None:
     return text or None
 
 
+def parse_incoming_survey(data: Any, path: str = "survey") -> Survey:
+    """A survey as a request gives it (POST and PATCH /api/campaigns, so the dashboard's builder and the demo
+    seed too), held to SURVEY_SCHEMA to the letter: no key it does not declare, none that the question's type
+    does not take, booleans JSON booleans, texts strings within their lengths (MAX_QUESTION_TEXT, MAX_LABEL,
+    MAX_OPTION); then parse_survey's rules. A ValidationError names the field at fault, e.g.
+    `survey.questions[2].required`."""
+    return _parse(data, path, strict=True)
+
+
 def parse_survey(data: Any, path: str = "survey") -> Survey:
-    """A validated survey, or a ValidationError naming the field at fault."""
+    """A stored survey (or one built in code), read as campaigns have always been read: a campaign accepted
+    before a check was added keeps loading, so the survey links it mailed keep working. What comes in goes
+    through parse_incoming_survey. A ValidationError names the field at fault."""
+    return _parse(data, path, strict=False)
+
+
+def _parse(data: Any, path: str, strict: bool) -> Survey:
     if not isinstance(data, Mapping):
         raise ValidationError("A survey is an object with a list of questions.", path)
+    unknown = sorted(map(str, set(data) - SURVEY_SCHEMA["properties"].keys())) if strict else []
+    if unknown:
+        raise ValidationError(
+            f"Unknown field {unknown[0][:40]!r}: a survey has only questions.", f"{path}.{unknown[0][:40]}"
+        )
     items = data.get("questions")
     if not isinstance(items, list) or not items:
         raise ValidationError("A survey needs at least one question.", f"{path}.questions")
     if len(items) > MAX_QUESTIONS:
         raise ValidationError(f"A survey has at most {MAX_QUESTIONS} questions.", f"{path}.questions")
-    questions = [_parse_question(item, f"{path}.questions[{i}]", first=i == 0) for i, item in enumerate(items)]
+    questions = [
+        _parse_question(item, f"{path}.questions[{i}]", first=i == 0, strict=strict) for i, item in enumerate(items)
+    ]
     seen: set[str] = set()
     for i, q in enumerate(questions):
         if q.id in seen:
@@ -331,7 +400,7 @@ def parse_survey(data: Any, path: str = "survey") -> Survey:
     return Survey(tuple(questions))
 
 
-def _parse_question(item: Any, path: str, first: bool) -> Question:
+def _parse_question(item: Any, path: str, first: bool, strict: bool) -> Question:
     if not isinstance(item, Mapping):
         raise ValidationError("Each question is an object.", path)
     qtype = item.get("type")
@@ -339,8 +408,10 @@ def _parse_question(item: Any, path: str, first: bool) -> Question:
         raise ValidationError(
             f"Unknown question type {qtype!r}: use one of {', '.join(QUESTION_TYPES)}.", f"{path}.type"
         )
+    if strict:
+        _check_declared(item, qtype, path)
     qid = item.get("id")
-    if not isinstance(qid, str) or not _ID.match(qid):
+    if not isinstance(qid, str) or not (_ID.fullmatch(qid) if strict else _ID.match(qid)):
         raise ValidationError(
             "A question id is 1-32 lower-case letters, digits or underscores, starting with a letter.", f"{path}.id"
         )
@@ -378,6 +449,67 @@ def _parse_question(item: Any, path: str, first: bool) -> Question:
         min_choices=min_choices,
         max_choices=max_choices,
     )
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "integer": (int,), "array": (list,)}
+_WORDS = {"string": "a string", "boolean": "true or false", "integer": "a whole number", "array": "a list"}
+
+
+def _check_declared(item: Mapping, qtype: str, path: str) -> None:
+    """Each key of an incoming question as QUESTION_SCHEMA declares it: known, taken by the question's type, of
+    its JSON type (true is no number, "false" no boolean) and within its lengths. Ranges, patterns and
+    uniqueness are _parse_question's, with their own messages."""
+    declared = QUESTION_SCHEMA["properties"]
+    taken = question_keys(qtype)
+    for key in sorted(map(str, item), key=lambda k: (list(declared).index(k) if k in declared else len(declared), k)):
+        here, value, schema = f"{path}.{key[:40]}", item[key], declared.get(key)
+        if schema is None:
+            raise ValidationError(f"Unknown field {key[:40]!r}: a question has {', '.join(declared)}.", here)
+        if key not in taken:
+            users = [t for t in QUESTION_TYPES if key in question_keys(t)]
+            raise ValidationError(f"{key} is for {_either(users)} questions only, not {qtype}.", here)
+        kind = schema.get("type")
+        if kind is None:
+            continue
+        if not isinstance(value, _JSON_TYPES[kind]) or (kind == "integer" and isinstance(value, bool)):
+            raise ValidationError(f"{key} is {_WORDS[kind]}, not {_json_name(value)}.", here)
+        limit = schema.get("maxLength")
+        if limit and len(value) > limit:
+            raise ValidationError(f"{key} has at most {limit} characters; this one has {len(value)}.", here)
+        if kind == "array":
+            _check_texts(value, key, schema["items"]["maxLength"], here)
+
+
+def _check_texts(values: list, key: str, limit: int, path: str) -> None:
+    """A list of texts (a choice question's options), each within `limit` characters; the message counts
+    from 1, as the builder shows them one per line."""
+    noun = key.removesuffix("s")
+    for n, entry in enumerate(values, 1):
+        if not isinstance(entry, str):
+            raise ValidationError(f"{key} is a list of texts; {noun} {n} is {_json_name(entry)}.", path)
+        if len(entry) > limit:
+            raise ValidationError(
+                f"{noun.capitalize()} {n} (“{quoted(entry, 30)}…”) has {len(entry)} characters; "
+                f"each has at most {limit}.",
+                path,
+            )
+
+
+def _json_name(value: Any) -> str:
+    """How JSON names a value's type, with a short value: what a person sees they sent."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string “{quoted(value, 30)}”"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _label(given: Any, default: str) -> str:

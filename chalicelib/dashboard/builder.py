@@ -324,16 +324,7 @@ def _basics_fields(typed: dict[str, str]) -> set[str]:
 
 def question_fields(qtype: str) -> tuple[str, ...]:
     """The inputs of a question of this type, after its type, id, text and required."""
-    fields: tuple[str, ...] = ()
-    if qtype == "rating":
-        fields += ("points",)
-    if qtype in surveys.SCALES or qtype == "rating":
-        fields += ("low_label", "high_label")
-    if qtype in surveys.CHOICE_TYPES:
-        fields += ("options",)
-    if qtype == "multi_choice":
-        fields += ("min_choices", "max_choices")
-    return ("type", "id", "text", "required", *fields)
+    return ("type", "id", "text", "required", *surveys.question_keys(qtype)[4:])
 
 
 def choices(known: list[tuple[str, str]], typed: str) -> list[tuple[str, str]]:
