@@ -22,7 +22,7 @@ from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.signing import new_id
 from chalicelib.delighted import history, shapes
 from chalicelib.delighted.keys import Key
-from chalicelib.insight import stats
+from chalicelib.insight import reports, stats
 from chalicelib.loop.followups import response_page
 from chalicelib.privacy import deletion
 from chalicelib.queue import get_queue
@@ -505,11 +505,7 @@ def metrics(key: Key, query: Mapping[str, str]) -> Answer:
         totals = stats.totals(campaign.id)
         tally = {c: totals.get(counters.CATEGORY_COUNTERS[c], 0) for c in counters.CATEGORIES}
     else:
-        tally = dict.fromkeys(counters.CATEGORIES, 0)
-        condition = Invitation.answered_at.between(since or 0, until if until is not None else 10**11)
-        for invitation in Invitation.responses.query(campaign.id, condition, attributes_to_get=["category"]):
-            if invitation.category in tally:
-                tally[invitation.category] += 1
+        tally = reports.categories_between(campaign, since or 0, until if until is not None else 10**11)
     summary = nps.summary(tally[counters.PROMOTER], tally[counters.PASSIVE], tally[counters.DETRACTOR])
     return 200, _metrics_json(summary), {}
 
