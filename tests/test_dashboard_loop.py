@@ -384,3 +384,26 @@ def test_a_404_page_shows_the_id_as_typed_and_escaped(client, answered):
     body = html(response)
     assert response.status_code == 404 and "&lt;script&gt;" in body
     assert "%3Cscript%3E" not in body and "<script>" not in body
+
+
+def test_imported_answers_read_in_each_of_delighteds_shapes():
+    def answer(value, text="Q?"):
+        return {"question": {"id": "q", "text": text}, "value": value}
+
+    given = [
+        answer({"free_response": "more colours"}),
+        answer({"scale": 4}),
+        answer({"select_one": {"id": "c1", "text": "Yes"}}),
+        answer({"select_many": [{"text": "Price"}, {"text": "Support"}]}),
+        answer({"scale": 0}),
+        {"question": "not an object", "value": {"free_response": "kept"}},
+        "not an answer",
+    ]
+    assert loop_pages.other_answers(given) == [
+        ("Q?", "more colours"),
+        ("Q?", "4"),
+        ("Q?", "Yes"),
+        ("Q?", "Price, Support"),
+        ("Q?", "0"),
+        ("(a question)", "kept"),
+    ]

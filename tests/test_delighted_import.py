@@ -22,6 +22,7 @@ from chalicelib.runtime.jobs import find_job
 from chalicelib.sending import imports
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import admin_headers, read_outbox
+from tests.dashboard_support import session_headers
 from tests.helpers import cli, drain
 
 SURVEY = {
@@ -235,6 +236,12 @@ def test_twelve_weeks_of_history_show_in_the_trend_and_digest_and_a_second_impor
     assert one.origin == "delighted" and one.origin_id == "500504" and one.tags == ["pricing"]
     assert one.answers["easy"] == "Yes" and one.answers["why"] == one.comment == "Très bien, merci"
     assert [a["id"] for a in one.additional_answers] == ["a2"]
+    shown = client.http.get(f"/dashboard/responses/{one.id}", headers=session_headers()).body.decode()
+    assert "<th scope=\"row\">Anything else?</th><td>more colours</td>" in shown  # the question it does not ask
+    assert "Imported from Delighted (its response 500504)" in shown and '<span class="prop">pricing</span>' in shown
+    api = client.http.get(f"/api/responses/{one.id}", headers=admin_headers()).json_body["response"]
+    assert api["origin"] == {"tool": "delighted", "id": "500504"} and api["tags"] == ["pricing"]
+    assert [a["value"] for a in api["other_answers"]] == [{"free_response": "more colours"}]
     assert one.loop_history[0]["note"] == "Called them" and one.loop_history[0]["by"] == "cx@acme.example"
     assert one.properties.as_dict() == {"plan": plan_of(made[504]["person"]), "delighted_source": "Email"}
     assert Contact.get("p7@example.com").created_at == epoch(date(2025, 6, 1), 9) + 7

@@ -196,6 +196,7 @@ def _response(ctx: Ctx, response_id: str, error: CloseloopError | None = None) -
         response=response,
         campaign=campaign,
         questions=_questions(campaign, response["answers"]),
+        other_answers=other_answers(response["other_answers"]),
         deliveries=[delivery_row(d) for d in response["deliveries"]],
         reply_to=reply_to,
         mailto=mailto,
@@ -213,6 +214,25 @@ def _questions(campaign: CampaignView | None, answers: dict) -> list[tuple[str, 
     texts = {q.id: q.text for q in campaign.survey.questions} if campaign else {}
     ordered = [q for q in texts if q in answers] + sorted(set(answers) - set(texts))
     return [(texts.get(q, q), answers[q]) for q in ordered]
+
+
+def other_answers(given: list) -> list[tuple[str, str]]:
+    """(question text, answer) of answers imported from Delighted to questions the campaign does not ask,
+    from Delighted's shape ({question: {text}, value: {free_response | scale | select_one | select_many}})."""
+    shown = []
+    for item in given:
+        if not isinstance(item, dict):
+            continue
+        question = item.get("question") if isinstance(item.get("question"), dict) else {}
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        if "free_response" in value or "scale" in value:
+            answer = str(value.get("free_response", value.get("scale")))
+        else:
+            many = value.get("select_many")
+            chosen = many if isinstance(many, list) else [value.get("select_one")]
+            answer = ", ".join(str(c.get("text")) if isinstance(c, dict) else str(c) for c in chosen if c)
+        shown.append((str(question.get("text") or question.get("id") or "(a question)"), answer))
+    return shown
 
 
 def delivery_row(delivery: dict) -> dict:

@@ -374,6 +374,25 @@ RESPONSE_JSON: dict[str, Any] = {
             },
         },
         "link": {"type": "string", "description": "this response in the admin API"},
+        "origin": {
+            "type": ["object", "null"],
+            "description": "where an imported response came from (`delighted`) and its id there; null for our own",
+            "properties": {"tool": {"type": "string"}, "id": _TEXT_OR_NULL},
+        },
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "imported, or set through the v1 API"},
+        "notes": {
+            "type": "array",
+            "description": "Delighted's notes, imported or added through the v1 API",
+            "items": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}, "user_email": _TEXT_OR_NULL, "created_at": _TIME_OR_NULL},
+            },
+        },
+        "other_answers": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "imported answers to questions this campaign does not ask, as the other tool gave them",
+        },
     },
 }
 
@@ -412,7 +431,16 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
             "history": [_plain_entry(e) for e in invitation.loop_history or []],
         },
         "link": f"{settings.base_url}/api/responses/{invitation.id}",
+        "origin": {"tool": invitation.origin, "id": invitation.origin_id} if invitation.origin else None,
+        "tags": list(invitation.tags or []),
+        "notes": [_note(n) for n in invitation.notes or []],
+        "other_answers": invitation.additional_answers if isinstance(invitation.additional_answers, list) else [],
     }
+
+
+def _note(note: Any) -> dict[str, Any]:
+    entry = plain(note)
+    return {"text": entry.get("text"), "user_email": entry.get("user_email"), "created_at": entry.get("created_at")}
 
 
 def response_page(settings: Settings, invitation_id: str) -> str:
