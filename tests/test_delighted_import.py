@@ -23,7 +23,7 @@ from chalicelib.sending import imports
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import admin_headers, read_outbox
 from tests.dashboard_support import session_headers
-from tests.helpers import cli, drain
+from tests.helpers import cli, drain, invitations_of, launch
 
 SURVEY = {
     "questions": [
@@ -412,3 +412,28 @@ def test_a_campaign_whose_scores_have_no_question_is_refused_before_anything_is_
 @pytest.mark.parametrize("missing", ["nope"])
 def test_an_unknown_campaign_is_404(client, missing):
     assert upload(client, missing, "Email,Score,Created At\na@example.com,9,2025-09-01\n").status_code == 404
+
+
+def test_people_delighted_surveyed_lately_are_not_asked_again_within_the_fatigue_window(client, outbox):
+    campaign = new_campaign()
+    now = datetime.now(UTC).timestamp()
+    people = [
+        {"id": "1", "email": "sent@example.com", "last_sent_at": int(now - 3 * 86400)},
+        {"id": "2", "email": "long-ago@example.com", "last_sent_at": int(now - 400 * 86400)},
+        {"id": "3", "email": "never@example.com", "last_sent_at": None},
+    ]
+    assert upload(client, campaign.id, json.dumps(people), "application/json").status_code == 201
+    answered = [
+        {"id": "7", "person": {"id": "4", "email": "answered@example.com"}, "score": 9, "created_at": now - 5 * 86400}
+    ]
+    assert upload(client, campaign.id, json.dumps(answered), "application/json").status_code == 201
+    late = [{"email": "bad@example.com", "last_sent_at": "someday"}]
+    refused = upload(client, campaign.id, json.dumps(late), "application/json").json_body["import"]
+    assert [r["field"] for r in refused["rejected_rows"]] == ["row[0].last_sent_at"]
+
+    addresses = ["sent@example.com", "long-ago@example.com", "never@example.com", "answered@example.com"]
+    sent = launch(outbox, [{"email": a} for a in addresses])
+
+    assert sorted(str(m["To"]) for m in sent.messages) == ["long-ago@example.com", "never@example.com"]
+    skipped = {i.email: i.send_error for i in invitations_of(sent.campaign.id) if i.send_state == "skipped"}
+    assert skipped == dict.fromkeys(["sent@example.com", "answered@example.com"], "fatigue:surveyed recently")

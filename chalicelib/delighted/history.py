@@ -52,6 +52,7 @@ TAGS = ("tags",)
 NOTES = ("notes",)
 UNSUBSCRIBED = ("unsubscribed_at",)
 BOUNCED = ("bounced_at",)
+LAST_SENT = ("last_sent_at",)  # when Delighted last surveyed the person: the fatigue window starts there
 # Columns of Delighted's exports that say nothing about the person: not kept as properties.
 SKIPPED = ("survey_type", "permalink", "channel", "last_sent_at", "phone_number", "delighted_id")
 EMAIL = ("email", "person_email")
@@ -64,6 +65,7 @@ class Person:
     properties: dict[str, Any]
     created_at: float
     delighted_id: str = ""
+    last_sent_at: float | None = None
 
 
 @dataclass
@@ -315,7 +317,9 @@ def _person(number: int, fields: Mapping[str, Any], context: dict) -> Person:
     email = _email(fields, context)
     created = _when(fields, CREATED, context["now"], context["now"])
     delighted_id = _text_id(fields.get("id") or fields.get("person_id"))
-    return Person(number, email, _properties(fields, "properties"), created, delighted_id)
+    name, sent = _first(fields, LAST_SENT)
+    last_sent = None if sent is None else moment(sent, name, context["now"])
+    return Person(number, email, _properties(fields, "properties"), created, delighted_id, last_sent)
 
 
 def _stop(number: int, fields: Mapping[str, Any], context: dict) -> Stop:

@@ -39,7 +39,7 @@ from chalicelib.delighted import history
 from chalicelib.sending import imports
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Contact, ImportJob, Invitation
-from chalicelib.store.transact import put_new_all, update
+from chalicelib.store.transact import ConditionFailed, put_new_all, update
 
 CHUNK = 500
 TRANSACTION = 100
@@ -168,9 +168,14 @@ def _responses(
     if chunk:
         campaigns.backdate_first_send(campaign.id, min(r.created_at for r in chunk))
     items = [_invitation(campaign, r, ident, import_id, now, settings) for r, ident in fresh]
-    return sum(
+    written = sum(
         written for i in range(0, len(items), TRANSACTION) for written in put_new_all(items[i : i + TRANSACTION])
     )
+    surveyed: dict[str, float] = {}
+    for r in chunk:
+        surveyed[r.email] = max(surveyed.get(r.email, 0.0), r.created_at)
+    _surveyed(surveyed, now)
+    return written
 
 
 def _invitation(
@@ -239,7 +244,25 @@ def _people(chunk: list[history.Person], now: float) -> int:
     for person in chunk:
         if person.email not in created and person.properties:
             contacts.upsert(contacts.Recipient(person.email, person.properties), now)
+    _surveyed({p.email: p.last_sent_at for p in chunk if p.last_sent_at is not None}, now)
     return len(created)
+
+
+def _surveyed(last: dict[str, float], now: float) -> None:
+    """Start each person's fatigue window (contacts.claim_survey) where Delighted last surveyed them
+    ({email: epoch seconds}), so a campaign sent right after the move does not ask them again within it.
+    Only forward: a later survey already on the contact stays. One conditional write per person."""
+    for email, at in last.items():
+        at = min(at, now)
+        try:
+            update(
+                Contact,
+                email,
+                [Contact.last_surveyed_at.set(at)],
+                Contact.email.exists() & (Contact.last_surveyed_at.does_not_exist() | (Contact.last_surveyed_at < at)),
+            )
+        except ConditionFailed:
+            continue
 
 
 def import_request(
