@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib.answers import counting
-from chalicelib.campaigns import campaigns, suppression
-from chalicelib.delighted import keys
+from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.core.signing import new_id
+from chalicelib.delighted import history_import, keys
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Contact, Invitation
-from tests.conftest import ADMIN_TOKEN, read_outbox
-from tests.helpers import NPS_SURVEY, drain, invitations_of, launch
+from tests.conftest import ADMIN_TOKEN, admin_headers, read_outbox
+from tests.helpers import NPS_SURVEY, cli, drain, invitations_of, launch
 
 SURVEY = {
     "questions": [
@@ -329,8 +330,6 @@ def test_a_key_past_its_window_gets_429_with_retry_after(client, sending, monkey
 
 
 def test_mint_and_revoke_from_the_command_line(db, sending):
-    from tests.helpers import cli
-
     campaign, _ = sending
     minted = cli("mint-api-key", "--name", "billing", "--campaign", campaign.id, env=db)
     assert minted.returncode == 0, minted.stderr
@@ -375,3 +374,65 @@ def test_deleting_a_person_by_id_or_email_removes_them_and_never_mails_them_agai
     drain()
     assert len(read_outbox(outbox)) == before
     assert [i.send_error for i in invitations_of(campaign.id) if i.email == "kim@example.com"] == ["suppressed:deleted"]
+
+
+def _written_before_the_list(email: str, created_at: float) -> None:
+    """A contact as every write but a new contact's left it until the v1 API listed them all: no `list_pk`."""
+    Contact(email, id=new_id(), properties={}, created_at=created_at, updated_at=created_at).save()
+
+
+def _listed(client, key: str) -> list[str]:
+    status, people, headers = call(client, "GET", "/v1/people.json?per_page=100", key)
+    assert status == 200 and "Link" not in headers
+    return [person["email"] for person in people]
+
+
+def test_every_write_of_a_contact_lists_it_at_its_own_created_at(client, sending):
+    campaign, key = sending
+    _written_before_the_list("old@example.com", 1_600_000_000)
+    body = {"recipients": [{"email": "old@example.com", "properties": {"plan": "pro"}}, {"email": "new@example.com"}]}
+    response = client.http.post(
+        f"/api/campaigns/{campaign.id}/recipients", body=json.dumps(body), headers=admin_headers()
+    )
+    assert response.status_code == 201
+    people = "email,name,created_at\ndee@example.com,Dee,2022-04-15T05:20:00Z\n"
+    history_import.import_files(campaign.id, [history_import.Upload("people.csv", people)], time.time(), "test")
+    assert contacts.claim_survey("cal@example.com", "an-invitation", time.time() + 1, 30)
+
+    assert _listed(client, key) == [
+        "old@example.com",
+        "dee@example.com",
+        "ada@example.com",
+        "new@example.com",
+        "cal@example.com",
+    ]
+    assert Contact.get("old@example.com").created_at == 1_600_000_000  # listed where it always was
+
+
+def test_the_backfill_lists_older_contacts_once_resumes_and_brings_back_no_one_deleted(client, db, sending):
+    _, key = sending
+    for n in range(3):
+        _written_before_the_list(f"leg{n}@example.com", 1_600_000_000 + n)
+    _written_before_the_list("gone@example.com", 1_600_000_100)
+    assert call(client, "DELETE", "/v1/people/email:gone@example.com", key)[0] == 202
+    assert _listed(client, key) == ["ada@example.com"]
+
+    class Interrupted(Exception):
+        pass
+
+    lines: list[str] = []
+
+    def stop_after_one_page(line: str) -> None:
+        lines.append(line)
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        contacts.backfill_list(stop_after_one_page, page=1)
+    assert lines[0].startswith("scanned 1 contacts") and "--after " in lines[0]
+    resumed = cli("backfill-contact-list", "--after", lines[0].split("--after ")[1].rstrip(")"), env=db)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip().endswith("added to the people list")
+
+    assert _listed(client, key) == ["leg0@example.com", "leg1@example.com", "leg2@example.com", "ada@example.com"]
+    again = cli("backfill-contact-list", env=db)
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "0 contacts added to the people list"
