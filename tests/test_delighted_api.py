@@ -436,3 +436,83 @@ def test_the_backfill_lists_older_contacts_once_resumes_and_brings_back_no_one_d
     assert _listed(client, key) == ["leg0@example.com", "leg1@example.com", "leg2@example.com", "ada@example.com"]
     again = cli("backfill-contact-list", env=db)
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "0 contacts added to the people list"
+
+
+def _error_shape(status: int, body: dict, field: str | None) -> None:
+    """Every v1 error's one shape: {status, message, errors: [{field, message}]}."""
+    assert body == {
+        "status": status,
+        "message": body["message"],
+        "errors": [{"field": field, "message": body["message"]}],
+    }
+    assert body["message"]
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "told"),
+    [
+        (FORM, b"email=big%40example.com&properties[note]=" + b"x" * 130_000, "bytes"),
+        ("application/json", json.dumps({"email": "big@example.com", "name": "x" * 130_000}).encode(), "bytes"),
+        (FORM, b"email=many%40example.com&" + b"&".join(b"tags[]=t" for _ in range(1_000)), "fields"),
+        ("application/json", json.dumps({"email": "many@example.com", "tags": ["t"] * 1_000}).encode(), "fields"),
+    ],
+)
+def test_a_body_too_large_gets_413_whether_json_or_a_form(client, sending, content_type, body, told):
+    _, key = sending
+    response = client.http.post("/v1/people.json", headers={**basic(key), "Content-Type": content_type}, body=body)
+    assert response.status_code == 413
+    answer = json.loads(response.body)
+    _error_shape(413, answer, "body")
+    assert "at most 1,000" in answer["message"] if told == "fields" else "at most 122,880 bytes" in answer["message"]
+    assert call(client, "GET", "/v1/people.json?email=big@example.com", key)[1] == []
+
+
+def test_a_form_field_sent_two_ways_gets_422_naming_it(client, sending):
+    _, key = sending
+    headers = {**basic(key), "Content-Type": FORM}
+    for form in (b"email=x%40example.com&tags[x]=a&tags[]=b", b"email=x%40example.com&tags[]=b&tags[x]=a"):
+        response = client.http.post("/v1/people.json", headers=headers, body=form)
+        assert response.status_code == 422, response.body
+        assert json.loads(response.body)["errors"][0]["field"] == "tags"
+
+
+def test_every_v1_error_has_the_errors_array_and_a_429_says_the_limit_and_when(client, sending, monkeypatch):
+    _, key = sending
+    response = client.http.request("PATCH", "/v1/people.json", headers=basic(key), body=b"")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST, GET"
+    _error_shape(405, json.loads(response.body), None)
+    assert json.loads(response.body)["message"] == "/v1/people.json takes POST, GET, not PATCH."
+    response = client.http.post("/v1/people.json", headers={**basic(key), "Content-Type": "text/plain"}, body=b"x")
+    assert response.status_code == 415
+    _error_shape(415, json.loads(response.body), "Content-Type")
+    _error_shape(401, call(client, "GET", "/v1/people.json", "not-a-key")[1], "Authorization")
+    _error_shape(404, call(client, "GET", "/v1/survey_responses/nope.json", key)[1], "id")
+
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_LIMIT", "1")
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_WINDOW", "3600")
+    call(client, "GET", "/v1/metrics.json", key)
+    status, body, headers = call(client, "GET", "/v1/metrics.json", key)
+    assert status == 429
+    _error_shape(429, body, None)
+    wait = int(headers["Retry-After"])
+    assert body["message"] == (
+        f"An API key may make 1 calls in 3,600 seconds, and this key has made them: try again in {wait:,} seconds "
+        "(the Retry-After header)."
+    )
+
+
+def test_an_unknown_v1_path_gets_a_v1_404_and_real_routes_are_not_shadowed(client, sending):
+    _, key = sending
+    for method in ("GET", "POST", "DELETE"):
+        response = client.http.request(method, "/v1/nope.json", headers=basic(key), body=b"")
+        assert response.status_code == 404, (method, response.body)
+        _error_shape(404, json.loads(response.body), None)
+        assert json.loads(response.body)["message"] == "The v1 API has no route /v1/nope.json."
+    response = client.http.post("/v1/nope", headers={"Content-Type": FORM}, body=b"a=1")  # no key, a form: still 404
+    assert response.status_code == 404
+    assert call(client, "GET", "/v1/people", key)[0] == 200
+    assert call(client, "GET", "/v1/metrics.json", key)[0] == 200
+    assert call(client, "GET", "/v1/autopilot/email.json", key)[0] == 404  # its own 404: a one-off campaign
