@@ -110,9 +110,8 @@ def _form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         if not isinstance(found, kind):
             raise ValidationError(f"{key} is sent as two of {key}, {key}[] and {key}[name]: send it one way.", key)
         if kind is str:
-            fields[key] = value
-            continue
-        if kind is dict:
+            fields[key] = value  # the last of a repeated name wins
+        elif kind is dict:
             found[inner[:-1]] = value
         else:
             found.append(value)
