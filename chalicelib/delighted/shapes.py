@@ -128,8 +128,8 @@ def error_json(exc: CloseloopError) -> dict[str, Any]:
 
 def error_body(status: int, message: str, field: str | None = None) -> dict[str, Any]:
     """Every v1 error's body, Delighted's: {status, message, errors: [{field, message}]}; `field` names the
-    input at fault (a body field, a parameter, `body`, `Content-Type`), null when no input is (a key, a rate,
-    a method, a path)."""
+    input at fault (a body field, a parameter, `body`, `Content-Type`, `Authorization`), null when no input
+    is (a rate, a method, a path)."""
     return {"status": status, "message": message, "errors": [{"field": field, "message": message}]}
 
 
