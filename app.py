@@ -55,6 +55,7 @@ FORM = ["application/x-www-form-urlencoded"]
 ONE_CLICK = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 IMPORTS = ["application/json", "text/csv", "multipart/form-data"]
 V1_BODIES = ["application/json", "application/x-www-form-urlencoded"]
+V1_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def _send(reply: Reply) -> Response:
@@ -74,18 +75,19 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
 @app.middleware("http")
 def chalice_errors_as_ours(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Chalice answers some requests before any view (415 for a content type a route does not take,
-    405, and 500 for an uncaught exception) as {"Code", "Message"}: give them our JSON error shape,
-    or the dashboard's error page on a dashboard path."""
+    405, and 500 for an uncaught exception) as {"Code", "Message"}: give them our JSON error shape (the
+    v1 API's on its paths), or the dashboard's error page on a dashboard path. API Gateway answers a
+    method no route of a path takes itself (403), before the Lambda runs; `chalice local` sends it here."""
     response = get_response(request)
     body = response.body
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
     if request.context.get("resourcePath", "").startswith("/dashboard"):
         return web.refused_before_view(response.status_code, body["Message"])
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     if request.context.get("resourcePath", "").startswith("/v1/"):
         error = _api_error(request, response.status_code, body["Message"])
-        return _json(response.status_code, {"status": response.status_code, "message": error["message"]})
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        return _json(response.status_code, v1_shapes.error_body(response.status_code, **error), headers)
     return _json(response.status_code, {"error": _api_error(request, response.status_code, body["Message"])}, headers)
 
 
@@ -94,6 +96,9 @@ def _api_error(request: Request, status: int, message: str) -> dict[str, str]:
         entry = app.routes[request.context["resourcePath"]][request.method]
         got = request.headers.get("content-type") or "no content type"
         return {"message": f"Send the body as {' or '.join(entry.content_types)}, not {got}.", "field": "Content-Type"}
+    if status == 405:
+        allowed = ", ".join(app.routes[request.context["resourcePath"]])
+        return {"message": f"{request.context['resourcePath']} takes {allowed}, not {request.method}."}
     if status >= 500:
         return {"message": "An internal error occurred; it is logged."}
     return {"message": message}
@@ -534,6 +539,15 @@ def v1_list_memberships(key, platform):
 @v1_route(*MEMBERSHIPS, methods=["DELETE"], content_types=V1_BODIES)
 def v1_remove_membership(key, platform):
     return v1.remove_membership(key, platform, _v1_body(), time.time())
+
+
+@app.route("/v1/{proxy+}", methods=V1_METHODS, content_types=["*/*"])
+def v1_unknown():
+    """No v1 route has this path: a 404 in the v1 shape, for any key or none. API Gateway sends here every path
+    under /v1/ that no route has (real routes are more specific); `chalice local` only a path one segment deep."""
+    params = app.current_request.uri_params or {}
+    rest = unquote(params.get("proxy") or params.get("proxy+") or "")  # API Gateway's name for it; chalice local's
+    return _json(404, v1_shapes.error_body(404, f"The v1 API has no route /v1/{rest[:100]}."))
 
 
 app.register_blueprint(access.routes)

@@ -157,6 +157,19 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command("backfill-contact-list")
+@click.option("--after", help="The address the last progress line named: resume the scan past it.")
+def backfill_contact_list(after: str | None) -> None:
+    """Put contacts made before every write listed them on the v1 API's list of people (GET /v1/people).
+
+    Reads the whole contacts table (a Scan, 500 per request) and writes only the contacts missing from the
+    list; safe to run again, or while the app runs. A progress line per page says where to resume."""
+    from chalicelib.campaigns import contacts  # lazy, for cold start: only this command needs it
+
+    added = contacts.backfill_list(click.echo, after)
+    click.echo(f"{added:,} contacts added to the people list")
+
+
 @cli.command("delete-person")
 @click.option("--email", required=True, help="The person's address.")
 @click.option("--actor", default="cli", help="Who asked, for the deletions record (never the person's address).")

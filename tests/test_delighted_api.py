@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib.answers import counting
-from chalicelib.campaigns import campaigns, suppression
-from chalicelib.delighted import keys
+from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.core.signing import new_id
+from chalicelib.delighted import history_import, keys
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Contact, Invitation
-from tests.conftest import ADMIN_TOKEN, read_outbox
-from tests.helpers import NPS_SURVEY, drain, invitations_of, launch
+from tests.conftest import ADMIN_TOKEN, admin_headers, read_outbox
+from tests.helpers import NPS_SURVEY, cli, drain, invitations_of, launch
 
 SURVEY = {
     "questions": [
@@ -329,8 +330,6 @@ def test_a_key_past_its_window_gets_429_with_retry_after(client, sending, monkey
 
 
 def test_mint_and_revoke_from_the_command_line(db, sending):
-    from tests.helpers import cli
-
     campaign, _ = sending
     minted = cli("mint-api-key", "--name", "billing", "--campaign", campaign.id, env=db)
     assert minted.returncode == 0, minted.stderr
@@ -375,3 +374,145 @@ def test_deleting_a_person_by_id_or_email_removes_them_and_never_mails_them_agai
     drain()
     assert len(read_outbox(outbox)) == before
     assert [i.send_error for i in invitations_of(campaign.id) if i.email == "kim@example.com"] == ["suppressed:deleted"]
+
+
+def _written_before_the_list(email: str, created_at: float) -> None:
+    """A contact as every write but a new contact's left it until the v1 API listed them all: no `list_pk`."""
+    Contact(email, id=new_id(), properties={}, created_at=created_at, updated_at=created_at).save()
+
+
+def _listed(client, key: str) -> list[str]:
+    status, people, headers = call(client, "GET", "/v1/people.json?per_page=100", key)
+    assert status == 200 and "Link" not in headers
+    return [person["email"] for person in people]
+
+
+def test_every_write_of_a_contact_lists_it_at_its_own_created_at(client, sending):
+    campaign, key = sending
+    _written_before_the_list("old@example.com", 1_600_000_000)
+    body = {"recipients": [{"email": "old@example.com", "properties": {"plan": "pro"}}, {"email": "new@example.com"}]}
+    response = client.http.post(
+        f"/api/campaigns/{campaign.id}/recipients", body=json.dumps(body), headers=admin_headers()
+    )
+    assert response.status_code == 201
+    people = "email,name,created_at\ndee@example.com,Dee,2022-04-15T05:20:00Z\n"
+    history_import.import_files(campaign.id, [history_import.Upload("people.csv", people)], time.time(), "test")
+    assert contacts.claim_survey("cal@example.com", "an-invitation", time.time() + 1, 30)
+
+    assert _listed(client, key) == [
+        "old@example.com",
+        "dee@example.com",
+        "ada@example.com",
+        "new@example.com",
+        "cal@example.com",
+    ]
+    assert Contact.get("old@example.com").created_at == 1_600_000_000  # listed where it always was
+
+
+def test_the_backfill_lists_older_contacts_once_resumes_and_brings_back_no_one_deleted(client, db, sending):
+    _, key = sending
+    for n in range(3):
+        _written_before_the_list(f"leg{n}@example.com", 1_600_000_000 + n)
+    _written_before_the_list("gone@example.com", 1_600_000_100)
+    assert call(client, "DELETE", "/v1/people/email:gone@example.com", key)[0] == 202
+    assert _listed(client, key) == ["ada@example.com"]
+
+    class Interrupted(Exception):
+        pass
+
+    lines: list[str] = []
+
+    def stop_after_one_page(line: str) -> None:
+        lines.append(line)
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        contacts.backfill_list(stop_after_one_page, page=1)
+    assert lines[0].startswith("scanned 1 contacts") and "--after " in lines[0]
+    resumed = cli("backfill-contact-list", "--after", lines[0].split("--after ")[1].rstrip(")"), env=db)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip().endswith("added to the people list")
+
+    assert _listed(client, key) == ["leg0@example.com", "leg1@example.com", "leg2@example.com", "ada@example.com"]
+    again = cli("backfill-contact-list", env=db)
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "0 contacts added to the people list"
+
+
+def _error_shape(status: int, body: dict, field: str | None) -> None:
+    """Every v1 error's one shape: {status, message, errors: [{field, message}]}."""
+    assert body == {
+        "status": status,
+        "message": body["message"],
+        "errors": [{"field": field, "message": body["message"]}],
+    }
+    assert body["message"]
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "told"),
+    [
+        (FORM, b"email=big%40example.com&properties[note]=" + b"x" * 130_000, "bytes"),
+        ("application/json", json.dumps({"email": "big@example.com", "name": "x" * 130_000}).encode(), "bytes"),
+        (FORM, b"email=many%40example.com&" + b"&".join(b"tags[]=t" for _ in range(1_000)), "fields"),
+        ("application/json", json.dumps({"email": "many@example.com", "tags": ["t"] * 1_000}).encode(), "fields"),
+    ],
+)
+def test_a_body_too_large_gets_413_whether_json_or_a_form(client, sending, content_type, body, told):
+    _, key = sending
+    response = client.http.post("/v1/people.json", headers={**basic(key), "Content-Type": content_type}, body=body)
+    assert response.status_code == 413
+    answer = json.loads(response.body)
+    _error_shape(413, answer, "body")
+    assert "at most 1,000" in answer["message"] if told == "fields" else "at most 122,880 bytes" in answer["message"]
+    assert call(client, "GET", "/v1/people.json?email=big@example.com", key)[1] == []
+
+
+def test_a_form_field_sent_two_ways_gets_422_naming_it(client, sending):
+    _, key = sending
+    headers = {**basic(key), "Content-Type": FORM}
+    for form in (b"email=x%40example.com&tags[x]=a&tags[]=b", b"email=x%40example.com&tags[]=b&tags[x]=a"):
+        response = client.http.post("/v1/people.json", headers=headers, body=form)
+        assert response.status_code == 422, response.body
+        assert json.loads(response.body)["errors"][0]["field"] == "tags"
+
+
+def test_every_v1_error_has_the_errors_array_and_a_429_says_the_limit_and_when(client, sending, monkeypatch):
+    _, key = sending
+    response = client.http.request("PATCH", "/v1/people.json", headers=basic(key), body=b"")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST, GET"
+    _error_shape(405, json.loads(response.body), None)
+    assert json.loads(response.body)["message"] == "/v1/people.json takes POST, GET, not PATCH."
+    response = client.http.post("/v1/people.json", headers={**basic(key), "Content-Type": "text/plain"}, body=b"x")
+    assert response.status_code == 415
+    _error_shape(415, json.loads(response.body), "Content-Type")
+    _error_shape(401, call(client, "GET", "/v1/people.json", "not-a-key")[1], "Authorization")
+    _error_shape(404, call(client, "GET", "/v1/survey_responses/nope.json", key)[1], "id")
+
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_LIMIT", "1")
+    monkeypatch.setenv("CLOSELOOP_V1_RATE_WINDOW", "3600")
+    call(client, "GET", "/v1/metrics.json", key)
+    status, body, headers = call(client, "GET", "/v1/metrics.json", key)
+    assert status == 429
+    _error_shape(429, body, None)
+    wait = int(headers["Retry-After"])
+    assert body["message"] == (
+        f"An API key may make 1 calls in 3,600 seconds, and this key has made them: try again in {wait:,} seconds "
+        "(the Retry-After header)."
+    )
+
+
+def test_an_unknown_v1_path_gets_a_v1_404_and_real_routes_are_not_shadowed(client, sending):
+    _, key = sending
+    for method in ("GET", "POST", "DELETE"):
+        response = client.http.request(method, "/v1/nope.json", headers=basic(key), body=b"")
+        assert response.status_code == 404, (method, response.body)
+        _error_shape(404, json.loads(response.body), None)
+        assert json.loads(response.body)["message"] == "The v1 API has no route /v1/nope.json."
+    response = client.http.post("/v1/nope", headers={"Content-Type": FORM}, body=b"a=1")  # no key, a form: still 404
+    assert response.status_code == 404
+    assert call(client, "GET", "/v1/people", key)[0] == 200
+    assert call(client, "GET", "/v1/metrics.json", key)[0] == 200
+    assert call(client, "GET", "/v1/autopilot/email.json", key)[0] == 404  # its own 404: a one-off campaign

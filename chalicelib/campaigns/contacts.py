@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,8 @@ from chalicelib.store.models import Contact
 from chalicelib.store.transact import ConditionFailed, update
 
 MAX_PROPERTIES = 50
-LIST_PK = "contact"  # the all-contacts index's one partition: the v1 API lists people from it
+LIST_PK = "contact"  # the all-contacts index's one partition: the v1 API lists people from it; every write sets it
+BACKFILL_PAGE = 500  # contacts read by one Scan request of backfill_list
 MAX_PROPERTY_VALUE = 500
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 # One recipient of a request (parse_recipients): a bad row is reported, not refused, so nothing is typed here.
@@ -146,7 +147,10 @@ def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") 
 
 
 def upsert(recipient: Recipient, now: float) -> None:
-    """Create the contact, or merge its properties into the existing one, keeping its id and history."""
+    """Create the contact, or merge its properties into the existing one, keeping its id and history.
+
+    Either way it is on the all-contacts index (`list_pk`), which the v1 API lists people from: a contact
+    made before the index exists gets it here, at its own `created_at`, so the listing's order holds."""
     bind()
     contact = Contact(
         recipient.email,
@@ -162,7 +166,7 @@ def upsert(recipient: Recipient, now: float) -> None:
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-    actions = [Contact.updated_at.set(now)]
+    actions = [Contact.updated_at.set(now), Contact.list_pk.set(Contact.list_pk | LIST_PK)]
     actions += [Contact.properties[name].set(value) for name, value in recipient.properties.items()]
     Contact(recipient.email).update(actions=actions)
 
@@ -184,6 +188,7 @@ def claim_survey(email: str, invitation_id: str, now: float, window_days: int) -
                 Contact.id.set(Contact.id | new_id()),
                 Contact.created_at.set(Contact.created_at | now),
                 Contact.updated_at.set(now),
+                Contact.list_pk.set(Contact.list_pk | LIST_PK),
             ],
             Contact.last_surveyed_at.does_not_exist()
             | (Contact.last_surveyed_at < cutoff)
@@ -192,3 +197,39 @@ def claim_survey(email: str, invitation_id: str, now: float, window_days: int) -
     except ConditionFailed:
         return False
     return True
+
+
+def backfill_list(progress: Callable[[str], None], after: str | None = None, page: int = BACKFILL_PAGE) -> int:
+    """Put on the all-contacts index every contact written before every write set `list_pk`; how many.
+
+    A repair command's Scan (no product path scans): `page` contacts per request, a progress line after
+    each naming the address to resume `after`. Idempotent: a contact listed already is not written, and
+    one deleted meanwhile (chalicelib.privacy.deletion) is not created again.
+    """
+    bind()
+    found = Contact.scan(
+        filter_condition=Contact.list_pk.does_not_exist(),
+        attributes_to_get=["email"],
+        page_size=page,
+        last_evaluated_key={"email": {"S": after}} if after else None,
+    )
+    scanned = added = 0
+    for result in found.page_iter:
+        for item in result.get("Items", []):
+            try:
+                update(
+                    Contact,
+                    item["email"]["S"],
+                    [Contact.list_pk.set(LIST_PK)],
+                    Contact.email.exists() & Contact.list_pk.does_not_exist(),
+                )
+                added += 1
+            except ConditionFailed:
+                pass  # deleted or listed meanwhile
+        scanned += result["ScannedCount"]
+        resume = result.get("LastEvaluatedKey", {}).get("email", {}).get("S")
+        progress(
+            f"scanned {scanned:,} contacts, {added:,} added to the people list"
+            + (f" (to resume: --after {resume})" if resume else "; done")
+        )
+    return added

@@ -230,7 +230,14 @@ def _new_contacts(found: dict[str, tuple[dict, float]], now: float) -> set[str]:
     """Create the contacts that do not exist yet ({email: (properties, created_at)}); the addresses created."""
     there = {c.email for c in Contact.batch_get(list(found), attributes_to_get=["email"])} if found else set()
     fresh = [
-        Contact(email, id=new_id(), properties=props, created_at=min(created, now), updated_at=now)
+        Contact(
+            email,
+            id=new_id(),
+            properties=props,
+            created_at=min(created, now),
+            updated_at=now,
+            list_pk=contacts.LIST_PK,
+        )
         for email, (props, created) in found.items()
         if email not in there
     ]

@@ -122,12 +122,15 @@ def response_json(
 
 
 def error_json(exc: CloseloopError) -> dict[str, Any]:
-    """Delighted's error body, {status, message, errors: [{field, message}]}, with our message and field."""
-    status = v1_status(exc)
-    body: dict[str, Any] = {"status": status, "message": exc.message}
-    if exc.field:
-        body["errors"] = [{"field": exc.field, "message": exc.message}]
-    return body
+    """Delighted's error body for one of our errors, with its message and field (see error_body)."""
+    return error_body(v1_status(exc), exc.message, exc.field)
+
+
+def error_body(status: int, message: str, field: str | None = None) -> dict[str, Any]:
+    """Every v1 error's body, Delighted's: {status, message, errors: [{field, message}]}; `field` names the
+    input at fault (a body field, a parameter, `body`, `Content-Type`, `Authorization`), null when no input
+    is (a rate, a method, a path)."""
+    return {"status": status, "message": message, "errors": [{"field": field, "message": message}]}
 
 
 def v1_status(exc: CloseloopError) -> int:

@@ -18,7 +18,7 @@ from chalicelib.campaigns.campaigns import CampaignView
 from chalicelib.campaigns.contacts import Recipient
 from chalicelib.core import counters, nps, schedule
 from chalicelib.core.config import get_settings, v1_rate_limit
-from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.core.errors import NotFound, PayloadTooLarge, TooManyRequests, ValidationError
 from chalicelib.core.signing import new_id
 from chalicelib.delighted import history, shapes
 from chalicelib.delighted.keys import Key
@@ -30,7 +30,7 @@ from chalicelib.sending import imports, invitations
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Contact, Invitation, Member, Suppression
 from chalicelib.store.transact import update
-from chalicelib.web import parse_json
+from chalicelib.web import MAX_JSON_BYTES, parse_json
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -40,6 +40,9 @@ MAX_OFFSET = 10_000  # page * per_page: pages are counted from the first, so dee
 MAX_DELAY = 365 * 86400
 MAX_NOTES = 100
 MAX_TAGS = 50
+MAX_BODY_BYTES = MAX_JSON_BYTES  # a body, JSON or form: 120 KB
+MAX_FIELDS = 1_000  # a body's values: a response sent back whole (notes, tags, answers, the person) needs ~700
+TOO_MANY_FIELDS = f"The body has more than {MAX_FIELDS:,} fields; the v1 API takes at most {MAX_FIELDS:,}."
 PAGE_INFO = {"name": "page_info"}  # the cursor in a Link header's next URL (signed like the admin API's)
 SMS = "Closeloop sends email only: SMS, web and in-app surveys are not supported."
 RECORDED = "recorded"  # send_state of an answer posted through the API: nothing is ever mailed for it
@@ -47,32 +50,86 @@ RECORDED = "recorded"  # send_state of an answer posted through the API: nothing
 
 def limit_rate(key: Key, now: float) -> None:
     """One call of this key in its window (CLOSELOOP_V1_RATE_LIMIT per CLOSELOOP_V1_RATE_WINDOW seconds);
-    TooManyRequests with Retry-After past it."""
-    ratelimit.check(key.digest, "v1", now, per=v1_rate_limit())
+    TooManyRequests past it, saying the limit and when to retry (`retry_after` seconds, the Retry-After header)."""
+    calls, seconds = v1_rate_limit()
+    try:
+        ratelimit.check(key.digest, "v1", now, per=(calls, seconds))
+    except TooManyRequests as exc:
+        raise TooManyRequests(
+            f"An API key may make {calls:,} calls in {seconds:,} seconds, and this key has made them: "
+            f"try again in {exc.retry_after:,} seconds (the Retry-After header).",
+            exc.retry_after,
+        ) from None
 
 
 # ---- input -------------------------------------------------------------------------------------------
 
 
 def body_of(raw: bytes | None, content_type: str) -> dict[str, Any]:
-    """A JSON object (what the SDKs send) or a form (`properties[plan]=pro`, as curl -d sends it)."""
+    """A JSON object (what the SDKs send) or a form (`properties[plan]=pro`, as curl -d and the PHP SDK send
+    it), with one limit for both: MAX_BODY_BYTES and MAX_FIELDS values (a form's `name=value` pairs, a JSON
+    body's values that are not objects or lists). PayloadTooLarge (413) past either, ValidationError (422)
+    for a body that is not one, both naming the field `body` (or the form field sent two ways)."""
+    size = len(raw or b"")
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"The body is {size:,} bytes; the v1 API takes at most {MAX_BODY_BYTES:,} bytes, as JSON or as a form.",
+            "body",
+        )
     if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-        fields: dict[str, Any] = {}
-        for name, value in parse_qsl((raw or b"").decode("utf-8", errors="replace"), keep_blank_values=True):
-            outer, _, inner = name.partition("[")
-            if inner.endswith("]") and inner[:-1]:
-                fields.setdefault(outer, {})
-                if isinstance(fields[outer], dict):
-                    fields[outer][inner[:-1]] = value
-            elif name.endswith("[]"):
-                fields.setdefault(name[:-2], []).append(value)
-            else:
-                fields[name] = value
-        return fields
-    body = parse_json(raw)
+        try:
+            pairs = parse_qsl(
+                (raw or b"").decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+            )
+        except ValueError:
+            raise PayloadTooLarge(TOO_MANY_FIELDS, "body") from None
+        return _form(pairs)
+    try:
+        body = parse_json(raw)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, exc.field or "body") from None
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object.", "body")
+    if _values(body) > MAX_FIELDS:
+        raise PayloadTooLarge(TOO_MANY_FIELDS, "body")
     return body
+
+
+def _form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """`name=v`, `name[key]=v` (an object) and `name[]=v` (a list), as Rails and PHP read them."""
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        outer, _, inner = name.partition("[")
+        if inner.endswith("]") and inner[:-1]:
+            kind, key = dict, outer
+        elif name.endswith("[]"):
+            kind, key = list, name[:-2]
+        else:
+            kind, key = str, name
+        found = fields.setdefault(key, value if kind is str else kind())
+        if not isinstance(found, kind):
+            raise ValidationError(f"{key} is sent as two of {key}, {key}[] and {key}[name]: send it one way.", key)
+        if kind is str:
+            fields[key] = value  # the last of a repeated name wins
+        elif kind is dict:
+            found[inner[:-1]] = value
+        else:
+            found.append(value)
+    return fields
+
+
+def _values(body: Any) -> int:
+    """How many values that are not objects or lists a parsed JSON body holds (what a form's fields are)."""
+    count, pending = 0, [body]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        else:
+            count += 1
+    return count
 
 
 def _flag(value: Any, name: str) -> bool:
