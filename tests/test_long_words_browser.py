@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -70,9 +71,11 @@ def wider(page: Page) -> list[str]:
 
 
 class Phone:
-    """Pages checked at 360 px: each is measured, run through axe-core and kept for the Nu checker."""
+    """Pages checked at 360 px: each is measured, saved as a screenshot, run through axe-core and kept for the
+    Nu checker."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.shots = folder, []
         self.html: dict[str, str] = {}
         self.too_wide: dict[str, tuple[int, list[str]]] = {}
         self.axe: dict[str, list] = {}
@@ -82,6 +85,10 @@ class Phone:
         width = page.evaluate(FITS)
         if width > PHONE:
             self.too_wide[name] = (width, wider(page))
+        self.shots.append(name)
+        page.screenshot(
+            path=self.folder / f"{len(self.shots):02d}-{re.sub(r'[^a-z]+', '-', name)[:40]}.png", full_page=True
+        )
         if axe:
             self.html[name] = page.content()
             found = axe_violations(page)
@@ -105,7 +112,7 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
     ]
     sent = launch(outbox, recipients, survey=SURVEY, options=OPTIONS, name=WORD)
     cid = sent.campaign.id
-    phone = Phone()
+    phone = Phone(tmp_path)
     customer = phone_page(browser)
 
     # customers: a detractor with a one-word comment, a promoter, an answer held after a scanner's click
