@@ -59,7 +59,7 @@ OPTIONS = {
     "themes": {WORD.lower()[:32]: [WORD.lower()[:50]]},
     "webhooks": [{"url": URL}],
 }
-FITS = "() => document.documentElement.scrollWidth"
+SCROLL_WIDTH = "document.documentElement.scrollWidth"
 
 
 def wider(page: Page) -> list[str]:
@@ -82,7 +82,7 @@ class Phone:
 
     def check(self, page: Page, name: str, axe: bool = True) -> None:
         page.wait_for_load_state()
-        width = page.evaluate(FITS)
+        width = page.evaluate(SCROLL_WIDTH)
         if width > PHONE:
             self.too_wide[name] = (width, wider(page))
         self.shots.append(name)
