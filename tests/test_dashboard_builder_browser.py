@@ -1,7 +1,8 @@
 """The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
 interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the
 basics, email and follow-up steps saved in the background by their script (an edit sent as the page
-is left; a new webhook held for Save), the build page, and a viewer's read-only survey.
+is left; a new webhook held for Save), one save status at a time on a step, the build page, and a
+viewer's read-only survey.
 Each page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 360 and 390 pixels without
 scrolling sideways."""
 
@@ -197,3 +198,18 @@ def test_a_builder_step_shows_one_save_status_at_a_time(app_url, browser):
     expect(
         page.locator("[role=status], [role=alert], #autosave-status").filter(has_text=re.compile("."))
     ).to_have_count(1)
+
+    # the email step's notices too: a refused Save, then the address corrected and saved in the background
+    page.on("dialog", lambda dialog: dialog.accept())  # leaving after the failed save asks first
+    page.get_by_role("navigation", name="Steps of building this campaign").get_by_role(
+        "link", name="Email and brand"
+    ).click()
+    reply_to = page.get_by_label("Reply-to address")
+    reply_to.fill("not an address")
+    page.get_by_role("button", name="Save email and brand").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    page.get_by_label("Reply-to address").fill("care@acme.example")
+    page.get_by_label("Reply-to address").blur()
+    expect(status).to_contain_text("Draft saved at")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".field-error")).to_have_count(0)
