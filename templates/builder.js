@@ -3,14 +3,36 @@
 // edit still waiting when the person leaves the page is sent on the way out (keepalive). Leaving asks first
 // only when a save failed. A follow-up form holds its background save while a new webhook is typed: the
 // secret made for it is shown once, by the page that Save follow-up opens. Without this script, Save does it.
+// Once the script reports, its line above Save is the step's one save status: the notices of an earlier save go.
 (function () {
   var form = document.querySelector("form[data-autosave]");
   var status = document.getElementById("autosave-status");
   if (!form || !status || !window.fetch || !window.URLSearchParams || !window.DOMParser) return;
   var url = form.getAttribute("action"); // not form.action: that names the buttons called "action"
   var timer = null, running = false, again = false, pending = false, failed = false, held = false, leaving = false;
+  // the notices an earlier save left on the page (Saved., Not saved yet, Not saved.): once this script reports,
+  // its line is the one status, so they go, rather than say "not saved" beside "Draft saved"
+  var notices = document.querySelectorAll("[data-save-status]");
   status.hidden = false;
-  function say(text) { status.textContent = text; }
+  function say(text) {
+    status.textContent = text;
+    for (var i = 0; i < notices.length; i++) notices[i].remove();
+    notices = [];
+  }
+  function clearErrors() {
+    // the draft is saved as typed, so no field is refused any more: its message and its mark go too
+    var errors = form.querySelectorAll(".field-error");
+    for (var i = 0; i < errors.length; i++) errors[i].remove();
+    var marked = form.querySelectorAll("[aria-invalid]");
+    for (var j = 0; j < marked.length; j++) {
+      marked[j].removeAttribute("aria-invalid");
+      var kept = (marked[j].getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && document.getElementById(id);
+      });
+      if (kept.length) marked[j].setAttribute("aria-describedby", kept.join(" "));
+      else marked[j].removeAttribute("aria-describedby");
+    }
+  }
   function newWebhook() {
     if (!form.hasAttribute("data-hold-new-webhooks")) return false;
     var urls = form.querySelectorAll("input[name^='options.webhooks['][name$='].url']");
@@ -43,6 +65,7 @@
           // a save ends on the step with ?saved=1; anywhere else is the sign-in page of an ended session
           var at = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
           failed = !/[?&]saved=/.test(response.url);
+          if (!failed) clearErrors();
           say(failed ? "Not saved: your session has ended. Sign in again in another tab, then press Save." :
             "Draft saved at " + at + ".");
           return null;

@@ -1,7 +1,8 @@
 """The builder's first pages in Debian's Chromium against `chalice local`: a new campaign with a refused
 interval then corrected, a survey built with the keyboard alone (add, move, save with Enter), the
 basics, email and follow-up steps saved in the background by their script (an edit sent as the page
-is left; a new webhook held for Save), the build page, and a viewer's read-only survey.
+is left; a new webhook held for Save), one save status at a time on a step, the build page, and a
+viewer's read-only survey.
 Each page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 360 and 390 pixels without
 scrolling sideways."""
 
@@ -147,3 +148,68 @@ def test_an_admin_builds_a_survey_with_the_keyboard_and_every_page_passes(app_ur
     assert re.search(r"Your role is viewer", seen["survey-viewer"])
 
     assert nu_errors(seen, tmp_path / "nu") == []
+
+
+def test_a_builder_step_shows_one_save_status_at_a_time(app_url, browser):
+    """A notice left by Save (refused, added but not saved, saved) goes once the background save reports,
+    so the page never says "not saved" beside "Draft saved"; a field's refusal goes with it once saved."""
+    page = signed_in(browser, app_url, "admin")
+    page.goto(f"{app_url}/dashboard/campaigns/new")
+    page.get_by_label("Name").fill("One status")
+    page.get_by_label("Time zone").fill("Europe/Paris")
+    page.get_by_role("button", name="Create the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("The draft is saved")
+    status = page.locator("#autosave-status")
+    not_saved = page.get_by_text(re.compile("not saved", re.IGNORECASE))
+
+    # a question added but not saved yet: the notice goes once its text is typed and saved in the background
+    page.get_by_label("Type of the new question").select_option("text")
+    page.get_by_role("button", name="Add a question").click()
+    expect(page.get_by_role("status")).to_contain_text("Not saved yet: press Save to keep it.")
+    page.get_by_label("Question (question 2)").fill("Anything else?")
+    expect(status).to_contain_text("Draft saved at")
+    expect(not_saved).to_have_count(0)
+
+    # Save refused: the notice and the field's message; corrected, the background save clears both
+    page.get_by_label("Type of the new question").select_option("multi_choice")
+    page.get_by_role("button", name="Add a question").click()
+    page.get_by_label("Question (question 3)").fill("What do you use?")
+    page.get_by_label("Choices, one per line (question 3)").fill("Reports\nAlerts")
+    expect(status).to_contain_text("Draft saved at")
+    page.get_by_label("Choose at least (question 3)").fill("5")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Not saved.")
+    choose = page.get_by_label("Choose at least (question 3)")
+    expect(choose).to_have_attribute("aria-invalid", "true")
+    choose.fill("1")
+    choose.blur()
+    expect(status).to_contain_text("Draft saved at")
+    expect(not_saved).to_have_count(0)
+    expect(page.locator("#f-survey-questions-2-min_choices-error")).to_have_count(0)
+    expect(choose).not_to_have_attribute("aria-invalid", "true")
+
+    # Saved, then a background save refused: only the refusal shows
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    page.get_by_label("Choose at least (question 3)").fill("5")
+    page.get_by_label("Choose at least (question 3)").blur()
+    expect(status).to_contain_text("Not saved: ")
+    expect(page.get_by_text("Saved.", exact=True)).to_have_count(0)
+    expect(
+        page.locator("[role=status], [role=alert], #autosave-status").filter(has_text=re.compile("."))
+    ).to_have_count(1)
+
+    # the email step's notices too: a refused Save, then the address corrected and saved in the background
+    page.on("dialog", lambda dialog: dialog.accept())  # leaving after the failed save asks first
+    page.get_by_role("navigation", name="Steps of building this campaign").get_by_role(
+        "link", name="Email and brand"
+    ).click()
+    reply_to = page.get_by_label("Reply-to address")
+    reply_to.fill("not an address")
+    page.get_by_role("button", name="Save email and brand").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    page.get_by_label("Reply-to address").fill("care@acme.example")
+    page.get_by_label("Reply-to address").blur()
+    expect(status).to_contain_text("Draft saved at")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".field-error")).to_have_count(0)

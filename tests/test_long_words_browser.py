@@ -1,0 +1,217 @@
+"""Long unbroken words on a 360 px phone, in Debian's Chromium against `chalice local`.
+
+A campaign whose name, questions, choices, company, addresses and URLs are each one long word
+(80 letters, or a long email address), answered with a one-word comment by customers whose addresses
+are long too: every page that shows such text, to a customer or in the dashboard, fits 360 px
+(`document.documentElement.scrollWidth` is at most 360: a table may scroll inside its own box, never
+the page), and so does every HTML email. The pages pass axe-core (WCAG 2.1 AA) and the Nu checker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from chalicelib import mail
+from chalicelib.admin import auth
+from chalicelib.answers.counting import apply_pending
+from chalicelib.campaigns import suppression
+from chalicelib.core.config import get_settings
+from chalicelib.dashboard import people
+from chalicelib.insight import digest, digest_recipients
+from chalicelib.loop import followups
+from chalicelib.queue import get_queue
+from chalicelib.sending import imports
+from localdev.pagecheck import axe_violations, nu_errors
+from tests.conftest import html_links, read_outbox
+from tests.dashboard_support import sign_in_link
+from tests.helpers import drain, launch
+
+pytestmark = pytest.mark.browser
+
+PHONE = 360
+WORD = "Unbreakable" * 8  # 88 letters, no place to break a line
+ADDRESS = "averyveryverylong.name.at.some.company@subdomain.example.com"
+UPSET = "averyveryverylongcustomeraddresswithoutbreaks@subdomain.customers.example.com"
+HELD = "anotherveryverylongcustomeraddresswithoutbreaks@subdomain.customers.example.com"
+FAN = "yetanotherveryverylongcustomeraddress@subdomain.customers.example.com"
+LEAD = "averyveryverylong.lead.at.some.company@dashboard.closeloop-test.example"
+URL = "https://reviews.example.com/" + "averyveryverylongpathsegment" * 4
+SURVEY = {
+    "questions": [
+        {"id": "nps", "type": "nps", "text": f"How likely {WORD}?"},
+        {"id": "why", "type": "single_choice", "text": WORD, "options": [WORD, "Price"]},
+        {"id": "uses", "type": "multi_choice", "text": f"Uses {WORD}", "options": [f"A{WORD}", "Alerts"]},
+        {"id": "more", "type": "text", "text": f"Tell us {WORD}"},
+    ]
+}
+OPTIONS = {
+    "company": WORD,
+    "reply_to": ADDRESS,
+    "alert_emails": [ADDRESS],
+    "follow_up_name": WORD,
+    "review_url": URL,
+    "themes": {WORD.lower()[:32]: [WORD.lower()[:50]]},
+    "webhooks": [{"url": URL}],
+}
+SCROLL_WIDTH = "document.documentElement.scrollWidth"
+
+
+def wider(page: Page) -> list[str]:
+    """The elements reaching past the screen's right edge, to name in a failure."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + .5)
+        .slice(0, 4).map(e => `${e.tagName}.${e.className}`)"""
+    )
+
+
+class Phone:
+    """Pages checked at 360 px: each is measured, saved as a screenshot, run through axe-core and kept for the
+    Nu checker."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.shots = folder, []
+        self.html: dict[str, str] = {}
+        self.too_wide: dict[str, tuple[int, list[str]]] = {}
+        self.axe: dict[str, list] = {}
+
+    def check(self, page: Page, name: str, axe: bool = True) -> None:
+        page.wait_for_load_state()
+        width = page.evaluate(SCROLL_WIDTH)
+        if width > PHONE:
+            self.too_wide[name] = (width, wider(page))
+        self.shots.append(name)
+        page.screenshot(
+            path=self.folder / f"{len(self.shots):02d}-{re.sub(r'[^a-z]+', '-', name)[:40]}.png", full_page=True
+        )
+        if axe:
+            self.html[name] = page.content()
+            found = axe_violations(page)
+            if found:
+                self.axe[name] = found
+
+
+def phone_page(browser: Browser) -> Page:
+    # bypass_csp lets axe-core's script into pages whose CSP allows only our own files
+    context = browser.new_context(viewport={"width": PHONE, "height": 800}, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, browser, tmp_path):
+    now = time.time()
+    recipients = [
+        {"email": UPSET, "properties": {"plan": WORD}},
+        {"email": HELD, "properties": {"plan": WORD}},
+        {"email": FAN, "properties": {"plan": "pro"}},
+    ]
+    sent = launch(outbox, recipients, survey=SURVEY, options=OPTIONS, name=WORD)
+    cid = sent.campaign.id
+    phone = Phone(tmp_path)
+    customer = phone_page(browser)
+
+    # customers: a detractor with a one-word comment, a promoter, an answer held after a scanner's click
+    customer.goto(f"{sent.pages[UPSET]}?a=2")
+    phone.check(customer, "survey page")
+    customer.get_by_role("radio", name=WORD, exact=True).check()
+    customer.get_by_role("textbox", name=re.compile("^Tell us")).fill(WORD.lower())
+    customer.get_by_role("button", name="Submit").click()
+    expect(customer.get_by_role("heading", name="Thank you!")).to_be_visible()
+    phone.check(customer, "thank-you page")
+    customer.get_by_role("link", name="Change your answer").click()
+    phone.check(customer, "change your answer")
+    customer.goto(f"{sent.pages[FAN]}?a=10")
+    customer.get_by_role("button", name="Submit").click()
+    expect(customer.get_by_role("heading", name="Thank you!")).to_be_visible()
+    phone.check(customer, "thank-you page, promoter")
+    trap = next(u for u in html_links(next(m for m in sent.messages if str(m["To"]) == HELD)) if u.endswith("/t"))
+    with urllib.request.urlopen(trap, timeout=10) as scanner:  # noqa: S310 - our own loopback server
+        assert scanner.status == 200
+    customer.goto(f"{sent.pages[HELD]}?a=9")
+    with customer.expect_response(lambda r: r.request.method == "POST"):
+        customer.get_by_role("textbox", name=re.compile("^Tell us")).click()
+    expect(customer.get_by_role("button", name="Confirm my answer")).to_be_visible()
+    phone.check(customer, "held answer")
+    unsubscribe = next(u for u in html_links(next(m for m in sent.messages if str(m["To"]) == FAN)) if "/u/" in u)
+    customer.goto(unsubscribe)
+    phone.check(customer, "unsubscribe page")
+    customer.get_by_role("button", name="Unsubscribe").click()
+    phone.check(customer, "unsubscribed page")
+    digest_recipients.set_recipients(cid, {"recipients": [ADDRESS]}, now)
+    customer.goto(digest_recipients.link(cid, ADDRESS))
+    phone.check(customer, "digest preferences")
+
+    # a CX lead with a long address signs in
+    people.add_person(LEAD, WORD, "admin", now)
+    lead = phone_page(browser)
+    lead.goto(f"{app_url}/dashboard/sign-in")
+    lead.get_by_label("Email address").fill(LEAD)
+    lead.get_by_role("button", name="Email me a sign-in link").click()
+    expect(lead.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    phone.check(lead, "check your inbox")
+    lead.goto(sign_in_link(outbox, LEAD))
+    phone.check(lead, "sign-in link")
+    lead.get_by_role("button", name="Sign in").click()
+    lead.wait_for_url(f"{app_url}/dashboard")
+
+    # the emails: invitations, acknowledgement, alert, digest, sign-in
+    apply_pending()
+    drain()  # the alert
+    settings = get_settings()
+    followups.acknowledge_due(time.time() + settings.ack_delay + 1, settings)
+    period = digest.latest_period("weekly", time.time(), "UTC", so_far=True)
+    mail.get_mailer(settings).send(
+        digest.render_message(digest.preview(sent.campaign, period, time.time()), ADDRESS, settings)
+    )
+    emails = {f"email to {m['To']}: {m['Subject']}": m.get_body(("html",)).get_content() for m in read_outbox(outbox)}
+    assert len(emails) == 7, list(emails)
+    for name, html in emails.items():
+        customer.set_content(html)
+        phone.check(customer, name, axe=False)
+
+    # the dashboard's pages
+    people.add_person(ADDRESS, WORD, "viewer", now)
+    auth.mint_token(WORD, now, created_by=LEAD)
+    suppression.add({"email": ADDRESS, "reason": "manual"}, now, LEAD)
+    rows = [(0, {"email": f"{WORD}@example.com", "properties": {}}), (1, {"email": WORD, "properties": {WORD: WORD}})]
+    report = imports.start(sent.campaign, rows, "recipients", now, settings, get_queue())
+    drain()
+    response_id = None
+    for name, path in [
+        ("loop queue", "/dashboard"),
+        ("responses", f"/dashboard/responses?campaign={cid}"),
+        ("campaigns", "/dashboard/campaigns"),
+        ("campaign", f"/dashboard/campaigns/{cid}"),
+        ("held answers", f"/dashboard/held?campaign={cid}"),
+        ("build", f"/dashboard/campaigns/{cid}/edit"),
+        ("basics", f"/dashboard/campaigns/{cid}/edit/basics"),
+        ("survey", f"/dashboard/campaigns/{cid}/edit/survey"),
+        ("email and brand", f"/dashboard/campaigns/{cid}/edit/email"),
+        ("follow-up", f"/dashboard/campaigns/{cid}/edit/follow-up"),
+        ("languages", f"/dashboard/campaigns/{cid}/edit/languages"),
+        ("recipients", f"/dashboard/campaigns/{cid}/recipients"),
+        ("imports report", f"/dashboard/campaigns/{cid}/imports/{report['id']}"),
+        ("settings, digest and suppression list", f"/dashboard/campaigns/{cid}/settings"),
+        ("send", f"/dashboard/campaigns/{cid}/send"),
+        ("preview", f"/dashboard/campaigns/{cid}/preview"),
+        ("people", "/dashboard/people"),
+        ("tokens", "/dashboard/tokens"),
+    ]:
+        lead.goto(app_url + path)
+        phone.check(lead, name)
+        if name == "loop queue":
+            expect(lead.get_by_role("main")).to_contain_text(WORD.lower())
+            response_id = lead.get_by_role("link", name=UPSET).first.get_attribute("href")
+    lead.goto(app_url + response_id)
+    phone.check(lead, "one response")
+
+    assert phone.too_wide == {}, f"wider than {PHONE} px (scrollWidth, elements past the edge):\n" + "\n".join(
+        f"{name}: {found}" for name, found in phone.too_wide.items()
+    )
+    assert phone.axe == {}, "axe-core found WCAG 2.1 AA violations"
+    assert nu_errors(phone.html, tmp_path / "nu") == []
