@@ -430,10 +430,21 @@ def test_people_delighted_surveyed_lately_are_not_asked_again_within_the_fatigue
     late = [{"email": "bad@example.com", "last_sent_at": "someday"}]
     refused = upload(client, campaign.id, json.dumps(late), "application/json").json_body["import"]
     assert [r["field"] for r in refused["rejected_rows"]] == ["row[0].last_sent_at"]
+    lately = datetime.fromtimestamp(now - 2 * 86400, UTC)
+    exported = (
+        "Email,Name,Created At,Last Sent At\n"
+        f"csv@example.com,C,2024-01-01 10:00:00 UTC,{lately:%Y-%m-%d %H:%M:%S} UTC\n"
+        f"offset@example.com,O,2024-01-01T10:00:00Z,{lately:%Y-%m-%dT%H:%M:%S}-08:00\n"
+        "tuesday@example.com,T,2024-01-01T10:00:00Z,last tuesday\n"
+    )
+    csv_report = upload(client, campaign.id, exported).json_body["import"]
+    assert [(r["row"], r["field"]) for r in csv_report["rejected_rows"]] == [(4, "row[4].last_sent_at")]
 
     addresses = ["sent@example.com", "long-ago@example.com", "never@example.com", "answered@example.com"]
+    addresses += ["csv@example.com", "offset@example.com"]
     sent = launch(outbox, [{"email": a} for a in addresses])
 
     assert sorted(str(m["To"]) for m in sent.messages) == ["long-ago@example.com", "never@example.com"]
     skipped = {i.email: i.send_error for i in invitations_of(sent.campaign.id) if i.send_state == "skipped"}
-    assert skipped == dict.fromkeys(["sent@example.com", "answered@example.com"], "fatigue:surveyed recently")
+    lately_asked = ["sent@example.com", "answered@example.com", "csv@example.com", "offset@example.com"]
+    assert skipped == dict.fromkeys(lately_asked, "fatigue:surveyed recently")

@@ -225,7 +225,20 @@ def _json_fields(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _csv_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """A CSV row's cells by column name; every column not named in this module is a property."""
-    known = {*ID, *PERSON_ID, *NAME, *SCORE, *COMMENT, *CREATED, *UPDATED, *TAGS, *NOTES, *UNSUBSCRIBED, *BOUNCED}
+    known = {
+        *ID,
+        *PERSON_ID,
+        *NAME,
+        *SCORE,
+        *COMMENT,
+        *CREATED,
+        *UPDATED,
+        *TAGS,
+        *NOTES,
+        *UNSUBSCRIBED,
+        *BOUNCED,
+        *LAST_SENT,
+    }
     props = item["properties"]
     fields = {name: value for name, value in props.items() if name in known}
     fields["email"] = item["email"]
