@@ -28,6 +28,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from chalicelib.core import aws
 from chalicelib.core.config import Settings, store_location
+from chalicelib.core.errors import ValidationError
 
 
 class Model(models.Model):
@@ -607,7 +608,23 @@ def _shared_client(connection: Connection) -> Any:
 def _built_from(connection: Connection, session: Any) -> Any:
     """PynamoDB's client (its retries, timeouts and endpoint) from the process's one botocore session."""
     connection._local.session = session
-    return connection.client
+    client = connection.client
+    for operation in ("Query", "Scan"):
+        client.meta.events.register(f"after-call.dynamodb.{operation}", _refuse_foreign_start)
+    return client
+
+
+FOREIGN_START = "That page link belongs to another list or filter: start again from its first page."
+
+
+def _refuse_foreign_start(http_response: Any, parsed: dict, **_: Any) -> None:
+    """A page link's cursor is signed, but a signed cursor of another campaign's list, or of the same list
+    with other filters, is a key DynamoDB refuses as that query's ExclusiveStartKey: a ValidationError
+    (400) naming the cursor, wherever a list is paged, not a 500."""
+    error = parsed.get("Error", {}) if http_response.status_code >= 400 else {}
+    message = str(error.get("Message", "")).lower()
+    if error.get("Code") == "ValidationException" and ("starting key" in message or "exclusive start key" in message):
+        raise ValidationError(FOREIGN_START, "cursor")
 
 
 def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
