@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from chalicelib.admin import openapi
+from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns, suppression
 from chalicelib.core import nps
 from chalicelib.core.config import get_settings
@@ -448,3 +449,32 @@ def test_people_delighted_surveyed_lately_are_not_asked_again_within_the_fatigue
     skipped = {i.email: i.send_error for i in invitations_of(sent.campaign.id) if i.send_state == "skipped"}
     lately_asked = ["sent@example.com", "answered@example.com", "csv@example.com", "offset@example.com"]
     assert skipped == dict.fromkeys(lately_asked, "fatigue:surveyed recently")
+
+
+def test_a_draft_with_imported_answers_keeps_the_time_zone_its_days_are_counted_in(client):
+    def patch_zone(campaign_id: str, zone: str):
+        return client.http.request(
+            "PATCH",
+            f"/api/campaigns/{campaign_id}",
+            headers={**admin_headers(), "Content-Type": "application/json"},
+            body=json.dumps({"timezone": zone}).encode(),
+        )
+
+    recipients_only = new_campaign()
+    imported = client.http.post(
+        f"/api/campaigns/{recipients_only.id}/recipients",
+        headers={**admin_headers(), "Content-Type": "application/json"},
+        body=json.dumps({"recipients": [{"email": "ann@example.com"}]}).encode(),
+    )
+    assert imported.status_code in (200, 201, 202), imported.json_body
+    counting.apply_pending()
+    assert patch_zone(recipients_only.id, "Pacific/Auckland").status_code == 200  # no answer counted yet
+
+    campaign = new_campaign()
+    rows = [{"id": "1", "person": {"id": "4", "email": "bo@example.com"}, "score": 9, "created_at": 1_795_000_000}]
+    assert upload(client, campaign.id, json.dumps(rows), "application/json").status_code == 201
+    counting.apply_pending()
+    refused = patch_zone(campaign.id, "Pacific/Auckland")
+    assert refused.status_code == 409 and refused.json_body["error"]["field"] == "timezone"
+    assert campaigns.get_view(campaign.id).timezone == "UTC"
+    assert patch_zone(campaign.id, "UTC").status_code == 200  # the same zone again is no change

@@ -33,7 +33,7 @@ from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
 from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_JSON, SURVEY_SCHEMA, Survey, parse_incoming_survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
-from chalicelib.store import bind
+from chalicelib.store import bind, counts
 from chalicelib.store.models import Campaign, ImportJob
 from chalicelib.store.transact import ConditionFailed, update
 
@@ -739,7 +739,15 @@ def create_campaign(fields: Mapping[str, Any], now: float, campaign_id: str | No
 
 
 def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
+    """Any change to a draft; Conflict (409) for its time zone once answers are counted in it (imported
+    history, or answers posted through the v1 API): the day and week counters are keyed by its days."""
     stored = load_campaign(campaign_id, consistent=True)
+    if fields.get("timezone", stored.timezone) != stored.timezone and _answers_counted(campaign_id):
+        raise Conflict(
+            f"This campaign already counts answers by day in {stored.timezone} (imported or posted through the "
+            "API): its time zone can no longer change. Create a new campaign for another time zone.",
+            "timezone",
+        )
     if "survey" in fields or "options" in fields:  # the translations checked against the survey they will serve
         translations.check(
             fields.get("survey") or parse_survey(stored.survey), fields.get("options", stored.options or {})
@@ -763,6 +771,12 @@ def update_draft(campaign_id: str, fields: Mapping[str, Any], now: float) -> Cam
     _transition(campaign_id, actions, Campaign.status == "draft", "Only a draft campaign can be edited.")
     forget(campaign_id)
     return get_view(campaign_id)
+
+
+def _answers_counted(campaign_id: str) -> bool:
+    """Whether a week counter holds an answer: a draft's are its imported history's (recipients imported
+    count only as invited), a few items to read."""
+    return any(item.get("responses") for item in counts.read(campaign_id, "W#").values())
 
 
 def update_campaign(campaign_id: str, fields: Mapping[str, Any], now: float) -> CampaignView:
