@@ -20,11 +20,13 @@ import pytest
 from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core.config import get_settings
 from chalicelib.dashboard.send_pages import PREVIEW_BANNER, local_time, parse_properties
+from chalicelib.delighted import keys
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Invitation
 from tests.conftest import admin_headers
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
 from tests.helpers import create_campaign, drain, invitation_of, invitations_of, launch, totals
+from tests.test_delighted_api import call
 
 ADA = {"email": "ada@example.com", "properties": {"plan": "pro", "first_name": "Ada"}}
 GRACE = {"email": "grace@example.com", "properties": {"plan": "free", "first_name": "Grace"}}
@@ -502,3 +504,19 @@ def test_the_live_survey_page_has_no_preview_banner(client, outbox):
     sent = launch(outbox)
     status, html, _ = get(client, sent.pages[ADA["email"]], {})
     assert status == 200 and "Preview: nothing you do here is recorded." not in html
+
+
+def test_an_answer_posted_through_the_v1_api_is_never_counted_as_still_to_send(client, outbox):
+    campaign = create_campaign([{"email": "alan@example.com"}], options=GREETING)
+    key, _ = keys.mint_key("shop", campaign.id, time.time())
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "api@example.com", "send": False})
+    assert call(client, "POST", "/v1/survey_responses.json", key, {"person": person["id"], "score": 9})[0] == 200
+    headers = session_headers()
+
+    _, html, _ = get(client, f"/dashboard/campaigns/{campaign.id}/send", headers)
+    reach = " ".join(
+        unescape(re.sub(r"<[^>]+>", "", re.search(r'<p id="send-reach">(.*?)</p>', html, re.S)[1])).split()
+    )
+    assert reach.startswith("1 of the 1 still to send would get it"), reach
+    _, listed, _ = get(client, f"/dashboard/campaigns/{campaign.id}/recipients", headers)
+    assert "<td>Answered through the API, not mailed</td>" in listed

@@ -39,6 +39,7 @@ OUTCOMES = {
     "sent": "Sent",
     "skipped": "Skipped",
     "failed": "Failed",
+    "answered, not mailed": "Answered through the API, not mailed",  # forecast.NOT_MAILED, imported on first use
 }
 
 

@@ -18,11 +18,12 @@ from chalicelib.store.models import Contact, Invitation
 
 PAGE = 100  # one BatchGetItem of invitations, suppressions and contacts each
 WAITING = ("pending", "sending")
+NOT_MAILED = "answered, not mailed"  # an answer posted through the v1 API has an invitation no send touches
 
 
 @dataclass(frozen=True)
 class Fate:
-    """One recipient: `outcome` is "will get it", "sent", "skipped" (will be, or was) or "failed";
+    """One recipient: `outcome` is "will get it", "sent", "skipped" (will be, or was), "failed" or NOT_MAILED;
     `reason` says why in delivery.py's words (`suppressed:bounced`, `fatigue:surveyed recently`, ...)."""
 
     email: str
@@ -64,6 +65,8 @@ def fates(campaign: CampaignView, invitations: list[Invitation], now: float, set
             fate = ("sent", None)
         elif invitation.send_state in ("skipped", "failed"):
             fate = (invitation.send_state, invitation.send_error)
+        elif invitation.send_state not in WAITING:  # an answer recorded through the v1 API: never mailed
+            fate = (NOT_MAILED, None)
         elif invitation.email in suppressed:
             fate = ("skipped", f"suppressed:{suppressed[invitation.email]}")
         elif (
