@@ -389,6 +389,12 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
     many = [{"question": {"id": "q", "text": "Q?"}, "value": {"free_response": "x"}}] * 60
     huge = upload(client, campaign.id, json.dumps([{**rows[0], "additional_answers": many}]), "application/json")
     assert huge.json_body["import"]["rejected_rows"][0]["field"] == "row[0].additional_answers"
+    for odd in ("just a string", 5, None, [1, 2]):
+        kept = [{"question": {"id": "q", "text": "Q?"}, "value": {"free_response": "x"}}, odd]
+        row = {**rows[0], "id": "90", "additional_answers": kept}
+        rejected = upload(client, campaign.id, json.dumps([row]), "application/json").json_body["import"]
+        found = [(r["field"], "additional_answers[1]" in r["message"]) for r in rejected["rejected_rows"]]
+        assert found == [("row[0].additional_answers", True)], odd
     unknown = upload(client, campaign.id, json.dumps([{"hello": 1}]), "application/json")
     assert unknown.status_code == 400 and unknown.json_body["error"]["field"] == "kind"
     named = upload(client, campaign.id, json.dumps([{"email": "x@example.com"}]), "application/json", kind="bounces")

@@ -429,15 +429,19 @@ def _additional(campaign: CampaignView, given: Any, answers: dict[str, Any]) -> 
             f"At most {MAX_ADDITIONAL} additional answers of {MAX_ADDITIONAL_JSON:,} characters in all per response.",
         )
     kept = []
-    for item in given:
-        question = item.get("question") if isinstance(item, Mapping) else None
+    for n, item in enumerate(given):
+        if not isinstance(item, Mapping):
+            raise RowError(
+                "additional_answers", f"additional_answers[{n}] is not an answer object ({{question, value}})."
+            )
+        question = item.get("question")
         target = None
         if isinstance(question, Mapping):
             wanted = str(question.get("text") or "").strip().lower()
             target = campaign.survey.question(str(question.get("id"))) or next(
                 (q for q in campaign.survey.questions if wanted and q.text.strip().lower() == wanted), None
             )
-        values = _answer_values(item.get("value")) if isinstance(item, Mapping) else None
+        values = _answer_values(item.get("value"))
         if target is not None and values is not None and target.id not in answers:
             try:
                 parsed = target.parse(values)

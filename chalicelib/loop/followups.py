@@ -434,8 +434,13 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
         "origin": {"tool": invitation.origin, "id": invitation.origin_id} if invitation.origin else None,
         "tags": list(invitation.tags or []),
         "notes": [_note(n) for n in invitation.notes or []],
-        "other_answers": invitation.additional_answers if isinstance(invitation.additional_answers, list) else [],
+        "other_answers": _answer_objects(invitation.additional_answers),
     }
+
+
+def _answer_objects(kept: Any) -> list[dict]:
+    """The answer objects of what an import kept as another tool gave it (imports before the check kept any value)."""
+    return [a for a in kept if isinstance(a, dict)] if isinstance(kept, list) else []
 
 
 def _note(note: Any) -> dict[str, Any]:
