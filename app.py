@@ -473,7 +473,12 @@ def v1_delete_person(key, person):
     return v1.delete_person(key, person, time.time())
 
 
-@v1_route("/v1/people/{person}/survey_requests/pending", methods=["DELETE"], content_types=V1_BODIES)
+@v1_route(
+    "/v1/people/{person}/survey_requests/pending",
+    "/v1/people/{person}/survey_requests/pending.json",
+    methods=["DELETE"],
+    content_types=V1_BODIES,
+)
 def v1_cancel_pending(key, person):
     return v1.cancel_pending(key, person, time.time())
 

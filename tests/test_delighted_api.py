@@ -106,6 +106,8 @@ def test_send_false_and_delay_and_an_unsubscribed_person(client, sending, outbox
     assert [i.send_error for i in eve] == ["suppressed:unsubscribed"]
     status, body, _ = call(client, "DELETE", "/v1/people/di%40example.com/survey_requests/pending", key, {})
     assert (status, body) == (200, {"ok": True})
+    again = call(client, "DELETE", "/v1/people/di%40example.com/survey_requests/pending.json", key, {})
+    assert again[:2] == (200, {"ok": True})  # with .json as every v1 route
     di = [i for i in invitations_of(campaign.id) if i.email == "di@example.com"]
     assert [i.send_state for i in di] == ["skipped"]
 
