@@ -327,7 +327,7 @@ def test_bad_rows_are_reported_by_row_field_and_reason_and_the_good_ones_importe
     messages = [r["message"] for r in report["rejected_rows"]]
     assert "11 is outside the scale" in messages[0] and messages[1] == "An email address is required."
     assert "“seven” is not a whole number" in messages[2] and "“yesterday” is not a time" in messages[3]
-    assert "is not a time of the past" in messages[4]
+    assert "is in the future" in messages[4]
     got = client.http.get(
         f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=admin_headers()
     ).body.decode()

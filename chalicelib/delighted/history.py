@@ -302,8 +302,10 @@ def moment(value: Any, name: str, now: float) -> float:
         at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
     else:
         raise RowError(name, "A time is epoch seconds or ISO 8601 text.")
-    if not 0 < at <= now + 60:
-        raise RowError(name, f"“{shown}” is not a time of the past.")
+    if at <= 0:
+        raise RowError(name, f"“{shown}” is not a time after 1970-01-01 (epoch seconds count from then).")
+    if at > now + 60:
+        raise RowError(name, f"“{shown}” is in the future: give when it happened.")
     return at
 
 
