@@ -20,7 +20,7 @@
     notices = [];
   }
   function clearErrors() {
-    // the draft is saved as typed, so no field is refused any more: its message and its mark go too
+    // saved as typed, or refused for what the status line now names: earlier field messages and marks go
     var errors = form.querySelectorAll(".field-error");
     for (var i = 0; i < errors.length; i++) errors[i].remove();
     var marked = form.querySelectorAll("[aria-invalid]");
@@ -75,6 +75,8 @@
           var page = new DOMParser().parseFromString(html, "text/html");
           var problem = page.querySelector(".notice.bad li") || page.querySelector("main p");
           var why = problem ? problem.textContent.replace(/\s+/g, " ").trim() : "the dashboard answered " + response.status + ".";
+          // the marks of an earlier refusal may name a field fixed since: this answer's refusal is the one truth
+          if (response.status === 400) clearErrors();
           say("Not saved: " + why + (response.status === 400 ? " Press Save to see it beside its field." : ""));
         });
       })

@@ -213,3 +213,15 @@ def test_a_builder_step_shows_one_save_status_at_a_time(app_url, browser):
     expect(status).to_contain_text("Draft saved at")
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(".field-error")).to_have_count(0)
+
+    # a Save refused for two fields, one named; that one fixed, the background save refused for the other:
+    # the first field's mark goes, the status names the second
+    page.get_by_label("Reply-to address").fill("bad3")
+    page.get_by_role("textbox", name="Subject").fill("{{ unclosed")
+    page.get_by_role("button", name="Save email and brand").click()
+    expect(page.get_by_label("Reply-to address")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Reply-to address").fill("cx3@acme.example")
+    page.get_by_label("Reply-to address").blur()
+    expect(status).to_contain_text("Not saved: ")
+    expect(page.get_by_label("Reply-to address")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("is not a valid email address")).to_have_count(0)
