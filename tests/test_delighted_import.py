@@ -433,7 +433,13 @@ def test_people_delighted_surveyed_lately_are_not_asked_again_within_the_fatigue
     answered = [
         {"id": "7", "person": {"id": "4", "email": "answered@example.com"}, "score": 9, "created_at": now - 5 * 86400}
     ]
-    assert upload(client, campaign.id, json.dumps(answered), "application/json").status_code == 201
+    history_report = upload(client, campaign.id, json.dumps(answered), "application/json")
+    assert history_report.status_code == 201
+    shown = client.http.get(
+        f"/dashboard/campaigns/{campaign.id}/imports/{history_report.json_body['import']['id']}",
+        headers=session_headers(),
+    ).body.decode()
+    assert "<h1>Import of Delighted responses</h1>" in shown and "<dt>New</dt>" in shown and "Invited" not in shown
     late = [{"email": "bad@example.com", "last_sent_at": "someday"}]
     refused = upload(client, campaign.id, json.dumps(late), "application/json").json_body["import"]
     assert [r["field"] for r in refused["rejected_rows"]] == ["row[0].last_sent_at"]

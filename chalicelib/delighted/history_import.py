@@ -121,6 +121,7 @@ def _store(campaign: CampaignView, file: history.ExportFile, now: float, setting
         created_at=now,
         finished_at=None if chunks else now,
         rejected_pieces=imports.keep_rejected(import_id, file.rejected, file.original),
+        history_kind=file.kind,
     )
     job.save()
     stored = already = 0

@@ -507,6 +507,11 @@ IMPORT_JSON: dict[str, Any] = {
         "rejected": {"type": "integer"},
         "invited": {"type": ["integer", "null"]},
         "already_invited": {"type": ["integer", "null"]},
+        "history_kind": {
+            "type": ["string", "null"],
+            "description": "the kind of a Delighted history file (its `invited`: new, `already_invited`: imported "
+            "before); null for recipients",
+        },
         "chunks": {
             "type": "object",
             "description": "chunks of 500 recipients written so far, of all",
@@ -539,4 +544,5 @@ def status(import_id: str) -> dict:
         "invited": job.invited,
         "already_invited": job.already_invited,
         "chunks": {"done": job.chunks_done, "total": job.chunks_total},
+        "history_kind": job.history_kind,
     }

@@ -467,6 +467,7 @@ class ImportJob(Model):
     done_chunks = NumberSetAttribute(null=True)
     invited = NumberAttribute(default=0)
     already_invited = NumberAttribute(default=0)
+    history_kind = UnicodeAttribute(null=True)  # a Delighted history file's kind (responses, people, ...)
     created_at = NumberAttribute()
     finished_at = NumberAttribute(null=True)
     rejected_pieces = NumberAttribute(default=0)
