@@ -31,9 +31,13 @@ def test_a_cursor_used_on_another_list_or_filter_is_a_400_naming_it(client, outb
     first, second = answered(client, outbox, "a"), answered(client, outbox, "b")
     page = client.http.get(f"/api/campaigns/{first}/responses?limit=1", headers=admin_headers()).json_body
     cursor = quote(page["next_cursor"], safe="")
+    listed = client.http.get("/api/campaigns?limit=1", headers=admin_headers()).json_body
+    campaigns_cursor = quote(listed["next_cursor"], safe="")
     for path in (
         f"/api/campaigns/{second}/responses?cursor={cursor}",
         f"/api/campaigns/{first}/responses?cursor={cursor}&since=2030-01-01",
+        f"/api/suppression?cursor={campaigns_cursor}",  # another table's key
+        f"/api/campaigns/{first}/skipped?cursor={cursor}",  # another index's key
     ):
         refused = client.http.get(path, headers=admin_headers())
         assert refused.status_code == 400, (path, refused.body)

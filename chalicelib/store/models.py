@@ -610,22 +610,44 @@ def _built_from(connection: Connection, session: Any) -> Any:
     """PynamoDB's client (its retries, timeouts and endpoint) from the process's one botocore session."""
     connection._local.session = session
     client = connection.client
-    for operation in ("Query", "Scan"):
-        client.meta.events.register(f"after-call.dynamodb.{operation}", _refuse_foreign_start)
+    client.meta.events.register("before-parameter-build.dynamodb.Query", _refuse_foreign_key)
+    client.meta.events.register("after-call.dynamodb.Query", _refuse_foreign_start)
     return client
 
 
+# A page link's cursor is signed, but a signed cursor of another list, or of the same list with other
+# filters, is no start for this query: a ValidationError (400) naming the cursor, wherever a list is
+# paged, not a 500. Two checks: the key's attributes before the request (DynamoDB Local fails with a
+# 500 of its own on another table's or index's key), DynamoDB's refusal after it (another partition,
+# or a range the key is outside of).
 FOREIGN_START = "That page link belongs to another list or filter: start again from its first page."
 
 
+def _refuse_foreign_key(params: dict, **_: Any) -> None:
+    start = params.get("ExclusiveStartKey")
+    expected = _key_names(params.get("TableName"), params.get("IndexName")) if start is not None else None
+    if expected is not None and set(start) != expected:
+        raise ValidationError(FOREIGN_START, "cursor")
+
+
 def _refuse_foreign_start(http_response: Any, parsed: dict, **_: Any) -> None:
-    """A page link's cursor is signed, but a signed cursor of another campaign's list, or of the same list
-    with other filters, is a key DynamoDB refuses as that query's ExclusiveStartKey: a ValidationError
-    (400) naming the cursor, wherever a list is paged, not a 500."""
     error = parsed.get("Error", {}) if http_response.status_code >= 400 else {}
     message = str(error.get("Message", "")).lower()
     if error.get("Code") == "ValidationException" and ("starting key" in message or "exclusive start key" in message):
         raise ValidationError(FOREIGN_START, "cursor")
+
+
+def _key_names(table: str | None, index: str | None) -> set[str] | None:
+    """The attributes of a start key of a Query on this table (and index): the table's keys and the index's;
+    None for a table or index no model declares."""
+    model = next((m for m in MODELS if m.Meta.table_name == table), None)
+    if model is None or (index and index not in model._indexes):
+        return None
+    names = {model._hash_keyname, model._range_keyname} - {None}
+    if index:
+        attributes = model._indexes[index].Meta.attributes.values()
+        names |= {a.attr_name for a in attributes if a.is_hash_key or a.is_range_key}
+    return names
 
 
 def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
