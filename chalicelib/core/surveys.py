@@ -32,9 +32,9 @@ MAX_QUESTIONS = 20
 MAX_TEXT = 2000
 MAX_COMMENT = 5000
 # Characters of what a campaign writes, checked when a survey comes in (parse_incoming_survey). A question's
-# text and a scale's end labels may be as long as their translations (campaigns.MAX_TRANSLATED, 200); an
-# option is shorter, as the survey page posts it back: MAX_OPTIONS of them fit one text answer's share of
-# the answer form (answers.survey_pages.ANSWER_FORM_BYTES).
+# text and a scale's end labels may be as long as their translations (campaigns.MAX_TRANSLATED: 1,000 for a
+# question text, 200 for a label); an option is shorter, as the survey page posts it back: MAX_OPTIONS of
+# them fit one text answer's share of the answer form (answers.survey_pages.ANSWER_FORM_BYTES).
 MAX_QUESTION_TEXT = 1000
 MAX_LABEL = 200
 MAX_OPTION = 100

@@ -54,7 +54,7 @@ UNSUBSCRIBED = ("unsubscribed_at",)
 BOUNCED = ("bounced_at",)
 LAST_SENT = ("last_sent_at",)  # when Delighted last surveyed the person: the fatigue window starts there
 # Columns of Delighted's exports that say nothing about the person: not kept as properties.
-SKIPPED = ("survey_type", "permalink", "channel", "last_sent_at", "phone_number", "delighted_id")
+SKIPPED = ("survey_type", "permalink", "channel", "phone_number", "delighted_id")
 EMAIL = ("email", "person_email")
 
 
