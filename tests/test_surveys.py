@@ -177,6 +177,21 @@ REFUSED = [
         "[1].options",
         "Option 2 (“Faster exports xxxxxxxxxxxxxxx…”) has 101 characters; each has at most 100.",
     ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", "Line 1\nLine 2"]}],
+        "[1].options",
+        "Option 2 (“Line 1\ufffdLine 2”) has a line break or a control character: an option is one line of text.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A\u0000", "B"]}],
+        "[1].options",
+        "Option 1 (“A\ufffd”) has a line break or a control character: an option is one line of text.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", "\u200b"]}],
+        "[1].options",
+        "Option 2 shows nothing: it has only spaces or invisible characters.",
+    ),
     ([NPS_Q, RATE_Q | {"points": "5"}], "[1].points", "points is a whole number, not the string “5”."),
     ([NPS_Q, RATE_Q | {"points": True}], "[1].points", "points is a whole number, not the boolean true."),
     ([NPS_Q, MANY_Q | {"max_choices": 2.5}], "[1].max_choices", "max_choices is a whole number, not the number 2.5."),

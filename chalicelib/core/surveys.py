@@ -493,6 +493,23 @@ def _check_texts(values: list, key: str, limit: int, path: str) -> None:
                 f"each has at most {limit}.",
                 path,
             )
+        if key == "options":
+            _check_option(entry.strip(), n, path)
+
+
+def _check_option(option: str, n: int, path: str) -> None:
+    """An option's text is the value the form posts back: a browser sends a line break in it as CR LF and
+    drops nothing else, so an option with a line break or a control character could never be chosen; one of
+    invisible characters only (a zero-width space) shows an empty choice."""
+    unusable = [unicodedata.category(ch) == "Cc" or ch in _INVISIBLE for ch in option]
+    if any(unusable):
+        shown = "".join("\ufffd" if bad else ch for ch, bad in zip(option[:30], unusable, strict=False))
+        raise ValidationError(
+            f"Option {n} (“{shown}”) has a line break or a control character: an option is one line of text.",
+            path,
+        )
+    if option and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in option):
+        raise ValidationError(f"Option {n} shows nothing: it has only spaces or invisible characters.", path)
 
 
 def _json_name(value: Any) -> str:
