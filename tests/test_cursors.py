@@ -7,6 +7,7 @@ import json
 import time
 from urllib.parse import quote
 
+from chalicelib.admin import api as admin_api
 from chalicelib.answers import counting
 from chalicelib.delighted import keys
 from tests.conftest import admin_headers
@@ -53,3 +54,14 @@ def test_a_cursor_used_on_another_list_or_filter_is_a_400_naming_it(client, outb
     refused = client.http.get(f"/v1/people.json?page_info={link}&since={later}", headers=basic(key))
     body = json.loads(refused.body)
     assert refused.status_code in (400, 422) and body["errors"][0]["field"] == "cursor", body
+
+
+def test_a_cursor_whose_key_has_the_right_names_but_other_types_is_a_400(client, outbox):
+    answered(client, outbox, "a")
+    listed = client.http.get("/api/campaigns?limit=1", headers=admin_headers()).json_body
+    key = admin_api.decode_cursor({"cursor": listed["next_cursor"]}, {"name": "cursor"})
+    retyped = {name: {"N": "1"} for name in key}  # signed as only the API can, so only a type tells it apart
+    cursor = quote(admin_api.encode_cursor(retyped), safe="")
+    refused = client.http.get(f"/api/campaigns?cursor={cursor}", headers=admin_headers())
+    assert refused.status_code == 400, refused.body
+    assert refused.json_body["error"]["field"] == "cursor"

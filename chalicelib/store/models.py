@@ -625,8 +625,8 @@ FOREIGN_START = "That page link belongs to another list or filter: start again f
 
 def _refuse_foreign_key(params: dict, **_: Any) -> None:
     start = params.get("ExclusiveStartKey")
-    expected = _key_names(params.get("TableName"), params.get("IndexName")) if start is not None else None
-    if expected is not None and set(start) != expected:
+    expected = _key_types(params.get("TableName"), params.get("IndexName")) if start is not None else None
+    if expected is not None and {name: next(iter(value), None) for name, value in start.items()} != expected:
         raise ValidationError(FOREIGN_START, "cursor")
 
 
@@ -637,17 +637,16 @@ def _refuse_foreign_start(http_response: Any, parsed: dict, **_: Any) -> None:
         raise ValidationError(FOREIGN_START, "cursor")
 
 
-def _key_names(table: str | None, index: str | None) -> set[str] | None:
-    """The attributes of a start key of a Query on this table (and index): the table's keys and the index's;
-    None for a table or index no model declares."""
+def _key_types(table: str | None, index: str | None) -> dict[str, str] | None:
+    """The attributes of a start key of a Query on this table (and index), the table's keys and the index's,
+    each with its DynamoDB type ("S", "N" or "B"); None for a table or index no model declares."""
     model = next((m for m in MODELS if m.Meta.table_name == table), None)
     if model is None or (index and index not in model._indexes):
         return None
-    names = {model._hash_keyname, model._range_keyname} - {None}
+    keys = [a for a in model.get_attributes().values() if a.is_hash_key or a.is_range_key]
     if index:
-        attributes = model._indexes[index].Meta.attributes.values()
-        names |= {a.attr_name for a in attributes if a.is_hash_key or a.is_range_key}
-    return names
+        keys += [a for a in model._indexes[index].Meta.attributes.values() if a.is_hash_key or a.is_range_key]
+    return {a.attr_name: a.attr_type for a in keys}
 
 
 def bind(settings: Settings | None = None) -> tuple[str, str | None, str]:
