@@ -333,6 +333,12 @@ def test_a_form_posted_from_another_site_is_refused(client):
     ):
         refused = post(client, "/dashboard/people", fields, {**admin, **another_site})
         assert refused.status_code == 403 and people.get_person("new@closeloop-test.example") is None, another_site
+    other_name = {"Origin": "http://localhost:8000", "Sec-Fetch-Site": "same-site"}  # opened as localhost
+    refused = post(client, "/dashboard/people", fields, {**admin, **other_name}).body.decode()
+    assert (
+        "This form was sent from a page of http://localhost:8000, and the dashboard is at http://127.0.0.1:8000: "
+        "open http://127.0.0.1:8000/dashboard and send it from there."
+    ) in refused
     ours = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
     accepted = post(client, "/dashboard/people", fields, {**admin, **ours})
     assert accepted.status_code == 303

@@ -501,8 +501,8 @@ def test_every_v1_error_has_the_errors_array_and_a_429_says_the_limit_and_when(c
     _error_shape(429, body, None)
     wait = int(headers["Retry-After"])
     assert body["message"] == (
-        f"An API key may make 1 calls in 3,600 seconds, and this key has made them: try again in {wait:,} seconds "
-        "(the Retry-After header)."
+        "An API key may make 1 calls in each window of 3,600 seconds, and this key has made them: "
+        f"try again in {wait:,} seconds (the Retry-After header)."
     )
 
 

@@ -273,6 +273,13 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, list[str]]:
 def check_origin(request: Request) -> None:
     """A browser names the page a POST comes from; another site's page never changes anything here."""
     if from_another_site(request.headers, base_url()):
+        origin = (request.headers.get("origin") or "").rstrip("/")
+        ours = urlsplit(base_url())
+        if origin.startswith(("http://", "https://")) and len(origin) <= 200:
+            raise Forbidden(
+                f"This form was sent from a page of {origin}, and the dashboard is at {ours.scheme}://{ours.netloc}: "
+                f"open {ours.scheme}://{ours.netloc}/dashboard and send it from there."
+            )
         raise Forbidden("This form was sent from another site.")
 
 

@@ -56,7 +56,7 @@ def limit_rate(key: Key, now: float) -> None:
         ratelimit.check(key.digest, "v1", now, per=(calls, seconds))
     except TooManyRequests as exc:
         raise TooManyRequests(
-            f"An API key may make {calls:,} calls in {seconds:,} seconds, and this key has made them: "
+            f"An API key may make {calls:,} calls in each window of {seconds:,} seconds, and this key has made them: "
             f"try again in {exc.retry_after:,} seconds (the Retry-After header).",
             exc.retry_after,
         ) from None
