@@ -113,13 +113,14 @@ def _checked_path(params: dict[str, str]) -> dict[str, str]:
 
 
 def api_route(path: str, **kwargs):
-    """An admin API route: bearer token required; domain errors become JSON naming the field at fault."""
+    """An admin API route: bearer token required; domain errors become JSON naming the field at fault. Path
+    values come percent-decoded (API Gateway passes them as sent: `%40`, `%27`)."""
 
     def register(view):
         def guarded(**params):
             try:
                 caller = auth.authenticate(app.current_request.headers)
-                return _json(*view(caller, **_checked_path(params)))
+                return _json(*view(caller, **{k: unquote(v) for k, v in _checked_path(params).items()}))
             except TooManyRequests as exc:
                 return _json(exc.status, exc.to_json(), {"Retry-After": str(exc.retry_after)})
             except CloseloopError as exc:
@@ -418,12 +419,12 @@ def add_suppression(caller):
 
 @api_route("/api/suppression/{email}", methods=["GET"])
 def get_suppression(caller, email):
-    return api.get_suppression(unquote(email))  # API Gateway passes a path parameter still percent-encoded
+    return api.get_suppression(email)
 
 
 @api_route("/api/people/{email}", methods=["DELETE"])
 def delete_person(caller, email):
-    return api.delete_person(unquote(email), caller, time.time())  # still percent-encoded, as above
+    return api.delete_person(email, caller, time.time())
 
 
 @api_route("/api/campaigns/{campaign_id}/metrics", methods=["GET"])

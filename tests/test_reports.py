@@ -225,3 +225,5 @@ def test_an_id_copied_from_the_export_finds_its_response_though_it_starts_with_a
     assert pasted.startswith("'-")
     found = get(client, f"/api/responses/{pasted}")  # ' is a legal character of a URL's path
     assert found.status_code == 200 and found.json_body["response"]["id"] == pasted[1:]
+    encoded = get(client, f"/api/responses/%27{pasted[1:]}")  # as a browser or curl may send the quote
+    assert encoded.status_code == 200 and encoded.json_body["response"]["id"] == pasted[1:]
