@@ -547,13 +547,14 @@ def v1_remove_membership(key, platform):
     return v1.remove_membership(key, platform, _v1_body(), time.time())
 
 
+@app.route("/v1", methods=V1_METHODS, content_types=["*/*"])
 @app.route("/v1/{proxy+}", methods=V1_METHODS, content_types=["*/*"])
 def v1_unknown():
     """No v1 route has this path: a 404 in the v1 shape, for any key or none. API Gateway sends here every path
     under /v1/ that no route has (real routes are more specific); `chalice local` only a path one segment deep."""
     params = app.current_request.uri_params or {}
     rest = unquote(params.get("proxy") or params.get("proxy+") or "")  # API Gateway's name for it; chalice local's
-    return _json(404, v1_shapes.error_body(404, f"The v1 API has no route /v1/{rest[:100]}."))
+    return _json(404, v1_shapes.error_body(404, f"The v1 API has no route /v1/{rest[:100]}".rstrip("/") + "."))
 
 
 app.register_blueprint(access.routes)

@@ -515,6 +515,8 @@ def test_an_unknown_v1_path_gets_a_v1_404_and_real_routes_are_not_shadowed(clien
         assert json.loads(response.body)["message"] == "The v1 API has no route /v1/nope.json."
     response = client.http.post("/v1/nope", headers={"Content-Type": FORM}, body=b"a=1")  # no key, a form: still 404
     assert response.status_code == 404
+    root = client.http.get("/v1", headers=basic(key))
+    assert root.status_code == 404 and json.loads(root.body)["message"] == "The v1 API has no route /v1."
     assert call(client, "GET", "/v1/people", key)[0] == 200
     assert call(client, "GET", "/v1/metrics.json", key)[0] == 200
     assert call(client, "GET", "/v1/autopilot/email.json", key)[0] == 404  # its own 404: a one-off campaign

@@ -364,9 +364,9 @@ def test_an_unknown_v1_path_reaches_the_lambda_and_every_v1_route_keeps_its_own_
     """API Gateway picks the most specific resource, so the greedy /v1/{proxy+} gets only what no route has
     (otherwise API Gateway itself answers 403 "Missing Authentication Token", in no v1 shape)."""
     paths = templates["prod"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    catch_all = paths["/v1/{proxy+}"]
-    assert sorted(catch_all) == ["delete", "get", "patch", "post", "put"]
-    assert {method["x-amazon-apigateway-integration"]["type"] for method in catch_all.values()} == {"aws_proxy"}
+    for catch_all in (paths["/v1/{proxy+}"], paths["/v1"]):
+        assert sorted(catch_all) == ["delete", "get", "patch", "post", "put"]
+        assert {method["x-amazon-apigateway-integration"]["type"] for method in catch_all.values()} == {"aws_proxy"}
     assert {"/v1/people", "/v1/people.json", "/v1/people/{person}", "/v1/survey_responses/{response_id}"} <= set(paths)
     assert sorted(paths["/v1/people"]) == ["get", "post"]
 
