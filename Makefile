@@ -36,6 +36,7 @@ install: $(RUN_STAMP)
 	$(PY) -m localdev install
 
 install-dev: $(DEV_STAMP) install
+	$(PY) -m localdev install-test-tools
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -51,7 +52,6 @@ run: install
 TEST_WORKERS ?= 2
 
 test: install-dev browser
-	$(PY) -m localdev install-test-tools
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Many more generated requests than `make test`; the seed is printed so a failure can be replayed.
