@@ -112,7 +112,18 @@ def test_nps_category_is_derived_from_the_score(score, category):
         (
             {"questions": [{"id": "a", "type": "stars", "text": "?"}]},
             "survey.questions[0].type",
-            "Unknown question type",
+            "Unknown question type “stars”: use one of nps,",
+        ),
+        ({"questions": [{"id": "a", "text": "?"}]}, "survey.questions[0].type", "A question needs its type: use one"),
+        (
+            {"questions": [{"id": "a", "type": ["nps"], "text": "?"}]},
+            "survey.questions[0].type",
+            "type is a string, not a list: use one of",
+        ),
+        (
+            {"questions": [{"id": "a", "type": "x" * 20000, "text": "?"}]},
+            "survey.questions[0].type",
+            f"Unknown question type “{'x' * 40}”: use",
         ),
         ({"questions": [{"id": "A b", "type": "nps", "text": "?"}]}, "survey.questions[0].id", "question id"),
         ({"questions": [{"id": "a", "type": "nps", "text": " "}]}, "survey.questions[0].text", "needs its text"),

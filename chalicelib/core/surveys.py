@@ -405,9 +405,14 @@ def _parse_question(item: Any, path: str, first: bool, strict: bool) -> Question
         raise ValidationError("Each question is an object.", path)
     qtype = item.get("type")
     if qtype not in QUESTION_TYPES:
-        raise ValidationError(
-            f"Unknown question type {qtype!r}: use one of {', '.join(QUESTION_TYPES)}.", f"{path}.type"
+        given = (
+            "A question needs its type"
+            if qtype is None
+            else f"Unknown question type “{quoted(qtype, 40)}”"
+            if isinstance(qtype, str)
+            else f"type is a string, not {_json_name(qtype)}"
         )
+        raise ValidationError(f"{given}: use one of {', '.join(QUESTION_TYPES)}.", f"{path}.type")
     if strict:
         _check_declared(item, qtype, path)
     qid = item.get("id")
