@@ -266,6 +266,32 @@ def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):
     assert "<script>alert" not in report.body.decode()
 
 
+def test_a_pasted_to_field_imports_each_address_and_a_line_of_two_uploads_again_as_one_rejected_row(client):
+    campaign = create_campaign([])
+    headers = session_headers()
+    path = f"/dashboard/campaigns/{campaign.id}/recipients"
+    csrf = csrf_of(client.http.get(path, headers=headers).body.decode())
+    pasted = ";\r\nada@example.com;\r\nGrace Hopper <grace@example.com>,\r\nana@example.com, bo@example.com\r\n"
+    posted = client.http.post(
+        path, body=urlencode({"csrf": csrf, "paste": pasted}), headers={**headers, **FORM_HEADERS}
+    )
+    assert posted.status_code == 303, _text(posted)
+    report = client.http.get(posted.headers["Location"], headers=headers)
+    text = _text(report)
+    assert "Rows 3" in text and "Accepted 2" in text and "Rejected 1" in text
+    assert "4 row[4] Row 4 holds 2 addresses on one line: one address a line." in text
+    assert Contact.count("ada@example.com") == Contact.count("grace@example.com") == 1
+
+    download = client.http.get(f"{posted.headers['Location']}/rejected.csv", headers=headers).body.decode()
+    assert _rows(download)[1][:2] == ["ana@example.com, bo@example.com", "4"]
+    again = _upload(client, campaign.id, download.encode(), headers)
+    assert again.status_code == 303
+    text = _text(client.http.get(again.headers["Location"], headers=headers))
+    assert "Rows 1" in text and "Accepted 0" in text and "Rejected 1" in text
+    assert "2 row[2] Row 2 holds 2 addresses in its email cell: one address a row." in text
+    assert Contact.count("ana@example.com") == Contact.count("bo@example.com") == 0
+
+
 def test_fixed_rejected_rows_upload_again_as_the_original_cells(client):
     campaign = create_campaign([])
     headers = session_headers()

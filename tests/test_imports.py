@@ -425,3 +425,88 @@ def test_a_csv_without_a_header_row_numbers_its_lines_from_one(client):
     report = response.json_body["import"]
     assert (report["rows"], report["accepted"]) == (3, 1)
     assert [r["row"] for r in report["rejected_rows"]] == [2, 4]
+
+
+ABSENT = "text/csv; charset=utf-8; header=absent"
+
+
+def test_pasted_addresses_keep_no_separator_or_name_a_mail_client_copies_with_them(client):
+    """A To: field copied one address a line leaves `;` or `,` after each, and names before them."""
+    campaign = create_campaign([])
+    body = (
+        "ana@example.com;\r\n"
+        "bo@example.com,\r\n"
+        " ; , \r\n"
+        ";  cy@example.com ;\r\n"
+        "Di Müller <di@example.com>,\r\n"
+        "Müller, Ed <ed@example.com>;\r\n"
+        '"Fay, F." <fay@example.com>\r\n'
+        "<gus@example.com>\r\n"
+        "Hal <hal@>\r\n"
+    )
+    response = _csv_post(client, campaign.id, body.encode(), ABSENT)
+    assert response.status_code == 201, response.json_body
+    report = response.json_body["import"]
+    assert (report["rows"], report["accepted"]) == (8, 7)
+    assert report["rejected_rows"] == [
+        {
+            "row": 9,
+            "field": "row[9].email",
+            "message": "“hal@” is not a valid email address: There must be something after the @-sign.",
+        }
+    ]
+    for name in ("ana", "bo", "cy", "di", "ed", "fay", "gus"):
+        assert _imported(campaign.id, f"{name}@example.com") == {}
+    refused = _csv_post(client, campaign.id, b" ;\r\n,\r\n", ABSENT)
+    assert refused.status_code == 400
+    assert refused.json_body["error"]["message"] == "There are no addresses here: paste one address a line."
+
+
+def test_a_pasted_line_of_two_addresses_is_one_rejected_row_and_comes_back_as_one_again(client):
+    """Its rejected rows' download, uploaded again as it is, or its line pasted again as the download
+    quotes it, is that one row rejected again: never its first address accepted and the second dropped."""
+    campaign = create_campaign([])
+    body = b"ana@example.com, bo@example.com\r\ncy@example.com\r\n"
+    report = _csv_post(client, campaign.id, body, ABSENT).json_body["import"]
+    two = "Row 1 holds 2 addresses on one line: one address a line."
+    assert (report["rows"], report["accepted"]) == (2, 1)
+    assert report["rejected_rows"] == [{"row": 1, "field": "row[1]", "message": two}]
+
+    path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
+    download = client.http.get(path, headers=admin_headers()).body.decode()
+    assert download == f'email,row,reason\r\n"ana@example.com, bo@example.com",1,{two}\r\n'
+
+    again = _csv_post(client, campaign.id, download.encode()).json_body["import"]
+    assert (again["rows"], again["accepted"]) == (1, 0)
+    assert again["rejected_rows"] == [
+        {"row": 2, "field": "row[2]", "message": "Row 2 holds 2 addresses in its email cell: one address a row."}
+    ]
+    quoted = download.splitlines()[1].split(",1,")[0]
+    assert quoted == '"ana@example.com, bo@example.com"'
+    pasted = _csv_post(client, campaign.id, f"{quoted}\r\n".encode(), ABSENT).json_body["import"]
+    assert (pasted["rows"], pasted["accepted"], pasted["rejected_rows"]) == (1, 0, report["rejected_rows"])
+    for email in ("ana@example.com", "bo@example.com"):
+        with pytest.raises(Invitation.DoesNotExist):
+            _imported(campaign.id, email)
+
+
+def test_every_pasted_line_is_accepted_or_rejected_by_its_own_number(client):
+    """A stray quote does not join the lines after it into one, and a line copied with its row and reason
+    from the download is one row: every line that is not blank is counted and reported."""
+    campaign = create_campaign([])
+    lines = [
+        '"ana@example.com',
+        "bo@example.com",
+        "",
+        'cy@example.com"',
+        '"di@example.com, ed@example.com",1,Row 1 holds 2 addresses',
+        "fay@example.com\tFay",
+        "gus@example.com",
+    ]
+    report = _csv_post(client, campaign.id, "\r\n".join(lines).encode(), ABSENT).json_body["import"]
+    rejected = [r["row"] for r in report["rejected_rows"]]
+    assert rejected == [1, 4, 5, 6]
+    assert report["rows"] == report["accepted"] + len(rejected) == 6
+    assert report["rejected_rows"][2]["message"] == "Row 5 holds 2 addresses on one line: one address a line."
+    for email in ("bo@example.com", "gus@example.com"):
+        assert _imported(campaign.id, email) == {}

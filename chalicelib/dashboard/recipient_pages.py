@@ -76,9 +76,9 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
 
 def pasted_type(text: str) -> str:
     """The Content-Type of pasted text: CSV text with its header as it is; a list of addresses (one per
-    line, the first line holding an @) is CSV without a header (RFC 4180's `header=absent`), so its rows
-    are numbered as the lines the person sees."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    line, the first line holding an @; a line of only separators, as `;`, is blank) is CSV without a header
+    (RFC 4180's `header=absent`), so its rows are numbered as the lines the person sees."""
+    first = next((line for line in text.splitlines() if imports.trimmed(line)), "")
     return "text/csv; charset=utf-8" + ("; header=absent" if "@" in first else "")
 
 

@@ -136,16 +136,19 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
     is a file with a header but no data rows. Rows with more cells than the header are passed on
     as they are, so the validation reports them like any other bad row.
 
+    An email cell holding several addresses (`ana@example.com, bo@example.com`) is one rejected row
+    that says so, not an address the validator finds malformed.
+
     Our own rejected-rows download comes back as it went out: a cell's formula guard (GUARDED) is
     taken off, and its last two columns, `row` and `reason` (REJECTED_COLUMNS), are dropped.
-    With `header=False` (RFC 4180's `header=absent`) the text is one address per line, and its first
-    line is row 1.
+    With `header=False` (RFC 4180's `header=absent`) the text is one address a line, read by
+    address_lines.
     """
     text = text.lstrip("\ufeff")
+    if not header:
+        return address_lines(text)
     if not text.strip():
         raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file")
-    if not header:
-        text = f"{ABSENT_HEADER}\n{text}"
     declared = _SEP_LINE.match(text)
     if declared:
         delimiter, text = declared.group(1), text[declared.end() :]
@@ -164,31 +167,101 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
     rows: list[tuple[int, Any]] = []
     cells_of: dict[int, list[str]] = {}
     try:
-        for number, read in enumerate(reader, start=2 if header else 1):
+        for number, read in enumerate(reader, start=2):
             cells = [unguard(c) for c in read]
             if ours:
                 cells = cells[:width] + cells[width + len(REJECTED_COLUMNS) :]
             if not any(c.strip() for c in cells):
                 continue
-            if len(rows) >= MAX_ROWS:
-                raise ValidationError(f"At most {MAX_ROWS:,} rows per import; split the file.", "file")
+            _count(rows)
             cells_of[number] = cells
-            addresses = sum(c.count("@") for c in cells)
-            if not header and addresses > 1:
-                rows.append((number, f"holds {addresses} addresses on one line: one address a line"))
-                continue
             if len(cells) > len(names):
                 rows.append((number, f"has {len(cells)} cells but the header has {len(names)}"))
+                continue
+            email = cells[email_at] if email_at < len(cells) else ""
+            addresses = address_count(email)
+            if addresses > 1:
+                rows.append((number, f"holds {addresses} addresses in its email cell: one address a row"))
                 continue
             props = {
                 names[i]: cell.strip() for i, cell in enumerate(cells) if i != email_at and names[i] and cell.strip()
             }
-            rows.append((number, {"email": cells[email_at] if email_at < len(cells) else "", "properties": props}))
+            rows.append((number, {"email": email, "properties": props}))
     except csv.Error as exc:
         raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
     if not rows:
         raise ValidationError("The file has a header row but no data rows.", "file")
     return CsvFile(titles, rows, cells_of)
+
+
+def address_lines(text: str) -> CsvFile:
+    """Pasted addresses, one a line (RFC 4180's `header=absent`), as parse_csv's rows; the first line is row 1.
+
+    Every line is one cell, whatever it holds, so no part of a line is ever dropped: it is accepted
+    or it is one rejected row. A line is read as a person copies it from a mail client's To: field:
+    spaces and separators around it (`ana@example.com;`) are dropped, and a line of nothing else is
+    blank; `Ana Müller <ana@example.com>` is the address in its angle brackets (the name is not kept);
+    a line holding several addresses is rejected as such. A line written as one quoted CSV cell, as our
+    rejected rows' download writes a cell holding a comma or a quote, is read as that cell.
+    ValidationError (field `file`) when no line holds anything.
+    """
+    rows: list[tuple[int, Any]] = []
+    cells_of: dict[int, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        cell = unguard(_unquoted(trimmed(line)))
+        written = trimmed(cell)
+        if not written:
+            continue
+        _count(rows)
+        cells_of[number] = [cell]
+        addresses = address_count(written)
+        if addresses > 1:
+            rows.append((number, f"holds {addresses} addresses on one line: one address a line"))
+            continue
+        rows.append((number, {"email": _bracketed(written), "properties": {}}))
+    if not rows:
+        raise ValidationError("There are no addresses here: paste one address a line.", "file")
+    return CsvFile([ABSENT_HEADER], rows, cells_of)
+
+
+_AROUND = re.compile(r"^[\s,;]+|[\s,;]+$")
+_BETWEEN = re.compile(r"[\s,;]+")
+
+
+def trimmed(line: str) -> str:
+    """`  ana@example.com; ` -> `ana@example.com`: the separators a mail client's To: field leaves around
+    an address (spaces, `,` and `;`) taken off; a line of nothing else is empty."""
+    return _AROUND.sub("", line)
+
+
+def address_count(text: str) -> int:
+    """How many addresses a cell holds: its parts between separators (spaces, `,`, `;`) that hold an @.
+    `Zoë@@example.com` is one (malformed) address, `ana@example.com, bo@example.com` two."""
+    return sum("@" in part for part in _BETWEEN.split(text))
+
+
+def _unquoted(line: str) -> str:
+    """`"ana@example.com, bo@example.com"` -> `ana@example.com, bo@example.com`: a line that is exactly one
+    quoted CSV cell (RFC 4180: inner quotes doubled) unquoted; any other line as it is."""
+    inner = line[1:-1]
+    if len(line) >= 2 and line[0] == line[-1] == '"' and '"' not in inner.replace('""', ""):
+        return inner.replace('""', '"')
+    return line
+
+
+def _bracketed(written: str) -> str:
+    """`Ana Müller <ana@example.com>` -> `ana@example.com`: the text in the angle brackets that end a line,
+    for contacts.email_address to judge as any address. Not email.utils.parseaddr, nor email-validator's
+    display names: mail clients write names unquoted, with commas and accents (`Müller, Ana <…>`), which
+    parseaddr reads as the address `Müller` and email-validator refuses; parseaddr also mends what it
+    cannot read (`<ana@exa mple.com>` becomes ana@example.com, `<ana@>` nothing)."""
+    start = written.rfind("<")
+    return written[start + 1 : -1] if written.endswith(">") and start >= 0 else written
+
+
+def _count(rows: list) -> None:
+    if len(rows) >= MAX_ROWS:
+        raise ValidationError(f"At most {MAX_ROWS:,} rows per import; split the file.", "file")
 
 
 # The formula guard of reports.neutralise (its FORMULA_STARTS; a test keeps the two equal): a leading '
