@@ -9,29 +9,43 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    HTTPClientError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import get_settings, store_location
 from chalicelib.core.errors import CloseloopError
 from chalicelib.core.i18n import LANGUAGES
 
 
 class _Commands(click.Group):
     """Every command's refusal as a message and exit code 1, never a traceback: our errors say what to
-    fix, a file that cannot be written says why, and missing AWS credentials say where they come from."""
+    fix, a file that cannot be written says why, an AWS endpoint that cannot be reached says which and why,
+    and missing AWS credentials say where they come from."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except CloseloopError as exc:
             raise click.ClickException(exc.message) from None
-        except OSError as exc:
-            raise click.ClickException(str(exc)) from None
         except Exception as exc:
-            if not _without_credentials(exc):
+            unreachable = _unreachable(exc) or _not_dynamodb(exc)
+            if unreachable is not None:
+                raise click.ClickException(unreachable) from None
+            if isinstance(exc, OSError):
+                raise click.ClickException(str(exc)) from None
+            if not any(isinstance(link, NoCredentialsError) for link in _causes(exc)):
                 raise
             raise click.ClickException(
                 'No AWS credentials: locally, run `eval "$(python -m localdev env)"` first (make run prints '
@@ -39,14 +53,49 @@ class _Commands(click.Group):
             ) from None
 
 
-def _without_credentials(exc: BaseException | None) -> bool:
-    """botocore's NoCredentialsError, also as PynamoDB wraps it (its `cause`)."""
+SERVICES = {"dynamodb": "DynamoDB", "email": "SES", "sqs": "SQS", "ssm": "SSM"}
+"""The AWS services the commands call, by the first label of their endpoint's host name."""
+TIMEOUTS: dict[type, str] = {
+    ConnectTimeoutError: "no connection within the connect timeout",
+    ReadTimeoutError: "no answer within the read timeout",
+    ConnectionClosedError: "the connection was closed before an answer",
+}
+"""Why, for the failures that carry no OS error."""
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """The exception and what caused it, also as PynamoDB wraps botocore's (its `cause`)."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, NoCredentialsError):
-            return True
+        yield exc
         exc, seen = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__, seen + 1
-    return False
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """The one line for a connection to an AWS endpoint that failed after botocore's retries (refused, timed
+    out, closed, no such host): "cannot reach DynamoDB at <endpoint>: <reason>"; None for any other error."""
+    failed = next((e for e in _causes(exc) if isinstance(e, BotoConnectionError | HTTPClientError)), None)
+    if failed is None:
+        return None
+    endpoint = str(failed.kwargs.get("endpoint_url") or failed.kwargs.get("proxy_url") or "").rstrip("/")
+    host = urlsplit(endpoint).hostname or ""
+    local = store_location()[1]
+    service = "DynamoDB" if local and endpoint == local.rstrip("/") else SERVICES.get(host.split(".")[0], "AWS")
+    error = failed.kwargs.get("error")
+    reasons = [e.strerror for e in _causes(error) if isinstance(e, OSError) and e.strerror]
+    reason = reasons[-1] if reasons else TIMEOUTS.get(type(failed), str(failed))
+    return f"cannot reach {service} at {endpoint or 'its endpoint'}: {reason}"
+
+
+def _not_dynamodb(exc: BaseException) -> str | None:
+    """The local endpoint answered HTTP without a DynamoDB error code (another server on that port): which
+    status, and where; None for any other error."""
+    endpoint = store_location()[1]
+    failed = next((e for e in _causes(exc) if isinstance(e, ClientError)), None)
+    code = str(failed.response.get("Error", {}).get("Code", "")) if failed is not None else ""
+    if not endpoint or not code.isdigit():
+        return None
+    return f"cannot reach DynamoDB at {endpoint.rstrip('/')}: it answered HTTP {code}, as DynamoDB never does"
 
 
 @click.group(cls=_Commands)

@@ -10,7 +10,9 @@ Delete and ConditionCheck actions on each item's table, so those are what a tran
 "Permissions proven from the calls the code makes"): it lists what to add and what no test uses.
 
 DynamoDB actions are their API names; `Query:<index>` queries one index of the table, `Query`
-the table itself (PynamoDB's `Model.count(key)` is a Query too).
+the table itself (PynamoDB's `Model.count(key)` is a Query too). `Scan:<index>` reads one index
+whole, page by page: only for a sparse index (what it holds waits to be worked off, so it stays
+small however large the table grows); a Scan of a table is never granted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ DYNAMODB_ACTIONS = frozenset(
         "ConditionCheckItem",
     }
 )
+
+
+INDEX_ACTIONS = frozenset({"Query", "Scan"})
+"""What a function may do on an index: `Query:<index>`, and `Scan:<index>` for a sparse one."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "Query:campaign-responses",
                 "Query:open-cases",
                 "Query:campaign-held",
+                "Scan:campaign-held",  # the dashboard's held answers of every campaign
             ),
             "members": ("PutItem", "UpdateItem", "BatchGetItem", "DeleteItem", "Query"),
             "imports": ("GetItem", "PutItem", "UpdateItem", "Query:running-imports"),
@@ -176,6 +183,7 @@ class TableAccess:
     table: str
     actions: tuple[str, ...]  # DynamoDB actions on the table itself
     indexes: tuple[str, ...]  # indexes the function queries
+    scanned: tuple[str, ...] = ()  # indexes the function scans (sparse ones)
 
 
 def grants_for(function: str, permissions: Mapping[str, Grants] = PERMISSIONS) -> Grants:
@@ -198,17 +206,21 @@ def table_access(function: str, grants: Grants, specs: Mapping[str, TableSpec]) 
             raise PermissionsError(f"{where}: no model has TABLE = {table!r}; tables are {sorted(specs)}")
         if not isinstance(actions, tuple) or not actions:
             raise PermissionsError(f"{where} must be a non-empty tuple of actions, got {actions!r}")
-        plain, indexes = [], []
+        plain, indexes, scanned = [], [], []
         for action in actions:
             name, _, index = action.partition(":")
-            if name not in DYNAMODB_ACTIONS or (index and name != "Query"):
-                raise PermissionsError(f"{where}: {action!r} is not one of {sorted(DYNAMODB_ACTIONS)} or Query:<index>")
+            if not (name in INDEX_ACTIONS if index else name in DYNAMODB_ACTIONS):
+                raise PermissionsError(
+                    f"{where}: {action!r} is not one of {sorted(DYNAMODB_ACTIONS)}, Query:<index> or Scan:<index>"
+                )
             if index:
                 known = [i.name for i in specs[table].indexes]
                 if index not in known:
                     raise PermissionsError(f"{where}: {table} has no index {index!r}; it has {known}")
-                indexes.append(index)
+                (scanned if name == "Scan" else indexes).append(index)
             else:
                 plain.append(name)
-        access.append(TableAccess(table, tuple(sorted(set(plain))), tuple(sorted(set(indexes)))))
+        access.append(
+            TableAccess(table, tuple(sorted(set(plain))), tuple(sorted(set(indexes))), tuple(sorted(set(scanned))))
+        )
     return access

@@ -442,6 +442,14 @@ class CloseloopStack(cdk.Stack):
                         resources=[f"{table.attr_arn}/index/{index}" for index in access.indexes],
                     )
                 )
+            if access.scanned:
+                statements.append(
+                    iam.PolicyStatement(
+                        sid=f"IndexScans{sid}",
+                        actions=["dynamodb:Scan"],
+                        resources=[f"{table.attr_arn}/index/{index}" for index in access.scanned],
+                    )
+                )
         if grants.send_mail:
             statements.append(
                 iam.PolicyStatement(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 
 from chalicelib.store.models import MODELS
+from localdev import dynamodb
 from tests.conftest import ROOT, read_outbox
 from tests.helpers import cli, drain
 
@@ -87,3 +90,33 @@ def test_a_refused_command_says_why_in_one_line_never_a_traceback(db, tmp_path):
     command = [sys.executable, "-m", "chalicelib.cli", "digest-preview", "--campaign", "nope"]
     unsigned = subprocess.run(command, cwd=ROOT, env=bare, capture_output=True, text=True, timeout=120)
     assert unsigned.returncode == 1 and "No AWS credentials" in unsigned.stderr, unsigned.stderr
+
+
+def test_dynamodb_out_of_reach_is_one_line_naming_the_endpoint_never_a_traceback(env):
+    """A closed port: each command fails after botocore's retries (a few seconds) with the endpoint and why."""
+    closed = {**env, "CLOSELOOP_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dynamodb.free_port()}"}
+    for args in (
+        ("mint-token", "--name", "cx@example.com"),  # a PutItem
+        ("rebuild-counters",),  # a Query
+        ("add-user", "--email", "cx@example.com", "--role", "admin"),  # a PutItem through the raw client (unwrapped)
+        ("digest-preview", "--campaign", "c1"),  # a GetItem
+    ):
+        result = cli(*args, env=closed)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, (args, result.stderr)
+        endpoint = closed["CLOSELOOP_DYNAMODB_ENDPOINT"]
+        assert result.stderr == f"Error: cannot reach DynamoDB at {endpoint}: Connection refused\n", args
+
+
+def test_another_server_at_the_dynamodb_endpoint_is_one_line_naming_it(env):
+    """A port where something else answers HTTP (here Python's own server, 501 to every POST)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = cli("mint-token", "--name", "cx@example.com", env={**env, "CLOSELOOP_DYNAMODB_ENDPOINT": endpoint})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    said = f"Error: cannot reach DynamoDB at {endpoint}: it answered HTTP 501, as DynamoDB never does\n"
+    assert result.stderr == said

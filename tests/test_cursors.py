@@ -46,6 +46,8 @@ def test_a_cursor_used_on_another_list_or_filter_is_a_400_naming_it(client, outb
 
     shown = client.http.get(f"/dashboard/responses?campaign={second}&cursor={cursor}", headers=session_headers())
     assert shown.status_code == 400 and "first page" in shown.body.decode()
+    held = client.http.get(f"/dashboard/held?cursor={campaigns_cursor}", headers=session_headers())
+    assert held.status_code == 400 and "first page" in held.body.decode()  # a Scan's start, checked the same
 
     key, _ = keys.mint_key("paging", first, time.time())
     listed = client.http.get("/v1/people.json?per_page=1", headers=basic(key))

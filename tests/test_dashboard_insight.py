@@ -16,15 +16,19 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.answers import counting, held, survey_pages
+from chalicelib.campaigns import campaigns
 from chalicelib.core import nps
 from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import Conflict
+from chalicelib.dashboard import insight_pages
 from chalicelib.insight import digest, reports
 from chalicelib.loop import followups
+from chalicelib.store import raw_client, table_name
+from chalicelib.store.models import Campaign, Invitation
 from tests.conftest import admin_headers, read_outbox
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers
-from tests.helpers import drain, invitation_of, launch, totals
+from tests.helpers import NPS_SURVEY, drain, invitation_of, launch, totals
 
 EMAIL = "ada@example.com"
 CX = "cx@acme.example"
@@ -334,6 +338,59 @@ def test_an_admin_dismisses_a_held_answer(client, outbox):
     assert (entry["status"], entry["by"]) == ("dismissed", LEAD)
     _, after = get(client, "/dashboard/held", admin)
     assert "Nothing is held: no scanner activity is waiting for a decision." in after
+
+
+def test_a_held_answer_in_the_oldest_of_30_campaigns_is_listed(client, outbox):
+    sent, _, _ = held_answer(outbox)  # campaign #30 of 30: created first, so the oldest
+    now = time.time()
+    for i in range(29):
+        campaigns.create_campaign(campaigns.parse_campaign({"name": f"Newer {i}", "survey": NPS_SURVEY}), now + 1 + i)
+    status, body = get(client, "/dashboard/held", session_headers("viewer"))
+    assert status == 200
+    assert "Nothing is held" not in body and sent.campaign.name in body
+    assert "trap answered right after a scanner fetched the hidden link" in row_of(body, EMAIL)
+
+
+def test_the_held_answers_page_pages_and_never_says_nothing_is_held_before_the_last(client, outbox, monkeypatch):
+    monkeypatch.setattr(insight_pages, "HELD_SHOWN", 2)
+    people = [f"p{i}@example.com" for i in range(3)]
+    sent = launch(outbox, [{"email": p} for p in people])
+    now = time.time()
+    for person in people:
+        survey_pages.trap(token_of(sent, person), now)
+        assert press(token_of(sent, person), {"q_nps": "3"}, now + 5).status == 200
+    viewer = session_headers("viewer")
+    _, first = get(client, "/dashboard/held", viewer)
+    shown = [p for p in people if p in first]
+    assert len(shown) == 2 and "Nothing is held" not in first
+    assert "More held answers are waiting" in text_of(first)
+    [more] = re.findall(r'<a class="button secondary" href="([^"]+)">Next held answers</a>', first)
+    _, second = get(client, unescape(more), viewer)
+    assert [p for p in people if p in second] == [p for p in people if p not in shown]
+    assert "Next held answers" not in second and "Nothing is held" not in second
+    assert "Held answers of every campaign" in text_of(second)  # back to the first page
+
+
+def test_the_held_answers_page_reads_once_however_many_campaigns_there_are(client, outbox):
+    held_answer(outbox)
+    now = time.time()
+    for i in range(3):
+        campaigns.create_campaign(campaigns.parse_campaign({"name": f"Newer {i}", "survey": NPS_SURVEY}), now + 1 + i)
+    viewer = session_headers("viewer")
+    get(client, "/dashboard/held", viewer)  # the session and the campaign, cached
+    calls = []
+
+    def count(params, model, **_):
+        if params.get("TableName") in (table_name(Invitation), table_name(Campaign)):
+            calls.append((model.name, params.get("IndexName")))
+
+    raw_client().meta.events.register("provide-client-params.dynamodb", count)
+    try:
+        status, body = get(client, "/dashboard/held", viewer)
+    finally:
+        raw_client().meta.events.unregister("provide-client-params.dynamodb", count)
+    assert status == 200 and EMAIL in body
+    assert calls == [("Scan", "campaign-held")]
 
 
 @pytest.mark.parametrize("action", ["accept", "dismiss"])

@@ -20,6 +20,7 @@ Each decision appends who, when and what to the invitation's loop history in the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any
 
 from chalicelib.answers.responses import Decision, Submission, answer_write
@@ -126,6 +127,23 @@ def list_held(campaign_id: str, limit: int, cursor: dict | None = None) -> tuple
     page = Invitation.held_answers.query(campaign_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
     found = [entry for invitation in page if (entry := held_of(invitation)) is not None]
     return found, page.last_evaluated_key
+
+
+def list_every_held(limit: int, cursor: dict | None = None) -> tuple[list[HeldAnswer], dict | None]:
+    """Every campaign's held activity, one page of a Scan of the sparse `campaign-held` index.
+
+    The index holds only what waits for a decision, so one request reads a page however many
+    campaigns there are; its order is the index's (a campaign's entries together, not newest first).
+    Returns (at most `limit` entries, the key to read the next page from, or None when none is left):
+    one item more than shown is read, so a full last page offers no empty next one.
+    """
+    bind()
+    page = Invitation.held_answers.scan(page_size=limit + 1, last_evaluated_key=cursor)
+    invitations = list(islice(page, limit))
+    after = page.last_evaluated_key
+    if after is not None and next(page, None) is None:
+        after = None
+    return [entry for invitation in invitations if (entry := held_of(invitation)) is not None], after
 
 
 def _load(invitation_id: str) -> tuple[Invitation, HeldAnswer, CampaignView]:

@@ -84,25 +84,36 @@ def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
 
 @view(routes, "/dashboard/held")
 def held_list(ctx: Ctx) -> Response:
+    """One campaign's held answers, or every campaign's a page at a time (one Scan of the sparse index a page,
+    however many campaigns there are); "Nothing is held" only once the index has been read to its end."""
     chosen = ctx.query.get("campaign")
+    more = None
     if chosen:
-        shown = [campaigns.get_view(chosen)]
+        entries, after = held.list_held(chosen, HELD_SHOWN)
+        groups = [{"campaign": campaigns.get_view(chosen), "entries": entries, "more": after is not None}]
     else:
-        _, body = api.list_campaigns({"limit": str(HELD_CAMPAIGNS)})
-        shown = [c for item in body["campaigns"] if (c := campaigns.get_campaign(item["id"]))]
-    groups = []
-    for campaign in shown:
-        entries, more = held.list_held(campaign.id, HELD_SHOWN)
-        if entries or chosen:
-            groups.append({"campaign": campaign, "entries": entries, "more": more is not None})
+        entries, after = held.list_every_held(HELD_SHOWN, api.decode_cursor(ctx.query, api.PAGE_CURSOR))
+        groups = _by_campaign(entries)
+        more = f"/dashboard/held?{urlencode({'cursor': api.encode_cursor(after)})}" if after else None
     return page(
         ctx,
         "insight_held.html",
         groups=groups,
         chosen=chosen,
+        paged=bool(ctx.query.get("cursor")) and not chosen,
+        more=more,
         done=DONE.get(ctx.query.get("done", "")),
         shown=HELD_SHOWN,
     )
+
+
+def _by_campaign(entries: list) -> list[dict[str, Any]]:
+    """Held answers grouped by campaign, the campaign with the latest activity first, each newest first."""
+    groups: dict[str, list] = {}
+    for entry in sorted(entries, key=lambda e: -e.at):
+        groups.setdefault(entry.campaign_id, []).append(entry)
+    found = ((campaigns.get_campaign(campaign_id), listed) for campaign_id, listed in groups.items())
+    return [{"campaign": campaign, "entries": listed, "more": False} for campaign, listed in found if campaign]
 
 
 @view(routes, "/dashboard/held/{invitation_id}/accept", methods=["POST"], change=True)

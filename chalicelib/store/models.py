@@ -610,8 +610,9 @@ def _built_from(connection: Connection, session: Any) -> Any:
     """PynamoDB's client (its retries, timeouts and endpoint) from the process's one botocore session."""
     connection._local.session = session
     client = connection.client
-    client.meta.events.register("before-parameter-build.dynamodb.Query", _refuse_foreign_key)
-    client.meta.events.register("after-call.dynamodb.Query", _refuse_foreign_start)
+    for operation in ("Query", "Scan"):
+        client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", _refuse_foreign_key)
+        client.meta.events.register(f"after-call.dynamodb.{operation}", _refuse_foreign_start)
     return client
 
 
@@ -638,8 +639,8 @@ def _refuse_foreign_start(http_response: Any, parsed: dict, **_: Any) -> None:
 
 
 def _key_types(table: str | None, index: str | None) -> dict[str, str] | None:
-    """The attributes of a start key of a Query on this table (and index), the table's keys and the index's,
-    each with its DynamoDB type ("S", "N" or "B"); None for a table or index no model declares."""
+    """The attributes of a start key of a Query or Scan on this table (and index), the table's keys and the
+    index's, each with its DynamoDB type ("S", "N" or "B"); None for a table or index no model declares."""
     model = next((m for m in MODELS if m.Meta.table_name == table), None)
     if model is None or (index and index not in model._indexes):
         return None
