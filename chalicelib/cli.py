@@ -40,7 +40,7 @@ class _Commands(click.Group):
         except CloseloopError as exc:
             raise click.ClickException(exc.message) from None
         except Exception as exc:
-            unreachable = _unreachable(exc) or _not_dynamodb(exc)
+            unreachable = _unreachable(exc) or _not_dynamodb(exc) or _no_tables(exc)
             if unreachable is not None:
                 raise click.ClickException(unreachable) from None
             if isinstance(exc, OSError):
@@ -96,6 +96,20 @@ def _not_dynamodb(exc: BaseException) -> str | None:
     if not endpoint or not code.isdigit():
         return None
     return f"cannot reach DynamoDB at {endpoint.rstrip('/')}: it answered HTTP {code}, as DynamoDB never does"
+
+
+def _no_tables(exc: BaseException) -> str | None:
+    """DynamoDB answered that a table does not exist (tables not created yet, or another prefix or region):
+    which prefix and where, and how to create them; None for any other error."""
+    failed = next((e for e in _causes(exc) if isinstance(e, ClientError)), None)
+    if failed is None or failed.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        return None
+    prefix, endpoint, region = store_location()
+    where = endpoint.rstrip("/") if endpoint else f"AWS region {region}"
+    return (
+        f"a table of the prefix “{prefix}” does not exist at {where}: create them with "
+        "`python -m chalicelib.cli create-tables` (make run does), or set CLOSELOOP_TABLE_PREFIX to theirs"
+    )
 
 
 @click.group(cls=_Commands)

@@ -107,6 +107,20 @@ def test_dynamodb_out_of_reach_is_one_line_naming_the_endpoint_never_a_traceback
         assert result.stderr == f"Error: cannot reach DynamoDB at {endpoint}: Connection refused\n", args
 
 
+def test_tables_not_created_is_one_line_saying_how_to_create_them(env):
+    """DynamoDB is there, the tables of this prefix are not: PynamoDB's and the raw client's refusals alike."""
+    elsewhere = {**env, "CLOSELOOP_TABLE_PREFIX": "elsewhere-"}
+    commands = (("mint-token", "--name", "cx@example.com"), ("add-user", "--email", "a@example.com", "--role", "admin"))
+    for args in commands:
+        result = cli(*args, env=elsewhere)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert result.stderr == (
+            f"Error: a table of the prefix “elsewhere-” does not exist at {env['CLOSELOOP_DYNAMODB_ENDPOINT']}: "
+            "create them with `python -m chalicelib.cli create-tables` (make run does), or set "
+            "CLOSELOOP_TABLE_PREFIX to theirs\n"
+        ), args
+
+
 def test_another_server_at_the_dynamodb_endpoint_is_one_line_naming_it(env):
     """A port where something else answers HTTP (here Python's own server, 501 to every POST)."""
     server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
