@@ -59,9 +59,12 @@ def _field_error(html: str, fid: str) -> str:
 def _listed(html: str) -> list[tuple[str, str, str]]:
     """(address, reason, where it came from) of each row of the suppression list shown."""
     rows = re.findall(
-        r'<td>([^<]+)</td>\s*<td class="why"><strong>([^<]+)</strong>.*?<span>(from [^<]+)</span>', html, re.S
+        r'<td><span class="long">([^<]+)</span></td>\s*<td class="why"><strong>([^<]+)</strong>.*?'
+        r'<span>(from (?:[^<]|<span class="long">[^<]*</span>)+)</span>',
+        html,
+        re.S,
     )
-    return [(email, reason, unescape(source)) for email, reason, source in rows]
+    return [(email, reason, unescape(re.sub(r"<[^>]+>", "", source))) for email, reason, source in rows]
 
 
 def _api_error(client, method: str, path: str, body: dict) -> dict:

@@ -5,6 +5,11 @@ A campaign whose name, questions, choices, company, addresses and URLs are each 
 are long too: every page that shows such text, to a customer or in the dashboard, fits 360 px
 (`document.documentElement.scrollWidth` is at most 360: a table may scroll inside its own box, never
 the page), and so does every HTML email. The pages pass axe-core (WCAG 2.1 AA) and the Nu checker.
+
+Breaking long words must not split ordinary ones: on every page and email measured, no word of at most
+ORDINARY characters has its text on two lines (a table's auto layout squeezed columns to a letter while
+`overflow-wrap:anywhere` reached its cells). A second test seeds ordinary text into the narrow cells where
+that happened, and the longest address the app accepts into the loop queue's and responses' tables.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from chalicelib.store.models import Invitation
 from chalicelib.store.transact import update
 from localdev.pagecheck import axe_violations, nu_errors
 from tests.conftest import html_links, read_outbox
-from tests.dashboard_support import sign_in_link
+from tests.dashboard_support import browser_sign_in, sign_in_link
 from tests.helpers import drain, launch
 
 pytestmark = pytest.mark.browser
@@ -63,6 +68,36 @@ OPTIONS = {
     "webhooks": [{"url": URL}],
 }
 SCROLL_WIDTH = "document.documentElement.scrollWidth"
+# each table's width, its first row's first cell's (the customer) and its scroll box's
+TABLE_WIDTHS = """tables => tables.map(t => [t, t.tBodies[0].rows[0].cells[0], t.parentElement.closest('.table-wrap')]
+    .map(e => Math.round(e.getBoundingClientRect().width)))"""
+
+
+ORDINARY = 20  # characters: a word at most this long is never split across lines, whatever box it is in
+# each word (between spaces) of at most `max` characters whose text has rects on two lines; a line may break after a
+# hyphen, so each part up to one is measured alone
+SPLIT_WORDS = """max => {
+    const found = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walk.nextNode()); ) {
+        for (const word of node.data.matchAll(/\\S+/g)) {
+            if (word[0].length > max) continue;
+            for (const part of word[0].matchAll(/[^-]+-?/g)) {
+                const range = document.createRange(), start = word.index + part.index;
+                range.setStart(node, start);
+                range.setEnd(node, start + part[0].length);
+                const rects = [...range.getClientRects()].filter(r => r.width > 0);
+                const split = rects.some(r => r.top >= rects[0].bottom - 1);
+                if (split) found.push(`${word[0]} in ${node.parentElement.tagName}`);
+            }
+        }
+    }
+    return found;
+}"""
+
+
+def split_words(page: Page) -> list[str]:
+    """The ordinary words the page shows broken over two lines: a long word may break, none of ORDINARY characters."""
+    return page.evaluate(SPLIT_WORDS, ORDINARY)
 
 
 def wider(page: Page) -> list[str]:
@@ -81,6 +116,7 @@ class Phone:
         self.folder, self.shots = folder, []
         self.html: dict[str, str] = {}
         self.too_wide: dict[str, tuple[int, list[str]]] = {}
+        self.split: dict[str, list[str]] = {}
         self.axe: dict[str, list] = {}
 
     def check(self, page: Page, name: str, axe: bool = True) -> None:
@@ -88,6 +124,9 @@ class Phone:
         width = page.evaluate(SCROLL_WIDTH)
         if width > PHONE:
             self.too_wide[name] = (width, wider(page))
+        split = split_words(page)
+        if split:
+            self.split[name] = split
         self.shots.append(name)
         page.screenshot(
             path=self.folder / f"{len(self.shots):02d}-{re.sub(r'[^a-z]+', '-', name)[:40]}.png", full_page=True
@@ -218,5 +257,108 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
     assert phone.too_wide == {}, f"wider than {PHONE} px (scrollWidth, elements past the edge):\n" + "\n".join(
         f"{name}: {found}" for name, found in phone.too_wide.items()
     )
+    assert phone.split == {}, "ordinary words broken across lines:\n" + "\n".join(
+        f"{name}: {found}" for name, found in phone.split.items()
+    )
+    assert phone.axe == {}, "axe-core found WCAG 2.1 AA violations"
+    assert nu_errors(phone.html, tmp_path / "nu") == []
+
+
+LONGEST = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 49 + ".example.com"  # 254, the most SES takes
+ORDINARY_SURVEY = {
+    "questions": [
+        {"id": "nps", "type": "nps", "text": "How likely are you to recommend our onboarding?"},
+        {"id": "why", "type": "single_choice", "text": "What matters most?", "options": ["Documentation", "Price"]},
+        {"id": "more", "type": "text", "text": "Anything else?"},
+    ]
+}
+COMMENT = "Onboarding documentation unfortunately incomprehensible; troubleshooting the integration was impossible"
+CASE_TABLES = 3  # the loop queue's waiting and acknowledged tables, the responses list
+
+
+def test_ordinary_words_stay_whole_in_narrow_cells_and_a_long_address_keeps_tables_narrow(
+    app_url, outbox, browser, tmp_path
+):
+    """Ordinary text where the tester saw words split ("Invitation/s sent", buttons, row headers, the import report),
+    and the longest address the app accepts, in a detractor's case: every page and email at 360 px shows no word of
+    at most ORDINARY characters over two lines, and the case tables scroll inside their box across at most three
+    screens (the address breaks in a column narrower than the box) instead of thousands of pixels."""
+    now = time.time()
+    recipients = [
+        {"email": LONGEST, "properties": {"plan": "Enterprise"}},
+        {"email": "held.customer@example.com", "properties": {"plan": "Professional"}},
+        {"email": "promoter@example.com", "properties": {"plan": "Professional"}},
+    ]
+    options = {"company": "Northwind Traders", "alert_emails": ["alerts@example.com"], "webhooks": [{"url": URL}]}
+    name = "Quarterly relationship survey of enterprise customers"
+    sent = launch(outbox, recipients, survey=ORDINARY_SURVEY, options=options, name=name)
+    cid = sent.campaign.id
+    phone = Phone(tmp_path)
+    customer = phone_page(browser)
+    customer.goto(f"{sent.pages[LONGEST]}?a=2")
+    customer.get_by_role("radio", name="Documentation").check()
+    customer.get_by_role("textbox", name="Anything else?").fill(COMMENT)
+    customer.get_by_role("button", name="Submit").click()
+    expect(customer.get_by_role("heading", name="Thank you!")).to_be_visible()
+    customer.goto(f"{sent.pages['promoter@example.com']}?a=10")
+    customer.get_by_role("button", name="Submit").click()
+    expect(customer.get_by_role("heading", name="Thank you!")).to_be_visible()
+    held = next(m for m in sent.messages if str(m["To"]) == "held.customer@example.com")
+    with urllib.request.urlopen(next(u for u in html_links(held) if u.endswith("/t")), timeout=10) as scanner:  # noqa: S310
+        assert scanner.status == 200
+    customer.goto(f"{sent.pages['held.customer@example.com']}?a=9")
+    with customer.expect_response(lambda r: r.request.method == "POST"):
+        customer.get_by_role("textbox", name="Anything else?").click()
+
+    apply_pending()
+    drain()  # the alert, the webhook
+    settings = get_settings()
+    followups.acknowledge_due(time.time() + settings.ack_delay + 1, settings)
+    period = digest.latest_period("weekly", time.time(), "UTC", so_far=True)
+    mail.get_mailer(settings).send(
+        digest.render_message(digest.preview(sent.campaign, period, time.time()), "lead@example.com", settings)
+    )
+    for message in read_outbox(outbox):
+        customer.set_content(message.get_body(("html",)).get_content())
+        phone.check(customer, f"email to {message['To']}: {message['Subject']}", axe=False)
+
+    people.add_person("lead@example.com", "Customer Success Lead", "admin", now)
+    people.add_person("colleague@example.com", "Relationship Management", "viewer", now)
+    auth.mint_token("Salesforce synchronisation", now, created_by="lead@example.com")
+    suppression.add({"email": "unsubscribed@example.com", "reason": "manual"}, now, "lead@example.com")
+    rows = [(0, {"email": "not-an-address", "properties": {}}), (1, {"email": "someone@", "properties": {}})]
+    report = imports.start(sent.campaign, rows, "recipients", now, settings, get_queue())
+    drain()
+    lead = phone_page(browser)
+    browser_sign_in(lead, app_url, outbox, "lead@example.com")
+    case_tables = {}
+    for page_name, path in [
+        ("loop queue", "/dashboard"),
+        ("responses", f"/dashboard/responses?campaign={cid}"),
+        ("campaigns", "/dashboard/campaigns"),
+        ("campaign", f"/dashboard/campaigns/{cid}"),
+        ("held answers", f"/dashboard/held?campaign={cid}"),
+        ("recipients", f"/dashboard/campaigns/{cid}/recipients"),
+        ("imports report", f"/dashboard/campaigns/{cid}/imports/{report['id']}"),
+        ("settings", f"/dashboard/campaigns/{cid}/settings"),
+        ("people", "/dashboard/people"),
+        ("tokens", "/dashboard/tokens"),
+    ]:
+        lead.goto(app_url + path)
+        phone.check(lead, page_name)
+        for index, width in enumerate(lead.locator("table.loop-table").evaluate_all(TABLE_WIDTHS)):
+            case_tables[f"{page_name} {index + 1}"] = width
+    lead.goto(app_url + "/dashboard")
+    lead.get_by_role("link", name=LONGEST).first.click()
+    phone.check(lead, "one response")
+
+    assert len(case_tables) == CASE_TABLES, case_tables
+    # the address breaks in a column no wider than the table's scroll box, so it reads without scrolling sideways; the
+    # table, seven columns of at least 7rem, scrolls inside that box across no more than three screens (2,734 px before)
+    assert all(cell <= box and table <= 3 * PHONE for table, cell, box in case_tables.values()), case_tables
+    assert phone.split == {}, "ordinary words broken across lines:\n" + "\n".join(
+        f"{name}: {found}" for name, found in phone.split.items()
+    )
+    assert phone.too_wide == {}, phone.too_wide
     assert phone.axe == {}, "axe-core found WCAG 2.1 AA violations"
     assert nu_errors(phone.html, tmp_path / "nu") == []
