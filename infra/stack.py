@@ -434,22 +434,15 @@ class CloseloopStack(cdk.Stack):
                         resources=[table.attr_arn],
                     )
                 )
-            if access.indexes:
-                statements.append(
-                    iam.PolicyStatement(
-                        sid=f"Indexes{sid}",
-                        actions=["dynamodb:Query"],
-                        resources=[f"{table.attr_arn}/index/{index}" for index in access.indexes],
+            for kind, action, indexes in (("Indexes", "Query", access.indexes), ("IndexScans", "Scan", access.scanned)):
+                if indexes:
+                    statements.append(
+                        iam.PolicyStatement(
+                            sid=f"{kind}{sid}",
+                            actions=[f"dynamodb:{action}"],
+                            resources=[f"{table.attr_arn}/index/{index}" for index in indexes],
+                        )
                     )
-                )
-            if access.scanned:
-                statements.append(
-                    iam.PolicyStatement(
-                        sid=f"IndexScans{sid}",
-                        actions=["dynamodb:Scan"],
-                        resources=[f"{table.attr_arn}/index/{index}" for index in access.scanned],
-                    )
-                )
         if grants.send_mail:
             statements.append(
                 iam.PolicyStatement(
