@@ -14,6 +14,12 @@
   // its line is the one status, so they go, rather than say "not saved" beside "Draft saved"
   var notices = document.querySelectorAll("[data-save-status]");
   status.hidden = false;
+  // "Saved." belongs to the Save that opened this page: a reload after a later refused save must not show it
+  if (/[?&]saved=/.test(location.search) && window.history && history.replaceState) {
+    var query = new URLSearchParams(location.search);
+    query.delete("saved");
+    history.replaceState(null, "", location.pathname + (query.toString() ? "?" + query : "") + location.hash);
+  }
   function say(text) {
     status.textContent = text;
     for (var i = 0; i < notices.length; i++) notices[i].remove();
