@@ -191,12 +191,27 @@ REFUSED = [
     (
         [NPS_Q, PICK_Q | {"options": ["A", "Line 1\nLine 2"]}],
         "[1].options",
-        "Option 2 (“Line 1\ufffdLine 2”) has a line break or a control character: an option is one line of text.",
+        "Option 2 (“Line 1\ufffdLine 2”) cannot hold a line break (U+000A): an option is one line of text.",
     ),
     (
         [NPS_Q, PICK_Q | {"options": ["A\u0000", "B"]}],
         "[1].options",
-        "Option 1 (“A\ufffd”) has a line break or a control character: an option is one line of text.",
+        "Option 1 (“A\ufffd”) cannot hold a control character (U+0000): an option is one line of text.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", "Line\u2028separator"]}],  # a textarea would split it into two
+        "[1].options",
+        "Option 2 (“Line\ufffdseparator”) cannot hold a line break (U+2028): an option is one line of text.",
+    ),
+    (
+        [NPS_Q | {"text": "Rec\u0000om\u0007mend\u001b[31m?"}],
+        "[0].text",
+        "text cannot hold a control character (U+0000): it is shown in emails and pages.",
+    ),
+    (
+        [NPS_Q | {"low_label": "lo\u0000w"}],
+        "[0].low_label",
+        "low_label cannot hold a control character (U+0000): it is shown in emails and pages.",
     ),
     (
         [NPS_Q, PICK_Q | {"options": ["A", "\u200b"]}],
@@ -261,6 +276,46 @@ def test_a_bad_question_is_refused_naming_its_field_on_create_and_on_update(clie
     assert updated.json_body["error"] == {"field": f"survey.questions{field}", "message": message}
     kept = client.http.get(path, headers=admin_headers()).json_body["campaign"]["survey"]["questions"]
     assert [q["id"] for q in kept] == ["nps"] and kept[0]["text"] == NPS_Q["text"]
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "message"),
+    [
+        (
+            {"intro": "a\u0000b"},
+            "options.intro",
+            "This text goes into emails and pages, so it cannot hold a control character (U+0000).",
+        ),
+        (
+            {"ack": {"promoter": {"subject": "Thanks", "body": "Thank you\u001b[31m!"}}},
+            "options.ack.promoter.body",
+            "This text goes into emails and pages, so it cannot hold a control character (U+001B).",
+        ),
+        (
+            {"themes": {"pricing": ["pri\u0007ce"]}},
+            "options.themes.pricing",
+            "A keyword cannot hold a control character (U+0007).",
+        ),
+        (
+            {"themes": {"pri\u0000ce": ["price"]}},
+            "options.themes.pri\ufffdce",
+            "A theme name is lower-case letters, digits, _ or -, not “pri\ufffdce”.",
+        ),
+        (
+            {"translations": {"fr": {"questions": {"nps": {"text": "Recomm\u0000andez ?"}}}}},
+            "options.translations.fr.questions.nps.text",
+            "text cannot hold a control character (U+0000).",
+        ),
+    ],
+)
+def test_a_control_character_in_a_text_for_emails_and_pages_is_refused_naming_it(client, options, field, message):
+    body = {"name": "Controls", "survey": {"questions": [NPS_Q]}, "options": options}
+    refused = _api(client, "POST", "/api/campaigns", body)
+    assert refused.status_code == 400
+    assert refused.json_body["error"] == {"field": field, "message": message}
+    kept = {"intro": "Line one\n\tLine two", "ack": {"promoter": {"subject": "Thanks", "body": "Thank you!\r\nSam"}}}
+    accepted = _api(client, "POST", "/api/campaigns", {**body, "options": kept})  # tab and line breaks are text
+    assert accepted.status_code == 201, accepted.body
 
 
 def test_a_survey_takes_only_its_questions(client):

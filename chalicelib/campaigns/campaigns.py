@@ -28,7 +28,7 @@ from chalicelib.core import i18n, personalize, themes, translations, webhook_spe
 from chalicelib.core.alert_rules import DEFAULT_RULES, parse_rules
 from chalicelib.core.config import campaign_cache_seconds, get_settings, store_location
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
-from chalicelib.core.headers import header_problem
+from chalicelib.core.headers import header_problem, text_problem
 from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
 from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_JSON, SURVEY_SCHEMA, Survey, parse_incoming_survey, parse_survey
@@ -500,6 +500,8 @@ def _translated_questions(value: Any, path: str) -> dict[str, dict[str, Any]]:
             limit = MAX_TRANSLATED if key == "text" else 200
             if text is not None and (not isinstance(text, str) or len(text) > limit):
                 raise ValidationError(f"{key} is text of at most {limit} characters.", f"{here}.{key}")
+            if text and text_problem(text):
+                raise ValidationError(f"{key} cannot hold {text_problem(text)}.", f"{here}.{key}")
             if text and text.strip():
                 entry[key] = text.strip()
         if "options" in texts:
@@ -512,6 +514,11 @@ def _translated_questions(value: Any, path: str) -> dict[str, dict[str, Any]]:
                 raise ValidationError(
                     f"options is a list of up to {MAX_OPTIONS} non-empty texts of at most 200 characters.",
                     f"{here}.options",
+                )
+            problem = next((header_problem(o.strip()) for o in options if header_problem(o.strip())), None)
+            if problem:
+                raise ValidationError(
+                    f"A translated option is one line of text: it cannot hold {problem}.", f"{here}.options"
                 )
             entry["options"] = [o.strip() for o in options]
             if len(set(entry["options"])) != len(options):

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.core.errors import ValidationError
-from chalicelib.core.headers import header_problem
+from chalicelib.core.headers import header_problem, text_problem
 
 MAX_TEMPLATE = 2000
 MAX_OUTPUT = 10_000  # characters, of one rendered text or of any value made on the way
@@ -208,7 +208,7 @@ def _render(template: str, values: Mapping[str, Any], field: str, lenient: bool 
 def check_template(text: str, field: str, header: bool = False) -> str:
     """The template if it compiles and renders with sample properties within the limits; a
     TemplateRefused (ValidationError, 400) naming the field otherwise. A `header` template (a
-    subject) may not produce a line break or control character.
+    subject) may not produce a line break or control character, nor any template another control character.
 
     A failure that only a missing property causes (`{{ count + 1 }}` without `count`) is left to
     send time, where it fails that contact's invitation alone, with the reason.
@@ -217,6 +217,9 @@ def check_template(text: str, field: str, header: bool = False) -> str:
     problem = (header_problem(text) or header_problem(output)) if header else None
     if problem:
         raise ValidationError(f"A subject goes into an email header, so it cannot hold {problem}.", field)
+    problem = text_problem(text)
+    if problem:
+        raise ValidationError(f"This text goes into emails and pages, so it cannot hold {problem}.", field)
     return text
 
 

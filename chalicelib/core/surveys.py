@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.core.errors import ValidationError
+from chalicelib.core.headers import header_problem, text_problem
 from chalicelib.core.i18n import Text
 
 # Fixed scales; `rating` takes its number of points from the question.
@@ -481,6 +482,9 @@ def _check_declared(item: Mapping, qtype: str, path: str) -> None:
         limit = schema.get("maxLength")
         if limit and len(value) > limit:
             raise ValidationError(f"{key} has at most {limit} characters; this one has {len(value)}.", here)
+        problem = text_problem(value) if kind == "string" else None
+        if problem:
+            raise ValidationError(f"{key} cannot hold {problem}: it is shown in emails and pages.", here)
         if kind == "array":
             _check_texts(value, key, schema["items"]["maxLength"], here)
 
@@ -506,13 +510,12 @@ def _check_option(option: str, n: int, path: str) -> None:
     """An option's text is the value the form posts back: a browser sends a line break in it as CR LF and
     drops nothing else, so an option with a line break or a control character could never be chosen; one of
     invisible characters only (a zero-width space) shows an empty choice."""
-    unusable = [unicodedata.category(ch) == "Cc" or ch in _INVISIBLE for ch in option]
-    if any(unusable):
-        shown = "".join("\ufffd" if bad else ch for ch, bad in zip(option[:30], unusable, strict=False))
-        raise ValidationError(
-            f"Option {n} (“{shown}”) has a line break or a control character: an option is one line of text.",
-            path,
-        )
+    problem = header_problem(option) or next(
+        (f"a bidirectional control (U+{ord(ch):04X})" for ch in option if ch in _INVISIBLE), None
+    )
+    if problem:
+        shown = "".join("\ufffd" if header_problem(ch) or ch in _INVISIBLE else ch for ch in option[:30])
+        raise ValidationError(f"Option {n} (“{shown}”) cannot hold {problem}: an option is one line of text.", path)
     if option and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in option):
         raise ValidationError(f"Option {n} shows nothing: it has only spaces or invisible characters.", path)
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.errors import ValidationError
+from chalicelib.core.headers import text_problem
 
 MAX_THEMES = 20
 MAX_KEYWORDS = 30
@@ -48,10 +49,16 @@ def parse_themes(value: Any, field: str = "options.themes") -> dict[str, list[st
     themes: dict[str, list[str]] = {}
     for name, keywords in value.items():
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ValidationError("A theme name is lower-case letters, digits, _ or -.", f"{field}.{name}")
+            shown = "".join(c if c.isprintable() else "\ufffd" for c in str(name)[:40])
+            raise ValidationError(
+                f"A theme name is lower-case letters, digits, _ or -, not “{shown}”.", f"{field}.{shown or '(empty)'}"
+            )
         ok = isinstance(keywords, list) and 0 < len(keywords) <= MAX_KEYWORDS
         if not ok or not all(isinstance(k, str) and k.strip() and len(k) <= 50 for k in keywords):
             raise ValidationError(f"Give 1 to {MAX_KEYWORDS} keywords of at most 50 characters.", f"{field}.{name}")
+        problem = next((text_problem(k) for k in keywords if text_problem(k)), None)
+        if problem:
+            raise ValidationError(f"A keyword cannot hold {problem}.", f"{field}.{name}")
         themes[name] = [" ".join(k.split()).lower() for k in keywords]
     return themes
 
