@@ -192,6 +192,11 @@ def test_the_survey_step_saves_every_question_type(client):
     assert value_of(page, "survey.questions[3].points") == "7"
     onward = post_survey(client, campaign_id, admin, questions, action="next")
     assert onward.headers["Location"] == f"/dashboard/campaigns/{campaign_id}/edit/email"
+    questions[4]["options"] = "Line\u2028separator\nPro"  # a line separator typed inside a choice
+    refused = post_survey(client, campaign_id, admin, questions)
+    assert refused.status_code == 400
+    assert "cannot hold a line break (U+2028)" in refused.body.decode()
+    assert api_campaign(client, campaign_id)["survey"]["questions"][4]["options"] == ["Free", "Pro"]
 
 
 TYPED = [

@@ -22,7 +22,7 @@ from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.translations import language_name
 from chalicelib.dashboard.builder_languages import merge_questions, translations_form, typed_translations
-from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.web import Ctx, page, redirect, textarea_lines, view
 
 if TYPE_CHECKING:
     from chalicelib.campaigns.campaigns import CampaignView
@@ -313,13 +313,13 @@ def basics_body(typed: dict[str, str]) -> dict[str, Any]:
         "kind": typed["kind"],
         "interval_days": _number(typed["interval_days"]) if typed["interval_days"].strip() else None,
         "timezone": typed["timezone"],
-        "segments": _lines(typed["segments"]),
+        "segments": textarea_lines(typed["segments"]),
     }
 
 
 def _basics_fields(typed: dict[str, str]) -> set[str]:
     """The basics' field paths on the page; segments[i] is shown beside the segments box."""
-    return set(BASICS) | {f"segments[{i}]" for i in range(len(_lines(typed["segments"])) + 1)}
+    return set(BASICS) | {f"segments[{i}]" for i in range(len(textarea_lines(typed["segments"])) + 1)}
 
 
 def question_fields(qtype: str) -> tuple[str, ...]:
@@ -378,7 +378,7 @@ def question_body(typed: dict[str, str]) -> dict[str, Any]:
     }
     for key in question_fields(typed["type"])[4:]:
         if key == "options":
-            body[key] = _lines(typed[key])
+            body[key] = textarea_lines(typed[key])
         elif typed[key].strip():
             body[key] = _number(typed[key]) if key in ("points", "min_choices", "max_choices") else typed[key]
     return body
@@ -443,8 +443,3 @@ def new_question(qtype: str, taken: set[str]) -> dict[str, str]:
 def _number(value: str) -> int | str:
     """A whole number as the API takes it, or the text as typed so that the API says what is wrong with it."""
     return int(value.strip()) if _WHOLE.match(value.strip()) else value
-
-
-def _lines(text: str) -> list[str]:
-    """One entry per non-blank line, without the spaces around it."""
-    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -25,7 +25,7 @@ from chalicelib.core import i18n
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.translations import QUESTION_KEYS, language_name
-from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.web import Ctx, page, redirect, textarea_lines, view
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
@@ -92,7 +92,7 @@ def translations_body(typed: Mapping[str, Mapping[str, Any]], question_ids: list
             for key in QUESTION_KEYS:
                 value = texts.get(key, "")
                 if key == "options" and value.strip():
-                    given[key] = [line.strip() for line in value.splitlines() if line.strip()]
+                    given[key] = textarea_lines(value)
                 elif value.strip():
                     given[key] = value
             questions[qid] = given

@@ -5,6 +5,7 @@ and `redirect` to answer (DASHBOARD.md is the contract)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -291,3 +292,13 @@ def _checked_path(params: dict[str, str]) -> dict[str, str]:
         if len(value) > 320 or not value.isprintable() or "\ufffd" in value:
             raise NotFound(f"No {name.removesuffix('_id').replace('_', ' ')} {value[:60]!r}.", name)
     return values
+
+
+def textarea_lines(text: str) -> list[str]:
+    """One entry per non-blank line of a textarea, without the spaces around it. A textarea's lines end in
+    CR LF, CR or LF only: a U+2028 typed or pasted into a choice stays in it, for the API to refuse by name
+    (str.splitlines would split the choice in two and save both)."""
+    return [line.strip() for line in _LINE_END.split(text) if line.strip()]
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
