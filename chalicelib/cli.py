@@ -8,6 +8,7 @@ these lazy imports).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from chalicelib.core.config import get_settings, store_location
+from chalicelib.core.config import get_settings, store_location, store_problem
 from chalicelib.core.errors import CloseloopError
 from chalicelib.core.i18n import LANGUAGES
 
@@ -32,7 +33,8 @@ from chalicelib.core.i18n import LANGUAGES
 class _Commands(click.Group):
     """Every command's refusal as a message and exit code 1, never a traceback: our errors say what to
     fix, a file that cannot be written says why, an AWS endpoint that cannot be reached says which and why,
-    and missing AWS credentials say where they come from."""
+    and missing AWS credentials say where they come from; anything else is one line naming the exception
+    (CLOSELOOP_DEBUG=1 lets its traceback through)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -45,11 +47,17 @@ class _Commands(click.Group):
                 raise click.ClickException(unreachable) from None
             if isinstance(exc, OSError):
                 raise click.ClickException(str(exc)) from None
-            if not any(isinstance(link, NoCredentialsError) for link in _causes(exc)):
+            if any(isinstance(link, NoCredentialsError) for link in _causes(exc)):
+                raise click.ClickException(
+                    'No AWS credentials: locally, run `eval "$(python -m localdev env)"` first (make run prints '
+                    "it); on AWS, use a profile or role that may call the stack's tables."
+                ) from None
+            if isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+                raise
+            if os.environ.get("CLOSELOOP_DEBUG"):
                 raise
             raise click.ClickException(
-                'No AWS credentials: locally, run `eval "$(python -m localdev env)"` first (make run prints '
-                "it); on AWS, use a profile or role that may call the stack's tables."
+                f"unexpected {type(exc).__name__}: {str(exc)[:300]} (CLOSELOOP_DEBUG=1 shows the traceback)"
             ) from None
 
 
@@ -115,6 +123,15 @@ def _no_tables(exc: BaseException) -> str | None:
 @click.group(cls=_Commands)
 def cli() -> None:
     """Closeloop operations, against the tables and endpoint the CLOSELOOP_* settings name."""
+    problem = store_problem(max(len(model.TABLE) for model in _models()))
+    if problem:
+        raise click.ClickException(problem)
+
+
+def _models() -> list:
+    from chalicelib.store.models import MODELS  # the commands import the store anyway
+
+    return list(MODELS)
 
 
 @cli.command("create-tables")

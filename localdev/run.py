@@ -162,6 +162,11 @@ def tick(
 def main() -> None:
     env = local_env()
     os.environ.update(env)
+    from chalicelib.core.config import settings_problem
+
+    problem = settings_problem()
+    if problem:
+        raise SystemExit(f"a setting cannot be used: {problem}")
     if dynamodb.port_in_use(API_PORT):
         raise SystemExit(f"port {API_PORT} is already in use: is another `make run` still running?")
     port = int(env["CLOSELOOP_DYNAMODB_ENDPOINT"].rsplit(":", 1)[1])

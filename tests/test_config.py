@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ConfigError
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -48,3 +53,33 @@ def test_a_changed_variable_takes_effect_on_the_next_call(monkeypatch):
         "http://127.0.0.1:8000",
         "eu-west-3",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("CLOSELOOP_V1_RATE_LIMIT", "abc", "CLOSELOOP_V1_RATE_LIMIT must be a whole number, got 'abc'"),
+        ("CLOSELOOP_TABLE_PREFIX", "bad prefix!", "CLOSELOOP_TABLE_PREFIX “bad prefix!” cannot begin a DynamoDB"),
+        ("CLOSELOOP_DYNAMODB_ENDPOINT", "127.0.0.1:8001", "CLOSELOOP_DYNAMODB_ENDPOINT “127.0.0.1:8001” is not an"),
+        ("CLOSELOOP_DYNAMODB_ENDPOINT", "http://127.0.0.1:99999", "is not an http(s) URL with a host and a port"),
+        ("CLOSELOOP_REGION", "not a region!", "The AWS region “not a region!” (CLOSELOOP_REGION or AWS_REGION)"),
+    ],
+)
+def test_make_run_and_every_command_name_a_setting_they_cannot_use_before_starting(name, raw, message):
+    """Said once at start, not by a 500 on every request or a botocore traceback."""
+    env = {**os.environ, name: raw}
+    run = subprocess.run(
+        [sys.executable, "-m", "localdev", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("a setting cannot be used: ") and message in run.stderr, run.stderr
+    command = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "mint-token", "--name", "ops"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if name != "CLOSELOOP_V1_RATE_LIMIT":  # the commands call no v1 route
+        assert command.returncode == 1 and command.stderr.startswith("Error: ") and message in command.stderr

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from chalicelib.core import i18n, secrets
 from chalicelib.core.errors import ConfigError
@@ -103,6 +104,46 @@ def store_location() -> tuple[str, str | None, str]:
     because every request binds the store a few times and that is on the customer's path."""
     stage = _env("STAGE", "local")
     return (_env("TABLE_PREFIX", f"closeloop-{stage}-"), _env("DYNAMODB_ENDPOINT") or None, _region())
+
+
+def store_problem(longest_table: int = 20) -> str | None:
+    """What keeps the store settings from naming a DynamoDB (a prefix DynamoDB refuses in a table name, an
+    endpoint that is not an http(s) URL, a region botocore refuses), in a sentence naming the setting; None
+    when they can. For commands, before their first request: not on the answer path, where they are trusted.
+    Table names: 3-255 of letters, digits, `_`, `-` and `.` (DynamoDB's naming rules)."""
+    prefix, endpoint, region = store_location()
+    if len(prefix) + longest_table > 255 or any(not (c.isascii() and (c.isalnum() or c in "_-.")) for c in prefix):
+        return (
+            f"CLOSELOOP_TABLE_PREFIX “{prefix[:60]}” cannot begin a DynamoDB table name: use letters, digits, "
+            f"_ - and . only, at most {255 - longest_table} characters"
+        )
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            return (
+                f"CLOSELOOP_DYNAMODB_ENDPOINT “{endpoint[:100]}” is not an http(s) URL with a host and a port "
+                "from 1 to 65535, e.g. http://127.0.0.1:8001"
+            )
+    if not region or any(not (c.isascii() and (c.islower() or c.isdigit() or c == "-")) for c in region):
+        return f"The AWS region “{region[:40]}” (CLOSELOOP_REGION or AWS_REGION) is not a region name such as eu-west-1"
+    return None
+
+
+def settings_problem() -> str | None:
+    """The first setting `make run` could not serve with (a number that is not one, a store it cannot
+    name), read as every request would, so it is said at start and not by each request's 500; None when
+    all can be used."""
+    try:
+        get_settings()
+        campaign_cache_seconds()
+        v1_rate_limit()
+    except ConfigError as exc:
+        return exc.message
+    return store_problem()
 
 
 def base_url() -> str:
