@@ -27,6 +27,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from chalicelib.core.config import get_settings, store_location, store_problem
 from chalicelib.core.errors import CloseloopError
+from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import LANGUAGES
 
 
@@ -179,7 +180,7 @@ def mint_token(name: str) -> None:
     """Create an admin API token; it is shown once and stored only as a hash."""
     from chalicelib.admin.auth import mint_token as mint  # lazy, for cold start: only this command needs it
 
-    click.echo(mint(name, time.time()))
+    click.echo(mint(_named(name), time.time()))
 
 
 @cli.command("mint-api-key")
@@ -190,11 +191,24 @@ def mint_api_key(name: str, campaign_id: str) -> None:
     from chalicelib.delighted import keys  # lazy, for cold start: only this command needs it
 
     try:
-        key, digest = keys.mint_key(name, campaign_id, time.time())
+        key, digest = keys.mint_key(_named(name), campaign_id, time.time())
     except CloseloopError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(key)
     click.echo(f"revoke it with: python -m chalicelib.cli revoke-api-key {digest}", err=True)
+
+
+def _named(name: str) -> str:
+    """A token's or key's name, as the lists and audit lines show it: 1-120 characters of one line."""
+    name = name.strip()
+    problem = header_problem(name)
+    if not name or len(name) > 120 or problem:
+        raise click.BadParameter(
+            "give who it is for in 1 to 120 characters of one line"
+            + (f" (this one holds {problem})" if problem else ""),
+            param_hint="--name",
+        )
+    return name
 
 
 @cli.command("revoke-api-key")
@@ -232,6 +246,10 @@ def rebuild_counters(campaign_id: str | None, repair: bool) -> None:
     """Recompute counter items from the invitations and report every difference (exit code 1 when some remain)."""
     from chalicelib.insight.rebuild import rebuild  # lazy, for cold start: only this command needs it
 
+    if campaign_id is not None and not campaign_id.strip():
+        raise click.BadParameter(
+            "is empty: give a campaign's id, or leave it out for every campaign", param_hint="--campaign"
+        )
     reports = rebuild(campaign_id, repair, click.echo)
     if any((r.differences or r.moved) and not r.fixed for r in reports):
         raise SystemExit(1)
@@ -246,6 +264,8 @@ def backfill_contact_list(after: str | None) -> None:
     list; safe to run again, or while the app runs. A progress line per page says where to resume."""
     from chalicelib.campaigns import contacts  # lazy, for cold start: only this command needs it
 
+    if after is not None:
+        after = contacts.email_address(after, "after")  # as the progress line printed it: a normalised address
     added = contacts.backfill_list(click.echo, after)
     click.echo(f"{added:,} contacts added to the people list")
 

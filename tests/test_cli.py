@@ -79,6 +79,15 @@ def test_a_refused_command_says_why_in_one_line_never_a_traceback(db, tmp_path):
         result = cli(*args, env=db)
         assert result.returncode in (1, 2) and "Traceback" not in result.stderr, (args, result.stderr)
         assert "Error: " in result.stderr and "nope" in result.stderr, (args, result.stderr)
+    for args, said in (
+        (("mint-token", "--name", " "), "Invalid value for --name: give who it is for in 1 to 120 characters"),
+        (("mint-api-key", "--name", "x" * 121, "--campaign", "c1"), "Invalid value for --name"),
+        (("rebuild-counters", "--campaign", ""), "Invalid value for --campaign: is empty"),
+        (("backfill-contact-list", "--after", "not an email"), "“not an email” is not a valid email address."),
+    ):
+        result = cli(*args, env=db)
+        assert result.returncode in (1, 2) and "Traceback" not in result.stderr, (args, result.stderr)
+        assert f"Error: {said}" in result.stderr, (args, result.stderr)
     unwritable = tmp_path / "file"
     unwritable.write_text("not a folder")
     demo = cli("seed-demo", "--no-send", env=db).stdout
