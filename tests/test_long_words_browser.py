@@ -253,6 +253,12 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
             response_id = lead.get_by_role("link", name=UPSET).first.get_attribute("href")
     lead.goto(app_url + response_id)
     phone.check(lead, "one response")
+    for name, path in [("outbox", "/dev/outbox"), ("previews", "/dev/preview")]:  # the developer's pages
+        customer.goto(app_url + path)
+        phone.check(customer, name)
+    customer.goto(app_url + "/dev/outbox")
+    customer.get_by_role("link", name=re.compile("sign-in link", re.IGNORECASE)).first.click()
+    phone.check(customer, "one outbox message")
 
     assert phone.too_wide == {}, f"wider than {PHONE} px (scrollWidth, elements past the edge):\n" + "\n".join(
         f"{name}: {found}" for name, found in phone.too_wide.items()
