@@ -190,6 +190,23 @@ def test_a_post_from_another_site_is_refused(client, outbox):
     assert ours.status_code == 200 and invitation_of(sent, "ada@example.com").score == 9
 
 
+def test_a_page_reached_under_another_name_posts_back_to_itself_and_is_taken(client, outbox, monkeypatch):
+    """A customer on www. (a developer on localhost) when the base URL names another host: the form posts to the
+    host that served it (a content security policy of form-action 'self' allows nothing else), and the browser's
+    Sec-Fetch-Site: same-origin says the page was ours."""
+    monkeypatch.setenv("CLOSELOOP_BASE_URL", "https://feedback.example.com/api")
+    sent = launch(outbox)
+    link = sent.pages["ada@example.com"]
+    assert link.startswith("https://feedback.example.com/api/s/")
+    token = link.split("/s/")[1].split("?")[0]
+    page = f"/s/{token}"  # as API Gateway hands the path to the app, without its stage
+    status, html = open_page(client, page)
+    assert status == 200 and f'action="/api/s/{token}"' in html
+    headers = {"Sec-Fetch-Site": "same-origin", "Origin": "https://www.feedback.example.com"}
+    taken = submit(client, page, {"q_nps": "7"}, headers=headers)
+    assert taken.status_code == 200 and invitation_of(sent, "ada@example.com").score == 7
+
+
 def test_a_token_for_one_invitation_cannot_answer_another(client, outbox):
     sent = launch(outbox, [{"email": "a@example.com"}, {"email": "b@example.com"}])
     page_a = sent.pages["a@example.com"]

@@ -36,7 +36,7 @@ from chalicelib.core.surveys import (
     parse_comment,
 )
 from chalicelib.store.models import Invitation
-from chalicelib.web import Reply, from_another_site, html, json_reply, parse_form, wants_json
+from chalicelib.web import Reply, from_another_site, html, json_reply, parse_form, under_base, wants_json
 from chalicelib.web.render import render, render_memo
 
 CSRF_MAX_AGE = 2 * 86400
@@ -140,7 +140,7 @@ def _form_page(
     body = survey_html(
         campaign,
         # the language in the URL too: a form too large to read still gets its 413 page in it
-        f"{settings.base_url}/s/{token}" + (f"?l={language}" if language else ""),
+        under_base(settings.base_url, f"/s/{token}") + (f"?l={language}" if language else ""),
         csrf_token(ref.invitation_id, now, settings.require_signing_secrets()),
         values,
         comment,
@@ -455,7 +455,7 @@ def unsubscribe_page(token: str, now: float) -> Reply:
         render(
             "unsubscribe.html",
             _unsubscribe_locale(ref.invitation_id, campaign),
-            action=f"{settings.base_url}/u/{token}",
+            action=under_base(settings.base_url, f"/u/{token}"),
             company=campaign.company if campaign else "",
             notice=None,
         )
@@ -486,7 +486,7 @@ def unsubscribe(token: str, raw: bytes | str | None, content_type: str, now: flo
             render(
                 "unsubscribe.html",
                 locale,
-                action=f"{settings.base_url}/u/{token}",
+                action=under_base(settings.base_url, f"/u/{token}"),
                 company="",
                 notice=PRESS_UNSUBSCRIBE,
             ),

@@ -25,7 +25,7 @@ from chalicelib.core.signing import check_csrf, csrf_token, sign, verify
 from chalicelib.store import bind
 from chalicelib.store.models import DigestSubscription
 from chalicelib.store.transact import ConditionFailed, update
-from chalicelib.web import Reply, html, parse_form
+from chalicelib.web import Reply, html, parse_form, under_base
 from chalicelib.web.render import render
 
 FREQUENCIES = ("weekly", "daily", "monthly")
@@ -237,7 +237,7 @@ def _page(raw_token: str, campaign_id: str, email: str, now: float, notice: str 
     body = render(
         "digest_preferences.html",
         team_locale(campaign.options if campaign else None),
-        action=f"{settings.base_url}/digest/{raw_token}",
+        action=under_base(settings.base_url, f"/digest/{raw_token}"),
         csrf=csrf_token(f"{PURPOSE}.{campaign_id}.{email}", now, settings.require_signing_secrets()),
         campaign_name=campaign.name if campaign else "",
         email=email,

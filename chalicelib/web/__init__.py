@@ -78,16 +78,27 @@ def parse_form(
 def from_another_site(headers: Mapping[str, str], base_url: str) -> bool:
     """A browser's word that a POST comes from another site's page: `Sec-Fetch-Site` (`cross-site`, or
     `same-site` for a sibling host; every current browser sends it) or an `Origin` other than
-    `base_url`'s. A page of ours sends `same-origin`. `Origin: null` (a sandboxed or privacy-minded
-    page) with no `Sec-Fetch-Site` is left to the form's CSRF token."""
+    `base_url`'s. A page of ours sends `same-origin`, which no page can forge (a browser sets it), also
+    when it was served under another name than `base_url`'s (a customer on `www.`, a developer on
+    `localhost`): that page is ours. `Origin: null` (a sandboxed or privacy-minded page) with no
+    `Sec-Fetch-Site` is left to the form's CSRF token."""
     fetch_site = (headers.get("sec-fetch-site") or headers.get("Sec-Fetch-Site") or "").lower()
     if fetch_site in ("cross-site", "same-site"):
         return True
+    if fetch_site == "same-origin":
+        return False
     origin = (headers.get("origin") or headers.get("Origin") or "").rstrip("/")
     if not origin or origin == "null":
         return False
     ours, theirs = urlsplit(base_url), urlsplit(origin)
     return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc)
+
+
+def under_base(base_url: str, path: str) -> str:
+    """`path` under the base URL's own path, without its scheme and host: a form's action that posts back to
+    the host that served the page (the content security policy's `form-action 'self'`), also when the page
+    was reached under another name; `https://x.example/api` + `/s/T` is `/api/s/T`."""
+    return urlsplit(base_url).path.rstrip("/") + path
 
 
 def wants_json(headers: dict[str, str]) -> bool:
