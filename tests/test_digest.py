@@ -260,6 +260,16 @@ def test_a_fall_within_the_noise_is_reported_but_not_a_warning(env):
     assert built.figures[2].change == "down 5 points on week 46 (45%), within the noise"
 
 
+def test_answers_posted_for_people_never_mailed_are_responses_but_not_in_the_rate(env):
+    # 30 of 100 mailed people answered, and 60 answers were posted through the v1 API for people not mailed:
+    # 90 responses, but 30% answered their invitation (45% the week before: the same real drop as above)
+    current = answers(40, 30, 20, sent=100, responses_unmailed=60)
+    built = digest.build(campaign(), W47, inputs({"_": current}, {"_": answers(25, 10, 10, sent=100)}))
+    assert "Responses: 90 (up 45 on week 46 (45))" in text_of(built)
+    assert "Response rate: 30% (down 15 points on week 46 (45%), a real drop (p = 0.03))" in text_of(built)
+    assert built.warnings[0].startswith("The response rate fell from 45% in week 46 to 30% in week 47")
+
+
 def test_no_answers_while_invitations_went_out_is_a_warning_not_a_paused_digest(env):
     built = digest.build(campaign(), W47, inputs({"_": {"sent": 120}}, {"_": answers(10, 5, 5, sent=100)}))
     assert built.headline == "no answers, so no NPS"

@@ -14,6 +14,8 @@ that happened, and the longest address the app accepts into the loop queue's and
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 import urllib.request
@@ -28,6 +30,7 @@ from chalicelib.answers.counting import apply_pending
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.dashboard import people
+from chalicelib.delighted import keys
 from chalicelib.insight import digest, digest_recipients
 from chalicelib.loop import followups
 from chalicelib.queue import get_queue
@@ -270,6 +273,20 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
     assert nu_errors(phone.html, tmp_path / "nu") == []
 
 
+def v1_post(app_url: str, key: str, path: str, body: dict) -> dict:
+    """A POST of Delighted's v1 API, as its SDKs send it (the key as the Basic user name)."""
+    request = urllib.request.Request(  # noqa: S310
+        app_url + path,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
 LONGEST = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 49 + ".example.com"  # 254, the most SES takes
 ORDINARY_SURVEY = {
     "questions": [
@@ -315,6 +332,9 @@ def test_ordinary_words_stay_whole_in_narrow_cells_and_a_long_address_keeps_tabl
     customer.goto(f"{sent.pages['held.customer@example.com']}?a=9")
     with customer.expect_response(lambda r: r.request.method == "POST"):
         customer.get_by_role("textbox", name="Anything else?").click()
+    key, _ = keys.mint_key("Storefront", cid, now)  # an answer posted for someone not mailed: "(1 not mailed)"
+    person = v1_post(app_url, key, "/v1/people.json", {"email": "posted@example.com", "send": False})
+    v1_post(app_url, key, "/v1/survey_responses.json", {"person": person["id"], "score": 8})
 
     apply_pending()
     drain()  # the alert, the webhook
@@ -352,6 +372,8 @@ def test_ordinary_words_stay_whole_in_narrow_cells_and_a_long_address_keeps_tabl
     ]:
         lead.goto(app_url + path)
         phone.check(lead, page_name)
+        if page_name == "campaigns":  # the answer posted through the v1 API: a response, not in the rate
+            expect(lead.get_by_role("row", name=name)).to_contain_text("3 (1 not mailed) 67%")
         for index, width in enumerate(lead.locator("table.loop-table").evaluate_all(TABLE_WIDTHS)):
             case_tables[f"{page_name} {index + 1}"] = width
     lead.goto(app_url + "/dashboard")

@@ -187,7 +187,10 @@ def contribution(
     if state.unsubscribed_at is not None:
         add(state.unsubscribed_at, {"unsubscribed": 1})
     if state.answered_at is not None:
-        add(state.answered_at, answer_counts(survey, state.answers, state.comment, themes, state.removed_comment))
+        answered = answer_counts(survey, state.answers, state.comment, themes, state.removed_comment)
+        if answered and state.sent_at is None:  # a response, but to no invitation mailed: kept out of the rate
+            answered["responses_unmailed"] = 1
+        add(state.answered_at, answered)
         for name, at in (("ack", state.ack_sent_at), ("contact", state.contacted_at), ("close", state.resolved_at)):
             if at is not None:  # how long customers waited, measured per campaign
                 add(at, {f"loop.{name}.n": 1, f"loop.{name}.seconds": max(0, round(at - state.answered_at))})

@@ -365,7 +365,7 @@ def csat_from_histogram(histogram: Mapping[int, int]) -> Proportion:
 
 @dataclass(frozen=True)
 class Rates:
-    """Response rate (responses / sent) and comment rate (comments / responses), each with a Wilson interval."""
+    """Response rate (mailed responses / sent) and comment rate (comments / responses), each with a Wilson interval."""
 
     response_rate: Proportion
     comment_rate: Proportion
@@ -377,7 +377,8 @@ def rate(numerator: int, denominator: int) -> float | None:
 
 
 def response_rate(responses: int, sent: int) -> Proportion:
-    """Responses per invitation sent (AAPOR Standard Definitions, RR1 with sent invitations as the base).
+    """Responses to mailed invitations per invitation sent (AAPOR Standard Definitions, RR1 with sent
+    invitations as the base); an answer to no mailed invitation is in neither (`mailed_responses`).
 
     Wilson interval (Wilson 1927). Weekly counters count a response in the week it arrives, so
     a week can show more responses than sends; the share is then above 1 and the interval None.
@@ -390,11 +391,19 @@ def comment_rate(comments: int, responses: int) -> Proportion:
     return proportion(comments, responses)
 
 
+def mailed_responses(counts: Mapping[str, int]) -> int:
+    """Responses to invitations that were mailed: `responses` less `responses_unmailed` (answers posted through
+    the v1 API for people never mailed), the numerator of the response rate."""
+    return counts.get("responses", 0) - counts.get("responses_unmailed", 0)
+
+
 def rates(counts: Mapping[str, int]) -> Rates:
-    """Response and comment rates from a counter item (`responses`, `sent`, `comments`; AAPOR RR1, Wilson 1927)."""
+    """Response and comment rates from a counter item (AAPOR RR1, Wilson 1927): the response rate is mailed
+    responses (`mailed_responses`) of `sent`, so an answer nobody was mailed for never lifts it; the comment
+    rate is `comments` of every response."""
     responses = counts.get("responses", 0)
     return Rates(
-        response_rate=response_rate(responses, counts.get("sent", 0)),
+        response_rate=response_rate(mailed_responses(counts), counts.get("sent", 0)),
         comment_rate=comment_rate(counts.get("comments", 0), responses),
     )
 

@@ -1,9 +1,10 @@
 """Is a campaign's response rate falling? The weekly digest's warning, asked of any campaign at any time.
 
 "Falling" means what the digest's warning means (docs/digest.md, "Warnings"): in the last complete
-ISO week (in the campaign's time zone) the response rate (responses / sent, AAPOR RR1) is lower than
-in the week before, and the two-proportion z test (nps.compare_proportions, pooled, two-sided 5%)
-says the drop is real, not chance. A drop within the noise is not falling.
+ISO week (in the campaign's time zone) the response rate (mailed responses / sent, AAPOR RR1;
+nps.rates) is lower than in the week before, and the two-proportion z test
+(nps.compare_proportions, pooled, two-sided 5%) says the drop is real, not chance. A drop within
+the noise is not falling.
 """
 
 from __future__ import annotations

@@ -181,6 +181,10 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 # What proportion_json, mean_json, nps_json, metrics, TrendPoint.to_json, metrics_for and trend_for
 # return, declared once for chalicelib.admin.openapi.
 _SHARE = {"type": ["number", "null"], "description": "a fraction, 0 to 1; null without answers"}
+_UNMAILED = {
+    "type": "integer",
+    "description": "of the responses, those to no mailed invitation (posted through the v1 API): not in the rate",
+}
 PROPORTION_JSON: dict[str, Any] = {
     "type": "object",
     "description": "A share with its Wilson 95% interval; null values when there are no answers",
@@ -297,6 +301,7 @@ METRICS_JSON: dict[str, Any] = {
             "properties": {
                 "sent": {"type": "integer"},
                 "responses": {"type": "integer"},
+                "responses_unmailed": _UNMAILED,
                 "comments": {"type": "integer"},
                 "response_rate": PROPORTION_JSON,
                 "comment_rate": PROPORTION_JSON,
@@ -316,6 +321,7 @@ TREND_WEEK_JSON: dict[str, Any] = {
         "high": _POINTS,
         "sent": {"type": "integer"},
         "responses": {"type": "integer"},
+        "responses_unmailed": _UNMAILED,
         "response_rate": _SHARE,
         "comment_rate": _SHARE,
     },
@@ -410,6 +416,7 @@ def metrics(campaign: CampaignView, counts: Mapping[str, int]) -> dict:
     out["rates"] = {
         "sent": counts.get("sent", 0),
         "responses": counts.get("responses", 0),
+        "responses_unmailed": counts.get("responses_unmailed", 0),
         "comments": counts.get("comments", 0),
         "response_rate": proportion_json(rates.response_rate),
         "comment_rate": proportion_json(rates.comment_rate),
@@ -440,6 +447,7 @@ class TrendPoint:
             "high": _round(stats.interval.high, 2),
             "sent": self.counts.get("sent", 0),
             "responses": self.counts.get("responses", 0),
+            "responses_unmailed": self.counts.get("responses_unmailed", 0),
             "response_rate": _round(rates.response_rate.share),
             "comment_rate": _round(rates.comment_rate.share),
         }

@@ -42,8 +42,15 @@ STATS_JSON: dict[str, Any] = {
             "description": "link scanners' clicks: answers held back, held awaiting a person, trap hits",
             "properties": {"answers_held": _COUNT, "awaiting_confirmation": _COUNT, "trap_hits": _COUNT},
         },
-        "responded": _COUNT,
-        "response_rate": {"type": ["number", "null"], "description": "responded / sent, a fraction"},
+        "responded": {"type": "integer", "description": "every response, those in responded_unmailed too"},
+        "responded_unmailed": {
+            "type": "integer",
+            "description": "responses to no mailed invitation (posted through the v1 API): not in response_rate",
+        },
+        "response_rate": {
+            "type": ["number", "null"],
+            "description": "(responded - responded_unmailed) / sent, a fraction (AAPOR RR1): at most 1",
+        },
         "comments": _COUNT,
         "comment_rate": {"type": ["number", "null"], "description": "comments / responded, a fraction"},
     },
@@ -74,7 +81,8 @@ def campaign_stats(campaign_id: str) -> dict:
             "trap_hits": counts.get("trap_hits", 0),
         },
         "responded": responded,
-        "response_rate": nps.rate(responded, sent),
+        "responded_unmailed": counts.get("responses_unmailed", 0),
+        "response_rate": nps.rate(nps.mailed_responses(counts), sent),
         "comments": counts.get("comments", 0),
         "comment_rate": nps.rate(counts.get("comments", 0), responded),
     }
