@@ -10,7 +10,7 @@ import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from html import unescape
+from html import escape, unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -424,3 +424,132 @@ def test_the_admin_api_lists_and_decides_held_answers_with_the_same_use_case(cli
     [history] = [plain(e) for e in invitation_of(sent, EMAIL).loop_history]
     assert history["status"] == "accepted" and history["by"] == "configured token"
     assert client.http.post("/api/held/nope/accept", headers=admin_headers()).status_code == 404
+
+
+def test_a_submission_without_evidence_on_an_answered_invitation_offers_only_dismiss(client, outbox):
+    # ada's answer is held; bob answered, then a script submitted the page
+    sent, now = launch(outbox, [{"email": EMAIL}, {"email": "bob@example.com"}]), time.time()
+    survey_pages.trap(token_of(sent), now)
+    assert press(token_of(sent), {"q_nps": "3"}, now + 5).status == 200
+    assert press(token_of(sent, "bob@example.com"), {"q_nps": "8"}, now).status == 200
+    assert press(token_of(sent, "bob@example.com"), {"q_nps": "0"}, now + 1, evidence="").status == 400
+    ada, bob = invitation_of(sent, EMAIL).id, invitation_of(sent, "bob@example.com").id
+    admin = session_headers("admin", LEAD)
+
+    _, listing = get(client, f"/dashboard/held?campaign={sent.campaign.id}", admin)
+    assert f'action="/dashboard/held/{bob}/accept"' not in listing
+    assert f'action="/dashboard/held/{bob}/dismiss"' in listing
+    assert "The person's own answer is kept; this submission can only be dismissed." in row_of(listing, "bob@")
+    assert f'action="/dashboard/held/{ada}/accept"' in listing and "only be dismissed" not in row_of(listing, EMAIL)
+    listed = {e["email"]: e["actions"] for e in api_get(client, f"/api/campaigns/{sent.campaign.id}/held")["held"]}
+    assert listed == {EMAIL: ["accept", "dismiss"], "bob@example.com": ["dismiss"]}
+
+
+def test_a_text_answer_is_shown_once(client, outbox):
+    survey = {"questions": [*NPS_SURVEY["questions"], {"id": "why", "type": "text", "text": "Tell us more"}]}
+    sent = launch(outbox, survey=survey)
+    now = time.time()
+    survey_pages.trap(token_of(sent), now)
+    assert press(token_of(sent), {"q_nps": "3", "q_why": "Onboarding was slow"}, now + 5).status == 200
+    assert invitation_of(sent, EMAIL).held["comment"] == "Onboarding was slow"
+    _, body = get(client, "/dashboard/held", session_headers("viewer"))
+    assert row_of(body, EMAIL).count("Onboarding was slow") == 1
+
+
+def held_people(outbox, count: int, prefix: str = "p", **options):
+    """A campaign whose `count` invitations each hold an answer caught by the trap window, the last the newest."""
+    people = [f"{prefix}{i}@example.com" for i in range(count)]
+    sent = launch(outbox, [{"email": p} for p in people], **options)
+    now = time.time()
+    for i, person in enumerate(people):
+        survey_pages.trap(token_of(sent, person), now)
+        assert press(token_of(sent, person), {"q_nps": "3"}, now + 5 + i).status == 200
+    return sent, people
+
+
+def next_of(body: str) -> str | None:
+    found = re.findall(r'<a class="button secondary" href="([^"]+)">Next held answers</a>', body)
+    return unescape(found[0]) if found else None
+
+
+def test_one_campaigns_held_answers_are_paged_newest_first(client, outbox, monkeypatch):
+    monkeypatch.setattr(insight_pages, "HELD_SHOWN", 2)
+    sent, people = held_people(outbox, 5)
+    other, _ = held_people(outbox, 3, prefix="o")
+    viewer, cid = session_headers("viewer"), sent.campaign.id
+    shown, path = [], f"/dashboard/held?campaign={cid}"
+    while path:
+        status, body = get(client, path, viewer)
+        assert status == 200 and "Nothing" not in body
+        shown.append([p for p in reversed(people) if p in row_list(body)])
+        path = next_of(body)
+        if path:
+            assert path.startswith(f"/dashboard/held?campaign={cid}&cursor=")
+            assert "More held answers are waiting: this page shows 2 of them, newest first." in text_of(body)
+    assert shown == [["p4@example.com", "p3@example.com"], ["p2@example.com", "p1@example.com"], ["p0@example.com"]]
+    assert f"The newest held answers of {sent.campaign.name}" in text_of(body)  # back to the first page
+    # a page that is full to the end offers no empty next one, in the dashboard and the API
+    _, full = get(client, f"/dashboard/held?campaign={other.campaign.id}", viewer)
+    _, rest = get(client, next_of(full), viewer)
+    assert next_of(rest) is None and len(re.findall(r'<th scope="row"', rest)) == 1
+    listed = api_get(client, f"/api/campaigns/{other.campaign.id}/held?limit=3")
+    assert len(listed["held"]) == 3 and listed["next_cursor"] is None
+    # a page of one campaign is no start for another's
+    foreign = client.http.get(f"{next_of(full)}".replace(other.campaign.id, cid), headers=viewer)
+    assert foreign.status_code == 400 and "first page" in foreign.body.decode()
+
+
+def row_list(body: str) -> list[str]:
+    return [text_of(header).split()[0] for header in re.findall(r'<th scope="row"[^>]*>(.*?)</th>', body, re.S)]
+
+
+def back_of(body: str) -> str:
+    return unescape(re.search(r'<input type="hidden" name="back" value="([^"]+)">', body).group(1))
+
+
+def test_a_decision_returns_to_the_view_and_page_it_was_made_from(client, outbox, monkeypatch):
+    monkeypatch.setattr(insight_pages, "HELD_SHOWN", 2)
+    sent, _ = held_people(outbox, 5)
+    admin, cid = session_headers("admin", LEAD), sent.campaign.id
+    for first in ("/dashboard/held", f"/dashboard/held?campaign={cid}"):
+        _, listing = get(client, first, admin)
+        page_two = next_of(listing)
+        _, listing = get(client, page_two, admin)
+        assert back_of(listing) == page_two
+        person = row_list(listing)[0]
+        path = f"/dashboard/held/{invitation_of(sent, person).id}/dismiss"
+        form = {"csrf": csrf_of(listing), "back": back_of(listing)}
+        dismissed = post_form(client, path, admin, form)
+        assert dismissed.status_code == 303 and dismissed.headers["Location"] == f"{page_two}&done=dismissed"
+        _, after = get(client, dismissed.headers["Location"], admin)
+        assert "Dismissed: it stays out of the scores." in after and person not in row_list(after)
+        # the same press again, from the page as it was: refused, with a way back to that page
+        stale = post_form(client, path, admin, form)
+        assert stale.status_code == 409 and "Reload the list." in stale.body.decode()
+        assert f'href="{escape(page_two)}">Back to the held answers</a>' in stale.body.decode()
+    _, listing = get(client, "/dashboard/held", admin)
+    assert back_of(listing) == "/dashboard/held"
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://evil.example/dashboard/held",
+        "//evil.example/dashboard/held",
+        "/dashboard/held/../../people",
+        "/dashboard/people",
+        "/dashboard/held?next=https://evil.example",
+        "/dashboard/held?campaign=a&campaign=b",
+        "/dashboard/held#x",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_decision_never_goes_anywhere_but_the_held_list(client, outbox, back):
+    sent, _, _ = held_answer(outbox)
+    admin, invitation_id = session_headers("admin", LEAD), invitation_of(sent, EMAIL).id
+    _, listing = get(client, "/dashboard/held", admin)
+    form = {"csrf": csrf_of(listing), "back": back}
+    dismissed = post_form(client, f"/dashboard/held/{invitation_id}/dismiss", admin, form)
+    assert dismissed.headers["Location"] == f"/dashboard/held?campaign={sent.campaign.id}&done=dismissed"
+    stale = post_form(client, f"/dashboard/held/{invitation_id}/dismiss", admin, form)
+    assert stale.status_code == 409 and 'href="/dashboard/held">Back to the held answers</a>' in stale.body.decode()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.answers.responses import Decision, Submission, answer_write
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
@@ -33,6 +33,9 @@ from chalicelib.core.signing import InvitationRef
 from chalicelib.store import bind, count_pending
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update, update_raw
+
+if TYPE_CHECKING:
+    from pynamodb.pagination import ResultIterator
 
 ACCEPTED, DISMISSED = "accepted", "dismissed"
 EVIDENCE = "accepted"
@@ -71,15 +74,32 @@ class HeldAnswer:
     def reason_text(self) -> str:
         return REASONS.get(self.reason, self.reason)
 
+    @property
+    def can_accept(self) -> bool:
+        """False for a submission without evidence on an answered invitation: it cannot replace the person's
+        own answer (accept refuses it), so it can only be dismissed."""
+        return not (self.kind == "filtered" and self.answered)
+
+    @property
+    def actions(self) -> list[str]:
+        """The decisions `accept` and `dismiss` can make on it: ["accept", "dismiss"] or ["dismiss"]."""
+        return ["accept", "dismiss"] if self.can_accept else ["dismiss"]
+
+    @property
+    def comment_apart(self) -> str | None:
+        """The comment when `answers` does not hold it already: a survey's text question is its comment box,
+        so its answer is both, and a page shows it once."""
+        return self.comment if self.comment and self.comment not in self.answers.values() else None
+
     def to_json(self) -> dict[str, Any]:
-        """The admin API's shape: every field, and the reason in words as `reason_text`."""
-        return {**asdict(self), "reason_text": self.reason_text}
+        """The admin API's shape: every field, the reason in words as `reason_text`, and the possible `actions`."""
+        return {**asdict(self), "reason_text": self.reason_text, "actions": self.actions}
 
 
 HELD_JSON: dict[str, Any] = {
     "type": "object",
     "description": "scanner activity waiting for a decision (HeldAnswer.to_json)",
-    "required": ["invitation_id", "campaign_id", "email", "kind", "reason", "reason_text", "at"],
+    "required": ["invitation_id", "campaign_id", "email", "kind", "reason", "reason_text", "at", "actions"],
     "properties": {
         "invitation_id": {"type": "string"},
         "campaign_id": {"type": "string"},
@@ -93,6 +113,12 @@ HELD_JSON: dict[str, Any] = {
         "presses": {"type": "integer"},
         "answered": {"type": "boolean"},
         "properties": {"type": "object"},
+        "actions": {
+            "type": "array",
+            "items": {"enum": ["accept", "dismiss"]},
+            "description": "the decisions possible: a submission without evidence on an answered invitation "
+            "can only be dismissed",
+        },
     },
 }
 """What the admin API returns for one held answer: HeldAnswer.to_json's shape."""
@@ -121,12 +147,14 @@ def held_of(invitation: Invitation) -> HeldAnswer | None:
 def list_held(campaign_id: str, limit: int, cursor: dict | None = None) -> tuple[list[HeldAnswer], dict | None]:
     """A campaign's held activity, newest first: one page of the sparse `campaign-held` index.
 
-    Returns (at most `limit` entries, the key to read the next page from, or None at the end).
+    Returns (at most `limit` entries, the key to read the next page from, or None when none is left):
+    one item more than shown is read, so a full last page offers no empty next one.
     """
     bind()
-    page = Invitation.held_answers.query(campaign_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
-    found = [entry for invitation in page if (entry := held_of(invitation)) is not None]
-    return found, page.last_evaluated_key
+    page = Invitation.held_answers.query(
+        campaign_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=cursor
+    )
+    return _one_page(page, limit)
 
 
 def list_every_held(limit: int, cursor: dict | None = None) -> tuple[list[HeldAnswer], dict | None]:
@@ -138,7 +166,12 @@ def list_every_held(limit: int, cursor: dict | None = None) -> tuple[list[HeldAn
     one item more than shown is read, so a full last page offers no empty next one.
     """
     bind()
-    page = Invitation.held_answers.scan(page_size=limit + 1, last_evaluated_key=cursor)
+    return _one_page(Invitation.held_answers.scan(page_size=limit + 1, last_evaluated_key=cursor), limit)
+
+
+def _one_page(page: ResultIterator[Invitation], limit: int) -> tuple[list[HeldAnswer], dict | None]:
+    """The first `limit` items a Query or Scan read `limit + 1` a page gives, and the key after them (None when
+    no item follows them)."""
     invitations = list(islice(page, limit))
     after = page.last_evaluated_key
     if after is not None and next(page, None) is None:
@@ -181,7 +214,7 @@ def accept(invitation_id: str, by: str, now: float, settings: Settings) -> HeldA
     answer replaced it) or when a submission without evidence would replace a person's answer.
     """
     invitation, entry, campaign = _load(invitation_id)
-    if entry.kind == "filtered" and entry.answered:
+    if not entry.can_accept:
         raise Conflict(
             "This invitation has the person's own answer; a submission without evidence cannot replace it. "
             "Dismiss it instead.",

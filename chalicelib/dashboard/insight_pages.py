@@ -9,15 +9,17 @@ here from the trend endpoint's weeks: no script, no build step, readable by a sc
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from chalice import Blueprint, Response
 
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.web import Ctx, error_page, page, redirect, view
 from chalicelib.dashboard.words import reason_text
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
@@ -32,6 +34,9 @@ routes = Blueprint(__name__)
 CAMPAIGNS_PAGE = 25
 HELD_CAMPAIGNS = 25
 HELD_SHOWN = 50
+HELD_PATH = "/dashboard/held"
+HELD_VIEW = ("campaign", "cursor")
+"""The query of a view of the held list: which campaign (none: every campaign) and which page."""
 PROBLEMS_SHOWN = 50
 DONE = {
     "accepted": "Accepted: the answer counts now, once, and is acknowledged and alerted like any other "
@@ -84,24 +89,27 @@ def campaign_page(ctx: Ctx, campaign_id: str) -> Response:
 
 @view(routes, "/dashboard/held")
 def held_list(ctx: Ctx) -> Response:
-    """One campaign's held answers, or every campaign's a page at a time (one Scan of the sparse index a page,
-    however many campaigns there are); "Nothing is held" only once the index has been read to its end."""
+    """One campaign's held answers, newest first, or every campaign's (one Scan of the sparse index a page,
+    however many campaigns there are), a page at a time; "Nothing is held" only once the list has been read
+    to its end. Each decision's form carries this view, so the decision comes back to it."""
     chosen = ctx.query.get("campaign")
-    more = None
+    cursor = api.decode_cursor(ctx.query, api.PAGE_CURSOR)
     if chosen:
-        entries, after = held.list_held(chosen, HELD_SHOWN)
-        groups = [{"campaign": campaigns.get_view(chosen), "entries": entries, "more": after is not None}]
+        entries, after = held.list_held(chosen, HELD_SHOWN, cursor)
+        groups = [{"campaign": campaigns.get_view(chosen), "entries": entries}]
     else:
-        entries, after = held.list_every_held(HELD_SHOWN, api.decode_cursor(ctx.query, api.PAGE_CURSOR))
+        entries, after = held.list_every_held(HELD_SHOWN, cursor)
         groups = _by_campaign(entries)
-        more = f"/dashboard/held?{urlencode({'cursor': api.encode_cursor(after)})}" if after else None
+    following = {"campaign": chosen} if chosen else {}
+    more = f"{HELD_PATH}?{urlencode({**following, 'cursor': api.encode_cursor(after)})}" if after else None
     return page(
         ctx,
         "insight_held.html",
         groups=groups,
         chosen=chosen,
-        paged=bool(ctx.query.get("cursor")) and not chosen,
+        paged=cursor is not None,
         more=more,
+        here=_held_view(ctx.query),
         done=DONE.get(ctx.query.get("done", "")),
         shown=HELD_SHOWN,
     )
@@ -113,23 +121,48 @@ def _by_campaign(entries: list) -> list[dict[str, Any]]:
     for entry in sorted(entries, key=lambda e: -e.at):
         groups.setdefault(entry.campaign_id, []).append(entry)
     found = ((campaigns.get_campaign(campaign_id), listed) for campaign_id, listed in groups.items())
-    return [{"campaign": campaign, "entries": listed, "more": False} for campaign, listed in found if campaign]
+    return [{"campaign": campaign, "entries": listed} for campaign, listed in found if campaign]
 
 
 @view(routes, "/dashboard/held/{invitation_id}/accept", methods=["POST"], change=True)
 def held_accept(ctx: Ctx, invitation_id: str) -> Response:
-    entry = held.accept(invitation_id, ctx.person.email, ctx.now, get_settings())
-    return redirect(_back(entry.campaign_id, "accepted"))
+    return _decide(ctx, lambda: held.accept(invitation_id, ctx.person.email, ctx.now, get_settings()), "accepted")
 
 
 @view(routes, "/dashboard/held/{invitation_id}/dismiss", methods=["POST"], change=True)
 def held_dismiss(ctx: Ctx, invitation_id: str) -> Response:
-    entry = held.dismiss(invitation_id, ctx.person.email, ctx.now)
-    return redirect(_back(entry.campaign_id, "dismissed"))
+    return _decide(ctx, lambda: held.dismiss(invitation_id, ctx.person.email, ctx.now), "dismissed")
 
 
-def _back(campaign_id: str, done: str) -> str:
-    return f"/dashboard/held?{urlencode({'campaign': campaign_id, 'done': done})}"
+def _decide(ctx: Ctx, decide: Callable[[], Any], done: str) -> Response:
+    """Make the decision, then back to the view of the held list it was made from (the form's `back`): there
+    it says what was done; a refused decision (decided already, or changed) links back to that view too."""
+    back = _back_to(ctx.form.get("back", ""))
+    try:
+        entry = decide()
+    except (Conflict, NotFound) as exc:
+        return error_page(exc, ctx.person, ctx.csrf, ctx.request, back=(back or HELD_PATH, "Back to the held answers"))
+    back = back or _held_view({"campaign": entry.campaign_id})
+    return redirect(f"{back}{'&' if '?' in back else '?'}{urlencode({'done': done})}")
+
+
+def _held_view(query: dict[str, str]) -> str:
+    """The held list's address for a view: /dashboard/held with its campaign and page cursor, nothing else."""
+    kept = {name: query[name] for name in HELD_VIEW if query.get(name)}
+    return f"{HELD_PATH}?{urlencode(kept)}" if kept else HELD_PATH
+
+
+def _back_to(raw: str) -> str | None:
+    """The held list's view a form came from, or None: only /dashboard/held with a campaign and a page cursor,
+    rebuilt from them, so a forged `back` cannot send anyone to another address."""
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or parts.fragment or parts.path != HELD_PATH:
+        return None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names) or not set(names) <= set(HELD_VIEW):
+        return None
+    return _held_view(dict(pairs))
 
 
 def _percent(share: float | None) -> str:

@@ -175,8 +175,15 @@ def redirect(location: str) -> Response:
     )
 
 
-def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: Request | None = None) -> Response:
-    """The dashboard's page for a refused request: the error's status and its message, in words."""
+def error_page(
+    exc: CloseloopError,
+    person: Person | None,
+    csrf: str,
+    request: Request | None = None,
+    back: tuple[str, str] | None = None,
+) -> Response:
+    """The dashboard's page for a refused request: the error's status and its message, in words; `back` is
+    (a dashboard path, its link text) to the page the request came from, so nobody resends a refused form."""
     status = exc.status if 400 <= exc.status < 600 else 500
     response = _render(
         "error.html",
@@ -184,7 +191,12 @@ def error_page(exc: CloseloopError, person: Person | None, csrf: str, request: R
         person,
         csrf,
         _current_path(request) if request is not None and person else "",
-        {"status": status, "message": exc.message, "sign_in_again": status in (400, 410) and person is None},
+        {
+            "status": status,
+            "message": exc.message,
+            "sign_in_again": status in (400, 410) and person is None,
+            "back": back if person else None,
+        },
     )
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
