@@ -51,7 +51,15 @@ def campaigns_list(ctx: Ctx) -> Response:
     _, body = api.list_campaigns(query)
     rows = [overview.campaign_row(c) for item in body["campaigns"] if (c := campaigns.get_campaign(item["id"]))]
     more = f"/dashboard/campaigns?{urlencode({'cursor': body['next_cursor']})}" if body["next_cursor"] else None
-    return page(ctx, "insight_campaigns.html", rows=rows, more=more, signed=digest.signed, percent=_percent)
+    return page(
+        ctx,
+        "insight_campaigns.html",
+        rows=rows,
+        more=more,
+        paged="cursor" in query,
+        signed=digest.signed,
+        percent=_percent,
+    )
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}")
@@ -92,9 +100,10 @@ def held_list(ctx: Ctx) -> Response:
         entries, after = held.list_held(chosen, HELD_SHOWN)
         groups = [{"campaign": campaigns.get_view(chosen), "entries": entries, "more": after is not None}]
     else:
-        entries, after = held.list_every_held(HELD_SHOWN, api.decode_cursor(ctx.query, api.PAGE_CURSOR))
+        scope = api.cursor_scope("held of every campaign")
+        entries, after = held.list_every_held(HELD_SHOWN, api.decode_cursor(ctx.query, api.PAGE_CURSOR, scope))
         groups = _by_campaign(entries)
-        more = f"/dashboard/held?{urlencode({'cursor': api.encode_cursor(after)})}" if after else None
+        more = f"/dashboard/held?{urlencode({'cursor': api.encode_cursor(after, scope)})}" if after else None
     return page(
         ctx,
         "insight_held.html",
