@@ -67,7 +67,7 @@ PAGE_CURSOR: dict[str, Any] = {
     "name": "cursor",
     "in": "query",
     "schema": {"type": "string"},
-    "description": "next_cursor of the previous page",
+    "description": "next_cursor of the previous page of this list, with the same filters (any other is a 400)",
 }
 _NEXT_CURSOR = {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
 
@@ -817,7 +817,7 @@ def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dic
 
 
 CSV_LIMIT = PAGE_LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_CSV_PAGE, "default": CSV_PAGE}}
-CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page"}
+CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page, with the same filters"}
 
 
 def responses_csv(
