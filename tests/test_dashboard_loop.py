@@ -146,7 +146,10 @@ def test_a_bad_filter_is_shown_next_to_its_field_keeping_what_was_typed(client, 
     assert 'id="f-theme-error">theme is one of this campaign' in unknown_theme
     forged = client.http.get(f"{base}&cursor=e30.forged", headers=session_headers())
     assert forged.status_code == 400
-    assert '<p class="notice bad" role="alert">That cursor is not one this API gave out.</p>' in html(forged)
+    assert (
+        '<p class="notice bad" role="alert">That page link belongs to another list or other filters, or was changed: '
+        f'start from the first page. <a href="/dashboard/responses?campaign={answered.campaign.id}">First page</a></p>'
+    ) in html(forged)
 
 
 def test_responses_page_through_with_the_filters_kept(client, answered, monkeypatch):

@@ -241,12 +241,13 @@ def test_an_edited_page_link_is_refused_and_the_next_page_link_works(client):
         forged({"campaign_id": {"S": campaign.id}}),
         forged({"x": {"S": "y"}}),
         following.split("cursor=", 1)[1] + "x",
-        api.encode_cursor(elsewhere),  # signed, but another campaign's list
+        api.encode_cursor(elsewhere, api.cursor_scope("recipients", other.id)),  # signed, but another campaign's list
     ]:
         for headers in (admin, viewer):
             refused = client.http.get(f"{path}?{urlencode({'cursor': cursor})}", headers=headers)
             assert refused.status_code == 400, cursor
-            assert "That page link is broken: start from the first page." in _text(refused)
+            assert "That page link belongs to another list or other filters, or was changed" in _text(refused)
+            assert f'<a href="{path}">First page</a>' in refused.body.decode()
 
 
 def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):

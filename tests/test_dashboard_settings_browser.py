@@ -1,6 +1,7 @@
 """The campaign settings page in Debian's Chromium against `chalice local`: an admin fixes a digest address
 the API refused, adds a recipient and suppresses an address with the keyboard, and a viewer opens the page
-read-only. Every state of the page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 390 pixels
+read-only, and a page link changed by hand is said above the suppression list with its first page. Every
+state of the page passes axe-core (WCAG 2.1 AA) and the Nu checker and fits 390 pixels
 without scrolling sideways.
 """
 
@@ -78,6 +79,13 @@ def test_the_settings_page_works_with_a_keyboard_at_390_pixels_and_passes_axe_an
             page.get_by_label("Address or its beginning").press("Enter")
             expect(page.get_by_role("cell", name="gone@example.com")).to_be_visible()
             check(page, "settings-search")
+
+            page.goto(f"{url}?email_prefix=gone&cursor=abc")  # a page link changed by hand
+            expect(page.get_by_role("alert")).to_contain_text("That page link belongs to another list")
+            expect(page.get_by_role("heading", name="Digest recipients")).to_be_visible()
+            check(page, "settings-refused-page-link")
+            page.get_by_role("link", name="First page").click()
+            expect(page.get_by_role("cell", name="gone@example.com")).to_be_visible()
 
             viewer = browser.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True).new_page()
             browser_sign_in(viewer, app_url, outbox, VIEWER)

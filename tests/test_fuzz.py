@@ -97,7 +97,8 @@ def _draft(base_url: str, **extra) -> str:
             "/api/campaigns?cursor=eyJpZCI6IHsiUyI6ICJ4In19",
             None,
             400,
-            "That cursor is not one this API gave out.",
+            "That cursor belongs to another list or other filters, or was changed: start from the first page, "
+            "without cursor.",
         ),
         ("POST", "/api/campaigns/demo/send", "{}", 409, "Only a draft campaign can be sent. This campaign is sent."),
         ("POST", "/api/campaigns/demo/send", "[]", 400, None),

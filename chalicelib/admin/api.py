@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
+import hashlib
 import io
 import json
 from datetime import date, datetime, time
@@ -25,14 +27,14 @@ from chalicelib.answers import held
 from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import i18n, personalize, translations
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationError
+from chalicelib.core.errors import Conflict, CursorRefused, NotFound, PayloadTooLarge, ValidationError
 from chalicelib.core.signing import sign, verify
 from chalicelib.insight import digest_recipients, reports, stats
 from chalicelib.loop import casework, followups
 from chalicelib.privacy import deletion
 from chalicelib.queue import get_queue
 from chalicelib.sending import delivery, imports, invitations, ledger
-from chalicelib.store import bind
+from chalicelib.store import bind, one_page
 from chalicelib.store.models import Invitation, Member
 from chalicelib.store.transact import ConditionFailed, update
 from chalicelib.web import parse_json
@@ -65,7 +67,7 @@ PAGE_CURSOR: dict[str, Any] = {
     "name": "cursor",
     "in": "query",
     "schema": {"type": "string"},
-    "description": "next_cursor of the previous page",
+    "description": "next_cursor of the previous page of this list, with the same filters (any other is a 400)",
 }
 _NEXT_CURSOR = {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
 
@@ -106,8 +108,9 @@ CAMPAIGNS_JSON = _envelope(campaigns={"type": "array", "items": campaigns.CAMPAI
 
 def list_campaigns(query: dict[str, str]) -> tuple[int, dict]:
     limit = _int(query, PAGE_LIMIT)
-    found, cursor = campaigns.list_campaigns(limit, _decode(query, PAGE_CURSOR))
-    return 200, {"campaigns": [c.to_json() for c in found], "next_cursor": _encode(cursor)}
+    scope = cursor_scope("campaigns")
+    found, cursor = campaigns.list_campaigns(limit, _decode(query, PAGE_CURSOR, scope))
+    return 200, {"campaigns": [c.to_json() for c in found], "next_cursor": _encode(cursor, scope)}
 
 
 CAMPAIGN_JSON = _envelope(campaign=campaigns.CAMPAIGN_JSON)
@@ -365,9 +368,13 @@ def skipped(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     campaigns.load_campaign(campaign_id)
     limit = _int(query, SKIPPED_LIMIT)
     bind()
-    page = Invitation.skipped.query(campaign_id, limit=limit, last_evaluated_key=_decode(query, PAGE_CURSOR))
-    rows = [{"email": i.email, "state": i.send_state, "reason": i.send_error, "invitation_id": i.id} for i in page]
-    return 200, {"skipped": rows, "next_cursor": _encode(page.last_evaluated_key)}
+    scope = cursor_scope("skipped", campaign_id)
+    found, after = one_page(
+        Invitation.skipped.query(campaign_id, limit=limit + 1, last_evaluated_key=_decode(query, PAGE_CURSOR, scope)),
+        limit,
+    )
+    rows = [{"email": i.email, "state": i.send_state, "reason": i.send_error, "invitation_id": i.id} for i in found]
+    return 200, {"skipped": rows, "next_cursor": _encode(after, scope)}
 
 
 RESENT_JSON = _envelope(
@@ -455,34 +462,59 @@ def _int(query: dict[str, str], param: dict[str, Any]) -> int:
     return int(raw)
 
 
-def _encode(cursor: dict | None) -> str | None:
-    """A page's last key, signed: DynamoDB is only ever given a key it handed out itself."""
+def cursor_scope(name: str, *shape: Any) -> str:
+    """What a cursor is for: the list's name ("responses", "v1 people") and, when a campaign or filters shape
+    the list, a short hash of them (canonical JSON of the parsed values, so "2026-09-01" and the same day's
+    first moment as an ISO time are one list)."""
+    if not shape:
+        return name
+    canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"), default=_canonical)
+    return f"{name}#{base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()[:9]).decode()}"
+
+
+def _canonical(value: Any) -> Any:
+    """A parsed filter as JSON: a dataclass (casework.ResponseFilter) by its fields."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not part of a cursor's scope")
+
+
+def _encode(cursor: dict | None, scope: str) -> str | None:
+    """A page's last key and the list it is a page of (cursor_scope), signed: DynamoDB is only ever given a
+    key it handed out itself, for the list it handed it out for."""
     if not cursor:
         return None
-    payload = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    payload = base64.urlsafe_b64encode(json.dumps({"for": scope, "key": cursor}).encode()).decode()
     return f"{payload}.{sign(CURSOR, payload, get_settings().require_signing_secrets())}"
 
 
-def _decode(query: dict[str, str], param: dict[str, Any]) -> dict | None:
-    raw = query.get(param["name"])
+def _decode(query: dict[str, str], param: dict[str, Any], scope: str) -> dict | None:
+    """The start key of a signed cursor given out for this list (`scope`); None without one (empty too);
+    CursorRefused naming the parameter for any other: changed, another list's or filters', or given out
+    before cursors named their list (a page link is short-lived)."""
+    name = param["name"]
+    raw = query.get(name)
     if not raw:
         return None
     payload, _, signature = raw.rpartition(".")
     if not signature.isascii() or not verify(CURSOR, payload, signature, get_settings().require_signing_secrets()):
-        raise ValidationError("That cursor is not one this API gave out.", param["name"])
-    return json.loads(base64.urlsafe_b64decode(payload.encode()))
+        raise CursorRefused(name)
+    content = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    if not isinstance(content, dict) or content.get("for") != scope or not isinstance(content.get("key"), dict):
+        raise CursorRefused(name)
+    return content["key"]
 
 
-def encode_cursor(cursor: dict | None) -> str | None:
-    """A page's last key as the API's `next_cursor` (signed; None on the last page), for pages that list
-    with the API's cursors."""
-    return _encode(cursor)
+def encode_cursor(cursor: dict | None, scope: str) -> str | None:
+    """A page's last key as the API's `next_cursor` (signed, for the list `scope` names, see cursor_scope;
+    None on the last page), for pages that list with the API's cursors."""
+    return _encode(cursor, scope)
 
 
-def decode_cursor(query: dict[str, str], param: dict[str, Any]) -> dict | None:
-    """The last key a signed cursor in `query[param["name"]]` holds, None without one; ValidationError for a
-    cursor the API did not give out."""
-    return _decode(query, param)
+def decode_cursor(query: dict[str, str], param: dict[str, Any], scope: str) -> dict | None:
+    """The last key a signed cursor in `query[param["name"]]` holds, None without one; CursorRefused naming
+    the parameter for a cursor the API did not give out for this list and filters (`scope`)."""
+    return _decode(query, param, scope)
 
 
 def _json(raw: bytes | None) -> dict:
@@ -611,12 +643,12 @@ def list_responses(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     than `limit` while `next_cursor` is set, when a theme or search reads past many that do not match."""
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query, PAGE_LIMIT)
-    found, cursor = casework.find_responses(
-        campaign, response_filter(campaign, query), _decode(query, PAGE_CURSOR), limit
-    )
+    wanted = response_filter(campaign, query)
+    scope = cursor_scope("responses", campaign_id, wanted)
+    found, cursor = casework.find_responses(campaign, wanted, _decode(query, PAGE_CURSOR, scope), limit)
     settings = get_settings()
     rows = [followups.response_json(i, campaign, settings) for i in found]
-    return 200, {"responses": rows, "next_cursor": _encode(cursor)}
+    return 200, {"responses": rows, "next_cursor": _encode(cursor, scope)}
 
 
 RESPONSE_JSON = _envelope(response=followups.RESPONSE_JSON)
@@ -716,8 +748,9 @@ def search_suppressions(query: dict[str, str]) -> tuple[int, dict]:
     """Suppressed addresses (every campaign's) starting with email_prefix, in address order, paged."""
     prefix = suppression.parse_prefix(query)
     limit = _int(query, PAGE_LIMIT)
-    found, cursor = suppression.search(prefix, limit, _decode(query, PAGE_CURSOR))
-    return 200, {"suppressions": [entry.to_json() for entry in found], "next_cursor": _encode(cursor)}
+    scope = cursor_scope("suppression", prefix)
+    found, cursor = suppression.search(prefix, limit, _decode(query, PAGE_CURSOR, scope))
+    return 200, {"suppressions": [entry.to_json() for entry in found], "next_cursor": _encode(cursor, scope)}
 
 
 def get_suppression(email: str) -> tuple[int, dict]:
@@ -784,7 +817,7 @@ def trend(campaign_id: str, query: dict[str, str], now: float) -> tuple[int, dic
 
 
 CSV_LIMIT = PAGE_LIMIT | {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_CSV_PAGE, "default": CSV_PAGE}}
-CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page"}
+CSV_CURSOR = PAGE_CURSOR | {"description": "from the Link header of the previous page, with the same filters"}
 
 
 def responses_csv(
@@ -796,7 +829,8 @@ def responses_csv(
     campaign = campaigns.get_view(campaign_id)
     limit = _int(query, CSV_LIMIT)
     wanted = response_filter(campaign, query)
-    text, cursor = reports.export_page(campaign, _decode(query, CSV_CURSOR), limit, wanted)
+    scope = cursor_scope("responses.csv", campaign_id, wanted)
+    text, cursor = reports.export_page(campaign, _decode(query, CSV_CURSOR, scope), limit, wanted)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{campaign_id}-responses.csv"',
@@ -804,7 +838,7 @@ def responses_csv(
     if cursor:
         url, kept = link or (f"{get_settings().base_url}/api/campaigns/{campaign_id}/responses.csv", query)
         following = {k: v for k, v in kept.items() if k not in ("limit", "cursor") and v}
-        following |= {"limit": str(limit), "cursor": _encode(cursor) or ""}
+        following |= {"limit": str(limit), "cursor": _encode(cursor, scope) or ""}
         headers["Link"] = f'<{url}?{urlencode(following)}>; rel="next"'
     return 200, text, headers
 
@@ -817,8 +851,9 @@ def list_held(campaign_id: str, query: dict[str, str]) -> tuple[int, dict]:
     """Scanner activity kept out of the scores and waiting for a decision, newest first (docs/scanners.md)."""
     campaigns.get_view(campaign_id)
     limit = _int(query, PAGE_LIMIT)
-    found, cursor = held.list_held(campaign_id, limit, _decode(query, PAGE_CURSOR))
-    return 200, {"held": [entry.to_json() for entry in found], "next_cursor": _encode(cursor)}
+    scope = cursor_scope("held", campaign_id)
+    found, cursor = held.list_held(campaign_id, limit, _decode(query, PAGE_CURSOR, scope))
+    return 200, {"held": [entry.to_json() for entry in found], "next_cursor": _encode(cursor, scope)}
 
 
 def decide_held(invitation_id: str, decision: str, caller: Caller, now: float) -> tuple[int, dict]:

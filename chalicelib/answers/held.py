@@ -20,8 +20,7 @@ Each decision appends who, when and what to the invitation's loop history in the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.answers.responses import Decision, Submission, answer_write
 from chalicelib.campaigns.campaigns import CampaignView, get_campaign
@@ -30,12 +29,9 @@ from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.signing import InvitationRef
-from chalicelib.store import bind, count_pending
+from chalicelib.store import bind, count_pending, one_page
 from chalicelib.store.models import Invitation
 from chalicelib.store.transact import ConditionFailed, update, update_raw
-
-if TYPE_CHECKING:
-    from pynamodb.pagination import ResultIterator
 
 ACCEPTED, DISMISSED = "accepted", "dismissed"
 EVIDENCE = "accepted"
@@ -147,14 +143,16 @@ def held_of(invitation: Invitation) -> HeldAnswer | None:
 def list_held(campaign_id: str, limit: int, cursor: dict | None = None) -> tuple[list[HeldAnswer], dict | None]:
     """A campaign's held activity, newest first: one page of the sparse `campaign-held` index.
 
-    Returns (at most `limit` entries, the key to read the next page from, or None when none is left):
-    one item more than shown is read, so a full last page offers no empty next one.
+    Returns (at most `limit` entries, the key to read the next page from, or None when none is left).
     """
     bind()
-    page = Invitation.held_answers.query(
-        campaign_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=cursor
+    invitations, after = one_page(
+        Invitation.held_answers.query(
+            campaign_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=cursor
+        ),
+        limit,
     )
-    return _one_page(page, limit)
+    return [entry for invitation in invitations if (entry := held_of(invitation)) is not None], after
 
 
 def list_every_held(limit: int, cursor: dict | None = None) -> tuple[list[HeldAnswer], dict | None]:
@@ -166,16 +164,7 @@ def list_every_held(limit: int, cursor: dict | None = None) -> tuple[list[HeldAn
     one item more than shown is read, so a full last page offers no empty next one.
     """
     bind()
-    return _one_page(Invitation.held_answers.scan(page_size=limit + 1, last_evaluated_key=cursor), limit)
-
-
-def _one_page(page: ResultIterator[Invitation], limit: int) -> tuple[list[HeldAnswer], dict | None]:
-    """The first `limit` items a Query or Scan read `limit + 1` a page gives, and the key after them (None when
-    no item follows them)."""
-    invitations = list(islice(page, limit))
-    after = page.last_evaluated_key
-    if after is not None and next(page, None) is None:
-        after = None
+    invitations, after = one_page(Invitation.held_answers.scan(page_size=limit + 1, last_evaluated_key=cursor), limit)
     return [entry for invitation in invitations if (entry := held_of(invitation)) is not None], after
 
 

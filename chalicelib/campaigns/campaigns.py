@@ -33,7 +33,7 @@ from chalicelib.core.i18n import Text
 from chalicelib.core.signing import new_id
 from chalicelib.core.surveys import MAX_OPTIONS, SURVEY_JSON, SURVEY_SCHEMA, Survey, parse_incoming_survey, parse_survey
 from chalicelib.core.webhook_spec import EVENTS, new_secret, secret_key
-from chalicelib.store import bind, counts
+from chalicelib.store import bind, counts, one_page
 from chalicelib.store.models import Campaign, ImportJob
 from chalicelib.store.transact import ConditionFailed, update
 
@@ -837,10 +837,13 @@ def get_view(campaign_id: str) -> CampaignView:
 
 
 def list_campaigns(limit: int, cursor: dict | None) -> tuple[list[CampaignView], dict | None]:
-    """Newest first, paged (a Query on the all-campaigns index)."""
+    """Newest first, paged (a Query on the all-campaigns index); the cursor is None when no campaign follows."""
     bind()
-    page = Campaign.all_campaigns.query("campaign", scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
-    return [view(c) for c in page], page.last_evaluated_key
+    found, after = one_page(
+        Campaign.all_campaigns.query("campaign", scan_index_forward=False, limit=limit + 1, last_evaluated_key=cursor),
+        limit,
+    )
+    return [view(c) for c in found], after
 
 
 _cache: dict[tuple[str, str], tuple[float, CampaignView]] = {}

@@ -22,7 +22,7 @@ from typing import Any
 
 from chalicelib.campaigns.contacts import email_address, email_hash, normalize_email
 from chalicelib.core.errors import ValidationError
-from chalicelib.store import bind, count_pending
+from chalicelib.store import bind, count_pending, one_page
 from chalicelib.store.models import Invitation, Suppression
 from chalicelib.store.transact import ConditionFailed, put_new, update
 
@@ -125,17 +125,19 @@ def parse_prefix(query: Mapping[str, str]) -> str:
 
 def search(prefix: str, limit: int, start: dict | None = None) -> tuple[list[Entry], dict | None]:
     """Suppressed addresses starting with `prefix`, in address order: one Query page (`limit` items) of the
-    sparse suppression-list index, and the key to start the next page from (None on the last). The first
+    sparse suppression-list index, and the key to start the next page from (None when none follows). The first
     page also holds the whole address typed when it is suppressed but not in the index (suppressed before
     the index existed, or a deleted person)."""
     bind()
     condition = Suppression.email.startswith(prefix) if prefix else None
-    page = Suppression.by_address.query(LIST_PK, condition, limit=limit, last_evaluated_key=start)
-    found = [_entry(item, item.email) for item in page]
+    items, after = one_page(
+        Suppression.by_address.query(LIST_PK, condition, limit=limit + 1, last_evaluated_key=start), limit
+    )
+    found = [_entry(item, item.email) for item in items]
     if start is None and "@" in prefix and prefix not in {entry.email for entry in found}:
         exact = find(prefix)
         found = [exact, *found] if exact else found
-    return found, page.last_evaluated_key
+    return found, after
 
 
 def add(body: Any, now: float, by: str) -> tuple[Entry, bool]:

@@ -48,6 +48,19 @@ class ValidationError(CloseloopError):
     status = 400
 
 
+class CursorRefused(ValidationError):
+    """A page link's cursor this list did not give out with these filters: another list's, the same list's
+    with other filters, one given out before cursors said what they were for, or one changed by hand. One
+    message for all, naming the parameter that carried it (`cursor`, the v1 API's `page_info`)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"That {field} belongs to another list or other filters, or was changed: "
+            f"start from the first page, without {field}.",
+            field,
+        )
+
+
 class Unauthorized(CloseloopError):
     status = 401
 

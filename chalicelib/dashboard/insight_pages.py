@@ -56,7 +56,15 @@ def campaigns_list(ctx: Ctx) -> Response:
     _, body = api.list_campaigns(query)
     rows = [overview.campaign_row(c) for item in body["campaigns"] if (c := campaigns.get_campaign(item["id"]))]
     more = f"/dashboard/campaigns?{urlencode({'cursor': body['next_cursor']})}" if body["next_cursor"] else None
-    return page(ctx, "insight_campaigns.html", rows=rows, more=more, signed=digest.signed, percent=_percent)
+    return page(
+        ctx,
+        "insight_campaigns.html",
+        rows=rows,
+        more=more,
+        paged="cursor" in query,
+        signed=digest.signed,
+        percent=_percent,
+    )
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}")
@@ -93,7 +101,8 @@ def held_list(ctx: Ctx) -> Response:
     however many campaigns there are), a page at a time; "Nothing is held" only once the list has been read
     to its end. Each decision's form carries this view, so the decision comes back to it."""
     chosen = ctx.query.get("campaign")
-    cursor = api.decode_cursor(ctx.query, api.PAGE_CURSOR)
+    scope = api.cursor_scope("held", chosen) if chosen else api.cursor_scope("held of every campaign")
+    cursor = api.decode_cursor(ctx.query, api.PAGE_CURSOR, scope)
     if chosen:
         entries, after = held.list_held(chosen, HELD_SHOWN, cursor)
         groups = [{"campaign": campaigns.get_view(chosen), "entries": entries}]
@@ -101,7 +110,7 @@ def held_list(ctx: Ctx) -> Response:
         entries, after = held.list_every_held(HELD_SHOWN, cursor)
         groups = _by_campaign(entries)
     following = {"campaign": chosen} if chosen else {}
-    more = f"{HELD_PATH}?{urlencode({**following, 'cursor': api.encode_cursor(after)})}" if after else None
+    more = f"{HELD_PATH}?{urlencode({**following, 'cursor': api.encode_cursor(after, scope)})}" if after else None
     return page(
         ctx,
         "insight_held.html",

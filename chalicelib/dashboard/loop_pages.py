@@ -19,7 +19,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
 from chalicelib.core.errors import CloseloopError, ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.web import Ctx, in_words, page, redirect, view
 
 if TYPE_CHECKING:
     from chalicelib.campaigns.campaigns import CampaignView
@@ -292,7 +292,7 @@ def _field_error(error: CloseloopError | None) -> dict | None:
     if error is None:
         return None
     field = {"status": "action"}.get(error.field or "", error.field or "")
-    return {"field": field, "message": error.message}
+    return {"field": field, "message": in_words(error)}
 
 
 def duration(seconds: float) -> str:

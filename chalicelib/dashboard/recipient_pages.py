@@ -86,12 +86,13 @@ def _recipients_page(
     ctx: Ctx, campaign_id: str, *, status: int = 200, errors: dict | None = None, pasted: str = ""
 ) -> Response:
     campaign = campaigns.get_view(campaign_id)
-    cursor = _page_cursor(ctx.query, campaign_id)
+    scope = api.cursor_scope("recipients", campaign_id)
+    cursor = api.decode_cursor(ctx.query, api.PAGE_CURSOR, scope)
     settings = get_settings()
     fates, following = forecast.forecast_page(campaign, cursor, RECIPIENTS_PAGE, ctx.now, settings)
     more = None
     if following:
-        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': api.encode_cursor(following)})}"
+        more = f"{_base(campaign_id)}/recipients?{urlencode({'cursor': api.encode_cursor(following, scope)})}"
     return page(
         ctx,
         "recipients_list.html",
@@ -99,6 +100,7 @@ def _recipients_page(
         c=campaign,
         fates=fates,
         more=more,
+        first_page=f"{_base(campaign_id)}/recipients" if cursor else "",
         outcomes=OUTCOMES,
         reason_text=words.reason_text,
         fatigue_text=words.fatigue_text,
@@ -109,21 +111,6 @@ def _recipients_page(
         too_large=api.IMPORT_TOO_LARGE,
         editable=ctx.person.is_admin and campaign.status != "cancelled",
     )
-
-
-BROKEN_LINK = "That page link is broken: start from the first page."
-
-
-def _page_cursor(query: dict[str, str], campaign_id: str) -> dict | None:
-    """The next page's start, signed as the admin API signs its cursors, and of this campaign's list (a
-    signed link of another campaign's list would be a key DynamoDB refuses); ValidationError otherwise."""
-    try:
-        cursor = api.decode_cursor(query, api.PAGE_CURSOR)
-    except ValidationError:
-        raise ValidationError(BROKEN_LINK, "cursor") from None
-    if cursor is not None and cursor.get("campaign_id") != {"S": campaign_id}:
-        raise ValidationError(BROKEN_LINK, "cursor")
-    return cursor
 
 
 @view(routes, "/dashboard/campaigns/{campaign_id}/imports/{import_id}")

@@ -18,7 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.campaigns import suppression
 from chalicelib.core.errors import ValidationError
 from chalicelib.core.lazy import OnFirstUse
-from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.web import Ctx, in_words, page, redirect, view
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a suppression added, on request
@@ -122,11 +122,12 @@ def _page(
     try:
         _, found = api.search_suppressions({**query, "limit": str(SEARCH_PAGE)})
     except ValidationError as exc:
-        search_errors[exc.field or "email_prefix"] = exc.message
+        search_errors[exc.field or "email_prefix"] = in_words(exc)
         status, found = 400, {"suppressions": [], "next_cursor": None}
     more = None
+    prefix = {"email_prefix": query["email_prefix"]} if query.get("email_prefix") else {}
     if found["next_cursor"]:
-        following = {"email_prefix": query.get("email_prefix", ""), "cursor": found["next_cursor"]}
+        following = {**prefix, "cursor": found["next_cursor"]}
         more = f"{_settings_path(campaign_id)}?{urlencode(following)}#suppression"
     return page(
         ctx,
@@ -143,6 +144,7 @@ def _page(
         paged=bool(query.get("cursor")),
         suppressions=found["suppressions"],
         more=more,
+        first_page=f"{_settings_path(campaign_id)}{'?' + urlencode(prefix) if prefix else ''}#suppression",
         search_errors=search_errors,
         add_errors=add_errors or {},
         add_typed=add_typed or {},

@@ -18,6 +18,7 @@ from chalice.app import Request
 from chalicelib.core.config import base_url
 from chalicelib.core.errors import (
     CloseloopError,
+    CursorRefused,
     Forbidden,
     NotFound,
     PayloadTooLarge,
@@ -41,6 +42,8 @@ __all__ = [
     "Ctx",
     "check_origin",
     "error_page",
+    "first_page",
+    "in_words",
     "page",
     "public_page",
     "redirect",
@@ -66,6 +69,11 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
 }
+# A refused page link (CursorRefused: changed, another list's or filters', or given out before cursors named
+# their list) in a person's words, the same on every page, shown beside a link to the list's first page.
+PAGE_LINK_REFUSED = (
+    "That page link belongs to another list or other filters, or was changed: start from the first page."
+)
 INTERNAL = CloseloopError("Something went wrong on our side; it is logged. Try again in a moment.")
 NAV = (
     ("/dashboard", "Loop queue"),
@@ -185,6 +193,7 @@ def error_page(
     """The dashboard's page for a refused request: the error's status and its message, in words; `back` is
     (a dashboard path, its link text) to the page the request came from, so nobody resends a refused form."""
     status = exc.status if 400 <= exc.status < 600 else 500
+    restart = isinstance(exc, CursorRefused) and person is not None
     response = _render(
         "error.html",
         status,
@@ -193,9 +202,10 @@ def error_page(
         _current_path(request) if request is not None and person else "",
         {
             "status": status,
-            "message": exc.message,
+            "message": in_words(exc),
             "sign_in_again": status in (400, 410) and person is None,
             "back": back if person else None,
+            "first_page": first_page(request) if restart and request is not None else "",
         },
     )
     if isinstance(exc, TooManyRequests):
@@ -226,6 +236,18 @@ def _render(template: str, status: int, person: Person | None, csrf: str, curren
     ]
     body = render(f"dashboard/{template}", person=person, csrf=csrf, nav=nav if person else [], **context)
     return Response(body=body, status_code=status, headers=dict(HEADERS))
+
+
+def in_words(exc: CloseloopError) -> str:
+    """What a person reads for an error: a refused page link in the dashboard's words, the rest as raised."""
+    return PAGE_LINK_REFUSED if isinstance(exc, CursorRefused) else exc.message
+
+
+def first_page(request: Request) -> str:
+    """This page's address without its `cursor`: where a list starts again after a refused page link."""
+    query = request.query_params or {}
+    pairs = [(name, value) for name in query if name != "cursor" for value in query.getlist(name)]
+    return _current_path(request) + (f"?{urlencode(pairs)}" if pairs else "")
 
 
 def _current_path(request: Request) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chalicelib.campaigns import suppression
 from chalicelib.campaigns.campaigns import CampaignView
 from chalicelib.core.config import Settings
-from chalicelib.store import bind
+from chalicelib.store import bind, one_page
 from chalicelib.store.models import Contact, Invitation
 
 PAGE = 100  # one BatchGetItem of invitations, suppressions and contacts each
@@ -37,17 +37,18 @@ class Fate:
 def forecast_page(
     campaign: CampaignView, cursor: dict | None, limit: int, now: float, settings: Settings
 ) -> tuple[list[Fate], dict | None]:
-    """A page of the campaign's recipients with their fate, and the cursor of the next page (None: last).
+    """A page of the campaign's recipients with their fate, and the cursor of the next page (None when none
+    follows: one key more than the page is read in the same Query).
 
     Round trips: 1 Query of the keys-only campaign-invitations index, then 1 BatchGetItem each of the
     invitations, their suppressions and their contacts (`limit` <= 100 keeps each to one request).
     """
     bind()
-    keys = Invitation.by_campaign.query(campaign.id, limit=limit, last_evaluated_key=cursor)
+    keys, after = one_page(Invitation.by_campaign.query(campaign.id, limit=limit + 1, last_evaluated_key=cursor), limit)
     ids = [k.id for k in keys]
     found = {i.id: i for i in Invitation.batch_get(ids)} if ids else {}
     invitations = [found[i] for i in ids if i in found]
-    return fates(campaign, invitations, now, settings), keys.last_evaluated_key
+    return fates(campaign, invitations, now, settings), after
 
 
 def fates(campaign: CampaignView, invitations: list[Invitation], now: float, settings: Settings) -> list[Fate]:

@@ -28,7 +28,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from chalicelib.core import aws
 from chalicelib.core.config import Settings, store_location
-from chalicelib.core.errors import ValidationError
+from chalicelib.core.errors import CursorRefused
 
 
 class Model(models.Model):
@@ -616,26 +616,25 @@ def _built_from(connection: Connection, session: Any) -> Any:
     return client
 
 
-# A page link's cursor is signed, but a signed cursor of another list, or of the same list with other
-# filters, is no start for this query: a ValidationError (400) naming the cursor, wherever a list is
-# paged, not a 500. Two checks: the key's attributes before the request (DynamoDB Local fails with a
-# 500 of its own on another table's or index's key), DynamoDB's refusal after it (another partition,
-# or a range the key is outside of).
-FOREIGN_START = "That page link belongs to another list or filter: start again from its first page."
+# A page link's cursor is signed and says which list and filters it is for (admin.api.decode_cursor), so a
+# foreign one is refused before any request. This is the second line, wherever a list is paged: a start
+# key that is no start for this query is a CursorRefused (400) naming the cursor, not a 500. Two checks:
+# the key's attributes before the request (DynamoDB Local fails with a 500 of its own on another table's
+# or index's key), DynamoDB's refusal after it (another partition, or a range the key is outside of).
 
 
 def _refuse_foreign_key(params: dict, **_: Any) -> None:
     start = params.get("ExclusiveStartKey")
     expected = _key_types(params.get("TableName"), params.get("IndexName")) if start is not None else None
     if expected is not None and {name: next(iter(value), None) for name, value in start.items()} != expected:
-        raise ValidationError(FOREIGN_START, "cursor")
+        raise CursorRefused("cursor")
 
 
 def _refuse_foreign_start(http_response: Any, parsed: dict, **_: Any) -> None:
     error = parsed.get("Error", {}) if http_response.status_code >= 400 else {}
     message = str(error.get("Message", "")).lower()
     if error.get("Code") == "ValidationException" and ("starting key" in message or "exclusive start key" in message):
-        raise ValidationError(FOREIGN_START, "cursor")
+        raise CursorRefused("cursor")
 
 
 def _key_types(table: str | None, index: str | None) -> dict[str, str] | None:
