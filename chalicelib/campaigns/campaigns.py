@@ -238,11 +238,25 @@ def _segments(segments: Any) -> list[str]:
 def _timezone(value: Any, field_name: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # cold start: only parsing a campaign checks its zone
 
+    if not isinstance(value, str) or not value.strip():
+        given = (
+            "only spaces"
+            if isinstance(value, str) and value
+            else "nothing"
+            if value in (None, "")
+            else "true or false"
+            if isinstance(value, bool)
+            else "a number"
+            if isinstance(value, int | float)
+            else "a list or an object"
+        )
+        raise ValidationError(f"Give a time zone as an IANA name such as Europe/Paris ({given} was given).", field_name)
     try:
-        ZoneInfo(value) if isinstance(value, str) and value else ZoneInfo("")
+        ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
+        shown = "".join(c if c.isprintable() else "\ufffd" for c in value[:60])
         raise ValidationError(
-            f"Unknown time zone {value!r}: use an IANA name such as Europe/Paris.", field_name
+            f"Unknown time zone “{shown}”: use an IANA name such as Europe/Paris.", field_name
         ) from None
     return value
 

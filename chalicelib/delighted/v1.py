@@ -508,7 +508,8 @@ def update_response(key: Key, ref: str, body: dict[str, Any], now: float) -> Ans
         for name, value in properties.items():
             if name in campaign.segments and old.get(name) != value:
                 raise ValidationError(
-                    f"{name} is a segment of this campaign: counted by value, it stays {old.get(name)!r}.",
+                    f"{name} is a segment of this campaign, counted by value: it cannot change once answered"
+                    + (f" (it is “{old[name]}”)." if old.get(name) not in (None, "") else " (it was not given)."),
                     f"person_properties.{name}",
                 )
             actions.append(Invitation.properties[name].set(value))
