@@ -112,12 +112,48 @@ def test_pasted_addresses_and_pasted_csv_are_imported_as_the_api_imports_them(cl
     listed = _text(client.http.get(path, headers=headers))
     assert "ada@example.com Will get it" in listed and "lin@example.com Will get it" in listed
 
+    unusable = "Email;First Name;first_name\nada@example.com;Ada;Ada\n"
     refused = client.http.post(
-        path, body=urlencode({"csrf": csrf, "paste": "name\nAda\n"}), headers={**headers, **FORM_HEADERS}
+        path, body=urlencode({"csrf": csrf, "paste": unusable}), headers={**headers, **FORM_HEADERS}
     )
     assert refused.status_code == 400
     page = refused.body.decode()
-    assert 'id="f-paste-error"' in page and "needs an email column" in page and "name\nAda" in page
+    assert 'id="f-paste-error"' in page and unusable in unescape(page)
+    assert "both become the property <code>first_name</code>." in page and "`" not in _text(refused)
+
+
+def _paste(client, campaign_id: str, pasted: str, headers: dict):
+    path = f"/dashboard/campaigns/{campaign_id}/recipients"
+    csrf = csrf_of(client.http.get(path, headers=headers).body.decode())
+    return client.http.post(path, body=urlencode({"csrf": csrf, "paste": pasted}), headers={**headers, **FORM_HEADERS})
+
+
+def test_a_paste_whose_first_line_is_no_address_imports_the_addresses_under_it(client):
+    """Only a first line that reads as a header with an email column makes a paste CSV text; any other
+    first line is one rejected row, not a header that refuses the whole paste."""
+    headers = session_headers()
+    for first, message in [
+        ("ana.example.com", "2 row[2].email “ana.example.com” is not a valid email address."),
+        ("Ana Müller", "2 row[2].email “Ana Müller” is not a valid email address."),
+        ("=1+1", "2 row[2].email “=1+1” is not a valid email address."),
+        ("\u200b", None),
+    ]:
+        campaign = create_campaign([])
+        posted = _paste(client, campaign.id, f"\r\n{first}\r\nbo@example.com\r\n<cy@example.com>\r\n", headers)
+        assert posted.status_code == 303, _text(posted)
+        report = client.http.get(posted.headers["Location"], headers=headers)
+        text = _text(report)
+        assert "Accepted 2" in text, text
+        if message:
+            assert "Rows 3" in text and "Rejected 1" in text and message in text
+        else:
+            assert "Rows 2" in text and "Rejected 0" in text
+        assert Contact.count("bo@example.com") == Contact.count("cy@example.com") == 1
+
+    campaign = create_campaign([])
+    as_csv = _paste(client, campaign.id, "\r\nsep=;\r\nE-mail;Plan\r\nlin@example.com;pro\r\n", headers)
+    assert as_csv.status_code == 303
+    assert Contact.get("lin@example.com").properties.as_dict() == {"plan": "pro"}
 
 
 def test_a_windows_1252_semicolon_file_from_a_european_excel(client):
@@ -263,7 +299,7 @@ def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):
     report = client.http.get(posted.headers["Location"], headers=headers)
     rows = re.findall(r"<tr><td>(\d+)</td>", report.body.decode())
     assert rows == ["2", "3"], _text(report)
-    assert "holds 2 addresses on one line: one address a line" in _text(report)
+    assert "Row 3 holds 2 addresses on one line, “b@example.com;c@example.com”: one address a line." in _text(report)
     assert "<script>alert" not in report.body.decode()
 
 
@@ -280,7 +316,9 @@ def test_a_pasted_to_field_imports_each_address_and_a_line_of_two_uploads_again_
     report = client.http.get(posted.headers["Location"], headers=headers)
     text = _text(report)
     assert "Rows 3" in text and "Accepted 2" in text and "Rejected 1" in text
-    assert "4 row[4] Row 4 holds 2 addresses on one line: one address a line." in text
+    assert (
+        "4 row[4] Row 4 holds 2 addresses on one line, “ana@example.com, bo@example.com”: one address a line." in text
+    )
     assert Contact.count("ada@example.com") == Contact.count("grace@example.com") == 1
 
     download = client.http.get(f"{posted.headers['Location']}/rejected.csv", headers=headers).body.decode()
@@ -289,7 +327,7 @@ def test_a_pasted_to_field_imports_each_address_and_a_line_of_two_uploads_again_
     assert again.status_code == 303
     text = _text(client.http.get(again.headers["Location"], headers=headers))
     assert "Rows 1" in text and "Accepted 0" in text and "Rejected 1" in text
-    assert "2 row[2] Row 2 holds 2 addresses in its email cell: one address a row." in text
+    assert "Row 2 holds 2 addresses in its email cell, “ana@example.com, bo@example.com”: one address a row." in text
     assert Contact.count("ana@example.com") == Contact.count("bo@example.com") == 0
 
 

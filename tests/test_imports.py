@@ -468,18 +468,23 @@ def test_a_pasted_line_of_two_addresses_is_one_rejected_row_and_comes_back_as_on
     campaign = create_campaign([])
     body = b"ana@example.com, bo@example.com\r\ncy@example.com\r\n"
     report = _csv_post(client, campaign.id, body, ABSENT).json_body["import"]
-    two = "Row 1 holds 2 addresses on one line: one address a line."
+    two = "Row 1 holds 2 addresses on one line, “ana@example.com, bo@example.com”: one address a line."
     assert (report["rows"], report["accepted"]) == (2, 1)
     assert report["rejected_rows"] == [{"row": 1, "field": "row[1]", "message": two}]
 
     path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
     download = client.http.get(path, headers=admin_headers()).body.decode()
-    assert download == f'email,row,reason\r\n"ana@example.com, bo@example.com",1,{two}\r\n'
+    assert download == f'email,row,reason\r\n"ana@example.com, bo@example.com",1,"{two}"\r\n'
 
     again = _csv_post(client, campaign.id, download.encode()).json_body["import"]
     assert (again["rows"], again["accepted"]) == (1, 0)
     assert again["rejected_rows"] == [
-        {"row": 2, "field": "row[2]", "message": "Row 2 holds 2 addresses in its email cell: one address a row."}
+        {
+            "row": 2,
+            "field": "row[2]",
+            "message": "Row 2 holds 2 addresses in its email cell, “ana@example.com, bo@example.com”: "
+            "one address a row.",
+        }
     ]
     quoted = download.splitlines()[1].split(",1,")[0]
     assert quoted == '"ana@example.com, bo@example.com"'
@@ -507,6 +512,114 @@ def test_every_pasted_line_is_accepted_or_rejected_by_its_own_number(client):
     rejected = [r["row"] for r in report["rejected_rows"]]
     assert rejected == [1, 4, 5, 6]
     assert report["rows"] == report["accepted"] + len(rejected) == 6
-    assert report["rejected_rows"][2]["message"] == "Row 5 holds 2 addresses on one line: one address a line."
+    assert report["rejected_rows"][2]["message"] == (
+        'Row 5 holds 2 addresses on one line, “"di@example.com, ed@example.com",1,Row 1 holds 2 addresses”: '
+        "one address a line."
+    )
+    assert report["rejected_rows"][3]["message"] == (
+        "Row 6 holds other text beside the address, “fay@example.com\\u0009Fay”: one address a line; to import "
+        "other values too, use CSV text with a header row naming an email column."
+    )
     for email in ("bo@example.com", "gus@example.com"):
         assert _imported(campaign.id, email) == {}
+
+
+def test_a_line_as_outlook_writes_it_is_one_address_and_every_other_line_says_what_it_holds(client):
+    """A name that is the address again, quoted or not, an @ in a name, a comment after the brackets: one
+    address. Two addresses, empty brackets, text after the brackets or beside the address: one rejected
+    row quoting the line. A line of invisible characters is blank, as a line of spaces is."""
+    campaign = create_campaign([])
+    lines = [
+        "'ana1@example.com' <ana1@example.com>",
+        '"ana2@example.com" <ana2@example.com>',
+        "mo@example.com <mo@example.com>",
+        '"Ana (ana3@example.com)" <ana3@example.com>',
+        "Ana @ Home <ana9@example.com>",
+        "Ana Müller <ana4@example.com> (Sales)",
+        '"Müller, Ana" <anam@example.com>,',
+        "\u200b",
+        "\u00a0",
+        "Kim <kim@example.com>, Lou <lou@example.com>",
+        "lou@example.com, Kim <kim@example.com>",
+        "Ana <>",
+        "ana@example.com,Ana,pro",
+        "Kim <kim@example.com> Sales",
+    ]
+    report = _csv_post(client, campaign.id, "\r\n".join(lines).encode(), ABSENT).json_body["import"]
+    assert (report["rows"], report["accepted"]) == (12, 7)
+    assert [(r["row"], r["message"]) for r in report["rejected_rows"]] == [
+        (
+            10,
+            "Row 10 holds 2 addresses on one line, “Kim <kim@example.com>, Lou <lou@example.com>”: one address a line.",
+        ),
+        (11, "Row 11 holds 2 addresses on one line, “lou@example.com, Kim <kim@example.com>”: one address a line."),
+        (12, "Row 12 has nothing between its angle brackets, “Ana <>”: write the address in them."),
+        (
+            13,
+            "Row 13 holds other text beside the address, “ana@example.com,Ana,pro”: one address a line; to import "
+            "other values too, use CSV text with a header row naming an email column.",
+        ),
+        (
+            14,
+            "Row 14 has text after the address's closing angle bracket, “Kim <kim@example.com> Sales”: only a name "
+            "goes before it.",
+        ),
+    ]
+    for name in ("ana1", "ana2", "mo", "ana3", "ana9", "ana4", "anam"):
+        assert _imported(campaign.id, f"{name}@example.com") == {}
+    for name in ("kim", "lou", "ana"):
+        with pytest.raises(Invitation.DoesNotExist):
+            _imported(campaign.id, f"{name}@example.com")
+
+
+def test_a_long_line_of_addresses_is_quoted_shortened(client):
+    campaign = create_campaign([])
+    line = ", ".join(f"person{i}@example.com" for i in range(10))
+    report = _csv_post(client, campaign.id, line.encode(), ABSENT).json_body["import"]
+    assert report["rejected_rows"][0]["message"] == (
+        f"Row 1 holds 10 addresses on one line, “{line[:60]}…”: one address a line."
+    )
+
+
+def test_an_email_cell_is_read_as_a_pasted_line_is(client):
+    """The rejected-rows download of a line of two addresses, split into two rows and uploaded again; a
+    one-column file of To: field lines; a trailing separator is no extra cell."""
+    campaign = create_campaign([])
+    pasted = b"Kim Lee <kim@example.com>, Lou <lou@example.com>;\r\n"
+    report = _csv_post(client, campaign.id, pasted, ABSENT).json_body["import"]
+    path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
+    download = client.http.get(path, headers=admin_headers()).body.decode()
+    header, row = download.splitlines()
+    assert row.startswith('"Kim Lee <kim@example.com>, Lou <lou@example.com>",1,')
+    fixed = f"{header}\r\nKim Lee <kim@example.com>,1,\r\nLou <lou@example.com>;,,\r\n"
+    again = _csv_post(client, campaign.id, fixed.encode()).json_body["import"]
+    assert (again["rows"], again["accepted"], again["rejected_rows"]) == (2, 2, [])
+
+    one_column = (
+        'Email\r\n"Müller, Ana" <anam@example.com>,\r\n;\r\nMüller, Ed <ed@example.com>\r\n'
+        "Di <di@example.com>, Fay <fay@example.com>\r\n"
+    )
+    report = _csv_post(client, campaign.id, one_column.encode()).json_body["import"]
+    assert (report["rows"], report["accepted"]) == (3, 2)
+    assert report["rejected_rows"] == [
+        {
+            "row": 5,
+            "field": "row[5]",
+            "message": "Row 5 holds 2 addresses in its email cell, “Di <di@example.com>, Fay <fay@example.com>”: "
+            "one address a row.",
+        }
+    ]
+
+    columns = "\r\nEmail;Plan\r\nGus <gus@example.com>;pro;\r\n;;\r\nhal@example.com Hal;free\r\n"
+    report = _csv_post(client, campaign.id, columns.encode()).json_body["import"]
+    assert (report["rows"], report["accepted"]) == (2, 1)
+    assert [(r["row"], r["message"]) for r in report["rejected_rows"]] == [
+        (
+            5,
+            "Row 5 holds other text beside the address, “hal@example.com Hal”: one address a row, other values in "
+            "their own columns.",
+        )
+    ]
+    assert _imported(campaign.id, "gus@example.com") == {"plan": "pro"}
+    for name in ("kim", "lou", "anam", "ed"):
+        assert _imported(campaign.id, f"{name}@example.com") == {}

@@ -75,11 +75,12 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
 
 
 def pasted_type(text: str) -> str:
-    """The Content-Type of pasted text: CSV text with its header as it is; a list of addresses (one per
-    line, the first line holding an @; a line of only separators, as `;`, is blank) is CSV without a header
-    (RFC 4180's `header=absent`), so its rows are numbered as the lines the person sees."""
-    first = next((line for line in text.splitlines() if imports.trimmed(line)), "")
-    return "text/csv; charset=utf-8" + ("; header=absent" if "@" in first else "")
+    """The Content-Type of pasted text: CSV text with its header as it is when its first line that is not
+    blank reads as a header with an email column (imports.has_header, parse_csv's own reading); else a list
+    of addresses, CSV without a header (RFC 4180's `header=absent`), whose rows are numbered as the lines
+    the person sees, so a first line that is no address (`ana.example.com`, a name) is one rejected row
+    and the addresses under it are imported."""
+    return "text/csv; charset=utf-8" + ("" if imports.has_header(text) else "; header=absent")
 
 
 def _recipients_page(

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -125,19 +126,23 @@ class CsvFile:
 
 
 def parse_csv(text: str, header: bool = True) -> CsvFile:
-    """The file's rows as (spreadsheet row number, {email, properties}); the header row is row 1.
+    """The file's rows as (spreadsheet row number, {email, properties}); the header row is row 1 (blank
+    lines before it count).
 
     The delimiter is Excel's `sep=` first line when there is one, else the one of , ; TAB |
     that the stdlib Sniffer finds and the header uses, else the one that splits the header into
-    the most columns (none: a one-column file). An email column is required (`Email`,
-    `E-mail`, `Email Address`, any case); every other column becomes a property named after its
-    header (lower case, spaces and dashes as `_`: `First Name` is `first_name`); empty cells
-    are left out. A header that cannot be used is refused once, here, naming its columns, and so
-    is a file with a header but no data rows. Rows with more cells than the header are passed on
-    as they are, so the validation reports them like any other bad row.
+    the most columns. An email column is required (`Email`, `E-mail`, `Email Address`, any case);
+    every other column becomes a property named after its header (lower case, spaces and dashes as
+    `_`: `First Name` is `first_name`); empty cells are left out. A header that cannot be used is
+    refused once, here, naming its columns, and so is a file with a header but no data rows. Rows
+    with more cells than the header are passed on as they are, so the validation reports them like
+    any other bad row; cells beyond the header that hold nothing (a trailing `,`) are not cells.
 
-    An email cell holding several addresses (`ana@example.com, bo@example.com`) is one rejected row
-    that says so, not an address the validator finds malformed.
+    A file of one column (the header has no delimiter) is a list of addresses under its header: each
+    line is one cell, read as address_lines reads a line, so an unquoted `Müller, Ana <ana@example.com>`
+    is not split at its comma. An email cell is read as a pasted line is (read_address): separators
+    around it dropped, a name before angle brackets left out, several addresses one rejected row that
+    says so. A row of cells holding only separators, spaces or invisible characters is blank.
 
     Our own rejected-rows download comes back as it went out: a cell's formula guard (GUARDED) is
     taken off, and its last two columns, `row` and `reason` (REJECTED_COLUMNS), are dropped.
@@ -149,12 +154,9 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
         return address_lines(text)
     if not text.strip():
         raise ValidationError("The CSV file is empty: it needs a header row with an email column.", "file")
-    declared = _SEP_LINE.match(text)
-    if declared:
-        delimiter, text = declared.group(1), text[declared.end() :]
-    else:
-        delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    above, delimiter, text = _header_start(text)
+    stream = io.StringIO(text)
+    reader = csv.reader(stream, delimiter=delimiter)
     try:
         titles = [unguard(h) for h in next(reader, [])]
     except csv.Error as exc:
@@ -164,24 +166,64 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
     if ours:
         titles = titles[:width]
     names, email_at = _columns(titles, delimiter)
+    if len(titles) == 1 and not ours:
+        rows, cells_of = _lines(stream.read(), above + 2, IN_CELL)
+    else:
+        rows, cells_of = _records(reader, above + 2, names, email_at, width if ours else None)
+    if not rows:
+        raise ValidationError("The file has a header row but no data rows.", "file")
+    return CsvFile(titles, rows, cells_of)
+
+
+def has_header(text: str) -> bool:
+    """Whether parse_csv finds an email column in the text's header row (its first line that is not
+    blank, after Excel's `sep=` line): how the dashboard tells pasted CSV text from a list of addresses."""
+    _, delimiter, text = _header_start(text.lstrip("\ufeff"))
+    try:
+        titles = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return False
+    return any(property_name(unguard(title)) in EMAIL_HEADERS for title in titles)
+
+
+_BLANK_LINES = re.compile(r"(?:[^\S\n]*\n)*")
+
+
+def _header_start(text: str) -> tuple[int, str, str]:
+    """(blank lines above the header, the delimiter, the text from the header row on)."""
+    blank = _BLANK_LINES.match(text)
+    above = blank.group().count("\n") if blank else 0
+    text = text[blank.end() :] if blank else text
+    declared = _SEP_LINE.match(text)
+    if declared:
+        return above, declared.group(1), text[declared.end() :]
+    return above, _delimiter(text), text
+
+
+def _records(
+    reader: Iterable[list[str]], first: int, names: list[str], email_at: int, ours: int | None
+) -> tuple[list[tuple[int, Any]], dict[int, list[str]]]:
+    """The data rows of a file of several columns, numbered from `first`; `ours` is the width of our own
+    download's columns before its `row` and `reason`."""
     rows: list[tuple[int, Any]] = []
     cells_of: dict[int, list[str]] = {}
     try:
-        for number, read in enumerate(reader, start=2):
+        for number, read in enumerate(reader, start=first):
             cells = [unguard(c) for c in read]
-            if ours:
-                cells = cells[:width] + cells[width + len(REJECTED_COLUMNS) :]
-            if not any(c.strip() for c in cells):
+            if ours is not None:
+                cells = cells[:ours] + cells[ours + len(REJECTED_COLUMNS) :]
+            while len(cells) > len(names) and not trimmed(cells[-1]):
+                cells.pop()
+            if not any(trimmed(c) for c in cells):
                 continue
             _count(rows)
             cells_of[number] = cells
             if len(cells) > len(names):
                 rows.append((number, f"has {len(cells)} cells but the header has {len(names)}"))
                 continue
-            email = cells[email_at] if email_at < len(cells) else ""
-            addresses = address_count(email)
-            if addresses > 1:
-                rows.append((number, f"holds {addresses} addresses in its email cell: one address a row"))
+            email, problem = read_address(cells[email_at] if email_at < len(cells) else "", IN_CELL)
+            if problem:
+                rows.append((number, problem))
                 continue
             props = {
                 names[i]: cell.strip() for i, cell in enumerate(cells) if i != email_at and names[i] and cell.strip()
@@ -189,55 +231,152 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
             rows.append((number, {"email": email, "properties": props}))
     except csv.Error as exc:
         raise ValidationError(f"The CSV file cannot be read after row {len(rows) + 1}: {exc}.", "file") from None
-    if not rows:
-        raise ValidationError("The file has a header row but no data rows.", "file")
-    return CsvFile(titles, rows, cells_of)
+    return rows, cells_of
 
 
 def address_lines(text: str) -> CsvFile:
     """Pasted addresses, one a line (RFC 4180's `header=absent`), as parse_csv's rows; the first line is row 1.
 
     Every line is one cell, whatever it holds, so no part of a line is ever dropped: it is accepted
-    or it is one rejected row. A line is read as a person copies it from a mail client's To: field:
-    spaces and separators around it (`ana@example.com;`) are dropped, and a line of nothing else is
-    blank; `Ana Müller <ana@example.com>` is the address in its angle brackets (the name is not kept);
-    a line holding several addresses is rejected as such. A line written as one quoted CSV cell, as our
-    rejected rows' download writes a cell holding a comma or a quote, is read as that cell.
-    ValidationError (field `file`) when no line holds anything.
+    or it is one rejected row. A line is read as a person copies it from a mail client's To: field
+    (read_address). A line written as one quoted CSV cell, as our rejected rows' download writes a cell
+    holding a comma or a quote, is read as that cell. ValidationError (field `file`) when no line holds
+    anything.
     """
-    rows: list[tuple[int, Any]] = []
-    cells_of: dict[int, list[str]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        cell = unguard(_unquoted(trimmed(line)))
-        written = trimmed(cell)
-        if not written:
-            continue
-        _count(rows)
-        cells_of[number] = [cell]
-        addresses = address_count(written)
-        if addresses > 1:
-            rows.append((number, f"holds {addresses} addresses on one line: one address a line"))
-            continue
-        rows.append((number, {"email": _bracketed(written), "properties": {}}))
+    rows, cells_of = _lines(text, 1, ON_LINE)
     if not rows:
         raise ValidationError("There are no addresses here: paste one address a line.", "file")
     return CsvFile([ABSENT_HEADER], rows, cells_of)
 
 
-_AROUND = re.compile(r"^[\s,;]+|[\s,;]+$")
+def _lines(text: str, first: int, place: Place) -> tuple[list[tuple[int, Any]], dict[int, list[str]]]:
+    """Each line one cell, numbered from `first`; blank lines (nothing but separators, spaces or invisible
+    characters) are skipped, every other line is a row or a rejected row."""
+    rows: list[tuple[int, Any]] = []
+    cells_of: dict[int, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=first):
+        cell = unguard(_unquoted(trimmed(line)))
+        if not trimmed(cell):
+            continue
+        _count(rows)
+        cells_of[number] = [cell]
+        email, problem = read_address(cell, place)
+        rows.append((number, problem or {"email": email, "properties": {}}))
+    return rows, cells_of
+
+
+@dataclass(frozen=True)
+class Place:
+    """How a rejected row's message names where its addresses are (`on one line`) and what to do."""
+
+    where: str
+    one: str
+    beside: str
+
+
+ON_LINE = Place(
+    "on one line",
+    "one address a line",
+    "one address a line; to import other values too, use CSV text with a header row naming an email column",
+)
+IN_CELL = Place("in its email cell", "one address a row", "one address a row, other values in their own columns")
+
+
+def read_address(cell: str, place: Place = ON_LINE) -> tuple[str, str | None]:
+    """(the address to validate, None), or ("", why the row is rejected: the rest of a "Row N …"
+    sentence, quoting the cell); a pasted line or an email cell read as a person copies it from a mail
+    client's To: field.
+
+    Separators and invisible characters around it are dropped (trimmed), and so are comments at its
+    end (`ana@example.com (Sales)`, `Ana <ana@example.com> (Sales)`). Angle brackets hold the address:
+    `Müller, Ana <ana@example.com>` is ana@example.com, and what comes before the brackets is a name
+    (not kept), whatever it holds: a quoted name (`"Müller, Ana"`, `"ana@example.com"`), a comment,
+    an @ (`Ana @ Home`) or the address itself again, as Outlook writes `'ana@example.com'
+    <ana@example.com>`. So the addresses a line holds are its bracketed ones, plus a different address
+    written as a name, plus any after the last brackets: more than one is rejected as such, so neither
+    is imported without the other. Without brackets they are the parts between separators that hold an
+    @ (`Zoë@@example.com` is one malformed address); one address beside other text (`ana@example.com,Ana`)
+    is rejected as that, not as an address with a comma in its domain.
+
+    Not email.utils.getaddresses, nor email-validator's display names: mail clients write names
+    unquoted, with commas and accents (`Müller, Ana <…>`), which getaddresses reads as two addresses and
+    email-validator refuses; getaddresses also mends what it cannot read (`<ana@exa mple.com>` becomes
+    ana@example.com, `<ana@>` nothing), where contacts.email_address should say what is wrong.
+    """
+    written = trimmed(cell)
+    shown = _shown(written)
+    written = trimmed(_TRAILING_COMMENTS.sub("", written)) or written
+    boxes, tail = _mailboxes(written)
+    if not boxes:
+        parts = [p for p in _BETWEEN.split(written) if p]
+        found = sum("@" in p for p in parts)
+        if found > 1:
+            return "", f"holds {found} addresses {place.where}, {shown}: {place.one}"
+        at = next((p for p in parts if "@" in p), "")
+        if found and len(parts) > 1 and (_DELIMITED.search(written) or _ADDRESS_LIKE.fullmatch(at)):
+            return "", f"holds other text beside the address, {shown}: {place.beside}"
+        return written, None
+    after = [p for p in _BETWEEN.split(tail) if p]
+    found = sum("@" in address for address, _ in boxes) + sum("@" in p for p in after)
+    for address, name in boxes:
+        named = (part.strip("'\"()") for part in _BETWEEN.split(name))
+        found += sum(bool(_ADDRESS_LIKE.fullmatch(n)) and n.lower() != address.lower() for n in named)
+    if found > 1:
+        return "", f"holds {found} addresses {place.where}, {shown}: {place.one}"
+    if after:
+        return "", f"has text after the address's closing angle bracket, {shown}: only a name goes before it"
+    if len(boxes) > 1:
+        return "", f"has {len(boxes)} pairs of angle brackets, {shown}: {place.one}, in one pair of brackets"
+    if not boxes[0][0]:
+        return "", f"has nothing between its angle brackets, {shown}: write the address in them"
+    return boxes[0][0], None
+
+
+# A quoted name, an address in angle brackets, a comment, other text: RFC 5322's mailbox, leniently.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()]*\)|[^"<(]+|.', re.DOTALL)
+_CLOSING = {"<": ">", '"': '"', "(": ")"}
+_TRAILING_COMMENTS = re.compile(r"(?:\s*\([^()]*\))+$")
+_ADDRESS_LIKE = re.compile(r"[^@\s]+@[^@\s.]+\.[^@\s]+")
+_DELIMITED = re.compile(r"[,;\t|]")
 _BETWEEN = re.compile(r"[\s,;]+")
+
+
+def _mailboxes(written: str) -> tuple[list[tuple[str, str]], str]:
+    """([(an address in angle brackets, the name before it without its quoted parts)], the text after
+    the last brackets); comments are left out of both."""
+    boxes: list[tuple[str, str]] = []
+    since: list[tuple[str, str]] = []  # (kind: " for a quoted part, else "", text) since the last brackets
+    for token in _TOKENS.findall(written):
+        kind = token[0] if len(token) > 1 and token[-1] == _CLOSING.get(token[0]) else ""
+        if kind == "<":
+            boxes.append((token[1:-1].strip(), "".join(text for k, text in since if not k)))
+            since = []
+        else:
+            since.append(("", " ") if kind == "(" else (kind, token))
+    return boxes, "".join(text for _, text in since)
 
 
 def trimmed(line: str) -> str:
     """`  ana@example.com; ` -> `ana@example.com`: the separators a mail client's To: field leaves around
-    an address (spaces, `,` and `;`) taken off; a line of nothing else is empty."""
-    return _AROUND.sub("", line)
+    an address (spaces, `,` and `;`), and invisible characters (Unicode's format characters, such as a
+    zero-width space or a byte-order mark, as a web page's copy carries them), taken off; a line of
+    nothing else is empty. Not a regex: `\\s` has no class for format characters."""
+    start, end = 0, len(line)
+    while start < end and _around(line[start]):
+        start += 1
+    while end > start and _around(line[end - 1]):
+        end -= 1
+    return line[start:end]
 
 
-def address_count(text: str) -> int:
-    """How many addresses a cell holds: its parts between separators (spaces, `,`, `;`) that hold an @.
-    `Zoë@@example.com` is one (malformed) address, `ana@example.com, bo@example.com` two."""
-    return sum("@" in part for part in _BETWEEN.split(text))
+def _around(char: str) -> bool:
+    return char.isspace() or char in ",;" or unicodedata.category(char) == "Cf"
+
+
+def _shown(text: str) -> str:
+    """The cell as a message quotes it: at most 60 characters, invisible ones as \\u escapes."""
+    cut = text[:60] + ("…" if len(text) > 60 else "")
+    return "“" + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in cut) + "”"
 
 
 def _unquoted(line: str) -> str:
@@ -247,16 +386,6 @@ def _unquoted(line: str) -> str:
     if len(line) >= 2 and line[0] == line[-1] == '"' and '"' not in inner.replace('""', ""):
         return inner.replace('""', '"')
     return line
-
-
-def _bracketed(written: str) -> str:
-    """`Ana Müller <ana@example.com>` -> `ana@example.com`: the text in the angle brackets that end a line,
-    for contacts.email_address to judge as any address. Not email.utils.parseaddr, nor email-validator's
-    display names: mail clients write names unquoted, with commas and accents (`Müller, Ana <…>`), which
-    parseaddr reads as the address `Müller` and email-validator refuses; parseaddr also mends what it
-    cannot read (`<ana@exa mple.com>` becomes ana@example.com, `<ana@>` nothing)."""
-    start = written.rfind("<")
-    return written[start + 1 : -1] if written.endswith(">") and start >= 0 else written
 
 
 def _count(rows: list) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -95,7 +96,22 @@ def build_environment(template_dir: Path) -> Any:
     )
     env.filters["number"] = pass_context(lambda context, number: i18n.format_number(number, context["locale"]))
     env.filters["percent"] = pass_context(lambda context, fraction: i18n.format_percent(fraction, context["locale"]))
+    env.filters["code_spans"] = pass_context(
+        lambda context, message: code_spans(i18n.translate(message, context.get("locale", i18n.DEFAULT_LOCALE)))
+    )
     return env
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(message: Any) -> Any:
+    """A message written for the API's JSON, where `email` marks a column or field name as Markdown does,
+    escaped for a page with each such span as <code>email</code>, not with its backticks shown."""
+    from markupsafe import Markup, escape
+
+    pieces = _CODE_SPAN.split(str(message))  # text, code, text, ...: odd pieces were between backticks
+    return Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(pieces))
 
 
 @functools.cache
