@@ -310,6 +310,13 @@ def test_autopilot_is_a_recurring_campaign_and_its_members(client, db):
         client, "POST", "/v1/autopilot/email/memberships.json", key, {"person_email": "ivy@example.com"}
     )
     assert status == 200 and added["person"]["email"] == "ivy@example.com"
+    status, refused, _ = call(
+        client, "POST", "/v1/autopilot/email/memberships.json", key, {"person_email": "m@example.com", "person_name": 5}
+    )
+    assert status == 422 and refused["errors"][0] == {
+        "field": "person_name",
+        "message": "person_name is text, not a number.",
+    }
     status, members, _ = call(client, "GET", "/v1/autopilot/email/memberships.json", key)
     assert [m["person"]["email"] for m in members] == ["ivy@example.com"]
     assert members[0]["next_survey_request"]["id"] == invitations_of(campaign.id)[0].id
@@ -520,3 +527,29 @@ def test_an_unknown_v1_path_gets_a_v1_404_and_real_routes_are_not_shadowed(clien
     assert call(client, "GET", "/v1/people", key)[0] == 200
     assert call(client, "GET", "/v1/metrics.json", key)[0] == 200
     assert call(client, "GET", "/v1/autopilot/email.json", key)[0] == 404  # its own 404: a one-off campaign
+
+
+def test_odd_people_input_is_named_as_sent(client, sending):
+    """The messages name what was sent, in the field it was sent in: not "an address is required" for a number,
+    not `name.name`, not a 404 for an empty `email:`."""
+    _, key = sending
+    for body, field, message in (
+        ({"email": 5}, "email", "email is text, not a number."),
+        ({"email": ["a@example.com"]}, "email", "email is text, not a list or an object."),
+        ({"email": "a@example.com", "name": {"a": 1}}, "name", "name is text, not a list or an object."),
+        ({"email": "a@example.com", "name": "x" * 501}, "name", None),
+    ):
+        status, answer, _ = call(client, "POST", "/v1/people.json", key, body)
+        assert status == 422 and answer["errors"][0]["field"] == field, (body, answer)
+        assert message is None or answer["message"] == message, answer
+    status, answer, _ = call(client, "DELETE", "/v1/people/email:", key)
+    assert status == 422 and answer["errors"][0]["field"] == "email", answer
+    status, answer, _ = call(client, "DELETE", "/v1/people/zz%40example.com", key)
+    assert status == 404 and "use email:zz@example.com" in answer["message"], answer
+    form = {"Content-Type": "application/x-www-form-urlencoded", **basic(key)}
+    deep = client.http.post("/v1/people.json", headers=form, body=b"email=f2%40example.com&properties[plan][]=a")
+    answer = json.loads(deep.body)
+    assert deep.status_code == 422 and answer["errors"][0]["field"] == "properties", answer
+    assert answer["message"] == (
+        "properties[plan][] nests deeper than the v1 API reads a form: send properties[name]=value, or a JSON body."
+    )

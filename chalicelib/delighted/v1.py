@@ -101,6 +101,11 @@ def _form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, value in pairs:
         outer, _, inner = name.partition("[")
+        if inner.count("[") or inner.count("]") > 1:
+            raise ValidationError(
+                f"{name[:60]} nests deeper than the v1 API reads a form: send {outer}[name]=value, or a JSON body.",
+                outer,
+            )
         if inner.endswith("]") and inner[:-1]:
             kind, key = dict, outer
         elif name.endswith("[]"):
@@ -166,6 +171,28 @@ def _properties(value: Any, name: str) -> dict[str, Any]:
     if problem:
         raise ValidationError(problem[1], f"{name}{problem[0]}")
     return cleaned
+
+
+def _text(value: Any, name: str) -> Any:
+    """A value that must be text when given: a number or a list is named as such (not "is required")."""
+    if value is not None and not isinstance(value, str):
+        kind = (
+            "a list or an object"
+            if isinstance(value, list | dict)
+            else "true or false"
+            if isinstance(value, bool)
+            else "a number"
+        )
+        raise ValidationError(f"{name} is text, not {kind}.", name)
+    return value
+
+
+def _person_name(value: Any, name: str) -> str:
+    """A person's name as it is stored (the `name` property), its refusal naming the field it came in."""
+    try:
+        return _properties({shapes.NAME: _text(value, name)}, name)[shapes.NAME]
+    except ValidationError as exc:
+        raise ValidationError(exc.message, name) from None
 
 
 def _campaign(campaign_id: Any, field: str) -> CampaignView:
@@ -234,13 +261,12 @@ def create_person(key: Key, body: dict[str, Any], now: float) -> Answer:
     the fatigue window apply when it is sent, as for any invitation."""
     if body.get("channel", "email") != "email" or (body.get("phone_number") and not body.get("email")):
         raise ValidationError(SMS, "channel" if body.get("channel", "email") != "email" else "phone_number")
-    email = contacts.email_address(body.get("email"), "email")
+    email = contacts.email_address(_text(body.get("email"), "email"), "email")
     properties = _properties(body.get("properties"), "properties")
     chosen = properties.pop("campaign", None)
     name = body.get("name")
     if name not in (None, ""):
-        named = _properties({shapes.NAME: name}, "name")
-        properties[shapes.NAME] = named[shapes.NAME]
+        properties[shapes.NAME] = _person_name(name, "name")
     send = _flag(body.get("send", True), "send")
     delay = _whole(body.get("delay", 0), "delay", 0, MAX_DELAY)
     campaign = _campaign(chosen, "properties.campaign") if chosen else _campaign(key.campaign_id, "campaign")
@@ -337,8 +363,10 @@ def delete_person(key: Key, ref: str, now: float) -> Answer:
         raise ValidationError(SMS, "phone_number")
     if value and kind != "email":
         raise NotFound(f"No person {ref[:60]!r}: name them by id or email:<address>.", "id")
-    if value:
-        email = value
+    if ref.startswith("email:"):
+        email = contacts.email_address(value, "email")  # `email:` with nothing after it: an address is required
+    elif "@" in ref:
+        raise NotFound(f"No person with the id {ref[:60]!r}: to name a person by address, use email:{ref[:60]}.", "id")
     else:
         bind()
         found = next(iter(Contact.by_id.query(ref, limit=1)), None)
@@ -689,7 +717,7 @@ def add_membership(key: Key, platform: str, body: dict[str, Any], now: float) ->
     email = contacts.email_address(body.get("person_email"), "person_email")
     properties = _properties(body.get("properties"), "properties")
     if body.get("person_name") not in (None, ""):
-        properties[shapes.NAME] = _properties({shapes.NAME: body["person_name"]}, "person_name")[shapes.NAME]
+        properties[shapes.NAME] = _person_name(body["person_name"], "person_name")
     bind()
     recipient = Recipient(email, properties)
     contacts.upsert(recipient, now)
