@@ -65,8 +65,18 @@ QUESTION_SCHEMA: dict[str, Any] = {
         "points": {"type": "integer", "minimum": 2, "maximum": MAX_RATING_POINTS, "description": "rating only"},
         "low_label": {"type": "string", "maxLength": MAX_LABEL, "description": "scales only; empty: the default"},
         "high_label": {"type": "string", "maxLength": MAX_LABEL, "description": "scales only; empty: the default"},
-        "min_choices": {"type": "integer", "minimum": 0, "maximum": MAX_OPTIONS, "description": "multi_choice only"},
-        "max_choices": {"type": "integer", "minimum": 0, "maximum": MAX_OPTIONS, "description": "multi_choice only"},
+        "min_choices": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_OPTIONS,
+            "description": "multi_choice only; 0 (the default): none required",
+        },
+        "max_choices": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_OPTIONS,
+            "description": "multi_choice only; 0 (the default): no limit, the page says 'choose any'",
+        },
     },
 }
 SURVEY_SCHEMA: dict[str, Any] = {
