@@ -214,6 +214,31 @@ REFUSED = [
         "low_label cannot hold a control character (U+0000): it is shown in emails and pages.",
     ),
     (
+        [NPS_Q, PICK_Q | {"options": ["A", "B", "A\u200b"]}],
+        "[1].options",
+        "Options 1 and 3 (“A\u200b”) look the same to a customer: make each choice read differently.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["caf\u00e9", "cafe\u0301"]}],
+        "[1].options",
+        "Options 1 and 2 (“cafe\u0301”) look the same to a customer: make each choice read differently.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["\u2764", "\u2764\ufe0f"]}],
+        "[1].options",
+        "Options 1 and 2 (“\u2764\ufe0f”) look the same to a customer: make each choice read differently.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", "\u3164"]}],
+        "[1].options",
+        "Option 2 shows nothing: it has only spaces or invisible characters.",
+    ),
+    (
+        [NPS_Q, PICK_Q | {"options": ["A", "\u0301"]}],
+        "[1].options",
+        "Option 2 shows nothing: it has only spaces or invisible characters.",
+    ),
+    (
         [NPS_Q, PICK_Q | {"options": ["A", "\u200b"]}],
         "[1].options",
         "Option 2 shows nothing: it has only spaces or invisible characters.",

@@ -514,6 +514,16 @@ def _check_texts(values: list, key: str, limit: int, path: str) -> None:
             )
         if key == "options":
             _check_option(entry.strip(), n, path)
+    if key == "options":
+        seen: dict[str, int] = {}
+        for n, entry in enumerate(values, 1):
+            first = seen.setdefault(_as_seen(entry), n)
+            if first != n:
+                raise ValidationError(
+                    f"Options {first} and {n} (“{quoted(entry.strip(), 30)}”) look the same to a customer: "
+                    "make each choice read differently.",
+                    path,
+                )
 
 
 def _check_option(option: str, n: int, path: str) -> None:
@@ -526,8 +536,21 @@ def _check_option(option: str, n: int, path: str) -> None:
     if problem:
         shown = "".join("\ufffd" if header_problem(ch) or ch in _INVISIBLE else ch for ch in option[:30])
         raise ValidationError(f"Option {n} (“{shown}”) cannot hold {problem}: an option is one line of text.", path)
-    if option and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in option):
+    if option and not _as_seen(option):
         raise ValidationError(f"Option {n} shows nothing: it has only spaces or invisible characters.", path)
+
+
+# characters that draw nothing though Unicode calls them letters or symbols: Hangul fillers, the blank braille
+# pattern; and the emoji and text presentation selectors, which change no choice's meaning
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\ufe0e\ufe0f")
+
+
+def _as_seen(option: str) -> str:
+    """An option as a customer sees it: composed (é and e + U+0301 alike), without what draws nothing (format
+    characters such as a zero-width space, spaces, combining marks with nothing to sit on, blank letters)."""
+    composed = unicodedata.normalize("NFC", option)
+    kept = "".join(ch for ch in composed if not (ch.isspace() or ch in _BLANK or unicodedata.category(ch) == "Cf"))
+    return kept if any(unicodedata.category(ch)[0] != "M" for ch in kept) else ""
 
 
 def _json_name(value: Any) -> str:
