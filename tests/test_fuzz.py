@@ -123,7 +123,9 @@ def test_a_question_text_too_large_for_a_dynamodb_item_is_refused_with_its_size(
     body = {"name": "Huge", "survey": {"questions": [{"id": "nps", "type": "nps", "text": "x" * 10_000_000}]}}
     response = _call(base_url, "POST", "/api/campaigns", json.dumps(body))
     assert response.status_code == 413
-    assert response.json() == {"error": {"message": "The body is 9.5 MB; this endpoint takes at most 120 KB."}}
+    assert response.json() == {
+        "error": {"message": "The body is 9.5 MB; this endpoint takes at most 120 KB.", "field": "body"}
+    }
     long = {"name": "Long", "survey": {"questions": [{"id": "nps", "type": "nps", "text": "😀" * 30_000}]}}
     refused = _call(base_url, "POST", "/api/campaigns", json.dumps(long, ensure_ascii=False))
     assert (refused.status_code, refused.json()["error"]["field"]) == (400, "survey.questions[0].text")

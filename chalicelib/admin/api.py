@@ -154,7 +154,7 @@ def import_recipients(
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
     if len(raw or b"") > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(IMPORT_TOO_LARGE)
+        raise PayloadTooLarge(IMPORT_TOO_LARGE, "file")
     ratelimit.check(caller.key, "import", now)
     kind = (content_type or "").split(";")[0].strip().lower()
     original = None

@@ -281,7 +281,7 @@ def import_request(
     the import's report; at most API_MAX_ROWS rows (the CLI takes more)."""
     campaigns.get_view(campaign_id)
     if len(raw or b"") > api.MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(api.IMPORT_TOO_LARGE)
+        raise PayloadTooLarge(api.IMPORT_TOO_LARGE, "file")
     ratelimit.check(caller.key, "import", now)
     kind = query.get("kind") or None
     if kind is not None and kind not in history.KINDS:

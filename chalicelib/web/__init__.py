@@ -116,7 +116,7 @@ def parse_json(raw: bytes | str | None, limit: int = MAX_JSON_BYTES) -> object:
     if raw is None or len(raw) == 0:
         return {}
     if len(raw) > limit:
-        raise PayloadTooLarge(f"The body is {_size(len(raw))}; this endpoint takes at most {_size(limit)}.")
+        raise PayloadTooLarge(f"The body is {_size(len(raw))}; this endpoint takes at most {_size(limit)}.", "body")
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
