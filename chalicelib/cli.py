@@ -29,6 +29,7 @@ from chalicelib.core.config import get_settings, store_location, store_problem
 from chalicelib.core.errors import CloseloopError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import LANGUAGES
+from chalicelib.store.models import MODELS
 
 
 class _Commands(click.Group):
@@ -124,15 +125,9 @@ def _no_tables(exc: BaseException) -> str | None:
 @click.group(cls=_Commands)
 def cli() -> None:
     """Closeloop operations, against the tables and endpoint the CLOSELOOP_* settings name."""
-    problem = store_problem(max(len(model.TABLE) for model in _models()))
+    problem = store_problem(max(len(model.TABLE) for model in MODELS))
     if problem:
         raise click.ClickException(problem)
-
-
-def _models() -> list:
-    from chalicelib.store.models import MODELS  # the commands import the store anyway
-
-    return list(MODELS)
 
 
 @cli.command("create-tables")
