@@ -410,3 +410,65 @@ def test_imported_answers_read_in_each_of_delighteds_shapes():
         ("Q?", "0"),
         ("(a question)", "kept"),
     ]
+
+
+def version_of(body: str) -> str:
+    """The loop version the response page's form carries (what the case was when the page was shown)."""
+    return body.split('name="version" value="')[1].split('"')[0]
+
+
+def test_a_stale_tab_cannot_undo_a_colleagues_resolution(client, answered):
+    headers = session_headers("admin", "lead@closeloop-test.example")
+    upset = invitation_of(answered, "upset@example.com")
+    path = f"/dashboard/responses/{upset.id}"
+    first, second = html(client.http.get(path, headers=headers)), html(client.http.get(path, headers=headers))
+    fields = {"csrf": csrf_of(first), "version": version_of(first)}
+    resolved_in_tab_1 = post(client, f"{path}/loop", {**fields, "action": "resolved", "note": "Refunded"}, headers)
+    assert resolved_in_tab_1.status_code == 303
+    stale = {"csrf": csrf_of(second), "version": version_of(second), "action": "contacted", "note": "Called back"}
+    refused = post(client, f"{path}/loop", stale, headers)
+    body = html(refused)
+    resolved = invitation_of(answered, "upset@example.com")
+    when = loop_pages.zone_time(resolved.loop_history[-1]["at"], answered.campaign.timezone)
+    assert refused.status_code == 409
+    assert (
+        "This case changed since you opened the page: lead@closeloop-test.example marked it resolved at "
+        f"{when}. Nothing was saved; here it is now."
+    ) in body
+    assert resolved.loop_status == "resolved" and len(resolved.loop_history) == 2  # nothing saved
+    assert '<span class="badge">resolved</span>' in body and ">Called back</textarea>" in body  # the note is kept
+    assert 'value="reopen"' in body and 'value="contacted"' not in body  # what a resolved case may do
+    assert version_of(body) == "2"  # saving again acts on the case as it is now
+    again = {"csrf": csrf_of(body), "version": version_of(body), "action": "reopen", "note": "Called back"}
+    assert post(client, f"{path}/loop", again, headers).status_code == 303
+    assert invitation_of(answered, "upset@example.com").loop_status == "acknowledged"
+
+
+def test_only_a_resolved_case_is_reopened_and_the_form_offers_what_its_state_allows(client, answered):
+    headers = session_headers()
+    angry = invitation_of(answered, "angry@example.com")
+    path = f"/dashboard/responses/{angry.id}"
+    body = html(client.http.get(path, headers=headers))
+    assert 'value="contacted"' in body and 'value="resolved"' in body and 'value="reopen"' not in body
+    fields = {"csrf": csrf_of(body), "version": version_of(body), "action": "reopen", "note": "Reopen while open"}
+    refused = post(client, f"{path}/loop", fields, headers)
+    assert refused.status_code == 409
+    assert (
+        'id="f-action-error">Only a resolved case can be reopened: this one is acknowledged, so it is still open. '
+        "Nothing was saved." in html(refused)
+    )
+    assert ">Reopen while open</textarea>" in html(refused)
+    kept = invitation_of(answered, "angry@example.com")
+    assert kept.loop_status == "acknowledged" and [e["status"] for e in kept.loop_history] == ["acknowledged"]
+    post(client, f"{path}/loop", {**fields, "action": "contacted", "note": "Called"}, headers)
+    contacted = html(client.http.get(path, headers=headers))
+    assert 'value="contacted"' in contacted and 'value="resolved"' in contacted and 'value="reopen"' not in contacted
+    assert post(client, f"{path}/loop", {**fields, "version": version_of(contacted)}, headers).status_code == 409
+    done = {**fields, "version": version_of(contacted), "action": "resolved", "note": "Fixed"}
+    post(client, f"{path}/loop", done, headers)
+    closed = html(client.http.get(path, headers=headers))
+    assert 'value="reopen"' in closed and 'value="contacted"' not in closed and 'value="resolved"' not in closed
+    reopened = {**fields, "version": version_of(closed), "note": "They wrote again"}
+    assert post(client, f"{path}/loop", reopened, headers).status_code == 303
+    page = html(client.http.get(path, headers=headers))
+    assert ", then reopened." in page and 'value="contacted"' in page and 'value="reopen"' not in page

@@ -111,7 +111,8 @@ def test_a_deleted_person_leaves_no_trace_and_counters_equal_a_recomputation(db,
             answer(campaign, email, args[0], args[1], now)
         elif kind == "loop":
             invitation = Invitation.get(invitation_id(campaign.id, email), consistent_read=True)
-            if invitation.answered_at is not None:
+            reopens_an_open_case = args[0] == followups.REOPEN and invitation.loop_status != "resolved"
+            if invitation.answered_at is not None and not reopens_an_open_case:
                 followups.set_loop_status(invitation.id, {"status": args[0], "note": "called them"}, "cx", now)
         else:
             suppression.unsubscribe(invitation_id(campaign.id, email), campaign.id, now)

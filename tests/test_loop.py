@@ -137,3 +137,57 @@ def test_a_new_case_and_an_accepted_held_answer_read_as_the_api_document_says(cl
     accepted = client.http.get(f"/api/responses/{bob}", headers=admin_headers())
     assert accepted.status_code == 200
     assert [h["status"] for h in accepted.json_body["response"]["loop"]["history"]][:1] == ["accepted"]
+
+
+def _acknowledged(client, outbox, monkeypatch):
+    """A detractor's answer, acknowledged: an open case whose loop history has one entry."""
+    monkeypatch.setenv("CLOSELOOP_ACK_DELAY", "0")
+    sent = launch(outbox)
+    submit(client, sent.pages["ada@example.com"], {"q_nps": "2", "comment": "Broken again"})
+    apply_pending()
+    followups.acknowledge_due(time.time() + 1, get_settings())
+    return invitation_of(sent, "ada@example.com").id
+
+
+def _post(client, response_id, body):
+    return client.http.post(f"/api/responses/{response_id}/loop", body=json.dumps(body), headers=admin_headers())
+
+
+def test_a_change_with_a_stale_expected_version_is_refused_and_without_one_it_is_made(client, outbox, monkeypatch):
+    ada = _acknowledged(client, outbox, monkeypatch)
+    read = client.http.get(f"/api/responses/{ada}", headers=admin_headers()).json_body["response"]["loop"]
+    assert read["version"] == len(read["history"]) == 1
+    resolved = _post(client, ada, {"status": "resolved", "note": "Fixed", "expected_version": 1})
+    assert resolved.status_code == 200 and resolved.json_body["response"]["loop"]["version"] == 2
+    stale = _post(client, ada, {"status": "contacted", "note": "Called", "expected_version": 1})
+    assert stale.status_code == 409 and stale.json_body["error"]["field"] == "expected_version"
+    assert stale.json_body["error"]["message"].startswith(
+        "This case changed since you read it: configured token marked it resolved at 20"
+    )
+    assert "Nothing was saved" in stale.json_body["error"]["message"]
+    now = client.http.get(f"/api/responses/{ada}", headers=admin_headers()).json_body["response"]["loop"]
+    assert now["status"] == "resolved" and now["version"] == 2
+    for bad in (-1, "2", True, 1.5):
+        refused = _post(client, ada, {"status": "contacted", "expected_version": bad})
+        assert refused.status_code == 400 and refused.json_body["error"]["field"] == "expected_version"
+    unchecked = _post(client, ada, {"status": "contacted", "note": "Called"})  # as before: no version, no check
+    assert unchecked.status_code == 200 and unchecked.json_body["response"]["loop"]["status"] == "contacted"
+
+
+def test_only_a_resolved_case_can_be_reopened(client, outbox, monkeypatch):
+    ada = _acknowledged(client, outbox, monkeypatch)
+    for state in ("acknowledged", "contacted"):
+        if state == "contacted":
+            _post(client, ada, {"status": "contacted", "note": "Called"})
+        refused = _post(client, ada, {"status": "acknowledged", "note": "reopen while open"})
+        assert refused.status_code == 409 and refused.json_body["error"] == {
+            "message": f"Only a resolved case can be reopened: this one is {state}, so it is still open. "
+            "Nothing was saved.",
+            "field": "status",
+        }
+    history = client.http.get(f"/api/responses/{ada}", headers=admin_headers()).json_body["response"]["loop"]
+    assert [h["status"] for h in history["history"]] == ["acknowledged", "contacted"]
+    _post(client, ada, {"status": "resolved", "note": "Fixed", "expected_version": 2})
+    reopened = _post(client, ada, {"status": "acknowledged", "note": "They wrote again", "expected_version": 3})
+    assert reopened.status_code == 200 and reopened.json_body["response"]["loop"]["status"] == "acknowledged"
+    assert _post(client, ada, {"status": "acknowledged", "expected_version": 4}).status_code == 409

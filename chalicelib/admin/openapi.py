@@ -379,11 +379,13 @@ def _paths() -> dict[str, Any]:
         },
         "/api/responses/{response_id}/loop": {
             "post": _op(
-                "Record the loop: acknowledged, contacted or resolved, with a note",
+                "Record the loop: contacted, resolved, or acknowledged to reopen a resolved case, with a note. "
+                "With expected_version (the response's loop.version), 409 if the case changed since it was read",
                 200,
                 api.RESPONSE_JSON,
                 400,
                 404,
+                409,
                 params=[RESPONSE_ID],
                 body=_json(followups.LOOP_UPDATE_BODY),
             ),

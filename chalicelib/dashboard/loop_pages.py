@@ -17,13 +17,14 @@ from chalice import Blueprint, Response
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.counters import plain
-from chalicelib.core.errors import CloseloopError, ValidationError
+from chalicelib.core.errors import CloseloopError, Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.dashboard.web import Ctx, in_words, page, redirect, view
 
 if TYPE_CHECKING:
     from chalicelib.campaigns.campaigns import CampaignView
     from chalicelib.loop.casework import Case
+    from chalicelib.loop.followups import CaseChanged
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 auth = OnFirstUse("chalicelib.admin.auth")  # cold start: the caller of a loop change, on request
@@ -45,6 +46,10 @@ ACTIONS = {
     "reopen": ("acknowledged", "Reopen: more is needed"),
 }
 SAVED = {"contacted": "Marked contacted.", "resolved": "Marked resolved.", "reopen": "Reopened."}
+# What the form offers for each loop status: an open or contacted case is contacted (again) or resolved;
+# only a resolved case is reopened (followups.set_loop_status refuses the rest).
+OFFERED = {"resolved": ("reopen",)}
+OPEN_ACTIONS = ("contacted", "resolved")
 NO_RESPONSES = ("draft", "scheduled")
 
 
@@ -166,24 +171,37 @@ def response_page(ctx: Ctx, response_id: str) -> Response:
 
 @view(routes, "/dashboard/responses/{response_id}/loop", methods=["POST"], change=True)
 def set_loop(ctx: Ctx, response_id: str) -> Response:
-    """Record a contact, a resolution or a reopening with a note (api.set_loop); an error keeps what was typed."""
+    """Record a contact, a resolution or a reopening with a note (api.set_loop); an error keeps what was typed.
+
+    The form carries the case's loop version as it was shown, so a change made since (in another tab, by a
+    colleague) refuses this one with a 409 page showing the case as it is now, the note still in the form.
+    """
     action = ctx.form.get("action", "")
-    body = {"status": ACTIONS[action][0] if action in ACTIONS else action, "note": ctx.form.get("note", "")}
+    body: dict = {"status": ACTIONS[action][0] if action in ACTIONS else action, "note": ctx.form.get("note", "")}
+    version = ctx.form.get("version", "").strip()
+    if version:
+        body["expected_version"] = int(version) if version.isascii() and version.isdigit() else version
     try:
         if action not in ACTIONS:
             raise ValidationError("Choose what happened: contacted, resolved or reopen.", "status")
         api.set_loop(
             response_id, body, auth.Caller(name=ctx.person.email, key=f"dashboard:{ctx.person.email}"), ctx.now
         )
-    except ValidationError as exc:
+    except (ValidationError, Conflict) as exc:
         return _response(ctx, response_id, error=exc)
     return redirect(f"/dashboard/responses/{quote(response_id, safe='')}?saved={action}#history")
+
+
+def offered_actions(loop_status: str | None) -> dict[str, tuple[str, str]]:
+    """The actions the form offers for a case in this loop status (OFFERED), in ACTIONS' order."""
+    return {name: ACTIONS[name] for name in OFFERED.get(loop_status or "", OPEN_ACTIONS)}
 
 
 def _response(ctx: Ctx, response_id: str, error: CloseloopError | None = None) -> Response:
     _, body = api.get_response(response_id)
     response = body["response"]
     campaign = campaigns.get_campaign(response["campaign_id"])
+    timezone = campaign.timezone if campaign else "UTC"
     reply_to = (campaign.options.get("reply_to") or "") if campaign else ""
     subject = f"Your feedback{' to ' + campaign.company if campaign and campaign.company else ''}"
     mailto = f"mailto:{quote(response['email'], safe='@')}?" + urlencode(
@@ -200,13 +218,20 @@ def _response(ctx: Ctx, response_id: str, error: CloseloopError | None = None) -
         deliveries=[delivery_row(d) for d in response["deliveries"]],
         reply_to=reply_to,
         mailto=mailto,
-        actions=ACTIONS,
+        actions=offered_actions(response["loop"]["status"]),
         form=ctx.form if error else {},
-        error=_field_error(error),
+        error=_field_error(error, timezone),
         saved=SAVED.get(ctx.query.get("saved", ""), ""),
         zone_time=zone_time,
-        timezone=campaign.timezone if campaign else "UTC",
+        timezone=timezone,
     )
+
+
+def changed_in_words(changed: CaseChanged, timezone: str) -> str:
+    """A refused stale change in a person's words: who changed the case, to what and when (in `timezone`)."""
+    latest = changed.latest
+    what = f": {latest['by']} marked it {latest['status']} at {zone_time(latest['at'], timezone)}" if latest else ""
+    return f"This case changed since you opened the page{what}. Nothing was saved; here it is now."
 
 
 def _questions(campaign: CampaignView | None, answers: dict) -> list[tuple[str, object]]:
@@ -286,11 +311,14 @@ def _chosen(sent: list[CampaignView], wanted: str) -> CampaignView | None:
     return sent[0] if sent else None
 
 
-def _field_error(error: CloseloopError | None) -> dict | None:
+def _field_error(error: CloseloopError | None, timezone: str = "UTC") -> dict | None:
     """The error as the templates show it, on the form field it concerns (the API's `status` is `action`);
-    one that no field shows (a cursor from elsewhere) stands above the form."""
+    one that no field shows (a cursor from elsewhere, a case changed since the page was shown) stands above
+    the form, a change's time in `timezone`."""
     if error is None:
         return None
+    if isinstance(error, followups.CaseChanged):
+        return {"field": "", "message": changed_in_words(error, timezone)}
     field = {"status": "action"}.get(error.field or "", error.field or "")
     return {"field": field, "message": in_words(error)}
 

@@ -14,8 +14,11 @@ import math
 import re
 from collections import Counter as Tally
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
+
+from pynamodb.expressions.condition import size
 
 from chalicelib import mail
 from chalicelib.answers.counting import NEW_CASE
@@ -25,7 +28,7 @@ from chalicelib.campaigns.campaigns import CampaignView, get_campaign
 from chalicelib.core import brand, i18n, metrics, nps, personalize, themes
 from chalicelib.core.config import Settings
 from chalicelib.core.counters import plain
-from chalicelib.core.errors import NotFound, ValidationError
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.headers import header_problem
 from chalicelib.core.i18n import Text
 from chalicelib.sending.invitations import properties_of, sender_for, unsubscribe_headers, unsubscribe_url
@@ -266,15 +269,58 @@ LOOP_UPDATE_BODY: dict[str, Any] = {
     "properties": {
         "status": {
             "enum": list(LOOP_STATUSES),
-            "description": "contacted and resolved stop the case's clock",
+            "description": "contacted and resolved stop the case's clock; acknowledged reopens a resolved case "
+            "(409 for any other)",
         },
         "note": {"type": "string", "maxLength": 2000, "description": "what was said or done"},
+        "expected_version": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "the response's `loop.version` when it was read: the change is made only if nothing "
+            "was recorded since, else 409 and nothing is saved; without it, the change is made whatever happened since",
+        },
     },
 }
+REOPEN = "acknowledged"  # what a person's reopening sets: the loop goes back to acknowledged
+
+
+class CaseChanged(Conflict):
+    """The case changed since the caller read it (`expected_version`): nothing was saved.
+
+    `latest` is the last entry of the loop history now ({at, status, note, by}; None if it has none)
+    and `version` the history's length now, so the caller can show the case as it is.
+    """
+
+    def __init__(self, latest: dict | None, version: int) -> None:
+        self.latest, self.version = latest, version
+        what = (
+            f"{latest.get('by')} marked it {latest.get('status')} at {_iso(latest.get('at'))}"
+            if latest
+            else "its loop history was cleared"
+        )
+        super().__init__(
+            f"This case changed since you read it: {what}. Nothing was saved; read it again "
+            f"(its loop.version is now {version}).",
+            "expected_version",
+        )
+
+
+def _iso(epoch: Any) -> str:
+    return datetime.fromtimestamp(float(epoch or 0), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def loop_version(invitation: Invitation) -> int:
+    """What `expected_version` compares: the number of entries in the loop history (each change adds one)."""
+    return len(invitation.loop_history or [])
 
 
 def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invitation:
-    """A CX lead records what happened: contacted (the case's clock stops), resolved, with a note."""
+    """A CX lead records what happened: contacted (the case's clock stops), resolved, or a reopening, with a note.
+
+    One conditional UpdateItem: the response must have been answered; a reopening (`acknowledged`) needs a
+    resolved case; with `expected_version`, nothing may have been recorded since the caller read it. Raises
+    ValidationError (a bad body), NotFound, CaseChanged (stale) or Conflict (a reopening of an open case).
+    """
     fields = LOOP_UPDATE_BODY["properties"]
     if not isinstance(body, Mapping):
         raise ValidationError("Send {status, note}.")
@@ -287,6 +333,11 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
     problem = header_problem(note.translate(_NOTE_BREAKS))
     if problem:
         raise ValidationError(f"note holds {problem}: write it as lines of plain text.", "note")
+    expected = body.get("expected_version")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
+        raise ValidationError(
+            "expected_version is the response's loop.version: a whole number from 0.", "expected_version"
+        )
     actions: list = [Invitation.loop_status.set(status), _history(status, note.strip(), by, now)]
     if status in ("contacted", "resolved"):
         actions += [
@@ -296,16 +347,32 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
         ]
     if status == "resolved":
         actions.append(Invitation.resolved_at.set(Invitation.resolved_at | now))
+    condition = Invitation.answered_at.exists()
+    if status == REOPEN:
+        condition &= Invitation.loop_status == "resolved"
+    if expected is not None:
+        unchanged = size(Invitation.loop_history) == expected
+        condition &= (Invitation.loop_history.does_not_exist() | unchanged) if expected == 0 else unchanged
     try:
-        raw = update(
-            Invitation,
-            invitation_id,
-            [*actions, *count_pending.changed(invitation_id)],
-            Invitation.answered_at.exists(),
-        )
-    except ConditionFailed:
-        raise NotFound(f"No response {invitation_id!r}.", "response_id") from None
+        raw = update(Invitation, invitation_id, [*actions, *count_pending.changed(invitation_id)], condition)
+    except ConditionFailed as failed:
+        raise _refusal(invitation_id, failed.old, status, expected) from None
     return Invitation.from_raw_data(raw)
+
+
+def _refusal(invitation_id: str, old: dict | None, status: str, expected: int | None) -> Exception:
+    """Why the loop change's condition failed, from the item as it was (no extra read)."""
+    invitation = Invitation.from_raw_data(old) if old else None
+    if invitation is None or invitation.answered_at is None:
+        return NotFound(f"No response {invitation_id!r}.", "response_id")
+    version = loop_version(invitation)
+    if expected is not None and version != expected:
+        return CaseChanged(_plain_entry(invitation.loop_history[-1]) if version else None, version)
+    now_is = invitation.loop_status or NEW_CASE
+    return Conflict(
+        f"Only a resolved case can be reopened: this one is {now_is}, so it is still open. Nothing was saved.",
+        "status",
+    )
 
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -356,6 +423,11 @@ RESPONSE_JSON: dict[str, Any] = {
                 "resolved_at": _TIME_OR_NULL,
                 "case_due_at": {**_NUMBER_OR_NULL, "description": "when the case is overdue, epoch seconds"},
                 "alerted_at": _TIME_OR_NULL,
+                "version": {
+                    "type": "integer",
+                    "description": "the number of entries in the history: send it as expected_version to change "
+                    "the loop only if nothing was recorded since",
+                },
                 "history": {
                     "type": "array",
                     "items": {
@@ -429,6 +501,7 @@ def response_json(invitation: Invitation, campaign: CampaignView | None, setting
             "case_due_at": invitation.case_due_at,
             "alerted_at": invitation.alerted_at,
             "history": [_plain_entry(e) for e in invitation.loop_history or []],
+            "version": loop_version(invitation),
         },
         "link": f"{settings.base_url}/api/responses/{invitation.id}",
         "origin": {"tool": invitation.origin, "id": invitation.origin_id} if invitation.origin else None,
