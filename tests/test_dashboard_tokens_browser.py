@@ -1,5 +1,6 @@
 """The API tokens page in Debian's Chromium at 360 px, as the tester used it: make a token, reload the page that
-shows it (the browser posts its form again), go Back to the form, revoke one. Every page passes axe-core and the Nu checker and fits the phone."""
+shows it (the browser posts its form again), go Back to the form, revoke one. Every page passes axe-core and the
+Nu checker and fits the phone."""
 
 from __future__ import annotations
 
