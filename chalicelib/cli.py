@@ -173,9 +173,11 @@ def run_job(name: str) -> None:
 @click.option("--name", required=True, help="Who the token is for, e.g. a CX lead's email.")
 def mint_token(name: str) -> None:
     """Create an admin API token; it is shown once and stored only as a hash."""
-    from chalicelib.admin.auth import mint_token as mint  # lazy, for cold start: only this command needs it
+    from chalicelib.admin.auth import mint_token, prefix_of  # lazy, for cold start: only this command needs it
 
-    click.echo(mint(_named(name), time.time()))
+    token = mint_token(_named(name), time.time())
+    click.echo(token)
+    click.echo(f"listed as {prefix_of(token)}… on the dashboard's API tokens page", err=True)
 
 
 @cli.command("mint-api-key")

@@ -11,6 +11,7 @@ import threading
 from chalicelib.store.models import MODELS
 from localdev import dynamodb
 from tests.conftest import ROOT, read_outbox
+from tests.dashboard_support import session_headers
 from tests.helpers import cli, drain
 
 
@@ -53,6 +54,16 @@ def test_mint_token_prints_a_token_the_api_accepts(db):
     from chalicelib.admin.auth import authenticate
 
     assert authenticate({"Authorization": f"Bearer {token}"}).name == "cx@example.com"
+
+
+def test_a_token_minted_on_the_command_line_is_listed_by_its_prefix(db, client):
+    """The dashboard tells tokens apart by their first characters, those made by the CLI too."""
+    result = cli("mint-token", "--name", "CRM sync", env=db)
+    token = result.stdout.strip()
+    assert result.stderr.strip() == f"listed as {token[:7]}… on the dashboard's API tokens page"
+    listing = client.http.get("/dashboard/tokens", headers=session_headers("viewer")).body.decode()
+    row = listing.split('<td><span class="long">CRM sync</span></td>')[1].split("</tr>")[0]
+    assert f"<code>{token[:7]}…</code>" in row and "the command line" in row
 
 
 def test_add_user_lets_the_first_admin_sign_in_and_refuses_a_second_entry(db):

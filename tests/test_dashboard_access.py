@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -10,11 +12,13 @@ from chalice import Blueprint, Chalice
 from chalice.test import Client
 
 from chalicelib.admin.auth import authenticate
+from chalicelib.core.config import token_hash
 from chalicelib.core.errors import Conflict, Gone, TooManyRequests, Unauthorized
 from chalicelib.dashboard import people, sessions
 from chalicelib.dashboard.web import view
 from chalicelib.mail import MailThrottled
 from chalicelib.mail.file import FileMailBackend
+from chalicelib.store.models import ApiToken
 from localdev import run
 from tests.conftest import ROOT, local_path, read_outbox
 from tests.dashboard_support import FORM_HEADERS, csrf_of, session_headers, sign_in_link
@@ -409,11 +413,31 @@ def test_two_admins_cannot_leave_the_team_without_one(db):
 # --- API tokens -------------------------------------------------------------------------------
 
 
+def once_of(html):
+    """The one-time nonce of the page's "Make a token" form."""
+    return html.split('name="once" value="')[1].split('"')[0]
+
+
+def make_token_form(client, headers):
+    """The fields of the tokens page's "Make a token" form, as the page gives them."""
+    page = signed_in_page(client, headers, "/dashboard/tokens")[1]
+    return {"csrf": csrf_of(page), "once": once_of(page)}
+
+
+def token_rows(html):
+    """Each listed token's cells, as text: name, prefix, made, by."""
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)][:4]
+        for row in body.split("<tr>")[1:]
+    ]
+
+
 def test_an_admin_mints_a_named_token_shown_once_and_revokes_it(client):
     admin = session_headers("admin", LEAD)
     csrf = csrf_of(signed_in_page(client, admin, "/dashboard/tokens")[1])
     assert post(client, "/dashboard/tokens", {"csrf": csrf, "name": "  "}, admin).status_code == 400
-    minted = post(client, "/dashboard/tokens", {"csrf": csrf, "name": "CRM sync"}, admin)
+    minted = post(client, "/dashboard/tokens", {**make_token_form(client, admin), "name": "CRM sync"}, admin)
     body = minted.body.decode()
     assert minted.status_code == 201 and minted.headers["Cache-Control"] == "no-store"
     token = body.split('<code class="secret">')[1].split("</code>")[0]
@@ -429,6 +453,76 @@ def test_an_admin_mints_a_named_token_shown_once_and_revokes_it(client):
         authenticate({"Authorization": f"Bearer {token}"})
     assert client.http.get("/api/campaigns", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert post(client, "/dashboard/tokens/revoke", {"csrf": csrf, "token": digest}, admin).status_code == 404
+
+
+def test_reloading_the_new_token_page_makes_no_second_token_and_the_list_tells_tokens_apart(client):
+    """Found by testing: a reload (or Back and Forward) of the page showing a new token posted its form again and
+    made a second token with the same name, a row identical to the first; the tester revoked the wrong one."""
+    admin = session_headers("admin", LEAD)
+    form = {**make_token_form(client, admin), "name": "CRM sync"}
+    minted = post(client, "/dashboard/tokens", form, admin)
+    assert minted.status_code == 201
+    token = minted.body.decode().split('<code class="secret">')[1].split("</code>")[0]
+    assert f"It is listed below as <code>{token[:7]}…</code>" in minted.body.decode()
+    again = post(client, "/dashboard/tokens", form, admin)  # what the browser's reload sends
+    refused = again.body.decode()
+    assert again.status_code == 409 and '<code class="secret">' not in refused
+    assert (
+        "This token was made already and shown once; if you did not copy it, revoke it below and make another."
+    ) in refused
+    assert [row[:2] for row in token_rows(refused)] == [["CRM sync", f"{token[:7]}…"]]
+    another = post(client, "/dashboard/tokens", {**form, "once": once_of(refused)}, admin)  # the page's new form
+    assert another.status_code == 201
+    second = another.body.decode().split('<code class="secret">')[1].split("</code>")[0]
+    rows = token_rows(signed_in_page(client, admin, "/dashboard/tokens")[1])
+    assert sorted(row[:2] for row in rows) == sorted([["CRM sync", f"{token[:7]}…"], ["CRM sync", f"{second[:7]}…"]])
+    assert token[:7] != second[:7] or token == second  # 1 in 16.8 million alike
+
+
+def test_two_posts_of_one_form_at_once_make_one_token(client):
+    admin = session_headers("admin", LEAD)
+    form = {**make_token_form(client, admin), "name": "CRM sync"}
+    session_id = sessions.session_id_of(admin["Cookie"])
+    with ThreadPoolExecutor(8) as pool:
+        spent = list(pool.map(lambda _: sessions.spend_form_nonce(session_id, form["once"]), range(8)))
+    assert spent.count(True) == 1
+    assert post(client, "/dashboard/tokens", form, admin).status_code == 409
+    assert token_rows(signed_in_page(client, admin, "/dashboard/tokens")[1]) == []
+
+
+def test_a_make_token_form_without_its_nonce_is_out_of_date_and_makes_nothing(client):
+    admin = session_headers("admin", LEAD)
+    form = make_token_form(client, admin)
+    for once in (None, "", "x" * 5000):
+        fields = {"csrf": form["csrf"], "name": "CRM sync", **({} if once is None else {"once": once})}
+        response = post(client, "/dashboard/tokens", fields, admin)
+        assert response.status_code == 400 and "This form is out of date: reload the page" in response.body.decode()
+    other = session_headers("admin", LEAD)  # another browser of the same person: its own nonces
+    assert post(client, "/dashboard/tokens", {**form, "name": "CRM sync"}, admin).status_code == 201
+    theirs = {**make_token_form(client, other), "name": "CRM sync"}
+    assert post(client, "/dashboard/tokens", theirs, other).status_code == 201
+    assert len(token_rows(signed_in_page(client, admin, "/dashboard/tokens")[1])) == 2
+
+
+def test_the_revoked_notice_names_the_token_and_tokens_made_before_prefixes_say_so(client):
+    admin = session_headers("admin", LEAD)
+    ApiToken("a" * 64, name="Old sync", created_at=time.time() - HOUR, list_pk="token").save()  # no prefix kept
+    minted = post(client, "/dashboard/tokens", {**make_token_form(client, admin), "name": "CRM sync"}, admin)
+    token = minted.body.decode().split('<code class="secret">')[1].split("</code>")[0]
+    listing = signed_in_page(client, admin, "/dashboard/tokens")[1]
+    assert [row[:2] for row in token_rows(listing)] == [
+        ["CRM sync", f"{token[:7]}…"],
+        ["Old sync", "made before prefixes were kept"],
+    ]
+    assert f'Revoke<span class="sr-only"> CRM sync ({token[:7]}…)</span>' in listing
+    csrf = csrf_of(listing)
+    revoked = post(client, "/dashboard/tokens/revoke", {"csrf": csrf, "token": token_hash(token)}, admin)
+    notice = client.http.get(revoked.headers["Location"], headers=admin).body.decode()
+    assert f"Token revoked: “CRM sync” ({token[:7]}…)." in notice
+    old = post(client, "/dashboard/tokens/revoke", {"csrf": csrf, "token": "a" * 64}, admin)
+    notice = client.http.get(old.headers["Location"], headers=admin).body.decode()
+    assert "Token revoked: “Old sync” (made before prefixes were kept)." in notice
+    assert token_rows(notice) == []
 
 
 def test_make_run_creates_the_local_admin_once(db):
@@ -482,7 +576,8 @@ def test_a_promoted_viewer_may_change_things_from_the_next_request(client):
         client, "/dashboard/people/role", {"csrf": csrf, "email": "ana@closeloop-test.example", "role": "admin"}, admin
     )
     assert promoted.status_code == 303 and promoted.headers["Content-Type"].startswith("text/html")  # not JSON
-    assert post(client, "/dashboard/tokens", {"csrf": theirs, "name": "CRM"}, viewer).status_code == 201
+    form = {**make_token_form(client, viewer), "name": "CRM"}
+    assert post(client, "/dashboard/tokens", form, viewer).status_code == 201
 
 
 @pytest.mark.parametrize("path", ["/dashboard/held", "/dashboard/responses", "/dashboard/export.csv"])

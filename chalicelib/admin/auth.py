@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.core.config import get_settings, token_hash
@@ -20,6 +21,7 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 CACHE_SECONDS = 60
 V1_KEY_ROLE = "delighted"  # the role of the v1 API's keys (chalicelib.delighted.keys), kept in the same table
+PREFIX_CHARS = 7  # "cl_" and 4 random characters
 _cache: dict[tuple[str, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -58,11 +60,25 @@ def authenticate(headers: Mapping[str, str]) -> Caller:
 
 
 def mint_token(name: str, now: float, role: str = "admin", created_by: str | None = None) -> str:
-    """A new token, shown once; only its hash is kept."""
+    """A new token, shown once; only its hash and its first PREFIX_CHARS characters are kept."""
     bind()
     token = f"cl_{new_id(24)}"
-    ApiToken(token_hash(token), name=name, role=role, created_at=now, created_by=created_by, list_pk="token").save()
+    ApiToken(
+        token_hash(token),
+        name=name,
+        role=role,
+        created_at=now,
+        created_by=created_by,
+        list_pk="token",
+        prefix=prefix_of(token),
+    ).save()
     return token
+
+
+def prefix_of(token: str) -> str:
+    """What tells a token apart in lists ("cl_y755"): `cl_` and 4 of its 32 random characters, i.e. 24 of its
+    192 random bits, which leaves 168 unknown: no help in guessing it."""
+    return token[:PREFIX_CHARS]
 
 
 def list_tokens() -> list[ApiToken]:
@@ -72,20 +88,21 @@ def list_tokens() -> list[ApiToken]:
     return list(ApiToken.all_tokens.query("token", scan_index_forward=False))
 
 
-def revoke_token(digest: str) -> bool:
-    """Delete a stored token by its hash; False when there was none. Warm Lambdas that checked it in the
-    last CACHE_SECONDS may accept it until their cache entry ages out. Anything but a SHA-256 hex digest
-    names no token (and is never used as a key)."""
+def revoke_token(digest: str) -> ApiToken | None:
+    """Delete a stored token by its hash and return it as it was (its name and prefix say which went); None
+    when there was none. Warm Lambdas that checked it in the last CACHE_SECONDS may accept it until their
+    cache entry ages out. Anything but a SHA-256 hex digest names no token (and is never used as a key)."""
     if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-        return False
+        return None
     bind()
     with _lock:
         for key in [k for k in _cache if k[1] == digest]:
             del _cache[key]
     try:
-        ApiToken(digest).delete(ApiToken.token_hash.exists())
+        connection = ApiToken._get_connection()
+        old = connection.delete_item(digest, condition=ApiToken.token_hash.exists(), return_values=ALL_OLD)
     except DeleteError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return False
-    return True
+        return None
+    return ApiToken.from_raw_data(old["Attributes"])

@@ -3,7 +3,9 @@ people (dashboard users and their roles) and named API tokens."""
 
 from __future__ import annotations
 
+import re
 import time
+from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
@@ -25,6 +27,8 @@ DONE = {
     "removed": "Removed: they are signed out and cannot sign in again.",
     "revoked": "Token revoked.",
 }
+MADE_ALREADY = "This token was made already and shown once; if you did not copy it, revoke it below and make another."
+_PREFIX = re.compile(r"cl_[A-Za-z0-9_-]{4}")  # what auth.prefix_of keeps
 
 
 # --- sign-in and sign-out ---------------------------------------------------------------------
@@ -159,31 +163,54 @@ def tokens_page(ctx: Ctx) -> Response:
     return _tokens(ctx)
 
 
-def _tokens(ctx: Ctx, status: int = 200, minted: str = "", error: str = "") -> Response:
+def _tokens(ctx: Ctx, status: int = 200, minted: str = "", error: str = "", refused: str = "") -> Response:
     return page(
         ctx,
         "access_tokens.html",
         status=status,
         tokens=auth.list_tokens(),
         minted=minted,
+        minted_prefix=auth.prefix_of(minted),
         error=error,
-        done=DONE.get(ctx.query.get("done", ""), ""),
+        refused=refused,
+        done=_revoked(ctx.query) if ctx.query.get("done") == "revoked" else "",
         name=ctx.form.get("name", "") if error else "",
+        once=sessions.form_nonce(),
     )
+
+
+def _revoked(query: dict[str, str]) -> str:
+    """The notice after a revocation, naming the token by its name and prefix (from the redirect's query)."""
+    name = " ".join(query.get("name", "").split())[:MAX_TOKEN_NAME]
+    prefix = query.get("prefix", "")
+    which = f"{prefix}…" if _PREFIX.fullmatch(prefix) else "made before prefixes were kept"
+    return f"Token revoked: “{name}” ({which})." if name else DONE["revoked"]
 
 
 @view(routes, "/dashboard/tokens", methods=["POST"], change=True)
 def mint_token(ctx: Ctx) -> Response:
-    """The new token is on this response only (no-store): it is shown once and kept as a hash."""
+    """The new token is on this response only (no-store): it is shown once and kept as a hash. The form's
+    nonce (`once`) makes one token at most: a reload, Back and Forward or a second click posts it again
+    and is refused (409), so no second token with the same name appears."""
     name = " ".join(ctx.form.get("name", "").split())
     if not name or len(name) > MAX_TOKEN_NAME or not name.isprintable():
         return _tokens(ctx, 400, error=f"Name the token (1 to {MAX_TOKEN_NAME} characters), e.g. what will use it.")
-    token = auth.mint_token(name, ctx.now, created_by=ctx.person.email)
+    session_id = sessions.session_id_of(ctx.request.headers.get("cookie")) or ""
+    nonce = ctx.form.get("once", "")
+    if not sessions.spend_form_nonce(session_id, nonce):
+        return _tokens(ctx, 409, refused=MADE_ALREADY)
+    try:
+        token = auth.mint_token(name, ctx.now, created_by=ctx.person.email)
+    except Exception:
+        sessions.unspend_form_nonce(session_id, nonce)
+        raise
     return _tokens(ctx, 201, minted=token)
 
 
 @view(routes, "/dashboard/tokens/revoke", methods=["POST"], change=True)
 def revoke_token(ctx: Ctx) -> Response:
-    if not auth.revoke_token(ctx.form.get("token", "")):
+    revoked = auth.revoke_token(ctx.form.get("token", ""))
+    if revoked is None:
         raise NotFound("No such token: it may have been revoked already.", "token")
-    return redirect("/dashboard/tokens?done=revoked")
+    query = {"done": "revoked", "name": revoked.name, **({"prefix": revoked.prefix} if revoked.prefix else {})}
+    return redirect(f"/dashboard/tokens?{urlencode(query)}")

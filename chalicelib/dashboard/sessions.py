@@ -11,6 +11,7 @@ id: it needs no storage and is worthless without the cookie's id.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -39,6 +40,7 @@ ABSOLUTE_SECONDS = 7 * 86400
 TOUCH_SECONDS = 300  # last_seen is written at most this often, not on every request
 FORM_MAX_AGE = 86400  # how long a sign-in form's CSRF token stays good
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # form_nonce's 16 random bytes
 logger = logging.getLogger(__name__)
 
 
@@ -279,6 +281,41 @@ def check_csrf(signed_in: SignedIn, token: object) -> bool:
     return isinstance(token, str) and signing.verify(
         "dashboard-csrf", signed_in.session_id, token, settings.require_signing_secrets()
     )
+
+
+def form_nonce() -> str:
+    """The nonce of a form that must take effect once (its hidden `once` field), new on every render."""
+    return signing.new_id(16)
+
+
+def spend_form_nonce(session_id: str, nonce: object) -> bool:
+    """Record that this session posted the form carrying `nonce`; False when it did already (a reload,
+    Back and Forward, a second click); ValidationError when `nonce` is not one form_nonce makes. One
+    conditional UpdateItem, so of two racing posts one wins. Kept on the session's item: the only session
+    whose CSRF token the form carries, so the record lasts exactly as long as anyone could post it again."""
+    if not isinstance(nonce, str) or not _NONCE.match(nonce):
+        raise ValidationError("This form is out of date: reload the page and send it again.", "once")
+    try:
+        update(
+            DashboardSession,
+            _hash(session_id),
+            [DashboardSession.spent_forms.add({nonce})],
+            DashboardSession.id_hash.exists() & ~DashboardSession.spent_forms.contains(nonce),
+        )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def unspend_form_nonce(session_id: str, nonce: str) -> None:
+    """Forget a spent nonce whose work failed, so posting the form again does it."""
+    with contextlib.suppress(ConditionFailed):  # signed out meanwhile: nothing to forget
+        update(
+            DashboardSession,
+            _hash(session_id),
+            [DashboardSession.spent_forms.delete({nonce})],
+            DashboardSession.id_hash.exists(),
+        )
 
 
 def end_session(session_id: str) -> None:

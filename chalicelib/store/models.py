@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -371,6 +372,7 @@ class ApiToken(Model):
     created_at = NumberAttribute()
     created_by = UnicodeAttribute(null=True)
     list_pk = UnicodeAttribute(null=True)
+    prefix = UnicodeAttribute(null=True)  # the token's first characters ("cl_y755"), to tell tokens apart; none before
     campaign_id = UnicodeAttribute(null=True)  # a v1 API key's (role "delighted") default campaign
     all_tokens = AllTokensIndex()
 
@@ -422,6 +424,7 @@ class DashboardSession(Model):
     created_at = NumberAttribute()
     last_seen = NumberAttribute()
     expires = TTLAttribute()
+    spent_forms = UnicodeSetAttribute(null=True)  # nonces of one-time forms posted in this session (a new token)
 
 
 class Member(Model):
