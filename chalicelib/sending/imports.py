@@ -145,10 +145,11 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
     any other bad row; cells beyond the header that hold nothing (a trailing `,`) are not cells.
 
     A file of one column (the header has no delimiter) is a list of addresses under its header: each
-    line is one cell, read as address_lines reads a line, so an unquoted `Müller, Ana <ana@example.com>`
-    is not split at its comma. An email cell is read as a pasted line is (read_address): separators
-    around it dropped, a name before angle brackets left out, several addresses one rejected row that
-    says so. A row of cells holding only separators, spaces or invisible characters is blank.
+    line is one cell, read as address_lines reads one address (never split), so an unquoted
+    `Müller, Ana <ana@example.com>` is not split at its comma. An email cell is read as one pasted
+    address is (read_address): separators around it dropped, a name before angle brackets left out,
+    several addresses one rejected row that says so. A row of cells holding only separators, spaces or
+    invisible characters is blank.
 
     Our own rejected-rows download comes back as it went out: a cell's formula guard (GUARDED) is
     taken off, and its last two columns, `row` and `reason` (REJECTED_COLUMNS), are dropped.
