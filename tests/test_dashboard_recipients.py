@@ -289,46 +289,49 @@ def test_an_edited_page_link_is_refused_and_the_next_page_link_works(client):
 def test_pasted_addresses_are_reported_by_the_line_the_person_sees(client):
     campaign = create_campaign([])
     headers = session_headers()
-    path = f"/dashboard/campaigns/{campaign.id}/recipients"
-    csrf = csrf_of(client.http.get(path, headers=headers).body.decode())
-    pasted = "a@example.com\r\n<script>alert(1)</script>@x.com\r\nb@example.com;c@example.com\r\n"
-    posted = client.http.post(
-        path, body=urlencode({"csrf": csrf, "paste": pasted}), headers={**headers, **FORM_HEADERS}
-    )
+    pasted = "a@example.com\r\n<script>alert(1)</script>@x.com\r\nb@example.com;c@example.com; nope\r\n"
+    posted = _paste(client, campaign.id, pasted, headers)
     assert posted.status_code == 303
     report = client.http.get(posted.headers["Location"], headers=headers)
-    rows = re.findall(r"<tr><td>(\d+)</td>", report.body.decode())
-    assert rows == ["2", "3"], _text(report)
-    assert "Row 3 holds 2 addresses on one line, “b@example.com;c@example.com”: one address a line." in _text(report)
+    rows = re.findall(r"<tr><td>(\d+)</td><td><code class=\"long\">([^<]+)</code>", report.body.decode())
+    assert rows == [("2", f"row[2].address[{n}]") for n in (1, 2, 3)] + [("3", "row[3].address[2]")], _text(report)
+    assert (
+        "Line 3, address 2 holds other text beside the address, “c@example.com; nope”: only a name goes with an "
+        "address, before its angle brackets;" in _text(report)
+    )
     assert "<script>alert" not in report.body.decode()
+    assert (Contact.count("a@example.com"), Contact.count("b@example.com"), Contact.count("c@example.com")) == (1, 1, 0)
 
 
-def test_a_pasted_to_field_imports_each_address_and_a_line_of_two_uploads_again_as_one_rejected_row(client):
+def test_a_to_field_pasted_on_one_line_imports_each_address_with_its_name_and_the_bad_one_uploads_again(client):
+    """Outlook and Gmail copy every address of a To: field onto one line."""
     campaign = create_campaign([])
     headers = session_headers()
-    path = f"/dashboard/campaigns/{campaign.id}/recipients"
-    csrf = csrf_of(client.http.get(path, headers=headers).body.decode())
-    pasted = ";\r\nada@example.com;\r\nGrace Hopper <grace@example.com>,\r\nana@example.com, bo@example.com\r\n"
-    posted = client.http.post(
-        path, body=urlencode({"csrf": csrf, "paste": pasted}), headers={**headers, **FORM_HEADERS}
+    pasted = (
+        "Ana Lopez <ana.lopez@example.com>; 'bob@example.com' <bob@example.com>; \"Zoë, Chloé\" <zoe@example.com>;\r\n"
+        "Grace Hopper <grace@example.com>, Kim <kim@@example.com>, mailto:ada@example.com\r\n"
     )
+    posted = _paste(client, campaign.id, pasted, headers)
     assert posted.status_code == 303, _text(posted)
     report = client.http.get(posted.headers["Location"], headers=headers)
     text = _text(report)
-    assert "Rows 3" in text and "Accepted 2" in text and "Rejected 1" in text
-    assert (
-        "4 row[4] Row 4 holds 2 addresses on one line, “ana@example.com, bo@example.com”: one address a line." in text
+    assert "Rows 6" in text and "Accepted 5" in text and "Rejected 1" in text, text
+    reason = (
+        "“kim@@example.com” is not a valid email address: The part after the @-sign contains invalid characters: '@'."
     )
-    assert Contact.count("ada@example.com") == Contact.count("grace@example.com") == 1
+    assert f"2 row[2].address[2] Line 2, address 2: {reason}" in text
+    assert Contact.get("ana.lopez@example.com").properties.as_dict() == {"name": "Ana Lopez", "first_name": "Ana"}
+    assert Contact.get("bob@example.com").properties.as_dict() == {}
+    assert Contact.get("grace@example.com").properties.as_dict() == {"name": "Grace Hopper", "first_name": "Grace"}
+    assert Contact.count("ada@example.com") == 1
 
     download = client.http.get(f"{posted.headers['Location']}/rejected.csv", headers=headers).body.decode()
-    assert _rows(download)[1][:2] == ["ana@example.com, bo@example.com", "4"]
+    assert _rows(download)[1:] == [["Kim <kim@@example.com>", "2", f"Line 2, address 2: {reason}"]]
     again = _upload(client, campaign.id, download.encode(), headers)
     assert again.status_code == 303
     text = _text(client.http.get(again.headers["Location"], headers=headers))
     assert "Rows 1" in text and "Accepted 0" in text and "Rejected 1" in text
-    assert "Row 2 holds 2 addresses in its email cell, “ana@example.com, bo@example.com”: one address a row." in text
-    assert Contact.count("ana@example.com") == Contact.count("bo@example.com") == 0
+    assert f"2 row[2].email {reason}" in text
 
 
 def test_fixed_rejected_rows_upload_again_as_the_original_cells(client):

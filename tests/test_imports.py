@@ -15,7 +15,7 @@ from chalicelib.insight import reports
 from chalicelib.queue import get_queue
 from chalicelib.runtime.jobs import find_job
 from chalicelib.sending import imports, invitations
-from chalicelib.store.models import ImportJob, Invitation
+from chalicelib.store.models import Contact, ImportJob, Invitation
 from tests.conftest import admin_headers
 from tests.helpers import create_campaign, drain, people
 
@@ -455,44 +455,23 @@ def test_pasted_addresses_keep_no_separator_or_name_a_mail_client_copies_with_th
             "message": "“hal@” is not a valid email address: There must be something after the @-sign.",
         }
     ]
-    for name in ("ana", "bo", "cy", "di", "ed", "fay", "gus"):
+    for name in ("ana", "bo", "cy", "gus"):
         assert _imported(campaign.id, f"{name}@example.com") == {}
+    assert _imported(campaign.id, "di@example.com") == {"name": "Di Müller", "first_name": "Di"}
+    assert _imported(campaign.id, "ed@example.com") == {"name": "Müller, Ed", "first_name": "Ed"}
+    assert _imported(campaign.id, "fay@example.com") == {"name": "Fay, F.", "first_name": "F."}
     refused = _csv_post(client, campaign.id, b" ;\r\n,\r\n", ABSENT)
     assert refused.status_code == 400
-    assert refused.json_body["error"]["message"] == "There are no addresses here: paste one address a line."
+    assert refused.json_body["error"]["message"] == (
+        "There are no addresses here: paste addresses, one a line or separated by `,` or `;`."
+    )
 
 
-def test_a_pasted_line_of_two_addresses_is_one_rejected_row_and_comes_back_as_one_again(client):
-    """Its rejected rows' download, uploaded again as it is, or its line pasted again as the download
-    quotes it, is that one row rejected again: never its first address accepted and the second dropped."""
+def test_a_pasted_line_quoted_as_one_csv_cell_is_read_as_that_cell(client):
     campaign = create_campaign([])
-    body = b"ana@example.com, bo@example.com\r\ncy@example.com\r\n"
-    report = _csv_post(client, campaign.id, body, ABSENT).json_body["import"]
-    two = "Row 1 holds 2 addresses on one line, “ana@example.com, bo@example.com”: one address a line."
-    assert (report["rows"], report["accepted"]) == (2, 1)
-    assert report["rejected_rows"] == [{"row": 1, "field": "row[1]", "message": two}]
-
-    path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
-    download = client.http.get(path, headers=admin_headers()).body.decode()
-    assert download == f'email,row,reason\r\n"ana@example.com, bo@example.com",1,"{two}"\r\n'
-
-    again = _csv_post(client, campaign.id, download.encode()).json_body["import"]
-    assert (again["rows"], again["accepted"]) == (1, 0)
-    assert again["rejected_rows"] == [
-        {
-            "row": 2,
-            "field": "row[2]",
-            "message": "Row 2 holds 2 addresses in its email cell, “ana@example.com, bo@example.com”: "
-            "one address a row.",
-        }
-    ]
-    quoted = download.splitlines()[1].split(",1,")[0]
-    assert quoted == '"ana@example.com, bo@example.com"'
-    pasted = _csv_post(client, campaign.id, f"{quoted}\r\n".encode(), ABSENT).json_body["import"]
-    assert (pasted["rows"], pasted["accepted"], pasted["rejected_rows"]) == (1, 0, report["rejected_rows"])
-    for email in ("ana@example.com", "bo@example.com"):
-        with pytest.raises(Invitation.DoesNotExist):
-            _imported(campaign.id, email)
+    report = _csv_post(client, campaign.id, b'"ana@example.com, Bo <bo@example.com>"\r\n', ABSENT).json_body["import"]
+    assert (report["rows"], report["accepted"], report["rejected_rows"]) == (2, 2, [])
+    assert _imported(campaign.id, "bo@example.com") == {"name": "Bo", "first_name": "Bo"}
 
 
 def test_every_pasted_line_is_accepted_or_rejected_by_its_own_number(client):
@@ -513,12 +492,12 @@ def test_every_pasted_line_is_accepted_or_rejected_by_its_own_number(client):
     assert rejected == [1, 4, 5, 6]
     assert report["rows"] == report["accepted"] + len(rejected) == 6
     assert report["rejected_rows"][2]["message"] == (
-        'Row 5 holds 2 addresses on one line, “"di@example.com, ed@example.com",1,Row 1 holds 2 addresses”: '
-        "one address a line."
+        'Row 5 holds 2 addresses written as one, “"di@example.com, ed@example.com",1,Row 1 holds 2 addresses”: '
+        "separate addresses with `,` or `;`."
     )
     assert report["rejected_rows"][3]["message"] == (
-        "Row 6 holds other text beside the address, “fay@example.com\\u0009Fay”: one address a line; to import "
-        "other values too, use CSV text with a header row naming an email column."
+        "Row 6 holds other text beside the address, “fay@example.com\\u0009Fay”: only a name goes with an address, "
+        "before its angle brackets; to import other values too, use CSV text with a header row naming an email column."
     )
     for email in ("bo@example.com", "gus@example.com"):
         assert _imported(campaign.id, email) == {}
@@ -546,18 +525,14 @@ def test_a_line_as_outlook_writes_it_is_one_address_and_every_other_line_says_wh
         "Kim <kim@example.com> Sales",
     ]
     report = _csv_post(client, campaign.id, "\r\n".join(lines).encode(), ABSENT).json_body["import"]
-    assert (report["rows"], report["accepted"]) == (12, 7)
+    assert (report["rows"], report["accepted"], report["duplicates_merged"]) == (14, 9, 2)
     assert [(r["row"], r["message"]) for r in report["rejected_rows"]] == [
-        (
-            10,
-            "Row 10 holds 2 addresses on one line, “Kim <kim@example.com>, Lou <lou@example.com>”: one address a line.",
-        ),
-        (11, "Row 11 holds 2 addresses on one line, “lou@example.com, Kim <kim@example.com>”: one address a line."),
         (12, "Row 12 has nothing between its angle brackets, “Ana <>”: write the address in them."),
         (
             13,
-            "Row 13 holds other text beside the address, “ana@example.com,Ana,pro”: one address a line; to import "
-            "other values too, use CSV text with a header row naming an email column.",
+            "Row 13 holds other text beside the address, “ana@example.com,Ana,pro”: only a name goes with an address, "
+            "before its angle brackets; to import other values too, use CSV text with a header row naming an email "
+            "column.",
         ),
         (
             14,
@@ -565,33 +540,29 @@ def test_a_line_as_outlook_writes_it_is_one_address_and_every_other_line_says_wh
             "goes before it.",
         ),
     ]
-    for name in ("ana1", "ana2", "mo", "ana3", "ana9", "ana4", "anam"):
+    for name in ("ana1", "ana2", "mo"):
         assert _imported(campaign.id, f"{name}@example.com") == {}
-    for name in ("kim", "lou", "ana"):
-        with pytest.raises(Invitation.DoesNotExist):
-            _imported(campaign.id, f"{name}@example.com")
+    assert _imported(campaign.id, "lou@example.com") == {"name": "Lou", "first_name": "Lou"}  # line 10's name
+    assert _imported(campaign.id, "ana3@example.com") == {"name": "Ana (ana3@example.com)", "first_name": "Ana"}
+    assert _imported(campaign.id, "ana9@example.com") == {"name": "Ana @ Home", "first_name": "Ana"}
+    assert _imported(campaign.id, "anam@example.com") == {"name": "Müller, Ana", "first_name": "Ana"}
+    assert _imported(campaign.id, "kim@example.com") == {"name": "Kim", "first_name": "Kim"}
+    with pytest.raises(Invitation.DoesNotExist):
+        _imported(campaign.id, "ana@example.com")
 
 
-def test_a_long_line_of_addresses_is_quoted_shortened(client):
+def test_a_long_line_of_addresses_is_each_of_them(client):
     campaign = create_campaign([])
     line = ", ".join(f"person{i}@example.com" for i in range(10))
     report = _csv_post(client, campaign.id, line.encode(), ABSENT).json_body["import"]
-    assert report["rejected_rows"][0]["message"] == (
-        f"Row 1 holds 10 addresses on one line, “{line[:60]}…”: one address a line."
-    )
+    assert (report["rows"], report["accepted"], report["rejected_rows"]) == (10, 10, [])
 
 
 def test_an_email_cell_is_read_as_a_pasted_line_is(client):
-    """The rejected-rows download of a line of two addresses, split into two rows and uploaded again; a
-    one-column file of To: field lines; a trailing separator is no extra cell."""
+    """A file of our download's columns; a one-column file of To: field lines; a trailing separator is no
+    extra cell. A file's names come from its columns, not its email cells."""
     campaign = create_campaign([])
-    pasted = b"Kim Lee <kim@example.com>, Lou <lou@example.com>;\r\n"
-    report = _csv_post(client, campaign.id, pasted, ABSENT).json_body["import"]
-    path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
-    download = client.http.get(path, headers=admin_headers()).body.decode()
-    header, row = download.splitlines()
-    assert row.startswith('"Kim Lee <kim@example.com>, Lou <lou@example.com>",1,')
-    fixed = f"{header}\r\nKim Lee <kim@example.com>,1,\r\nLou <lou@example.com>;,,\r\n"
+    fixed = "email,row,reason\r\nKim Lee <kim@example.com>,1,\r\nLou <lou@example.com>;,,\r\n"
     again = _csv_post(client, campaign.id, fixed.encode()).json_body["import"]
     assert (again["rows"], again["accepted"], again["rejected_rows"]) == (2, 2, [])
 
@@ -623,3 +594,59 @@ def test_an_email_cell_is_read_as_a_pasted_line_is(client):
     assert _imported(campaign.id, "gus@example.com") == {"plan": "pro"}
     for name in ("kim", "lou", "anam", "ed"):
         assert _imported(campaign.id, f"{name}@example.com") == {}
+
+
+TO_FIELD = "Ana Lopez <ana.lopez@example.com>; 'bob@example.com' <bob@example.com>; \"Zoë, Chloé\" <zoe@example.com>;"
+
+
+def test_a_to_field_copied_from_outlook_or_gmail_is_one_recipient_per_address_with_its_name(client):
+    """Both put every address on one line; each name becomes `name` and `first_name` (what `Hi {{ first_name
+    | default('there') }}` greets with), the first word after the comma of a `Last, First` name; Outlook's
+    address written as its own name is no name."""
+    campaign = create_campaign([])
+    report = _csv_post(client, campaign.id, TO_FIELD.encode(), ABSENT).json_body["import"]
+    assert (report["rows"], report["accepted"], report["rejected_rows"]) == (3, 3, [])
+    assert _imported(campaign.id, "ana.lopez@example.com") == {"name": "Ana Lopez", "first_name": "Ana"}
+    assert _imported(campaign.id, "bob@example.com") == {}
+    assert _imported(campaign.id, "zoe@example.com") == {"name": "Zoë, Chloé", "first_name": "Chloé"}
+    assert Contact.get("ana.lopez@example.com").properties.as_dict() == {"name": "Ana Lopez", "first_name": "Ana"}
+
+    mailto = _csv_post(
+        client, campaign.id, b"mailto:cy@example.com\r\nDi <mailto:di@example.com>, mailto:ed@example.com", ABSENT
+    )
+    assert (mailto.json_body["import"]["accepted"], mailto.json_body["import"]["rejected_rows"]) == (3, [])
+    assert _imported(campaign.id, "di@example.com") == {"name": "Di", "first_name": "Di"}
+
+
+def test_a_name_read_from_a_paste_does_not_overwrite_one_given_otherwise(client):
+    campaign = create_campaign([{"email": "ana@example.com", "properties": {"first_name": "Annie", "plan": "pro"}}])
+    again = create_campaign([])
+    _csv_post(client, again.id, b"Lopez, Ana Maria <ana@example.com>, Bo <bo@example.com>", ABSENT)
+    assert Contact.get("ana@example.com").properties.as_dict() == {
+        "first_name": "Annie",
+        "plan": "pro",
+        "name": "Lopez, Ana Maria",
+    }
+    assert _imported(again.id, "ana@example.com") == {"name": "Lopez, Ana Maria", "first_name": "Ana"}
+    assert _imported(campaign.id, "ana@example.com") == {"first_name": "Annie", "plan": "pro"}
+
+
+def test_one_bad_address_of_a_pasted_line_is_rejected_alone_and_its_download_rejects_it_again(client):
+    campaign = create_campaign([])
+    line = 'ana@example.com, "Lopez, Bad" <bad@@example.com>; Cy <cy@example.com>'
+    report = _csv_post(client, campaign.id, f"ok@example.com\r\n{line}\r\n".encode(), ABSENT).json_body["import"]
+    reason = (
+        "“bad@@example.com” is not a valid email address: The part after the @-sign contains invalid characters: '@'."
+    )
+    assert (report["rows"], report["accepted"]) == (4, 3)
+    assert report["rejected_rows"] == [
+        {"row": 2, "field": "row[2].address[2]", "message": f"Line 2, address 2: {reason}"}
+    ]
+    assert _imported(campaign.id, "cy@example.com") == {"name": "Cy", "first_name": "Cy"}
+
+    path = f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv"
+    download = client.http.get(path, headers=admin_headers()).body.decode()
+    assert download == f'email,row,reason\r\n"""Lopez, Bad"" <bad@@example.com>",2,"Line 2, address 2: {reason}"\r\n'
+    again = _csv_post(client, campaign.id, download.encode()).json_body["import"]
+    assert (again["rows"], again["accepted"]) == (1, 0)
+    assert again["rejected_rows"] == [{"row": 2, "field": "row[2].email", "message": reason}]

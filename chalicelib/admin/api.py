@@ -148,8 +148,9 @@ IMPORT_JSON = _envelope(**{"import": imports.IMPORT_JSON})
 def import_recipients(
     campaign_id: str, content_type: str, raw: bytes | None, now: float, caller: Caller
 ) -> tuple[int, dict]:
-    """JSON `{"recipients": [...]}`, a `text/csv` body (`; header=absent`: one address per line, no header
-    row), or a CSV uploaded as multipart form data."""
+    """JSON `{"recipients": [...]}`, a `text/csv` body (`; header=absent`: pasted addresses, one a line or
+    several on a line as a mail client's To: field copies them, no header row), or a CSV uploaded as
+    multipart form data."""
     campaign = campaigns.get_view(campaign_id)
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")

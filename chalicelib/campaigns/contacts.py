@@ -32,8 +32,13 @@ RECIPIENT_SCHEMA: dict[str, Any] = {
 
 @dataclass
 class Recipient:
+    """An address with its properties; `guessed` are properties read from a pasted display name (`name`,
+    `first_name`): stored only where the contact has none yet, so a value given otherwise is never
+    overwritten by a guess."""
+
     email: str
     properties: dict[str, Any] = field(default_factory=dict)
+    guessed: dict[str, Any] = field(default_factory=dict)
 
 
 # What Rejection.to_json returns: one row of an import's rejected_rows.
@@ -50,9 +55,12 @@ REJECTION_JSON: dict[str, Any] = {
 
 @dataclass
 class Rejection:
+    """A rejected row; `address` is its place among the addresses of one pasted line (0: the row as a whole)."""
+
     row: int
     field: str
     message: str
+    address: int = 0
 
     def to_json(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
@@ -118,8 +126,12 @@ def properties_problem(props: Any) -> tuple[str, str] | None:
     return None
 
 
-def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") -> RecipientBatch:
-    """Valid recipients, duplicates merged (later properties win); every rejected row explained."""
+def parse_recipients(
+    rows: Iterable[tuple[int, Any]], path: str = "recipients", guessed: bool = False
+) -> RecipientBatch:
+    """Valid recipients, duplicates merged (later properties win); every rejected row explained. With
+    `guessed` (rows we read from a file, never a JSON body), a row's `guessed` properties are kept as
+    Recipient.guessed, validated as properties are."""
     merged: dict[str, Recipient] = {}
     rejected: list[Rejection] = []
     duplicates = 0
@@ -137,12 +149,18 @@ def parse_recipients(rows: Iterable[tuple[int, Any]], path: str = "recipients") 
         if bad:
             rejected.append(Rejection(row, f"{path}[{row}].properties{bad[0]}", bad[1]))
             continue
+        guesses = (item.get("guessed") or {}) if guessed else {}
+        bad = properties_problem(guesses)
+        if bad:
+            rejected.append(Rejection(row, f"{path}[{row}].properties{bad[0]}", bad[1]))
+            continue
         clean = {k: v for k, v in props.items() if v is not None and v != ""}
         if email in merged:
             duplicates += 1
             merged[email].properties.update(clean)
+            merged[email].guessed.update(guesses)
         else:
-            merged[email] = Recipient(email, clean)
+            merged[email] = Recipient(email, clean, dict(guesses))
     return RecipientBatch(list(merged.values()), rejected, duplicates)
 
 
@@ -150,12 +168,13 @@ def upsert(recipient: Recipient, now: float) -> None:
     """Create the contact, or merge its properties into the existing one, keeping its id and history.
 
     Either way it is on the all-contacts index (`list_pk`), which the v1 API lists people from: a contact
-    made before the index exists gets it here, at its own `created_at`, so the listing's order holds."""
+    made before the index exists gets it here, at its own `created_at`, so the listing's order holds.
+    Its `guessed` properties are set only where the contact has none (if_not_exists)."""
     bind()
     contact = Contact(
         recipient.email,
         id=new_id(),
-        properties=recipient.properties,
+        properties={**recipient.guessed, **recipient.properties},
         created_at=now,
         updated_at=now,
         list_pk=LIST_PK,
@@ -168,6 +187,11 @@ def upsert(recipient: Recipient, now: float) -> None:
             raise
     actions = [Contact.updated_at.set(now), Contact.list_pk.set(Contact.list_pk | LIST_PK)]
     actions += [Contact.properties[name].set(value) for name, value in recipient.properties.items()]
+    actions += [
+        Contact.properties[name].set(Contact.properties[name] | value)
+        for name, value in recipient.guessed.items()
+        if name not in recipient.properties
+    ]
     Contact(recipient.email).update(actions=actions)
 
 

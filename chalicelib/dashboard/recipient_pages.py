@@ -65,7 +65,9 @@ def import_recipients(ctx: Ctx, campaign_id: str) -> Response:
             _, body = api.import_recipients(campaign_id, content_type, ctx.request.raw_body, ctx.now, caller)
         else:
             if not pasted.strip():
-                raise ValidationError("Paste addresses, one per line, or CSV text with a header.", PASTE_FIELD)
+                raise ValidationError(
+                    "Paste addresses, one a line or separated by , or ;, or CSV text with a header.", PASTE_FIELD
+                )
             _, body = api.import_recipients(campaign_id, pasted_type(pasted), pasted.encode(), ctx.now, caller)
     except (ValidationError, PayloadTooLarge) as exc:
         field = UPLOAD_FIELD if uploading else PASTE_FIELD

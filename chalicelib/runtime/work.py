@@ -40,7 +40,9 @@ def handle(record: dict, clock: Callable[[], float] = time.time, settings: Setti
     if kind == "place":
         return f"placed {delivery.place(message['campaign_id'], message['ids'], clock())}"
     if kind == "import":
-        recipients = [Recipient(r["email"], r.get("properties", {})) for r in message["recipients"]]
+        recipients = [
+            Recipient(r["email"], r.get("properties", {}), r.get("guessed", {})) for r in message["recipients"]
+        ]
         return imports.process_chunk(message["import_id"], message["chunk"], recipients, clock(), settings, queue)
     if kind == "event":
         outcomes = alerts.deliver_event(message, clock(), settings)

@@ -16,9 +16,9 @@ import json
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.campaigns import campaigns, contacts
@@ -118,11 +118,17 @@ def _windows_1252(raw: bytes) -> str:
 class CsvFile:
     """A CSV file as read: `rows` as (spreadsheet row number, {email, properties} or the reason the row
     cannot be read), and the `header` and each row's `cells` as the file had them, for the rejected rows'
-    download."""
+    download.
+
+    A pasted line of several addresses is one row each, under the line's number: `places` gives each row's
+    place on its line (1, 2, …; 0 for a row that is its whole line; empty when every row is), and
+    `address_cells` each such address's own text by (line, place), so a rejected one is downloaded alone."""
 
     header: list[str]
     rows: list[tuple[int, Any]]
     cells: dict[int, list[str]]
+    places: list[int] = field(default_factory=list)
+    address_cells: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
 
 def parse_csv(text: str, header: bool = True) -> CsvFile:
@@ -139,15 +145,15 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
     any other bad row; cells beyond the header that hold nothing (a trailing `,`) are not cells.
 
     A file of one column (the header has no delimiter) is a list of addresses under its header: each
-    line is one cell, read as address_lines reads a line, so an unquoted `Müller, Ana <ana@example.com>`
-    is not split at its comma. An email cell is read as a pasted line is (read_address): separators
-    around it dropped, a name before angle brackets left out, several addresses one rejected row that
-    says so. A row of cells holding only separators, spaces or invisible characters is blank.
+    line is one cell, read as address_lines reads one address (never split), so an unquoted
+    `Müller, Ana <ana@example.com>` is not split at its comma. An email cell is read as one pasted
+    address is (read_address): separators around it dropped, a name before angle brackets left out,
+    several addresses one rejected row that says so. A row of cells holding only separators, spaces or
+    invisible characters is blank.
 
     Our own rejected-rows download comes back as it went out: a cell's formula guard (GUARDED) is
     taken off, and its last two columns, `row` and `reason` (REJECTED_COLUMNS), are dropped.
-    With `header=False` (RFC 4180's `header=absent`) the text is one address a line, read by
-    address_lines.
+    With `header=False` (RFC 4180's `header=absent`) the text is pasted addresses, read by address_lines.
     """
     text = text.lstrip("\ufeff")
     if not header:
@@ -167,12 +173,12 @@ def parse_csv(text: str, header: bool = True) -> CsvFile:
         titles = titles[:width]
     names, email_at = _columns(titles, delimiter)
     if len(titles) == 1 and not ours:
-        rows, cells_of = _lines(stream.read(), above + 2, IN_CELL)
+        read = _lines(stream.read(), above + 2, IN_CELL, titles)
     else:
-        rows, cells_of = _records(reader, above + 2, names, email_at, width if ours else None)
-    if not rows:
+        read = CsvFile(titles, *_records(reader, above + 2, names, email_at, width if ours else None))
+    if not read.rows:
         raise ValidationError("The file has a header row but no data rows.", "file")
-    return CsvFile(titles, rows, cells_of)
+    return read
 
 
 def has_header(text: str) -> bool:
@@ -235,34 +241,100 @@ def _records(
 
 
 def address_lines(text: str) -> CsvFile:
-    """Pasted addresses, one a line (RFC 4180's `header=absent`), as parse_csv's rows; the first line is row 1.
+    """Pasted addresses (RFC 4180's `header=absent`) as parse_csv's rows; the first line is row 1.
 
-    Every line is one cell, whatever it holds, so no part of a line is ever dropped: it is accepted
-    or it is one rejected row. A line is read as a person copies it from a mail client's To: field
-    (read_address). A line written as one quoted CSV cell, as our rejected rows' download writes a cell
-    holding a comma or a quote, is read as that cell. ValidationError (field `file`) when no line holds
-    anything.
+    A line is read as a person copies it from a mail client's To: field: Outlook and Gmail put every
+    address on one line, between `;` or `,` (split_addresses). A line of one address is one row; a line
+    of several is one row per address, each accepted or rejected on its own and reported by its line and
+    place ("Line 1, address 3"). No part of a line is ever dropped: every piece of it is in an address
+    that is accepted or rejected. The name before an address's brackets is kept (names_of). A line
+    written as one quoted CSV cell, as our rejected rows' download writes a cell holding a comma or a
+    quote, is read as that cell. ValidationError (field `file`) when no line holds anything.
     """
-    rows, cells_of = _lines(text, 1, ON_LINE)
-    if not rows:
-        raise ValidationError("There are no addresses here: paste one address a line.", "file")
-    return CsvFile([ABSENT_HEADER], rows, cells_of)
+    read = _lines(text, 1, ON_LINE, [ABSENT_HEADER])
+    if not read.rows:
+        raise ValidationError(NO_ADDRESSES, "file")
+    return read
 
 
-def _lines(text: str, first: int, place: Place) -> tuple[list[tuple[int, Any]], dict[int, list[str]]]:
+NO_ADDRESSES = "There are no addresses here: paste addresses, one a line or separated by `,` or `;`."
+
+
+def _lines(text: str, first: int, place: Place, header: list[str]) -> CsvFile:
     """Each line one cell, numbered from `first`; blank lines (nothing but separators, spaces or invisible
-    characters) are skipped, every other line is a row or a rejected row."""
-    rows: list[tuple[int, Any]] = []
-    cells_of: dict[int, list[str]] = {}
+    characters) are skipped, every other line is a row or a rejected row, or with ON_LINE one such row
+    per address it holds."""
+    read = CsvFile(header, [], {})
     for number, line in enumerate(text.splitlines(), start=first):
         cell = unguard(_unquoted(trimmed(line)))
         if not trimmed(cell):
             continue
-        _count(rows)
-        cells_of[number] = [cell]
-        email, problem = read_address(cell, place)
-        rows.append((number, problem or {"email": email, "properties": {}}))
-    return rows, cells_of
+        read.cells[number] = [cell]
+        entries = split_addresses(cell) if place is ON_LINE else [cell]
+        for at, entry in enumerate(entries, start=1):
+            _count(read.rows)
+            read.rows.append((number, _entry(entry if len(entries) > 1 else cell, place)))
+            read.places.append(at if len(entries) > 1 else 0)
+            if len(entries) > 1:
+                read.address_cells[number, at] = [entry]
+    return read
+
+
+def _entry(written: str, place: Place) -> Any:
+    """A row's {email, properties, guessed}, or why it is rejected; a pasted address's name is guessed."""
+    email, problem = read_address(written, place)
+    if problem:
+        return problem
+    guessed = names_of(display_name(written)) if place is ON_LINE else {}
+    return {"email": email, "properties": {}, "guessed": guessed}
+
+
+_ATOMS = re.compile(r'"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()]*\)|[,;]|\s+|[^\s"<(,;]+|.', re.DOTALL)
+
+
+def split_addresses(line: str) -> list[str]:
+    """A pasted line as the addresses it holds, each as written with its name: `Ana <ana@x.com>; bo@x.com`
+    -> [`Ana <ana@x.com>`, `bo@x.com`]. Each is then read by read_address.
+
+    An address ends at a `,` or `;` once it holds an address (in angle brackets, or a word with an @),
+    at its closing angle bracket, or where a second word with an @ follows a first one
+    (`ana@x.com bo@x.com`). Before one, a `,` or `;` stays in the name (`Müller, Ana <ana@x.com>`), a
+    word with an @ followed by brackets is a name (Outlook's `'ana@x.com' <ana@x.com>`), and a quoted
+    name keeps everything (`"Zoë, Chloé" <zoe@x.com>`). Text left at the end that holds no address
+    (`ana@x.com,Ana,pro`) goes with the address before it, so that one is rejected quoting it.
+
+    Not email.utils.getaddresses: it reads `;` as part of an address, `Müller, Ana <…>` as two addresses
+    and Outlook's `'ana@x.com' <ana@x.com>` as two, and it mends or drops what it cannot read
+    (`bad@@x.com` becomes `@x.com`, `ana@x.com bo@x.com` nothing), where every address must be kept or
+    rejected as written.
+    """
+    spans: list[list[int]] = []  # [start, end] of each address in the line
+    # What the address being read holds: None, not started; "" nothing yet; "@" a word with an @; "<" brackets.
+    holds: str | None = None
+    for atom in _ATOMS.finditer(line):
+        text = atom.group()
+        boxed = len(text) > 1 and text[0] == "<" and text[-1] == ">"
+        if text.isspace() or (len(text) > 1 and text[0] == "(" and text[-1] == ")"):
+            if holds is not None:  # a comment stays with its address
+                spans[-1][1] = atom.end()
+            continue
+        if text in ",;":
+            if holds:
+                holds = None
+            continue
+        word_at = "@" in text and text[0] != '"' and not boxed
+        if holds is None or (holds == "<" and (boxed or word_at)) or (holds == "@" and word_at):
+            spans.append([atom.start(), atom.end()])
+            holds = ""
+        spans[-1][1] = atom.end()
+        if boxed:
+            holds = "<"
+        elif word_at and not holds:
+            holds = "@"
+    if holds == "" and len(spans) > 1:  # text at the end holds no address: it goes with the one before
+        end = spans.pop()[1]
+        spans[-1][1] = end
+    return [trimmed(line[start:end]) for start, end in spans]
 
 
 @dataclass(frozen=True)
@@ -275,9 +347,10 @@ class Place:
 
 
 ON_LINE = Place(
-    "on one line",
-    "one address a line",
-    "one address a line; to import other values too, use CSV text with a header row naming an email column",
+    "written as one",
+    "separate addresses with `,` or `;`",
+    "only a name goes with an address, before its angle brackets; to import other values too, use CSV text "
+    "with a header row naming an email column",
 )
 IN_CELL = Place("in its email cell", "one address a row", "one address a row, other values in their own columns")
 
@@ -298,6 +371,8 @@ def read_address(cell: str, place: Place = ON_LINE) -> tuple[str, str | None]:
     @ (`Zoë@@example.com` is one malformed address); one address beside other text (`ana@example.com,Ana`)
     is rejected as that, not as an address with a comma in its domain.
 
+    A `mailto:` before the address (copied from a link) is taken off: `mailto:ana@example.com`.
+
     Not email.utils.getaddresses, nor email-validator's display names: mail clients write names
     unquoted, with commas and accents (`Müller, Ana <…>`), which getaddresses reads as two addresses and
     email-validator refuses; getaddresses also mends what it cannot read (`<ana@exa mple.com>` becomes
@@ -315,7 +390,7 @@ def read_address(cell: str, place: Place = ON_LINE) -> tuple[str, str | None]:
         at = next((p for p in parts if "@" in p), "")
         if found and len(parts) > 1 and (_DELIMITED.search(written) or _ADDRESS_LIKE.fullmatch(at)):
             return "", f"holds other text beside the address, {shown}: {place.beside}"
-        return written, None
+        return _MAILTO.sub("", written), None
     after = [p for p in _BETWEEN.split(tail) if p]
     found = sum("@" in address for address, _ in boxes) + sum("@" in p for p in after)
     for address, name in boxes:
@@ -329,7 +404,38 @@ def read_address(cell: str, place: Place = ON_LINE) -> tuple[str, str | None]:
         return "", f"has {len(boxes)} pairs of angle brackets, {shown}: {place.one}, in one pair of brackets"
     if not boxes[0][0]:
         return "", f"has nothing between its angle brackets, {shown}: write the address in them"
-    return boxes[0][0], None
+    return _MAILTO.sub("", boxes[0][0]), None
+
+
+_MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
+
+
+def display_name(written: str) -> str:
+    """The name before an address's angle brackets as a person reads it: `"Zoë, Chloé" <zoe@x.com>` ->
+    `Zoë, Chloé`, quotes and comments taken off; "" without brackets or when the name is an address
+    (Outlook's `'ana@x.com' <ana@x.com>`)."""
+    parts: list[str] = []
+    for token in _TOKENS.findall(trimmed(written)):
+        kind = token[0] if len(token) > 1 and token[-1] == _CLOSING.get(token[0]) else ""
+        if kind == "<":
+            name = trimmed(" ".join("".join(parts).split()))
+            if len(name) > 1 and name[0] == name[-1] == "'":
+                name = name[1:-1].strip()
+            return "" if _ADDRESS_LIKE.fullmatch(name) else name
+        if kind != "(":
+            parts.append(re.sub(r"\\(.)", r"\1", token[1:-1]) if kind == '"' else token)
+    return ""
+
+
+def names_of(name: str) -> dict[str, str]:
+    """The properties a display name gives: `name`, and `first_name` (what templates greet with, as in
+    `Hi {{ first_name | default('there') }}`): its first word, or the first word after the comma of a
+    name written `Last, First` as Outlook shows a directory's names (`Lopez, Ana` -> `Ana`)."""
+    if not name:
+        return {}
+    given = name.split(",")[1] if name.count(",") == 1 else name
+    words = given.split() or name.split()
+    return {"name": name, "first_name": words[0].strip(",")}
 
 
 # A quoted name, an address in angle brackets, a comment, other text: RFC 5322's mailbox, leniently.
@@ -484,17 +590,37 @@ def parse_json(items: Any) -> list[tuple[int, Any]]:
     return list(enumerate(items))
 
 
-def validate(rows: Iterable[tuple[int, Any]], path: str) -> contacts.RecipientBatch:
-    """Recipients merged by address; rows that are not objects (bad CSV rows) rejected with their reason."""
+def validate(
+    rows: Sequence[tuple[int, Any]], path: str, places: Sequence[int] = (), guessed: bool = False
+) -> contacts.RecipientBatch:
+    """Recipients merged by address; rows that are not objects (bad CSV rows) rejected with their reason.
+
+    `places` (CsvFile.places) names the addresses of a pasted line of several: a rejection says "Line 1,
+    address 3", field `row[1].address[3]`. `guessed`: rows read from a file, whose names are kept."""
     good, bad = [], []
-    for number, item in rows:
+    for index, (number, item) in enumerate(rows):
         if isinstance(item, str):
-            bad.append(contacts.Rejection(number, f"{path}[{number}]", f"Row {number} {item}."))
+            place = places[index] if places else 0
+            start = f"Line {number}, address {place}" if place else f"Row {number}"
+            bad.append(contacts.Rejection(number, _field(path, number, place), f"{start} {item}.", place))
         else:
-            good.append((number, item))
-    batch = contacts.parse_recipients(good, path)
-    batch.rejected = sorted(bad + batch.rejected, key=lambda r: r.row)
+            good.append((index, item))
+    batch = contacts.parse_recipients(good, path, guessed)
+    for r in batch.rejected:  # parse_recipients numbered them by their index in rows
+        index, r.row = r.row, rows[r.row][0]
+        r.address = places[index] if places else 0
+        rest = r.field[len(f"{path}[{index}]") :]
+        if r.address:
+            r.field = _field(path, r.row, r.address) + ("" if rest == ".email" else rest)
+            r.message = f"Line {r.row}, address {r.address}: {r.message}"
+        else:
+            r.field = _field(path, r.row, 0) + rest
+    batch.rejected = sorted(bad + batch.rejected, key=lambda r: (r.row, r.address))
     return batch
+
+
+def _field(path: str, number: int, place: int) -> str:
+    return f"{path}[{number}]" + (f".address[{place}]" if place else "")
 
 
 def start(
@@ -508,7 +634,7 @@ def start(
 ) -> dict:
     """Validate every row, keep the rejected ones (`original` gives a CSV's header and cells; a JSON
     import's rows are their own), then write in chunks: inline when small, through the queue when large."""
-    batch = validate(rows, path)
+    batch = validate(rows, path, original.places if original else (), original is not None)
     chunks = [batch.recipients[i : i + CHUNK] for i in range(0, len(batch.recipients), CHUNK)]
     bind()
     import_id = new_id()
@@ -537,7 +663,7 @@ def start(
                     "kind": "import",
                     "import_id": job.id,
                     "chunk": i,
-                    "recipients": [{"email": r.email, "properties": r.properties} for r in chunk],
+                    "recipients": [{"email": r.email, "properties": r.properties, "guessed": r.guessed} for r in chunk],
                 }
                 for i, chunk in enumerate(chunks)
             ]
@@ -561,7 +687,7 @@ def _keep_rejected(
         return 0
     if original is not None:
         header = original.header
-        kept = [[r.row, r.field, r.message, original.cells.get(r.row, [])] for r in rejected]
+        kept = [[r.row, r.field, r.message, _cells(original, r)] for r in rejected]
     else:
         items = dict(rows)
         names: dict[str, None] = {}
@@ -585,6 +711,13 @@ def _keep_rejected(
         for number, piece in enumerate(pieces):
             batch.save(ImportRejects(import_id, number, rows=piece))
     return len(pieces)
+
+
+def _cells(original: CsvFile, rejected: contacts.Rejection) -> list[str]:
+    """A rejected row's cells: a pasted address's own text when its line held several."""
+    if rejected.address:
+        return original.address_cells.get((rejected.row, rejected.address), [])
+    return original.cells.get(rejected.row, [])
 
 
 def keep_rejected(import_id: str, rejected: list[contacts.Rejection], original: CsvFile) -> int:
@@ -651,7 +784,8 @@ def process_chunk(
             if active:
                 zone = schedule.valid_timezone(recipient.properties.get("timezone")) or campaign.timezone
                 due = schedule.weekday_morning(now, zone, recipient.email)
-        invitation = invitations.new_invitation(campaign, recipient, now, settings, due_at=due, import_id=import_id)
+        said = contacts.Recipient(recipient.email, {**recipient.guessed, **recipient.properties})  # as imported
+        invitation = invitations.new_invitation(campaign, said, now, settings, due_at=due, import_id=import_id)
         return invitations.create(invitation), invitation.id
 
     with ThreadPoolExecutor(WRITERS) as pool:
