@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -11,11 +12,14 @@ import pytest
 
 from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.core.config import get_settings
 from chalicelib.core.signing import new_id
-from chalicelib.delighted import history_import, keys
+from chalicelib.delighted import history, history_import, keys
+from chalicelib.insight import digest
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import ADMIN_TOKEN, admin_headers, read_outbox
+from tests.dashboard_support import session_headers
 from tests.helpers import NPS_SURVEY, cli, drain, invitations_of, launch
 
 SURVEY = {
@@ -553,3 +557,52 @@ def test_odd_people_input_is_named_as_sent(client, sending):
     assert answer["message"] == (
         "properties[plan][] nests deeper than the v1 API reads a form: send properties[name]=value, or a JSON body."
     )
+
+
+def _imported(campaign, additional: list | None = None) -> Invitation:
+    """A response imported from Delighted, answered 120 days ago (10, "Great support"), its loop resolved."""
+    answered = int(time.time() - 120 * 86400)
+    row = {
+        "id": "d77",
+        "person": {"id": "p77", "email": "ida@example.com", "name": "Ida"},
+        "survey_type": "nps",
+        "score": 10,
+        "comment": "Great support",
+        "created_at": answered,
+        "updated_at": answered,
+        "person_properties": {"plan": "pro"},
+        "additional_answers": additional or [],
+    }
+    upload = history_import.Upload("responses.json", json.dumps([row]))
+    history_import.import_files(campaign.id, [upload], time.time(), "test")
+    counting.apply_pending()
+    return Invitation.get(history.history_id(campaign.id, "d77"))
+
+
+def test_an_edit_to_a_detractor_reopens_a_resolved_imported_response_due_from_the_edit(client, sending):
+    campaign, key = sending
+    imported = _imported(campaign)
+    assert imported.loop_status == "resolved" and imported.case_campaign is None
+    edited = time.time()
+
+    changed = {"score": 0, "comment": "Changed my mind"}
+    assert call(client, "PUT", f"/v1/survey_responses/{imported.id}.json", key, changed)[0] == 200
+    counting.apply_pending()
+
+    # the API and the response page say what the queue says: the case is open again, due 48 hours after the edit
+    loop = client.http.get(f"/api/responses/{imported.id}", headers=admin_headers()).json_body["response"]["loop"]
+    assert loop["status"] == "acknowledged"
+    assert loop["case_due_at"] == pytest.approx(edited + 48 * 3600, abs=120)
+    assert loop["history"][-1]["note"].startswith("Reopened: the answer changed after the case was resolved")
+    page = client.http.get(f"/dashboard/responses/{imported.id}", headers=session_headers()).body.decode()
+    assert '<span class="badge">acknowledged</span>' in page
+    queue = client.http.get("/dashboard", headers=session_headers("viewer")).body.decode()
+    overdue, waiting = queue.split('id="overdue-heading"')[1].split('id="waiting-heading"')
+    assert "ida@example.com" not in overdue and "ida@example.com" in waiting
+    assert re.search(r"4[78] h \d+ min left", waiting.split("ida@example.com")[1])
+    # two days later the digest lists it as waiting since the edit, not since the answer 120 days ago
+    later = time.time() + 49 * 3600
+    view = campaigns.get_view(campaign.id)
+    built = digest.preview(view, digest.latest_period("weekly", later, view.timezone), later)
+    text = digest.render_message(built, "cx@acme.example", get_settings()).get_body(("plain",)).get_content()
+    assert "ida@example.com (0/10), waiting 49 hours" in text
