@@ -606,3 +606,44 @@ def test_an_edit_to_a_detractor_reopens_a_resolved_imported_response_due_from_th
     built = digest.preview(view, digest.latest_period("weekly", later, view.timezone), later)
     text = digest.render_message(built, "cx@acme.example", get_settings()).get_body(("plain",)).get_content()
     assert "ida@example.com (0/10), waiting 49 hours" in text
+
+
+def test_a_comment_set_through_v1_is_the_text_questions_answer_too(client, sending):
+    campaign, key = sending
+    imported = _imported(campaign)
+    assert imported.answers["why"] == "Great support"
+
+    status, updated, _ = call(client, "PUT", f"/v1/survey_responses/{imported.id}", key, {"comment": "Changed my mind"})
+
+    assert status == 200 and updated["comment"] == "Changed my mind"
+    assert Invitation.get(imported.id).answers["why"] == "Changed my mind"
+    why = [a["value"] for a in updated["additional_answers"] if a["question"]["id"] == "why"]
+    assert why in ([], [{"free_response": "Changed my mind"}])
+    page = client.http.get(f"/dashboard/responses/{imported.id}", headers=session_headers()).body.decode()
+    assert "Great support" not in page
+    # a response posted with a comment answers the text question as well
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "jo@example.com", "send": False})
+    posted = call(client, "POST", "/v1/survey_responses", key, {"person": person["id"], "score": 9, "comment": "Fast"})
+    assert Invitation.get(posted[1]["id"]).answers["why"] == "Fast"
+    # and emptying the comment empties the answer
+    assert call(client, "PUT", f"/v1/survey_responses/{imported.id}", key, {"comment": ""})[0] == 200
+    stored = Invitation.get(imported.id)
+    assert stored.comment is None and "why" not in stored.answers
+
+
+@pytest.mark.parametrize(("survey", "limit"), [(NPS_SURVEY, 5000), (SURVEY, 2000)])
+def test_a_v1_comment_is_held_to_the_survey_forms_limit(client, db, outbox, survey, limit):
+    sent = launch(outbox, survey=survey)
+    key, _ = keys.mint_key("limits", sent.campaign.id, time.time())
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "long@example.com", "send": False})
+    answer = {"person": person["id"], "score": 9}
+
+    status, refused, _ = call(client, "POST", "/v1/survey_responses", key, {**answer, "comment": "x" * 20_000})
+    assert status == 422 and refused["errors"][0]["field"] == "comment"
+    assert f"at most {limit:,} characters" in refused["message"] and "20,000" in refused["message"]
+    status, response, _ = call(client, "POST", "/v1/survey_responses", key, {**answer, "comment": "x" * limit})
+    assert status == 200 and len(response["comment"]) == limit
+    path = f"/v1/survey_responses/{response['id']}"
+    status, refused, _ = call(client, "PUT", path, key, {"comment": "y" * (limit + 1)})
+    assert status == 422 and refused["errors"][0]["field"] == "comment"
+    assert Invitation.get(response["id"]).comment == "x" * limit
