@@ -647,3 +647,22 @@ def test_a_v1_comment_is_held_to_the_survey_forms_limit(client, db, outbox, surv
     status, refused, _ = call(client, "PUT", path, key, {"comment": "y" * (limit + 1)})
     assert status == 422 and refused["errors"][0]["field"] == "comment"
     assert Invitation.get(response["id"]).comment == "x" * limit
+
+
+def test_answers_imported_to_questions_the_campaign_does_not_ask_are_additional_answers(client, sending):
+    campaign, key = sending
+    other = {
+        "id": "a2",
+        "value": {"free_response": "more colours"},
+        "question": {"id": "q_9", "type": "free_response", "text": "Anything else?"},
+    }
+    asked = {"id": "a1", "value": {"select_one": {"text": "Support"}}, "question": {"text": "What matters most?"}}
+    imported = _imported(campaign, [asked, other])
+
+    listed = call(client, "GET", "/v1/survey_responses.json", key)[1]
+    mine = next(r for r in listed if r["id"] == imported.id)
+    assert mine["additional_answers"][-1] == other
+    assert {"id": "reason", "type": "single_choice", "text": "What matters most?"} in [
+        a["question"] for a in mine["additional_answers"]
+    ]
+    assert call(client, "GET", f"/v1/survey_responses/{imported.id}.json", key)[1]["additional_answers"][-1] == other
