@@ -666,3 +666,19 @@ def test_answers_imported_to_questions_the_campaign_does_not_ask_are_additional_
         a["question"] for a in mine["additional_answers"]
     ]
     assert call(client, "GET", f"/v1/survey_responses/{imported.id}.json", key)[1]["additional_answers"][-1] == other
+
+
+def test_answers_posted_through_v1_are_not_still_to_send(client, sending):
+    campaign, key = sending
+    for n in range(3):
+        _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": f"api{n}@example.com", "send": False})
+        call(client, "POST", "/v1/survey_responses", key, {"person": person["id"], "score": 8})
+    counting.apply_pending()
+
+    for path, pending, not_mailed in (
+        (f"/dashboard/campaigns/{campaign.id}/send", "send-pending", "send-not-mailed"),
+        (f"/dashboard/campaigns/{campaign.id}", "progress-pending", "progress-not-mailed"),
+    ):
+        page = client.http.get(path, headers=session_headers()).body.decode()
+        assert f'id="{pending}">0<' in page, path
+        assert f'id="{not_mailed}">3<' in page, path
