@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -11,11 +12,14 @@ import pytest
 
 from chalicelib.answers import counting
 from chalicelib.campaigns import campaigns, contacts, suppression
+from chalicelib.core.config import get_settings
 from chalicelib.core.signing import new_id
-from chalicelib.delighted import history_import, keys
+from chalicelib.delighted import history, history_import, keys
+from chalicelib.insight import digest
 from chalicelib.queue import get_queue
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import ADMIN_TOKEN, admin_headers, read_outbox
+from tests.dashboard_support import session_headers
 from tests.helpers import NPS_SURVEY, cli, drain, invitations_of, launch
 
 SURVEY = {
@@ -553,3 +557,128 @@ def test_odd_people_input_is_named_as_sent(client, sending):
     assert answer["message"] == (
         "properties[plan][] nests deeper than the v1 API reads a form: send properties[name]=value, or a JSON body."
     )
+
+
+def _imported(campaign, additional: list | None = None) -> Invitation:
+    """A response imported from Delighted, answered 120 days ago (10, "Great support"), its loop resolved."""
+    answered = int(time.time() - 120 * 86400)
+    row = {
+        "id": "d77",
+        "person": {"id": "p77", "email": "ida@example.com", "name": "Ida"},
+        "survey_type": "nps",
+        "score": 10,
+        "comment": "Great support",
+        "created_at": answered,
+        "updated_at": answered,
+        "person_properties": {"plan": "pro"},
+        "additional_answers": additional or [],
+    }
+    upload = history_import.Upload("responses.json", json.dumps([row]))
+    history_import.import_files(campaign.id, [upload], time.time(), "test")
+    counting.apply_pending()
+    return Invitation.get(history.history_id(campaign.id, "d77"))
+
+
+def test_an_edit_to_a_detractor_reopens_a_resolved_imported_response_due_from_the_edit(client, sending):
+    campaign, key = sending
+    imported = _imported(campaign)
+    assert imported.loop_status == "resolved" and imported.case_campaign is None
+    edited = time.time()
+
+    changed = {"score": 0, "comment": "Changed my mind"}
+    assert call(client, "PUT", f"/v1/survey_responses/{imported.id}.json", key, changed)[0] == 200
+    counting.apply_pending()
+
+    # the API and the response page say what the queue says: the case is open again, due 48 hours after the edit
+    loop = client.http.get(f"/api/responses/{imported.id}", headers=admin_headers()).json_body["response"]["loop"]
+    assert loop["status"] == "acknowledged"
+    assert loop["case_due_at"] == pytest.approx(edited + 48 * 3600, abs=120)
+    assert loop["history"][-1]["note"].startswith("Reopened: the answer changed after the case was resolved")
+    page = client.http.get(f"/dashboard/responses/{imported.id}", headers=session_headers()).body.decode()
+    assert '<span class="badge">acknowledged</span>' in page
+    queue = client.http.get("/dashboard", headers=session_headers("viewer")).body.decode()
+    overdue, waiting = queue.split('id="overdue-heading"')[1].split('id="waiting-heading"')
+    assert "ida@example.com" not in overdue and "ida@example.com" in waiting
+    assert re.search(r"4[78] h \d+ min left", waiting.split("ida@example.com")[1])
+    # two days later the digest lists it as waiting since the edit, not since the answer 120 days ago
+    later = time.time() + 49 * 3600
+    view = campaigns.get_view(campaign.id)
+    built = digest.preview(view, digest.latest_period("weekly", later, view.timezone), later)
+    text = digest.render_message(built, "cx@acme.example", get_settings()).get_body(("plain",)).get_content()
+    assert "ida@example.com (0/10), waiting 49 hours" in text
+
+
+def test_a_comment_set_through_v1_is_the_text_questions_answer_too(client, sending):
+    campaign, key = sending
+    imported = _imported(campaign)
+    assert imported.answers["why"] == "Great support"
+
+    status, updated, _ = call(client, "PUT", f"/v1/survey_responses/{imported.id}", key, {"comment": "Changed my mind"})
+
+    assert status == 200 and updated["comment"] == "Changed my mind"
+    assert Invitation.get(imported.id).answers["why"] == "Changed my mind"
+    why = [a["value"] for a in updated["additional_answers"] if a["question"]["id"] == "why"]
+    assert why in ([], [{"free_response": "Changed my mind"}])
+    page = client.http.get(f"/dashboard/responses/{imported.id}", headers=session_headers()).body.decode()
+    assert "Great support" not in page
+    # a response posted with a comment answers the text question as well
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "jo@example.com", "send": False})
+    posted = call(client, "POST", "/v1/survey_responses", key, {"person": person["id"], "score": 9, "comment": "Fast"})
+    assert Invitation.get(posted[1]["id"]).answers["why"] == "Fast"
+    # and emptying the comment empties the answer
+    assert call(client, "PUT", f"/v1/survey_responses/{imported.id}", key, {"comment": ""})[0] == 200
+    stored = Invitation.get(imported.id)
+    assert stored.comment is None and "why" not in stored.answers
+
+
+@pytest.mark.parametrize(("survey", "limit"), [(NPS_SURVEY, 5000), (SURVEY, 2000)])
+def test_a_v1_comment_is_held_to_the_survey_forms_limit(client, db, outbox, survey, limit):
+    sent = launch(outbox, survey=survey)
+    key, _ = keys.mint_key("limits", sent.campaign.id, time.time())
+    _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": "long@example.com", "send": False})
+    answer = {"person": person["id"], "score": 9}
+
+    status, refused, _ = call(client, "POST", "/v1/survey_responses", key, {**answer, "comment": "x" * 20_000})
+    assert status == 422 and refused["errors"][0]["field"] == "comment"
+    assert f"at most {limit:,} characters" in refused["message"] and "20,000" in refused["message"]
+    status, response, _ = call(client, "POST", "/v1/survey_responses", key, {**answer, "comment": "x" * limit})
+    assert status == 200 and len(response["comment"]) == limit
+    path = f"/v1/survey_responses/{response['id']}"
+    status, refused, _ = call(client, "PUT", path, key, {"comment": "y" * (limit + 1)})
+    assert status == 422 and refused["errors"][0]["field"] == "comment"
+    assert Invitation.get(response["id"]).comment == "x" * limit
+
+
+def test_answers_imported_to_questions_the_campaign_does_not_ask_are_additional_answers(client, sending):
+    campaign, key = sending
+    other = {
+        "id": "a2",
+        "value": {"free_response": "more colours"},
+        "question": {"id": "q_9", "type": "free_response", "text": "Anything else?"},
+    }
+    asked = {"id": "a1", "value": {"select_one": {"text": "Support"}}, "question": {"text": "What matters most?"}}
+    imported = _imported(campaign, [asked, other])
+
+    listed = call(client, "GET", "/v1/survey_responses.json", key)[1]
+    mine = next(r for r in listed if r["id"] == imported.id)
+    assert mine["additional_answers"][-1] == other
+    assert {"id": "reason", "type": "single_choice", "text": "What matters most?"} in [
+        a["question"] for a in mine["additional_answers"]
+    ]
+    assert call(client, "GET", f"/v1/survey_responses/{imported.id}.json", key)[1]["additional_answers"][-1] == other
+
+
+def test_answers_posted_through_v1_are_not_still_to_send(client, sending):
+    campaign, key = sending
+    for n in range(3):
+        _, person, _ = call(client, "POST", "/v1/people.json", key, {"email": f"api{n}@example.com", "send": False})
+        call(client, "POST", "/v1/survey_responses", key, {"person": person["id"], "score": 8})
+    counting.apply_pending()
+
+    for path, pending, not_mailed in (
+        (f"/dashboard/campaigns/{campaign.id}/send", "send-pending", "send-not-mailed"),
+        (f"/dashboard/campaigns/{campaign.id}", "progress-pending", "progress-not-mailed"),
+    ):
+        page = client.http.get(path, headers=session_headers()).body.decode()
+        assert f'id="{pending}">0<' in page, path
+        assert f'id="{not_mailed}">3<' in page, path

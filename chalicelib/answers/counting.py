@@ -36,6 +36,8 @@ from chalicelib.store.models import Invitation
 from chalicelib.store.transact import TransactionConflict, update_op, write
 
 NEW_CASE = "new"  # the loop status of an answer nobody has acknowledged or worked on yet
+CLOSED = ("contacted", "resolved")  # loop statuses that close a case
+REOPENED = "acknowledged"  # where a reopened loop goes back to (the dashboard's "reopen" too)
 
 MAX_TRANSACTION_ITEMS = 100
 ACK_PK = "ack"
@@ -108,11 +110,7 @@ def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Setting
         )
         actions.append(Invitation.event_version.set(version))
         if alert:
-            actions += [
-                Invitation.alerted_at.set(now),
-                Invitation.case_campaign.set(invitation.campaign_id),
-                Invitation.case_due_at.set(invitation.answered_at + campaign.contact_within_hours * 3600),
-            ]
+            actions += _open_case(invitation, campaign, now)
         if alert or campaign.webhooks_for(kind):
             messages.append(
                 {
@@ -125,6 +123,27 @@ def follow_ups(invitation: Invitation, campaign: CampaignView, settings: Setting
                 }
             )
     return actions, messages
+
+
+def _open_case(invitation: Invitation, campaign: CampaignView, now: float) -> list[Action]:
+    """The case an alerted version opens: its target counts from that version (an edit's own time, not the
+    first answer's), and a loop already contacted or resolved (an imported response, a case closed before the
+    customer changed their answer) is reopened, as a person's reopening does, so its status says it is open."""
+    since = invitation.updated_at or invitation.answered_at
+    actions = [
+        Invitation.alerted_at.set(now),
+        Invitation.case_campaign.set(invitation.campaign_id),
+        Invitation.case_due_at.set(since + campaign.contact_within_hours * 3600),
+        Invitation.case_opened_at.set(since),
+    ]
+    if invitation.loop_status in CLOSED:
+        note = f"Reopened: the answer changed after the case was {invitation.loop_status}; it needs a personal contact."
+        entry = {"at": now, "status": REOPENED, "note": note, "by": "closeloop"}
+        actions += [
+            Invitation.loop_status.set(REOPENED),
+            Invitation.loop_history.set((Invitation.loop_history | []).append([entry])),
+        ]
+    return actions
 
 
 def pending_ids(limit: int) -> list[str]:

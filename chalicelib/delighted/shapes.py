@@ -59,7 +59,31 @@ def _value(kind: str, answer: Any) -> dict[str, Any]:
 
 def additional_answers(invitation: Invitation, campaign: CampaignView | None) -> list[dict[str, Any]]:
     """Every answer but the score's and the comment's: {id, value: {free_response | scale | select_one |
-    select_many}, question: {id, type, text}}."""
+    select_many}, question: {id, type, text}}; then the answers imported from Delighted to questions the
+    campaign does not ask, as they were imported (the admin API's `other_answers`)."""
+    return [*_asked(invitation, campaign), *_imported(invitation.additional_answers)]
+
+
+def _imported(kept: Any) -> list[dict[str, Any]]:
+    """Answers an import kept as Delighted gave them, in its shape: their question's id, type and text as
+    given (an answer kept without a question object has none); the objects alone (early imports kept any value)."""
+    found = []
+    for item in kept if isinstance(kept, list) else []:
+        if not isinstance(item, dict):
+            continue
+        question = item.get("question") if isinstance(item.get("question"), dict) else {}
+        found.append(
+            {
+                "id": item.get("id"),
+                "value": item.get("value") if isinstance(item.get("value"), dict) else {},
+                "question": {"id": question.get("id"), "type": question.get("type"), "text": question.get("text")},
+            }
+        )
+    return found
+
+
+def _asked(invitation: Invitation, campaign: CampaignView | None) -> list[dict[str, Any]]:
+    """The answers to the campaign's own questions but the score's and the comment's."""
     if campaign is None:
         return []
     answers = plain(invitation.answers)

@@ -17,7 +17,7 @@ from chalicelib.answers.counting import NEW_CASE
 from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.campaigns.campaigns import CampaignView
 from chalicelib.campaigns.contacts import Recipient
-from chalicelib.core import counters, nps, schedule
+from chalicelib.core import counters, nps, schedule, surveys
 from chalicelib.core.config import get_settings, v1_rate_limit
 from chalicelib.core.errors import CursorRefused, NotFound, PayloadTooLarge, TooManyRequests, ValidationError
 from chalicelib.core.signing import new_id
@@ -487,14 +487,12 @@ def create_response(key: Key, body: dict[str, Any], now: float) -> Answer:
         at = history.moment(body["created_at"], "created_at", now) if backfilled else now
     except history.RowError as error:
         raise ValidationError(error.message, "created_at") from None
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise ValidationError("comment is text.", "comment")
+    comment, box_answer = _comment(body.get("comment"), campaign)
     given = _properties(body.get("person_properties"), "person_properties")
     contact = _contact(email)
     properties = {**(counters.plain(contact.properties) if contact else {}), **given}
     properties.pop(shapes.NAME, None)
-    answers: dict[str, Any] = {question.id: score}
+    answers: dict[str, Any] = {question.id: score, **box_answer}
     score_of, category = (score, counters.category(score)) if question.type == "nps" else (score, None)
     settings = get_settings()
     for attempt in range(3):
@@ -556,16 +554,36 @@ def update_response(key: Key, ref: str, body: dict[str, Any], now: float) -> Ans
         if question.type == "nps":
             actions.append(Invitation.category.set(counters.category(score)))
         counted = True
-    comment = body.get("comment")
-    if "comment" in body and comment != shapes.comment_of(invitation, campaign):
-        if comment is not None and not isinstance(comment, str):
-            raise ValidationError("comment is text.", "comment")
-        actions.append(Invitation.comment.set(comment) if comment else Invitation.comment.remove())
-        counted = True
+    if "comment" in body:
+        comment, box_answer = _comment(body["comment"], campaign)
+        if comment != shapes.comment_of(invitation, campaign):
+            actions.append(Invitation.comment.set(comment) if comment else Invitation.comment.remove())
+            box = campaign.survey.comment_question
+            if box is not None:  # its answer is the comment, as a survey submission keeps it
+                answer = Invitation.answers[box.id]
+                actions.append(answer.set(box_answer[box.id]) if box_answer else answer.remove())
+            counted = True
     if counted:
         actions += [Invitation.answer_version.add(1), *count_pending.changed(invitation.id)]
     update(Invitation, invitation.id, actions)
     return 200, _responses_json([_answered(invitation.id)], frozenset({"notes"}))[0], {}
+
+
+def _comment(value: Any, campaign: CampaignView) -> tuple[str | None, dict[str, Any]]:
+    """A comment as the survey form takes it, and the answer it gives the survey's text question ({} when the
+    survey has none or the comment is empty). The form's limit: MAX_COMMENT characters, or MAX_TEXT where a
+    text question holds the comment; control characters dropped. ValidationError (422) naming `comment`."""
+    text = surveys.written(_text(value, "comment") or "")
+    box = campaign.survey.comment_question
+    limit = surveys.MAX_COMMENT if box is None else surveys.MAX_TEXT
+    if len(text) > limit:
+        where = "" if box is None else f", the answer to “{box.text[:60]}” in this survey"
+        raise ValidationError(
+            f"A comment has at most {limit:,} characters{where} (this one has {len(text):,}).", "comment"
+        )
+    if box is None or not text:
+        return text or None, {}
+    return text, {box.id: box.parse([text])}
 
 
 def _new_notes(invitation: Invitation, notes: Any, key: Key, now: float) -> list:

@@ -162,13 +162,16 @@ def latest_period(frequency: str, now: float, timezone: str, so_far: bool = Fals
 
 @dataclass(frozen=True)
 class Answer:
-    """A detractor's comment, or an open case: the response as the digest lists it."""
+    """A detractor's comment, or an open case: the response as the digest lists it. `opened_at` (epoch seconds)
+    is the time of the answer version that opened a case: one opened by an edit waits from the edit, not from
+    the first answer (None for a case opened before it was kept: its answer's time)."""
 
     invitation_id: str
     email: str
     score: int | None
     comment: str
     answered_at: float
+    opened_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ def _answer(invitation: Invitation) -> Answer:
         score=int(invitation.score) if invitation.score is not None else None,
         comment=excerpt(invitation.comment, EXCERPT),
         answered_at=float(invitation.answered_at or 0),
+        opened_at=None if invitation.case_opened_at is None else float(invitation.case_opened_at),
     )
 
 
@@ -520,7 +524,8 @@ class Digest:
         return self.words.ngettext("NPS, last %(num)s week", "NPS, last %(num)s weeks", len(self.trend))
 
     def waited(self, case: Answer) -> str:
-        return self.words.ngettext("%(num)s hour", "%(num)s hours", int((self.at - case.answered_at) // 3600))
+        since = case.answered_at if case.opened_at is None else case.opened_at
+        return self.words.ngettext("%(num)s hour", "%(num)s hours", int((self.at - since) // 3600))
 
     def when(self, epoch: float) -> str:
         """A moment in the campaign's time zone, short: "Sat 21 Nov 10:00" (en), "Sa., 21. Nov. 10:00" (de)."""

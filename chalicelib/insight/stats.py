@@ -90,15 +90,18 @@ def campaign_stats(campaign_id: str) -> dict:
 
 def sending_progress(counts: dict) -> dict[str, int]:
     """Invitations sent, pending, failed and skipped, from `campaign_stats`; `done` is all but the pending.
-    Counters move within a minute of each send, so `pending` (invited less the others) may lag as much."""
+    An answer posted through the v1 API has an invitation that is never mailed (`not_mailed`, the
+    forecast's "answered, not mailed"): it is not pending. Counters move within a minute of each send, so
+    `pending` (invited less the others) may lag as much."""
     invited, sent, failed = counts["invited"], counts["sent"], counts["failed"]
-    skipped = counts["skipped"]["total"]
-    pending = max(0, invited - sent - failed - skipped)
+    skipped, not_mailed = counts["skipped"]["total"], counts["responded_unmailed"]
+    pending = max(0, invited - sent - failed - skipped - not_mailed)
     return {
         "invited": invited,
         "sent": sent,
         "pending": pending,
         "failed": failed,
         "skipped": skipped,
+        "not_mailed": not_mailed,
         "done": invited - pending,
     }

@@ -310,6 +310,7 @@ class Invitation(Model):
     alerted_at = NumberAttribute(null=True)
     case_campaign = UnicodeAttribute(null=True)
     case_due_at = NumberAttribute(null=True)
+    case_opened_at = NumberAttribute(null=True)  # the answer version that opened the case: its clock starts there
     # deleting the person (chalicelib.privacy.deletion): marked, counted out by the applier, then deleted
     erased_at = NumberAttribute(null=True)
     # retention (chalicelib.privacy.retention): when the comment and properties were removed, and the removed
