@@ -349,7 +349,9 @@ WORDED = {
     "max_choices is a whole number, not the string “two”.": "“Choose at most” is a whole number, not the string “two”.",
     "min_choices cannot exceed max_choices.": "“Choose at least” cannot exceed “Choose at most”.",
     "points is a whole number, not the string “many”.": "“Points” is a whole number, not the string “many”.",
-    "text has at most 1000 characters; this one has 1001.": "“Question” has at most 1000 characters; this one has 1001.",
+    "text has at most 1000 characters; this one has 1001.": (
+        "“Question” has at most 1000 characters; this one has 1001."
+    ),
     "low_label has at most 200 characters; this one has 201.": (
         "“Words under the lowest score” has at most 200 characters; this one has 201."
     ),

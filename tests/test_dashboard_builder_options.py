@@ -415,7 +415,9 @@ BAD = [
 # one for a JSON caller go); the API's messages themselves are unchanged
 WORDED = {
     "sender_name is text of at most 100 characters.": "“Sender name” is text of at most 100 characters.",
-    "The brand colour (brand_color) is a hex colour such as #1a56db.": "The brand colour is a hex colour such as #1a56db.",
+    "The brand colour (brand_color) is a hex colour such as #1a56db.": (
+        "The brand colour is a hex colour such as #1a56db."
+    ),
     "The logo URL (logo_url) is an https:// address of at most 500 characters.": (
         "The logo URL is an https:// address of at most 500 characters."
     ),
@@ -442,7 +444,9 @@ WORDED = {
         "The fatigue window is a whole number of days from 0 to 365 (0: no window)."
     ),
     "alert_rules is a list of up to 10 rules.": "“Alert rules” is a list of up to 10 rules.",
-    "themes maps up to 20 theme names to lists of keywords.": "“Themes” maps up to 20 theme names to lists of keywords.",
+    "themes maps up to 20 theme names to lists of keywords.": (
+        "“Themes” maps up to 20 theme names to lists of keywords."
+    ),
     "webhooks is a list of up to 5 endpoints.": "“Webhooks” is a list of up to 5 endpoints.",
 }
 # the API names a theme (options.themes.<name>) for a bad name and bad keywords alike: the form marks the input
