@@ -86,12 +86,14 @@ def submit_form(client, path: str, headers: dict, fields: dict[str, str]):
     return client.http.post(path, body=urlencode(form), headers={**headers, **FORM_HEADERS})
 
 
-def assert_one_validation(client, field: str, api_body: dict, dashboard_post) -> None:
+def assert_one_validation(client, field: str, api_body: dict, dashboard_post, worded: dict | None = None) -> None:
     """The API refuses `api_body` naming `field`, and the dashboard (`dashboard_post()` -> its response)
-    answers 400 with the same message next to that field."""
+    answers 400 with the same message next to that field, in the form's words: `worded` maps an API message
+    that names a field by its API name to the message as the form says it, by the field's label."""
     api_field, message = api_refusal(client, api_body)
     assert api_field == field, message
     response = dashboard_post()
     html = response.body.decode()
     assert response.status_code == 400, shown_error(html, field) or html[-2000:]
-    assert shown_error(html, field) == " ".join(message.split()), html[-3000:]
+    expected = (worded or {}).get(message, message)
+    assert shown_error(html, field) == " ".join(expected.split()), html[-3000:]

@@ -95,7 +95,7 @@ def test_an_admin_builds_previews_fills_and_sends_a_campaign_then_sees_an_answer
     page.get_by_label("Choose at least (question 2)").fill("5")
     page.get_by_role("button", name="Save", exact=True).click()
     error = page.locator("#f-survey-questions-1-min_choices-error")
-    expect(error).to_have_text("Choose at least (min_choices) is a whole number from 0 to 3.")
+    expect(error).to_have_text("Choose at least is a whole number from 0 to 3.")
     expect(page.get_by_label("Question (question 2)")).to_have_value("What should we improve first?")
     expect(page.get_by_label("Choices, one per line (question 2)")).to_have_value("Price\nSupport\nSpeed")
     checked.check(page, "survey-refused")

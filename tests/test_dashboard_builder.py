@@ -110,7 +110,7 @@ def test_a_refused_new_campaign_keeps_what_was_typed(client):
     response = submit_form(client, "/dashboard/campaigns/new", admin, fields)
     html = response.body.decode()
     assert response.status_code == 400
-    assert shown_error(html, "interval_days") == "A recurring campaign asks again every 7 to 730 days (interval_days)."
+    assert shown_error(html, "interval_days") == "A recurring campaign asks again every 7 to 730 days."
     assert 'aria-describedby="f-interval_days-hint f-interval_days-error" aria-invalid="true"' in html
     assert [value_of(html, key) for key in fields] == list(fields.values())
     assert client.http.get("/api/campaigns", headers=admin_headers()).json_body["campaigns"] == []
@@ -334,13 +334,40 @@ BASICS_ROWS = [
 ]
 
 
+# the API's messages that name a field by its API name, as the form says them: by the label beside it
+WORDED = {
+    "A recurring campaign asks again every 7 to 730 days (interval_days).": (
+        "A recurring campaign asks again every 7 to 730 days."
+    ),
+    "Ask again every (days) is for recurring campaigns only (interval_days applies to recurring ones).": (
+        "Ask again every (days) is for recurring campaigns only."
+    ),
+    "kind is one of one_off, recurring.": "“Kind” is one of one_off, recurring.",
+    "segments is a list of at most 5 property names.": "“Segments” is a list of at most 5 property names.",
+    "Choose at least (min_choices) is a whole number from 0 to 3.": "Choose at least is a whole number from 0 to 3.",
+    "Choose at most (max_choices) is a whole number from 0 to 3.": "Choose at most is a whole number from 0 to 3.",
+    "max_choices is a whole number, not the string “two”.": "“Choose at most” is a whole number, not the string “two”.",
+    "min_choices cannot exceed max_choices.": "“Choose at least” cannot exceed “Choose at most”.",
+    "points is a whole number, not the string “many”.": "“Points” is a whole number, not the string “many”.",
+    "text has at most 1000 characters; this one has 1001.": (
+        "“Question” has at most 1000 characters; this one has 1001."
+    ),
+    "low_label has at most 200 characters; this one has 201.": (
+        "“Words under the lowest score” has at most 200 characters; this one has 201."
+    ),
+    "high_label has at most 200 characters; this one has 201.": (
+        "“Words under the highest score” has at most 200 characters; this one has 201."
+    ),
+}
+
+
 @pytest.mark.parametrize("where", ["new", "basics"])
 @pytest.mark.parametrize(("field", "bad", "typed"), BASICS_ROWS, ids=lambda v: v if isinstance(v, str) else None)
 def test_one_validation_two_faces_basics(client, where, field, bad, typed):
     path = "/dashboard/campaigns/new" if where == "new" else f"/dashboard/campaigns/{api_create(client)}/edit/basics"
     form = BASICS_TYPED | typed | {"action": "save"}
     assert_one_validation(
-        client, field, VALID_CAMPAIGN | bad, lambda: submit_form(client, path, session_headers(), form)
+        client, field, VALID_CAMPAIGN | bad, lambda: submit_form(client, path, session_headers(), form), WORDED
     )
 
 
@@ -385,7 +412,7 @@ def test_one_validation_two_faces_survey(client, field, questions):
     path = f"/dashboard/campaigns/{api_create(client)}/edit/survey"
     form = {"action": "save", **survey_fields([_typed(q) for q in questions])}
     api_body = VALID_CAMPAIGN | {"survey": {"questions": questions}}
-    assert_one_validation(client, field, api_body, lambda: submit_form(client, path, session_headers(), form))
+    assert_one_validation(client, field, api_body, lambda: submit_form(client, path, session_headers(), form), WORDED)
 
 
 def test_a_valid_move_add_or_remove_is_saved_at_once_and_shown_by_a_redirect(client):

@@ -21,8 +21,14 @@ from chalice import Blueprint, Response
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.translations import language_name
-from chalicelib.dashboard.builder_languages import merge_questions, translations_form, typed_translations
+from chalicelib.dashboard.builder_languages import (
+    merge_questions,
+    translation_labels,
+    translations_form,
+    typed_translations,
+)
 from chalicelib.dashboard.web import Ctx, page, redirect, textarea_lines, view
+from chalicelib.dashboard.wording import worded
 
 if TYPE_CHECKING:
     from chalicelib.campaigns.campaigns import CampaignView
@@ -70,6 +76,24 @@ QUESTION_KEYS = (
     "max_choices",
 )
 BASICS = ("name", "kind", "interval_days", "timezone", "segments")
+BASICS_LABELS = {  # the labels of templates/dashboard/_builder_basics.html: what the page's messages call them
+    "name": "Name",
+    "kind": "Kind",
+    "interval_days": "Ask again every (days)",
+    "timezone": "Time zone",
+    "segments": "Segments",
+}
+QUESTION_LABELS = {  # the labels of a question's inputs on the survey step (builder_survey.html)
+    "type": "Type",
+    "text": "Question",
+    "id": "Id",
+    "points": "Points",
+    "low_label": "Words under the lowest score",
+    "high_label": "Words under the highest score",
+    "options": "Choices, one per line",
+    "min_choices": "Choose at least",
+    "max_choices": "Choose at most",
+}
 _QUESTION_FIELD = re.compile(r"^survey\.questions\[(\d{1,3})\]\.([a-z_]+)$")
 _ACTION = re.compile(r"^(remove|move_up|move_down):(\d{1,3})$")
 _WHOLE = re.compile(r"^[-+]?[0-9]{1,9}$")
@@ -170,7 +194,7 @@ def save_survey(ctx: Ctx, campaign_id: str) -> Response:
 
 
 def _new_page(ctx: Ctx, typed: dict[str, str], errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    errors = errors or {}
+    errors = worded(errors or {}, basics_labels(typed))
     return page(
         ctx,
         "builder_new.html",
@@ -195,7 +219,7 @@ def _basics_page(
     status: int = 200,
     saved: str | None = None,
 ) -> Response:
-    errors = errors or {}
+    errors = worded(errors or {}, basics_labels(typed))
     return page(
         ctx,
         "builder_basics.html",
@@ -225,17 +249,20 @@ def _survey_page(
     translated: dict[str, dict[str, Any]] | None = None,
 ) -> Response:
     """`translated`: the question texts in each language the campaign offers, as typed (translations_form)."""
-    errors = errors or {}
     translated = translated or {}
+    labels = {
+        f"survey.questions[{i}].{key}": QUESTION_LABELS[key]
+        for i, q in enumerate(questions)
+        for key in question_fields(q["type"])
+        if key in QUESTION_LABELS
+    }
+    for code in translated:
+        labels |= translation_labels(code, [q["id"] for q in questions], questions_only=True)
+    errors = worded(errors or {}, labels)
     shown = {"survey.questions"} | {
         f"survey.questions[{i}].{key}" for i, q in enumerate(questions) for key in question_fields(q["type"])
     }
-    shown |= {
-        f"options.translations.{code}.questions.{q['id']}.{key}"
-        for code in translated
-        for q in questions
-        for key in ("text", "options", "low_label", "high_label")
-    }
+    shown |= {path for path in labels if path.startswith("options.translations.")}
     return page(
         ctx,
         "builder_survey.html",
@@ -315,6 +342,12 @@ def basics_body(typed: dict[str, str]) -> dict[str, Any]:
         "timezone": typed["timezone"],
         "segments": textarea_lines(typed["segments"]),
     }
+
+
+def basics_labels(typed: dict[str, str]) -> dict[str, str]:
+    """{field path: label} of the basics' inputs; an error of segments[i] is shown beside the segments box."""
+    count = len(textarea_lines(typed["segments"])) + 1
+    return BASICS_LABELS | {f"segments[{i}]": BASICS_LABELS["segments"] for i in range(count)}
 
 
 def _basics_fields(typed: dict[str, str]) -> set[str]:

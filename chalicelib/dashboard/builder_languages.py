@@ -14,6 +14,7 @@ translations complete (a removed question's translations are dropped).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,11 +22,12 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from chalicelib.core import i18n
+from chalicelib.core import i18n, translations
 from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.translations import QUESTION_KEYS, language_name
 from chalicelib.dashboard.web import Ctx, page, redirect, textarea_lines, view
+from chalicelib.dashboard.wording import worded
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
@@ -39,6 +41,7 @@ _FIELD = re.compile(
     r"|ack\.(promoter|passive|detractor|neutral)\.(subject|body))$"
 )
 _REMOVE = re.compile(r"^remove:([A-Za-z_]{2,5})$")
+MAX_GAPS = 200  # refusals gathered on one save: more than the fields of five languages of a full survey
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -114,6 +117,28 @@ def merge_questions(
     return {code: {**translation, **questions.get(code, {})} for code, translation in stored.items()}
 
 
+def translation_labels(code: str, question_ids: list[str], questions_only: bool = False) -> dict[str, str]:
+    """{field path: label} of one language's inputs (templates/dashboard/builder_languages.html and
+    _builder_translations.html), question by question in their order; `questions_only`: the survey step's."""
+    language, base = language_name(code), f"options.translations.{code}"
+    labels: dict[str, str] = {}
+    for n, qid in enumerate(question_ids, 1):
+        here = f"{base}.questions.{qid}"
+        labels |= {
+            f"{here}.text": f"Question {n} in {language}",
+            f"{here}.options": f"Choices of question {n} in {language}, one per line",
+            f"{here}.low_label": f"Words under the lowest score of question {n} in {language}",
+            f"{here}.high_label": f"Words under the highest score of question {n} in {language}",
+        }
+    if questions_only:
+        return labels
+    labels |= {f"{base}.subject": f"Subject in {language}", f"{base}.intro": f"Introduction in {language}"}
+    for cat in campaigns.ACK_CATEGORIES:
+        labels[f"{base}.ack.{cat}.subject"] = f"Acknowledgement subject for a {cat} in {language}"
+        labels[f"{base}.ack.{cat}.body"] = f"Acknowledgement for a {cat} in {language}"
+    return labels
+
+
 def shown_paths(code: str, survey: Any, categories: tuple[str, ...]) -> set[str]:
     """The field paths of one language's inputs on the page: an error naming one is shown beside it."""
     base = f"options.translations.{code}"
@@ -158,15 +183,67 @@ def save_languages(ctx: Ctx, campaign_id: str) -> Response:
         "default_locale": typed["default_locale"],
         "translations": translations_body(typed["translations"], [q.id for q in c.survey.questions]),
     } | ({"team_locale": typed["team_locale"]} if typed["team_locale"] else {})
-    if c.status == "draft":
-        body = {"options": {k: v for k, v in c.options.items() if k not in KEYS} | options}
-    else:
-        body = {"options": options}
+    merged = {k: v for k, v in c.options.items() if k not in KEYS} | options
     try:
-        api.update_campaign(c.id, body, ctx.now)
-    except (ValidationError, Conflict) as exc:
+        api.update_campaign(c.id, {"options": merged if c.status == "draft" else options}, ctx.now)
+    except ValidationError as exc:
+        return _page(ctx, c, typed, every_gap(c, merged, exc), status=exc.status)
+    except Conflict as exc:
         return _page(ctx, c, typed, {exc.field or "options": exc.message}, status=exc.status)
     return redirect(f"/dashboard/campaigns/{quote(c.id, safe='')}/edit/languages?saved=1")
+
+
+def every_gap(c: Any, options: Mapping[str, Any], refusal: ValidationError) -> dict[str, str]:
+    """{field path: message}: the API's refusal, then each further field the same checks refuse (the API
+    names its first gap; a person wants to see them all in one save). The field at fault is given the
+    campaign's own text, which passes, and the checks run again, until they pass or name a field that
+    cannot be filled so (a language, the campaign's own language)."""
+    errors = {refusal.field or "options": refusal.message}
+    trial, field = copy.deepcopy(dict(options)), refusal.field or ""
+    for _ in range(MAX_GAPS):
+        if not _fill(trial, field, c):
+            break
+        try:
+            translations.check(c.survey, campaigns.parse_options(trial))
+        except ValidationError as exc:
+            field = exc.field or "options"
+            if field in errors:
+                break
+            errors[field] = exc.message
+        else:
+            break
+    return errors
+
+
+def _fill(options: dict[str, Any], path: str, c: Any) -> bool:
+    """Give the translated text at `path` the campaign's own (or take it away where the campaign has none);
+    False when `path` names no translated text."""
+    found = _FIELD.match(path)
+    translation = (options.get("translations") or {}).get(found[1]) if found else None
+    if not found or not isinstance(translation, dict):
+        return False
+    if found[2]:
+        question = c.survey.question(found[2])
+        texts = translation.setdefault("questions", {}).setdefault(found[2], {})
+        own = getattr(question, found[3], None) if question else None
+        if own:
+            texts[found[3]] = list(own) if found[3] == "options" else own
+        else:
+            texts.pop(found[3], None)
+    elif found[4]:
+        own = c.options.get(found[4])
+        if own:
+            translation[found[4]] = own
+        else:
+            translation.pop(found[4], None)
+    else:
+        own = ((c.options.get("ack") or {}).get(found[5]) or {}).get(found[6])
+        parts = translation.setdefault("ack", {}).setdefault(found[5], {})
+        if own:
+            parts[found[6]] = own
+        else:
+            parts.pop(found[6], None)
+    return True
 
 
 def _page(
@@ -180,8 +257,15 @@ def _page(
     changed: str = "",
     focus: str = "",
 ) -> Response:
-    errors = dict(errors or {})
     offered = set(typed["translations"])
+    labels = {
+        "options.default_locale": "The campaign’s own language",
+        "options.team_locale": "Your team’s language",
+        "new_language": "Language to add",
+    }
+    for code in typed["translations"]:
+        labels |= translation_labels(code, [q.id for q in c.survey.questions])
+    errors = worded(errors or {}, labels)
     shown = {"options.default_locale", "options.team_locale", "new_language"} | {
         path for code in offered for path in shown_paths(code, c.survey, campaigns.ACK_CATEGORIES)
     }

@@ -26,6 +26,7 @@ from chalicelib.core.errors import Conflict, ValidationError
 from chalicelib.core.lazy import OnFirstUse
 from chalicelib.core.webhook_spec import EVENTS
 from chalicelib.dashboard.web import Ctx, page, redirect, view
+from chalicelib.dashboard.wording import summary_label, worded
 
 api = OnFirstUse("chalicelib.admin.api")  # cold start: the admin API's use cases, on request
 campaigns = OnFirstUse("chalicelib.campaigns.campaigns")  # cold start: campaigns are read on request
@@ -61,6 +62,38 @@ LABELS = {
     "translations": "its texts in other languages",
     "team_locale": "your team's language",
 }
+EMAIL_LABELS = {  # the labels of builder_email.html: what the page's messages call its inputs
+    "sender_name": "Sender name",
+    "reply_to": "Reply-to address",
+    "company": "Company",
+    "brand_color": "Brand colour",
+    "logo_url": "Logo URL",
+    "subject": "Subject",
+    "intro": "Introduction",
+    "reminders": "Reminders (days after the invitation)",
+}
+FOLLOW_UP_LABELS = {  # the labels of builder_follow_up.html's inputs and groups that are not rows
+    "themes": "Themes",
+    "ack": "Acknowledgements",
+    "alert_rules": "Alert rules",
+    "alert_emails": "Where alerts go",
+    "slack_webhook_url": "Slack webhook URL",
+    "webhooks": "Webhooks",
+    "review_url": "Review page URL",
+    "follow_up_name": "Who follows up",
+    "contact_within_hours": "Contact within (hours)",
+    "fatigue_days": "Fatigue window (days)",
+}
+RULE_LABELS = {
+    "category": "Category",
+    "max_score": "Score at most",
+    "min_score": "Score at least",
+    "theme": "Theme",
+    "property": "Property",
+    "equals": "Property equals",
+}
+WEBHOOK_LABELS = {"url": "URL", "events": "Events", "secret": "Signing secret"}
+ROWS = ("alert_rules", "alert_emails", "webhooks")  # list options: each row is also checked on its own
 _ROW = re.compile(r"^options\.(themes|alert_rules|alert_emails|webhooks)\[(\d{1,3})\](?:\.(\w+))?$")
 _WHOLE = re.compile(r"^-?\d{1,9}$")
 
@@ -90,9 +123,14 @@ def save_email(ctx: Ctx, campaign_id: str) -> Response:
     campaign = campaigns.get_view(campaign_id)
     locked, stored = _locks(ctx, campaign, EMAIL), _email_stored(campaign.options)
     typed = {key: stored[key] if locked[key] else ctx.form.get(f"options.{key}", "") for key in EMAIL}
+    options = _email_options(typed)
     try:
-        saved = _save(ctx, campaign, EMAIL, _email_options(typed))
-    except (ValidationError, Conflict) as exc:
+        saved = _save(ctx, campaign, EMAIL, options)
+    except ValidationError as exc:
+        first = exc.field or "options"
+        errors = {first: exc.message} | {p: m for p, m in every_option_error(options).items() if p != first}
+        return _email_page(ctx, campaign, typed, errors, status=exc.status)
+    except Conflict as exc:
         return _email_page(ctx, campaign, typed, {exc.field or "options": exc.message}, status=exc.status)
     if ctx.form.get("action") == "next":
         return redirect(_step_path(saved, "follow-up"))
@@ -115,9 +153,12 @@ def save_follow_up(ctx: Ctx, campaign_id: str) -> Response:
     if adding in GROUPS:  # "Add a row": the same form again, everything typed kept (empty rows too), one more
         return _follow_up_page(ctx, campaign, typed, spare=dict.fromkeys(GROUPS, 0) | {adding: 1})
     typed = _compact(typed)  # rows as sent, so the API's [i] names the i-th row on the page
+    options = _follow_up_options(typed, campaign.options)
     try:
-        saved = _save(ctx, campaign, FOLLOW_UP, _follow_up_options(typed, campaign.options))
-    except (ValidationError, Conflict) as exc:
+        saved = _save(ctx, campaign, FOLLOW_UP, options)
+    except ValidationError as exc:
+        return _follow_up_page(ctx, campaign, typed, _follow_up_errors(typed, options, exc), status=exc.status)
+    except Conflict as exc:
         return _follow_up_page(ctx, campaign, typed, {exc.field or "options": exc.message}, status=exc.status)
     known = {w["id"] for w in campaign.options.get("webhooks", [])}
     typed_secrets = {row["secret"] for row in typed.webhooks}
@@ -133,6 +174,61 @@ def save_follow_up(ctx: Ctx, campaign_id: str) -> Response:
     return _follow_up_page(  # a secret made for a new endpoint is shown once, as the API's answer shows it
         ctx, saved, _follow_up_stored(saved.to_json()["options"]), saved_now=True, new_secrets=new_secrets
     )
+
+
+def every_option_error(options: Mapping[str, Any]) -> dict[str, str]:
+    """{field path: message} of each option on its own, by the API's own parser: the API stops at its first
+    error, and a person wants to see every field to correct in one save. A row of alert rules, alert emails
+    or webhooks is parsed alone and its message renumbered to its row; each acknowledgement text alone."""
+    errors: dict[str, str] = {}
+    for key, value in options.items():
+        if key in ROWS and isinstance(value, list):
+            trials = [({key: [item]}, f"options.{key}[0]", f"options.{key}[{i}]") for i, item in enumerate(value)]
+        elif key == "ack" and isinstance(value, Mapping):
+            trials = [
+                ({key: {cat: {part: text}}}, "", "") for cat, parts in value.items() for part, text in parts.items()
+            ]
+        else:
+            trials = [({key: value}, "", "")]
+        for trial, alone, row in trials:
+            try:
+                campaigns.parse_options(trial)
+            except ValidationError as exc:
+                path = exc.field or "options"
+                errors.setdefault(
+                    row + path.removeprefix(alone) if alone and path.startswith(alone) else path, exc.message
+                )
+    return errors
+
+
+def theme_errors(themes: list[dict[str, str]]) -> dict[str, str]:
+    """{options.themes[i].name or .keywords: message}: each theme's name and keywords parsed on their own by the
+    API's parser, which names a theme's path (options.themes.<name>) for both: the page marks the input at fault."""
+    errors: dict[str, str] = {}
+    for i, row in enumerate(themes):
+        for part, trial in (("name", {row["name"]: ["keyword"]}), ("keywords", {"theme": _keywords(row["keywords"])})):
+            try:
+                campaigns.parse_options({"themes": trial})
+            except ValidationError as exc:
+                errors[f"options.themes[{i}].{part}"] = exc.message
+    return errors
+
+
+def _follow_up_errors(typed: FollowUp, options: Mapping[str, Any], refusal: ValidationError) -> dict[str, str]:
+    """The API's refusal and every other field's, a theme's beside its name or keywords."""
+    themes = theme_errors(typed.themes)
+    first = refusal.field or "options"
+    if first.startswith("options.themes."):  # options.themes.<name>: shown beside the row's input at fault
+        errors = themes or {"options.themes": refusal.message}
+    else:
+        errors = {first: refusal.message} | themes
+    others = every_option_error({k: v for k, v in options.items() if k != "themes"})
+    return errors | {path: message for path, message in others.items() if path not in errors}
+
+
+def _keywords(text: str) -> list[str]:
+    """A theme's keywords as typed, separated by commas."""
+    return [w.strip() for w in text.split(",") if w.strip()]
 
 
 def _step_path(campaign: Any, step: str) -> str:
@@ -244,9 +340,7 @@ def _follow_up_options(typed: FollowUp, stored: Mapping[str, Any]) -> dict[str, 
     """The options of the follow-up step, as the admin API takes them; `stored` gives the secrets kept."""
     options: dict[str, Any] = {}
     if typed.themes:
-        options["themes"] = {
-            r["name"]: [w.strip() for w in r["keywords"].split(",") if w.strip()] for r in typed.themes
-        }
+        options["themes"] = {r["name"]: _keywords(r["keywords"]) for r in typed.themes}
     ack = {cat: {p: t for p, t in parts.items() if t.strip()} for cat, parts in typed.ack.items()}
     if any(ack.values()):
         options["ack"] = {cat: parts for cat, parts in ack.items() if parts}
@@ -313,7 +407,8 @@ def _email_page(
     status: int = 200,
     saved_now: bool = False,
 ) -> Response:
-    errors = dict(errors or {})
+    labels = {f"options.{key}": label for key, label in EMAIL_LABELS.items()}
+    errors = worded(errors or {}, labels)
     return page(
         ctx,
         "builder_email.html",
@@ -321,6 +416,7 @@ def _email_page(
         c=campaign,
         values=values,
         errors=errors,
+        summary={path: summary_label(path, labels) for path in errors},
         elsewhere=_elsewhere(errors, EMAIL),
         locked=_locks(ctx, campaign, EMAIL),
         correctable=[LABELS.get(key, key) for key in campaigns.CORRECTABLE_OPTIONS],
@@ -341,7 +437,8 @@ def _follow_up_page(
     spare: Mapping[str, int] | None = None,
     new_secrets: list[tuple[str, str]] | None = None,
 ) -> Response:
-    errors = dict(errors or {})
+    labels = _follow_up_labels(values)
+    errors = worded(errors or {}, labels)
     spare = {group: 1 for group in GROUPS} | dict(spare or {})
     shown = campaign.to_json()["options"]
     return page(
@@ -351,6 +448,7 @@ def _follow_up_page(
         c=campaign,
         v=values,
         errors=errors,
+        summary={path: summary_label(path, labels) for path in errors},
         elsewhere=_elsewhere(errors, FOLLOW_UP),
         locked=_locks(ctx, campaign, FOLLOW_UP),
         correctable=[LABELS.get(key, key) for key in campaigns.CORRECTABLE_OPTIONS],
@@ -363,6 +461,29 @@ def _follow_up_page(
         default_contact_hours=campaigns.DEFAULT_CONTACT_HOURS,
         global_fatigue=get_settings().fatigue_days,
     )
+
+
+def _follow_up_labels(values: FollowUp) -> dict[str, str]:
+    """{field path: label} of the follow-up form's inputs, its rows as typed."""
+    labels = {f"options.{key}": label for key, label in FOLLOW_UP_LABELS.items()}
+    for i, _ in enumerate(values.themes):
+        labels |= {
+            f"options.themes[{i}].name": f"Theme {i + 1} name",
+            f"options.themes[{i}].keywords": f"Theme {i + 1} keywords",
+        }
+    for cat in _acks():
+        labels |= {
+            f"options.ack.{cat}": f"{cat.capitalize()}s",
+            f"options.ack.{cat}.subject": f"Subject for {cat}s",
+            f"options.ack.{cat}.body": f"Message for {cat}s",
+        }
+    for i, _ in enumerate(values.alert_rules):
+        labels |= {f"options.alert_rules[{i}].{key}": label for key, label in RULE_LABELS.items()}
+    for i, _ in enumerate(values.alert_emails):
+        labels[f"options.alert_emails[{i}]"] = f"Alert email {i + 1}"
+    for i, _ in enumerate(values.webhooks):
+        labels |= {f"options.webhooks[{i}].{key}": label for key, label in WEBHOOK_LABELS.items()}
+    return labels
 
 
 def _variables(campaign: Any) -> dict[str, Any]:
