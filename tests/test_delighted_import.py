@@ -400,7 +400,8 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
         assert found == [("row[0].additional_answers", True)], odd
     unknown = upload(client, campaign.id, json.dumps([{"hello": 1}]), "application/json")
     assert unknown.status_code == 400 and unknown.json_body["error"]["field"] == "kind"
-    named = upload(client, campaign.id, json.dumps([{"email": "x@example.com"}]), "application/json", kind="bounces")
+    bounce = [{"email": "x@example.com", "bounced_at": 1700000000}]
+    named = upload(client, campaign.id, json.dumps(bounce), "application/json", kind="bounces")
     assert named.json_body["import"]["kind"] == "bounces" and suppression.find("x@example.com").reason == "bounced"
     bad_kind = upload(client, campaign.id, "email\nx@example.com\n", kind="sms")
     assert bad_kind.status_code == 400 and bad_kind.json_body["error"]["field"] == "kind"
@@ -493,3 +494,40 @@ def test_a_draft_with_imported_answers_keeps_the_time_zone_its_days_are_counted_
     assert refused.status_code == 409 and refused.json_body["error"]["field"] == "timezone"
     assert campaigns.get_view(campaign.id).timezone == "UTC"
     assert patch_zone(campaign.id, "UTC").status_code == 200  # the same zone again is no change
+
+
+def test_a_kind_the_columns_contradict_is_refused_before_anyone_is_suppressed(client, db, tmp_path):
+    campaign = new_campaign()
+    answers = "Response ID,Email,Score,Comment,Response Timestamp\n1,ana@example.com,9,Great,2025-09-01 10:00:00 UTC\n"
+    refused = upload(client, campaign.id, answers, kind="bounces")
+    assert refused.status_code == 400, refused.json_body
+    error = refused.json_body["error"]
+    assert error["field"] == "kind"
+    assert error["message"] == (
+        "This file looks like Delighted's responses export, not bounces (it has no bounced_at, which bounces "
+        "need): nothing was imported. Import it as responses, or leave the kind out and its columns tell."
+    )
+    assert suppression.find("ana@example.com") is None and stored_of(campaign.id) == []
+    people = [{"id": "1", "email": "bo@example.com", "name": "Bo", "created_at": 1700000000}]
+    as_unsubscribes = upload(client, campaign.id, json.dumps(people), "application/json", kind="unsubscribes")
+    assert (
+        as_unsubscribes.status_code == 400
+        and "people export, not unsubscribes" in as_unsubscribes.json_body["error"]["message"]
+    )
+    no_time = upload(client, campaign.id, "Email,Score\ncy@example.com,9\n", kind="responses")
+    assert no_time.status_code == 400
+    assert no_time.json_body["error"]["message"] == (
+        "This file has no created_at, which responses need: nothing was imported."
+    )
+
+    (tmp_path / "people.csv").write_text("Person ID,Email,Name,Created At\n7,di@example.com,Di,2025-01-01T00:00:00Z\n")
+    (tmp_path / "unsubscribes.csv").write_text("Email,Unsubscribed At\ned@example.com,2025-01-01T00:00:00Z\n")
+    paths = [str(tmp_path / "unsubscribes.csv"), str(tmp_path / "people.csv")]
+    result = cli("import-delighted", "--campaign", campaign.id, "--kind", "unsubscribes", *paths, env=db)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: {paths[1]}: This file looks like Delighted's people export, not unsubscribes (it has no "
+        "unsubscribed_at, which unsubscribes need): nothing was imported. Import it as people, or leave the "
+        "kind out and its columns tell."
+    ]
+    assert suppression.find("di@example.com") is None and suppression.find("ed@example.com") is None

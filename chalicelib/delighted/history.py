@@ -141,19 +141,21 @@ def read(
     person by id only.
 
     Raises ValidationError (field `file`, or `kind`) when the file cannot be read at all: not a CSV with
-    an email column, JSON that is not a list of objects, or a kind that cannot be told.
+    an email column, JSON that is not a list of objects, a kind that cannot be told, or a `kind` given that
+    the file's columns contradict (_given_kind).
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"kind is one of {', '.join(KINDS)}.", "kind")
     if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
         items, original = _json_rows(text)
-        kind = kind or _kind(set().union(*(item for _, item in items if isinstance(item, Mapping))))
+        names = set().union(*(_json_fields(item) for _, item in items if isinstance(item, Mapping)))
         fields_of = _json_fields
     else:
         original = imports.parse_csv(text)
         items = original.rows
-        kind = kind or _kind({imports.property_name(h) for h in original.header})
+        names = {imports.property_name(h) for h in original.header}
         fields_of = _csv_fields
+    kind = _kind(names) if kind is None else _given_kind(kind, names)
     reader = {"people": _person, "responses": _response, "unsubscribes": _stop, "bounces": _stop}[kind]
     context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind}
     accepted: dict[str, Any] = {}
@@ -172,20 +174,59 @@ def read(
     return ExportFile(name, kind, len(items), list(accepted.values()), rejected, duplicates, original)
 
 
-def _kind(names: set[str]) -> str:
+# What each kind's rows cannot do without: every name group is a column (or JSON field) the file must
+# have one of. A bounce or an unsubscribe suppresses the address for good, so its time column is required
+# even when the kind is given: a people or responses file given as bounces is refused, not suppressed.
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "people": (EMAIL,),
+    "responses": (SCORE, CREATED, (*EMAIL, *PERSON_ID)),
+    "unsubscribes": (UNSUBSCRIBED, (*EMAIL, *PERSON_ID)),
+    "bounces": (BOUNCED, (*EMAIL, *PERSON_ID)),
+}
+
+
+def _detected(names: set[str]) -> str | None:
+    """The kind a file's columns say: a score is a response; unsubscribed_at, bounced_at; else an address
+    (or a person) makes it people; None when nothing tells."""
     if names & set(SCORE):
         return "responses"
     if names & set(UNSUBSCRIBED):
         return "unsubscribes"
     if names & set(BOUNCED):
         return "bounces"
-    if names & set(EMAIL) or "person" in names:
+    if names & {*EMAIL, "person"}:
         return "people"
-    raise ValidationError(
-        "This file is not one of Delighted's exports: it has no score, unsubscribed_at, bounced_at or email. "
-        f"Name its kind ({', '.join(KINDS)}).",
-        "kind",
-    )
+    return None
+
+
+def _kind(names: set[str]) -> str:
+    kind = _detected(names)
+    if kind is None:
+        raise ValidationError(
+            "This file is not one of Delighted's exports: it has no score, unsubscribed_at, bounced_at or email. "
+            f"Name its kind ({', '.join(KINDS)}).",
+            "kind",
+        )
+    return kind
+
+
+def _given_kind(kind: str, names: set[str]) -> str:
+    """The kind named by the operator, when the file's columns agree with it. Raises ValidationError (field
+    `kind`) naming the kind the columns say when they say another, or the columns the kind needs when the
+    file lacks them: nothing of the file is imported (a wrong kind would suppress or mail real people)."""
+    detected = _detected(names)
+    missing = " or ".join(group[0] for group in REQUIRED[kind] if not names & set(group))
+    if detected in (None, kind) and not missing:
+        return kind
+    if detected in (None, kind):
+        message = f"This file has no {missing}, which {kind} need: nothing was imported."
+    else:
+        lacks = f" (it has no {missing}, which {kind} need)" if missing else ""
+        message = (
+            f"This file looks like Delighted's {detected} export, not {kind}{lacks}: nothing was imported. "
+            f"Import it as {detected}, or leave the kind out and its columns tell."
+        )
+    raise ValidationError(message, "kind")
 
 
 def _key(record: Any) -> str:

@@ -86,7 +86,7 @@ def import_files(
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
     settings = get_settings()
-    files = [history.read(u.name, u.text, campaign, now, kind) for u in uploads]
+    files = [_read(u, campaign, now, kind, named=len(uploads) > 1) for u in uploads]
     people = {p.delighted_id: p.email for f in files if f.kind == "people" for p in f.accepted if p.delighted_id}
     if people and any(f.kind == "responses" for f in files):  # responses naming their person by id only
         files = [
@@ -103,6 +103,16 @@ def import_files(
         )
     files.sort(key=lambda f: ORDER.index(f.kind))
     return [_store(campaign, f, now, settings, by, progress or (lambda _: None)) for f in files]
+
+
+def _read(upload: Upload, campaign: CampaignView, now: float, kind: str | None, named: bool) -> history.ExportFile:
+    """history.read, a refusal naming the file when the command was given several."""
+    try:
+        return history.read(upload.name, upload.text, campaign, now, kind)
+    except ValidationError as exc:
+        if not named:
+            raise
+        raise ValidationError(f"{upload.name}: {exc.message}", exc.field) from None
 
 
 def _store(campaign: CampaignView, file: history.ExportFile, now: float, settings: Settings, by: str, progress) -> dict:
