@@ -531,3 +531,43 @@ def test_a_kind_the_columns_contradict_is_refused_before_anyone_is_suppressed(cl
         "kind out and its columns tell."
     ]
     assert suppression.find("di@example.com") is None and suppression.find("ed@example.com") is None
+
+
+def test_the_same_response_twice_with_different_answers_is_rejected_and_identical_ones_merged(client):
+    campaign = new_campaign()
+    body = (
+        "Response ID;Email;Score;Comment;Response Timestamp\n"
+        "81004;ana@example.com;9;Great;2025-09-01 10:00:00 UTC\n"
+        "81005;bo@example.com;7;Fine;2025-09-01 11:00:00 UTC\n"
+        "81006;cy@example.com;8;;2025-09-01 12:00:00 UTC\n"
+        "81005;bo@example.com;7;Fine;2025-09-01 11:00:00 UTC\n"
+        "81007;di@example.com;10;;2025-09-01 13:00:00 UTC\n"
+        "81004;ana@example.com;2;Great;2025-09-01 10:00:00 UTC\n"
+    )
+    report = upload(client, campaign.id, body).json_body["import"]
+    assert (report["accepted"], report["duplicates_merged"], report["rejected"]) == (3, 1, 2)
+    message = (
+        "Response 81004 appears 2 times with different score (rows 2 and 7): none of them is imported. "
+        "Keep the right row and import it again."
+    )
+    assert report["rejected_rows"] == [
+        {"row": 2, "field": "row[2].score", "message": message},
+        {"row": 7, "field": "row[7].score", "message": message},
+    ]
+    history_import.count_all(lambda _: None)
+    assert stats.totals(campaign.id, "_")["responses"] == 3
+    got = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=admin_headers()
+    ).body.decode()
+    fixed = "\n".join(line for line in got.splitlines() if line.split(",")[2] != "2")  # the wrong score out
+    again = upload(client, campaign.id, fixed).json_body["import"]
+    assert (again["accepted"], again["invited"], again["rejected"]) == (1, 1, 0)
+    assert Invitation.get(history.history_id(campaign.id, "81004")).score == 9
+    stops = [
+        {"email": "ed@example.com", "unsubscribed_at": 1700000000},
+        {"email": "ed@example.com", "unsubscribed_at": 1700000500},
+    ]
+    twice = upload(client, campaign.id, json.dumps(stops), "application/json").json_body["import"]
+    assert [r["field"] for r in twice["rejected_rows"]] == ["row[0].unsubscribed_at", "row[1].unsubscribed_at"]
+    assert twice["rejected_rows"][0]["message"].startswith("The unsubscribe of ed@example.com appears 2 times")
+    assert suppression.find("ed@example.com") is None

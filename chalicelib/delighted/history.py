@@ -20,7 +20,7 @@ import json
 import re
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,7 +158,7 @@ def read(
     kind = _kind(names) if kind is None else _given_kind(kind, names)
     reader = {"people": _person, "responses": _response, "unsubscribes": _stop, "bounces": _stop}[kind]
     context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind}
-    accepted: dict[str, Any] = {}
+    same: dict[str, list[Any]] = {}
     rejected: list[contacts.Rejection] = []
     for number, item in items:
         try:
@@ -169,9 +169,18 @@ def read(
             where = f"row[{number}].{exc.name}" if exc.name else f"row[{number}]"
             rejected.append(contacts.Rejection(number, where, exc.message))
             continue
-        accepted[_key(record)] = record
-    duplicates = len(items) - len(rejected) - len(accepted)
-    return ExportFile(name, kind, len(items), list(accepted.values()), rejected, duplicates, original)
+        same.setdefault(_key(record), []).append(record)
+    accepted = []
+    duplicates = 0
+    for records in same.values():
+        conflict = _conflict(records)
+        if conflict is None:
+            accepted.append(records[0])
+            duplicates += len(records) - 1
+        else:
+            rejected += [contacts.Rejection(r.row, f"row[{r.row}].{conflict[0]}", conflict[1]) for r in records]
+    rejected.sort(key=lambda r: r.row)
+    return ExportFile(name, kind, len(items), accepted, rejected, duplicates, original)
 
 
 # What each kind's rows cannot do without: every name group is a column (or JSON field) the file must
@@ -230,10 +239,50 @@ def _given_kind(kind: str, names: set[str]) -> str:
 
 
 def _key(record: Any) -> str:
-    """Rows of one file that are the same thing: the later one is kept (a duplicate merged)."""
+    """Rows of one file that are the same thing: a response (its Delighted id, else its address and time),
+    or a person, an unsubscribe or a bounce (its address)."""
     if isinstance(record, Response):
         return record.delighted_id
     return record.email
+
+
+# The field a difference between two rows of the same thing is reported at, by the attribute that differs;
+# an attribute that follows from another (a response's answers and category from its score and comment) is
+# named only when nothing else differs.
+_DIFFERING = {"additional": "additional_answers", "answers": "additional_answers"}
+_FOLLOWING = ("answers", "category")
+
+
+def _conflict(records: list[Any]) -> tuple[str, str] | None:
+    """None when the rows of one thing say the same (a duplicate, merged); else (the field that differs, why
+    every one of them is rejected): which is right is the operator's to say, so none is imported."""
+    first = {k: v for k, v in asdict(records[0]).items() if k != "row"}
+    differing: list[str] = []
+    for record in records[1:]:
+        other = asdict(record)
+        differing += [k for k in first if first[k] != other[k] and k not in differing]
+    if not differing:
+        return None
+    named = [k for k in differing if k not in _FOLLOWING] or differing
+    fields = [f"{records[0].reason}_at" if k == "at" else _DIFFERING.get(k, k) for k in named]
+    rows = [str(r.row) for r in records]
+    shown = f"{', '.join(rows[:-1])} and {rows[-1]}"
+    return fields[0], (
+        f"{_thing(records[0])} appears {len(records)} times with different {', '.join(dict.fromkeys(fields))} "
+        f"(rows {shown}): none of them is imported. Keep the right row and import it again."
+    )
+
+
+def _thing(record: Any) -> str:
+    if isinstance(record, Response):
+        generated = f"{record.email}|{record.created_at:.0f}"
+        if record.delighted_id == generated:
+            when = datetime.fromtimestamp(record.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            return f"The response of {record.email} at {when}"
+        return f"Response {record.delighted_id}"
+    if isinstance(record, Person):
+        return f"Person {record.email}"
+    return f"The {record.reason.removesuffix('d')} of {record.email}"
 
 
 def _json_rows(text: str) -> tuple[list[tuple[int, Any]], imports.CsvFile]:
