@@ -23,7 +23,7 @@ from chalicelib.runtime.jobs import find_job
 from chalicelib.sending import imports
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import admin_headers, read_outbox
-from tests.dashboard_support import session_headers
+from tests.dashboard_support import csrf_of, session_headers, shown_error
 from tests.helpers import cli, drain, invitations_of, launch
 
 SURVEY = {
@@ -571,3 +571,91 @@ def test_the_same_response_twice_with_different_answers_is_rejected_and_identica
     assert [r["field"] for r in twice["rejected_rows"]] == ["row[0].unsubscribed_at", "row[1].unsubscribed_at"]
     assert twice["rejected_rows"][0]["message"].startswith("The unsubscribe of ed@example.com appears 2 times")
     assert suppression.find("ed@example.com") is None
+
+
+def dashboard_upload(client, campaign_id: str, data: bytes):
+    """The dashboard's recipients upload of a CSV file, as the browser sends it."""
+    headers = session_headers()
+    form = client.http.get(f"/dashboard/campaigns/{campaign_id}/recipients", headers=headers).body.decode()
+    body = (
+        b'--B0UND\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+        + csrf_of(form).encode()
+        + b'\r\n--B0UND\r\nContent-Disposition: form-data; name="file"; filename="rejected.csv"\r\n'
+        + b"Content-Type: text/csv\r\n\r\n"
+        + data
+        + b"\r\n--B0UND--\r\n"
+    )
+    content = {"Content-Type": "multipart/form-data; boundary=B0UND"}
+    return client.http.post(f"/dashboard/campaigns/{campaign_id}/recipients", body=body, headers={**headers, **content})
+
+
+def fixed_rows(got: str, fix) -> str:
+    """The rejected rows' download with each row's cells passed through `fix` (row and reason kept)."""
+    rows = list(csv.reader(io.StringIO(got)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([rows[0], *(fix(row) for row in rows[1:])])
+    return out.getvalue()
+
+
+def test_rejected_history_rows_are_imported_again_as_history_and_the_recipients_upload_refuses_them(client):
+    campaign = new_campaign()
+    exported = (
+        "Response ID,Email,Score,Comment,Response Timestamp\n"
+        "1,ana@example.com,9,Great,2025-09-01 10:00:00 UTC\n"
+        "2,bo@example.com,12,Too high,2025-09-02 10:00:00 UTC\n"
+        "3,cy@example.com,eleven,Words,2025-09-03 10:00:00 UTC\n"
+    )
+    report = upload(client, campaign.id, exported).json_body["import"]
+    assert (report["accepted"], report["rejected"]) == (1, 2)
+    page = client.http.get(
+        f"/dashboard/campaigns/{campaign.id}/imports/{report['id']}", headers=session_headers()
+    ).body.decode()
+    command = f"python -m chalicelib.cli import-delighted --campaign {campaign.id} --kind responses FILE.csv"
+    assert command in page and f"POST /api/campaigns/{campaign.id}/imports/delighted?kind=responses" in page
+    assert "Back to the recipients" not in page and "upload the file again" not in page
+    got = client.http.get(
+        f"/dashboard/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=session_headers()
+    ).body.decode()
+    fixed = fixed_rows(got, lambda row: [*row[:2], {"12": "10", "eleven": "0"}[row[2]], *row[3:]])
+
+    refusal = (
+        "This looks like a Delighted responses export (or the rows a Delighted history import rejected): import "
+        f"it as history with `python -m chalicelib.cli import-delighted --campaign {campaign.id} FILE` or "
+        f"`POST /api/campaigns/{campaign.id}/imports/delighted`, not as recipients (they would be mailed). "
+        "If these are people to survey, rename the score column."
+    )
+    recipients = f"/api/campaigns/{campaign.id}/recipients"
+    for body in (fixed, exported):
+        api = client.http.post(recipients, body=body, headers={**admin_headers(), "Content-Type": "text/csv"})
+        assert api.status_code == 400 and api.json_body["error"] == {"message": refusal, "field": "file"}
+    shown = dashboard_upload(client, campaign.id, fixed.encode())
+    message = shown_error(shown.body.decode(), "file")
+    assert shown.status_code == 400 and message.startswith("This looks like a Delighted responses export")
+    assert f"import-delighted --campaign {campaign.id} FILE" in message and "(they would be mailed)" in message
+    own_times = fixed.replace("Response ID", "id").replace("Response Timestamp", "Created At")
+    assert own_times.startswith("id,Email,Score,Comment,Created At,row,reason")
+    refused = client.http.post(recipients, body=own_times, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert refused.status_code == 400 and refused.json_body["error"]["message"] == refusal
+    assert [i.id for i in invitations_of(campaign.id)] == [history.history_id(campaign.id, "1")]  # no recipient
+
+    again = upload(client, campaign.id, fixed, kind="responses").json_body["import"]
+    assert (again["accepted"], again["invited"], again["rejected"]) == (2, 2, 0)
+    history_import.count_all(lambda _: None)
+    assert stats.totals(campaign.id, "_")["responses"] == 3
+
+    # a JSON export's rejected rows come back as a CSV of its objects, imported again as they are
+    rows = [{"id": "7", "person": {"id": "9", "email": "di@example.com"}, "score": 20, "created_at": 1756720800}]
+    json_report = upload(client, campaign.id, json.dumps(rows), "application/json").json_body["import"]
+    got = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{json_report['id']}/rejected.csv", headers=admin_headers()
+    ).body.decode()
+    fixed = fixed_rows(got, lambda row: [json.dumps({**json.loads(row[0]), "score": 6}), *row[1:]])
+    api = client.http.post(recipients, body=fixed, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert api.status_code == 400 and api.json_body["error"]["message"] == refusal
+    assert upload(client, campaign.id, fixed).json_body["import"]["invited"] == 1
+    assert Invitation.get(history.history_id(campaign.id, "7")).score == 6
+
+    # a list of people to survey with a score of their own (a lead score) is still recipients
+    own = "Email,Name,Score,Created At\nlee@example.com,Lee,42,2024-01-01\n"
+    kept = client.http.post(recipients, body=own, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert kept.status_code in (201, 202) and kept.json_body["import"]["accepted"] == 1

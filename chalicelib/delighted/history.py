@@ -15,7 +15,9 @@ field and why; chalicelib.delighted.history_import stores the rows accepted. Pur
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 from base64 import urlsafe_b64encode
@@ -146,6 +148,7 @@ def read(
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"kind is one of {', '.join(KINDS)}.", "kind")
+    text = _rejected_json(text) or text
     if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
         items, original = _json_rows(text)
         names = set().union(*(_json_fields(item) for _, item in items if isinstance(item, Mapping)))
@@ -283,6 +286,17 @@ def _thing(record: Any) -> str:
     if isinstance(record, Person):
         return f"Person {record.email}"
     return f"The {record.reason.removesuffix('d')} of {record.email}"
+
+
+def _rejected_json(text: str) -> str | None:
+    """The JSON list in our rejected-rows download of an import of JSON (admin.api.rejected_csv: a column
+    `json`, one object a row, then `row` and `reason`), so its fixed rows are imported again as they are;
+    None for any other file."""
+    start = text.lstrip("\ufeff \t\r\n")
+    if start.split("\n", 1)[0].strip() != ",".join((*imports.HISTORY_JSON, *imports.REJECTED_COLUMNS)):
+        return None
+    objects = [row[0] for row in list(csv.reader(io.StringIO(start)))[1:] if row and row[0].strip()]
+    return f"[{','.join(objects)}]"
 
 
 def _json_rows(text: str) -> tuple[list[tuple[int, Any]], imports.CsvFile]:
