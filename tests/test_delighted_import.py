@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.admin import openapi
 from chalicelib.answers import counting
-from chalicelib.campaigns import campaigns, suppression
+from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import nps
 from chalicelib.core.config import get_settings
 from chalicelib.delighted import history, history_import
@@ -373,7 +373,7 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
     assert suppression.find("ana@example.com").created_at == 1700000100
     rows = [
         {"id": "9", "person": {"id": "1", "email": "ana@example.com"}, "score": 2, "created_at": 1700000000},
-        {"id": "10", "person": "1", "score": 5, "created_at": 1700000000},
+        {"id": "10", "person": "77", "score": 5, "created_at": 1700000000},
         {"id": "11", "person": {"id": "2", "email": "bo@example.com"}, "score": 8, "created_at": "soon"},
         "not an object",
     ]
@@ -659,3 +659,31 @@ def test_rejected_history_rows_are_imported_again_as_history_and_the_recipients_
     own = "Email,Name,Score,Created At\nlee@example.com,Lee,42,2024-01-01\n"
     kept = client.http.post(recipients, body=own, headers={**admin_headers(), "Content-Type": "text/csv"})
     assert kept.status_code in (201, 202) and kept.json_body["import"]["accepted"] == 1
+
+
+def test_responses_naming_their_person_by_id_find_the_people_imported_before(client):
+    campaign = new_campaign()
+    contacts.upsert(contacts.Recipient("known@example.com", {"plan": "pro"}), 1700000000)  # a recipient before
+    people = [
+        {"id": "1005", "email": "new@example.com", "name": "New", "created_at": 1700000000},
+        {"id": "1006", "email": "known@example.com", "name": "Known", "created_at": 1700000000},
+    ]
+    assert upload(client, campaign.id, json.dumps(people), "application/json").status_code == 201
+    rows = [
+        {"id": "r1", "person": "1005", "score": 9, "created_at": 1756720800},
+        {"id": "r2", "person": "1006", "score": 3, "created_at": 1756720800},
+        {"id": "r3", "person": "1007", "score": 7, "created_at": 1756720800},
+    ]
+    report = upload(client, campaign.id, json.dumps(rows), "application/json").json_body["import"]
+    assert (report["accepted"], report["invited"], report["rejected"]) == (2, 2, 1)
+    assert report["rejected_rows"] == [
+        {
+            "row": 2,
+            "field": "row[2].person",
+            "message": "Person 1007 has no address here: export the responses with expand[]=person, or import "
+            "Delighted's people file (in the same import or before).",
+        }
+    ]
+    assert Invitation.get(history.history_id(campaign.id, "r1")).email == "new@example.com"
+    assert Invitation.get(history.history_id(campaign.id, "r2")).email == "known@example.com"
+    assert Contact.get("known@example.com").properties.as_dict() == {"plan": "pro", "name": "Known"}

@@ -112,6 +112,7 @@ class ExportFile:
     rejected: list[contacts.Rejection]
     duplicates: int
     original: imports.CsvFile
+    unknown_people: set[str] = field(default_factory=set)  # Delighted person ids named without an address
 
 
 class RowError(ValueError):
@@ -139,8 +140,8 @@ def read(
     people: Mapping[str, str] | None = None,
 ) -> ExportFile:
     """The rows of one exported file, its `text` decoded by imports.decode_csv. `people` maps Delighted
-    person ids to addresses (from the people files of the same import), for responses that name their
-    person by id only.
+    person ids to addresses (from the people files of the same import, and the contacts imported before),
+    for responses that name their person by id only; the ids it lacks are the file's `unknown_people`.
 
     Raises ValidationError (field `file`, or `kind`) when the file cannot be read at all: not a CSV with
     an email column, JSON that is not a list of objects, a kind that cannot be told, or a `kind` given that
@@ -160,7 +161,7 @@ def read(
         fields_of = _csv_fields
     kind = _kind(names) if kind is None else _given_kind(kind, names)
     reader = {"people": _person, "responses": _response, "unsubscribes": _stop, "bounces": _stop}[kind]
-    context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind}
+    context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind, "unknown": set()}
     same: dict[str, list[Any]] = {}
     rejected: list[contacts.Rejection] = []
     for number, item in items:
@@ -183,7 +184,7 @@ def read(
         else:
             rejected += [contacts.Rejection(r.row, f"row[{r.row}].{conflict[0]}", conflict[1]) for r in records]
     rejected.sort(key=lambda r: r.row)
-    return ExportFile(name, kind, len(items), accepted, rejected, duplicates, original)
+    return ExportFile(name, kind, len(items), accepted, rejected, duplicates, original, context["unknown"])
 
 
 # What each kind's rows cannot do without: every name group is a column (or JSON field) the file must
@@ -373,10 +374,11 @@ def _email(fields: Mapping[str, Any], context: dict) -> str:
         person = _text_id(fields.get("person") or fields.get("person_id"))
         value = context["people"].get(person)
         if value is None and person:
+            context["unknown"].add(person)
             raise RowError(
                 "person",
                 f"Person {person} has no address here: export the responses with expand[]=person, or import "
-                "Delighted's people file in the same import.",
+                "Delighted's people file (in the same import or before).",
             )
     try:
         return contacts.email_address(value, name)
