@@ -286,7 +286,8 @@ def delete_person(email: str, actor: str) -> None:
 @click.option(
     "--kind",
     type=click.Choice(["people", "responses", "unsubscribes", "bounces"]),
-    help="What every file holds, when its columns do not tell (a score: responses; unsubscribed_at; bounced_at).",
+    help="What every file holds, checked: a file whose columns say another kind, or lack the kind's "
+    "(a score and its time for responses; unsubscribed_at; bounced_at), is refused with nothing imported.",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def import_delighted(campaign_id: str, kind: str | None, files: tuple[str, ...]) -> None:

@@ -65,6 +65,7 @@ PERMISSIONS: dict[str, Grants] = {
                 "DeleteItem",
                 "Query:contact-id",
                 "Query:all-contacts",
+                "Query:contact-delighted-id",
             ),
             "invitations": (
                 "GetItem",

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.admin import openapi
 from chalicelib.answers import counting
-from chalicelib.campaigns import campaigns, suppression
+from chalicelib.campaigns import campaigns, contacts, suppression
 from chalicelib.core import nps
 from chalicelib.core.config import get_settings
 from chalicelib.delighted import history, history_import
@@ -23,7 +23,7 @@ from chalicelib.runtime.jobs import find_job
 from chalicelib.sending import imports
 from chalicelib.store.models import Contact, Invitation
 from tests.conftest import admin_headers, read_outbox
-from tests.dashboard_support import session_headers
+from tests.dashboard_support import csrf_of, session_headers, shown_error
 from tests.helpers import cli, drain, invitations_of, launch
 
 SURVEY = {
@@ -373,7 +373,7 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
     assert suppression.find("ana@example.com").created_at == 1700000100
     rows = [
         {"id": "9", "person": {"id": "1", "email": "ana@example.com"}, "score": 2, "created_at": 1700000000},
-        {"id": "10", "person": "1", "score": 5, "created_at": 1700000000},
+        {"id": "10", "person": "77", "score": 5, "created_at": 1700000000},
         {"id": "11", "person": {"id": "2", "email": "bo@example.com"}, "score": 8, "created_at": "soon"},
         "not an object",
     ]
@@ -400,7 +400,8 @@ def test_json_from_the_v1_api_imports_people_unsubscribes_and_responses_and_says
         assert found == [("row[0].additional_answers", True)], odd
     unknown = upload(client, campaign.id, json.dumps([{"hello": 1}]), "application/json")
     assert unknown.status_code == 400 and unknown.json_body["error"]["field"] == "kind"
-    named = upload(client, campaign.id, json.dumps([{"email": "x@example.com"}]), "application/json", kind="bounces")
+    bounce = [{"email": "x@example.com", "bounced_at": 1700000000}]
+    named = upload(client, campaign.id, json.dumps(bounce), "application/json", kind="bounces")
     assert named.json_body["import"]["kind"] == "bounces" and suppression.find("x@example.com").reason == "bounced"
     bad_kind = upload(client, campaign.id, "email\nx@example.com\n", kind="sms")
     assert bad_kind.status_code == 400 and bad_kind.json_body["error"]["field"] == "kind"
@@ -493,3 +494,196 @@ def test_a_draft_with_imported_answers_keeps_the_time_zone_its_days_are_counted_
     assert refused.status_code == 409 and refused.json_body["error"]["field"] == "timezone"
     assert campaigns.get_view(campaign.id).timezone == "UTC"
     assert patch_zone(campaign.id, "UTC").status_code == 200  # the same zone again is no change
+
+
+def test_a_kind_the_columns_contradict_is_refused_before_anyone_is_suppressed(client, db, tmp_path):
+    campaign = new_campaign()
+    answers = "Response ID,Email,Score,Comment,Response Timestamp\n1,ana@example.com,9,Great,2025-09-01 10:00:00 UTC\n"
+    refused = upload(client, campaign.id, answers, kind="bounces")
+    assert refused.status_code == 400, refused.json_body
+    error = refused.json_body["error"]
+    assert error["field"] == "kind"
+    assert error["message"] == (
+        "This file looks like Delighted's responses export, not bounces (it has no bounced_at, which bounces "
+        "need): nothing was imported. Import it as responses, or leave the kind out and its columns tell."
+    )
+    assert suppression.find("ana@example.com") is None and stored_of(campaign.id) == []
+    people = [{"id": "1", "email": "bo@example.com", "name": "Bo", "created_at": 1700000000}]
+    as_unsubscribes = upload(client, campaign.id, json.dumps(people), "application/json", kind="unsubscribes")
+    assert (
+        as_unsubscribes.status_code == 400
+        and "people export, not unsubscribes" in as_unsubscribes.json_body["error"]["message"]
+    )
+    no_time = upload(client, campaign.id, "Email,Score\ncy@example.com,9\n", kind="responses")
+    assert no_time.status_code == 400
+    assert no_time.json_body["error"]["message"] == (
+        "This file has no created_at, which responses need: nothing was imported."
+    )
+
+    (tmp_path / "people.csv").write_text("Person ID,Email,Name,Created At\n7,di@example.com,Di,2025-01-01T00:00:00Z\n")
+    (tmp_path / "unsubscribes.csv").write_text("Email,Unsubscribed At\ned@example.com,2025-01-01T00:00:00Z\n")
+    paths = [str(tmp_path / "unsubscribes.csv"), str(tmp_path / "people.csv")]
+    result = cli("import-delighted", "--campaign", campaign.id, "--kind", "unsubscribes", *paths, env=db)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: {paths[1]}: This file looks like Delighted's people export, not unsubscribes (it has no "
+        "unsubscribed_at, which unsubscribes need): nothing was imported. Import it as people, or leave the "
+        "kind out and its columns tell."
+    ]
+    assert suppression.find("di@example.com") is None and suppression.find("ed@example.com") is None
+
+
+def test_the_same_response_twice_with_different_answers_is_rejected_and_identical_ones_merged(client):
+    campaign = new_campaign()
+    body = (
+        "Response ID;Email;Score;Comment;Response Timestamp\n"
+        "81004;ana@example.com;9;Great;2025-09-01 10:00:00 UTC\n"
+        "81005;bo@example.com;7;Fine;2025-09-01 11:00:00 UTC\n"
+        "81006;cy@example.com;8;;2025-09-01 12:00:00 UTC\n"
+        "81005;bo@example.com;7;Fine;2025-09-01 11:00:00 UTC\n"
+        "81007;di@example.com;10;;2025-09-01 13:00:00 UTC\n"
+        "81004;ana@example.com;2;Great;2025-09-01 10:00:00 UTC\n"
+    )
+    report = upload(client, campaign.id, body).json_body["import"]
+    assert (report["accepted"], report["duplicates_merged"], report["rejected"]) == (3, 1, 2)
+    message = (
+        "Response 81004 appears 2 times with different score (rows 2 and 7): none of them is imported. "
+        "Keep the right row and import it again."
+    )
+    assert report["rejected_rows"] == [
+        {"row": 2, "field": "row[2].score", "message": message},
+        {"row": 7, "field": "row[7].score", "message": message},
+    ]
+    history_import.count_all(lambda _: None)
+    assert stats.totals(campaign.id, "_")["responses"] == 3
+    got = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=admin_headers()
+    ).body.decode()
+    fixed = "\n".join(line for line in got.splitlines() if line.split(",")[2] != "2")  # the wrong score out
+    again = upload(client, campaign.id, fixed).json_body["import"]
+    assert (again["accepted"], again["invited"], again["rejected"]) == (1, 1, 0)
+    assert Invitation.get(history.history_id(campaign.id, "81004")).score == 9
+    stops = [
+        {"email": "ed@example.com", "unsubscribed_at": 1700000000},
+        {"email": "ed@example.com", "unsubscribed_at": 1700000500},
+    ]
+    twice = upload(client, campaign.id, json.dumps(stops), "application/json").json_body["import"]
+    assert [r["field"] for r in twice["rejected_rows"]] == ["row[0].unsubscribed_at", "row[1].unsubscribed_at"]
+    assert twice["rejected_rows"][0]["message"].startswith("The unsubscribe of ed@example.com appears 2 times")
+    assert suppression.find("ed@example.com") is None
+
+
+def dashboard_upload(client, campaign_id: str, data: bytes):
+    """The dashboard's recipients upload of a CSV file, as the browser sends it."""
+    headers = session_headers()
+    form = client.http.get(f"/dashboard/campaigns/{campaign_id}/recipients", headers=headers).body.decode()
+    body = (
+        b'--B0UND\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+        + csrf_of(form).encode()
+        + b'\r\n--B0UND\r\nContent-Disposition: form-data; name="file"; filename="rejected.csv"\r\n'
+        + b"Content-Type: text/csv\r\n\r\n"
+        + data
+        + b"\r\n--B0UND--\r\n"
+    )
+    content = {"Content-Type": "multipart/form-data; boundary=B0UND"}
+    return client.http.post(f"/dashboard/campaigns/{campaign_id}/recipients", body=body, headers={**headers, **content})
+
+
+def fixed_rows(got: str, fix) -> str:
+    """The rejected rows' download with each row's cells passed through `fix` (row and reason kept)."""
+    rows = list(csv.reader(io.StringIO(got)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([rows[0], *(fix(row) for row in rows[1:])])
+    return out.getvalue()
+
+
+def test_rejected_history_rows_are_imported_again_as_history_and_the_recipients_upload_refuses_them(client):
+    campaign = new_campaign()
+    exported = (
+        "Response ID,Email,Score,Comment,Response Timestamp\n"
+        "1,ana@example.com,9,Great,2025-09-01 10:00:00 UTC\n"
+        "2,bo@example.com,12,Too high,2025-09-02 10:00:00 UTC\n"
+        "3,cy@example.com,eleven,Words,2025-09-03 10:00:00 UTC\n"
+    )
+    report = upload(client, campaign.id, exported).json_body["import"]
+    assert (report["accepted"], report["rejected"]) == (1, 2)
+    page = client.http.get(
+        f"/dashboard/campaigns/{campaign.id}/imports/{report['id']}", headers=session_headers()
+    ).body.decode()
+    command = f"python -m chalicelib.cli import-delighted --campaign {campaign.id} --kind responses FILE.csv"
+    assert command in page and f"POST /api/campaigns/{campaign.id}/imports/delighted?kind=responses" in page
+    assert "Back to the recipients" not in page and "upload the file again" not in page
+    got = client.http.get(
+        f"/dashboard/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=session_headers()
+    ).body.decode()
+    fixed = fixed_rows(got, lambda row: [*row[:2], {"12": "10", "eleven": "0"}[row[2]], *row[3:]])
+
+    refusal = (
+        "This looks like a Delighted responses export (or the rows a Delighted history import rejected): import "
+        f"it as history with `python -m chalicelib.cli import-delighted --campaign {campaign.id} FILE` or "
+        f"`POST /api/campaigns/{campaign.id}/imports/delighted`, not as recipients (they would be mailed). "
+        "If these are people to survey, rename the score column."
+    )
+    recipients = f"/api/campaigns/{campaign.id}/recipients"
+    for body in (fixed, exported):
+        api = client.http.post(recipients, body=body, headers={**admin_headers(), "Content-Type": "text/csv"})
+        assert api.status_code == 400 and api.json_body["error"] == {"message": refusal, "field": "file"}
+    shown = dashboard_upload(client, campaign.id, fixed.encode())
+    message = shown_error(shown.body.decode(), "file")
+    assert shown.status_code == 400 and message.startswith("This looks like a Delighted responses export")
+    assert f"import-delighted --campaign {campaign.id} FILE" in message and "(they would be mailed)" in message
+    own_times = fixed.replace("Response ID", "id").replace("Response Timestamp", "Created At")
+    assert own_times.startswith("id,Email,Score,Comment,Created At,row,reason")
+    refused = client.http.post(recipients, body=own_times, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert refused.status_code == 400 and refused.json_body["error"]["message"] == refusal
+    assert [i.id for i in invitations_of(campaign.id)] == [history.history_id(campaign.id, "1")]  # no recipient
+
+    again = upload(client, campaign.id, fixed, kind="responses").json_body["import"]
+    assert (again["accepted"], again["invited"], again["rejected"]) == (2, 2, 0)
+    history_import.count_all(lambda _: None)
+    assert stats.totals(campaign.id, "_")["responses"] == 3
+
+    # a JSON export's rejected rows come back as a CSV of its objects, imported again as they are
+    rows = [{"id": "7", "person": {"id": "9", "email": "di@example.com"}, "score": 20, "created_at": 1756720800}]
+    json_report = upload(client, campaign.id, json.dumps(rows), "application/json").json_body["import"]
+    got = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{json_report['id']}/rejected.csv", headers=admin_headers()
+    ).body.decode()
+    fixed = fixed_rows(got, lambda row: [json.dumps({**json.loads(row[0]), "score": 6}), *row[1:]])
+    api = client.http.post(recipients, body=fixed, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert api.status_code == 400 and api.json_body["error"]["message"] == refusal
+    assert upload(client, campaign.id, fixed).json_body["import"]["invited"] == 1
+    assert Invitation.get(history.history_id(campaign.id, "7")).score == 6
+
+    # a list of people to survey with a score of their own (a lead score) is still recipients
+    own = "Email,Name,Score,Created At\nlee@example.com,Lee,42,2024-01-01\n"
+    kept = client.http.post(recipients, body=own, headers={**admin_headers(), "Content-Type": "text/csv"})
+    assert kept.status_code in (201, 202) and kept.json_body["import"]["accepted"] == 1
+
+
+def test_responses_naming_their_person_by_id_find_the_people_imported_before(client):
+    campaign = new_campaign()
+    contacts.upsert(contacts.Recipient("known@example.com", {"plan": "pro"}), 1700000000)  # a recipient before
+    people = [
+        {"id": "1005", "email": "new@example.com", "name": "New", "created_at": 1700000000},
+        {"id": "1006", "email": "known@example.com", "name": "Known", "created_at": 1700000000},
+    ]
+    assert upload(client, campaign.id, json.dumps(people), "application/json").status_code == 201
+    rows = [
+        {"id": "r1", "person": "1005", "score": 9, "created_at": 1756720800},
+        {"id": "r2", "person": "1006", "score": 3, "created_at": 1756720800},
+        {"id": "r3", "person": "1007", "score": 7, "created_at": 1756720800},
+    ]
+    report = upload(client, campaign.id, json.dumps(rows), "application/json").json_body["import"]
+    assert (report["accepted"], report["invited"], report["rejected"]) == (2, 2, 1)
+    assert report["rejected_rows"] == [
+        {
+            "row": 2,
+            "field": "row[2].person",
+            "message": "Person 1007 has no address here: export the responses with expand[]=person, or import "
+            "Delighted's people file (in the same import or before).",
+        }
+    ]
+    assert Invitation.get(history.history_id(campaign.id, "r1")).email == "new@example.com"
+    assert Invitation.get(history.history_id(campaign.id, "r2")).email == "known@example.com"
+    assert Contact.get("known@example.com").properties.as_dict() == {"plan": "pro", "name": "Known"}

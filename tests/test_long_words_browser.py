@@ -30,7 +30,7 @@ from chalicelib.answers.counting import apply_pending
 from chalicelib.campaigns import suppression
 from chalicelib.core.config import get_settings
 from chalicelib.dashboard import people
-from chalicelib.delighted import keys
+from chalicelib.delighted import history_import, keys
 from chalicelib.insight import digest, digest_recipients
 from chalicelib.loop import followups
 from chalicelib.queue import get_queue
@@ -228,6 +228,8 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
     rows = [(0, {"email": f"{WORD}@example.com", "properties": {}}), (1, {"email": WORD, "properties": {WORD: WORD}})]
     report = imports.start(sent.campaign, rows, "recipients", now, settings, get_queue())
     drain()
+    exported = f"Response ID,Email,Score,Response Timestamp\n{WORD},{WORD}@example.com,12,2025-09-01T10:00:00Z\n"
+    (history,) = history_import.import_files(cid, [history_import.Upload("x.csv", exported)], now, "test")
     response_id = None
     for name, path in [
         ("loop queue", "/dashboard"),
@@ -243,6 +245,7 @@ def test_long_words_fit_a_360_px_phone_on_every_page_and_email(app_url, outbox, 
         ("languages", f"/dashboard/campaigns/{cid}/edit/languages"),
         ("recipients", f"/dashboard/campaigns/{cid}/recipients"),
         ("imports report", f"/dashboard/campaigns/{cid}/imports/{report['id']}"),
+        ("Delighted import report", f"/dashboard/campaigns/{cid}/imports/{history['id']}"),
         ("settings, digest and suppression list", f"/dashboard/campaigns/{cid}/settings"),
         ("send", f"/dashboard/campaigns/{cid}/send"),
         ("preview", f"/dashboard/campaigns/{cid}/preview"),

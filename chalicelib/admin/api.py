@@ -150,7 +150,8 @@ def import_recipients(
 ) -> tuple[int, dict]:
     """JSON `{"recipients": [...]}`, a `text/csv` body (`; header=absent`: pasted addresses, one a line or
     several on a line as a mail client's To: field copies them, no header row), or a CSV uploaded as
-    multipart form data."""
+    multipart form data. A CSV that is Delighted's responses export, or the rows a history import rejected,
+    is refused (imports.refuse_delighted_history): its people would be mailed."""
     campaign = campaigns.get_view(campaign_id)
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
@@ -164,9 +165,14 @@ def import_recipients(
         rows = imports.parse_json(_json(raw).get(path))
     elif kind == "text/csv":
         text = imports.decode_csv(raw or b"", _charset(content_type))
-        original = imports.parse_csv(text, header=_param(content_type, "header") != "absent")
+        header = _param(content_type, "header") != "absent"
+        if header:
+            imports.refuse_delighted_history(text, campaign_id)
+        original = imports.parse_csv(text, header=header)
     elif kind == "multipart/form-data":
-        original = imports.parse_csv(_uploaded_csv(content_type, raw))
+        text = _uploaded_csv(content_type, raw)
+        imports.refuse_delighted_history(text, campaign_id)
+        original = imports.parse_csv(text)
     else:
         raise ValidationError(
             "Send application/json, text/csv, or multipart/form-data with a CSV file.", "Content-Type"

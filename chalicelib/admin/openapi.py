@@ -40,7 +40,8 @@ DELIGHTED_KIND = {
     "name": "kind",
     "in": "query",
     "schema": {"enum": ["people", "responses", "unsubscribes", "bounces"]},
-    "description": "what the file holds, when its columns or fields do not tell",
+    "description": "what the file holds, checked: a file whose columns or fields say another kind, or lack "
+    "this kind's (a bounce needs bounced_at), is refused (400) with nothing written",
 }
 RESPONSE_ID = _path_param("response_id")
 
@@ -201,7 +202,9 @@ def _paths() -> dict[str, Any]:
                 "Import recipients: JSON {recipients: [...]}, a text/csv body (`; header=absent`: one address "
                 "per line, no header row), or a multipart CSV upload (field `file`). Every rejected row is "
                 "reported; duplicates are merged; large files are processed in the background (202, then poll "
-                "the import).",
+                "the import). A CSV that is Delighted's responses export (`score` with `Response ID`, "
+                "`Response Timestamp`...) or the rows a Delighted history import rejected is refused (400, "
+                "`file`): import it as history (docs/delighted.md).",
                 201,
                 api.IMPORT_JSON,
                 400,
@@ -228,8 +231,9 @@ def _paths() -> dict[str, Any]:
                 "upload, field `file`) or the JSON list its v1 API returned (application/json). Responses keep "
                 "their original times and count in their own weeks, without acknowledgements, alerts or "
                 "webhooks; unsubscribes and bounces are suppressed. Importing a file again adds nothing "
-                "(`invited` counts what is new, `already_invited` what was there). At most 2,000 rows per "
-                "request; `python -m chalicelib.cli import-delighted` takes larger files. docs/delighted.md.",
+                "(`invited` counts what is new, `already_invited` what was there); the rejected rows' CSV, "
+                "fixed, is imported here again (never as recipients, which refuses it). At most 2,000 rows "
+                "per request; `python -m chalicelib.cli import-delighted` takes larger files. docs/delighted.md.",
                 201,
                 api.IMPORT_JSON,
                 400,

@@ -15,12 +15,14 @@ field and why; chalicelib.delighted.history_import stores the rows accepted. Pur
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,6 +112,7 @@ class ExportFile:
     rejected: list[contacts.Rejection]
     duplicates: int
     original: imports.CsvFile
+    unknown_people: set[str] = field(default_factory=set)  # Delighted person ids named without an address
 
 
 class RowError(ValueError):
@@ -137,26 +140,29 @@ def read(
     people: Mapping[str, str] | None = None,
 ) -> ExportFile:
     """The rows of one exported file, its `text` decoded by imports.decode_csv. `people` maps Delighted
-    person ids to addresses (from the people files of the same import), for responses that name their
-    person by id only.
+    person ids to addresses (from the people files of the same import, and the contacts imported before),
+    for responses that name their person by id only; the ids it lacks are the file's `unknown_people`.
 
     Raises ValidationError (field `file`, or `kind`) when the file cannot be read at all: not a CSV with
-    an email column, JSON that is not a list of objects, or a kind that cannot be told.
+    an email column, JSON that is not a list of objects, a kind that cannot be told, or a `kind` given that
+    the file's columns contradict (_given_kind).
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"kind is one of {', '.join(KINDS)}.", "kind")
+    text = _rejected_json(text) or text
     if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
         items, original = _json_rows(text)
-        kind = kind or _kind(set().union(*(item for _, item in items if isinstance(item, Mapping))))
+        names = set().union(*(_json_fields(item) for _, item in items if isinstance(item, Mapping)))
         fields_of = _json_fields
     else:
         original = imports.parse_csv(text)
         items = original.rows
-        kind = kind or _kind({imports.property_name(h) for h in original.header})
+        names = {imports.property_name(h) for h in original.header}
         fields_of = _csv_fields
+    kind = _kind(names) if kind is None else _given_kind(kind, names)
     reader = {"people": _person, "responses": _response, "unsubscribes": _stop, "bounces": _stop}[kind]
-    context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind}
-    accepted: dict[str, Any] = {}
+    context = {"campaign": campaign, "now": now, "people": people or {}, "kind": kind, "unknown": set()}
+    same: dict[str, list[Any]] = {}
     rejected: list[contacts.Rejection] = []
     for number, item in items:
         try:
@@ -167,32 +173,131 @@ def read(
             where = f"row[{number}].{exc.name}" if exc.name else f"row[{number}]"
             rejected.append(contacts.Rejection(number, where, exc.message))
             continue
-        accepted[_key(record)] = record
-    duplicates = len(items) - len(rejected) - len(accepted)
-    return ExportFile(name, kind, len(items), list(accepted.values()), rejected, duplicates, original)
+        same.setdefault(_key(record), []).append(record)
+    accepted = []
+    duplicates = 0
+    for records in same.values():
+        conflict = _conflict(records)
+        if conflict is None:
+            accepted.append(records[0])
+            duplicates += len(records) - 1
+        else:
+            rejected += [contacts.Rejection(r.row, f"row[{r.row}].{conflict[0]}", conflict[1]) for r in records]
+    rejected.sort(key=lambda r: r.row)
+    return ExportFile(name, kind, len(items), accepted, rejected, duplicates, original, context["unknown"])
 
 
-def _kind(names: set[str]) -> str:
+# What each kind's rows cannot do without: every name group is a column (or JSON field) the file must
+# have one of. A bounce or an unsubscribe suppresses the address for good, so its time column is required
+# even when the kind is given: a people or responses file given as bounces is refused, not suppressed.
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "people": (EMAIL,),
+    "responses": (SCORE, CREATED, (*EMAIL, *PERSON_ID)),
+    "unsubscribes": (UNSUBSCRIBED, (*EMAIL, *PERSON_ID)),
+    "bounces": (BOUNCED, (*EMAIL, *PERSON_ID)),
+}
+
+
+def _detected(names: set[str]) -> str | None:
+    """The kind a file's columns say: a score is a response; unsubscribed_at, bounced_at; else an address
+    (or a person) makes it people; None when nothing tells."""
     if names & set(SCORE):
         return "responses"
     if names & set(UNSUBSCRIBED):
         return "unsubscribes"
     if names & set(BOUNCED):
         return "bounces"
-    if names & set(EMAIL) or "person" in names:
+    if names & {*EMAIL, "person"}:
         return "people"
-    raise ValidationError(
-        "This file is not one of Delighted's exports: it has no score, unsubscribed_at, bounced_at or email. "
-        f"Name its kind ({', '.join(KINDS)}).",
-        "kind",
-    )
+    return None
+
+
+def _kind(names: set[str]) -> str:
+    kind = _detected(names)
+    if kind is None:
+        raise ValidationError(
+            "This file is not one of Delighted's exports: it has no score, unsubscribed_at, bounced_at or email. "
+            f"Name its kind ({', '.join(KINDS)}).",
+            "kind",
+        )
+    return kind
+
+
+def _given_kind(kind: str, names: set[str]) -> str:
+    """The kind named by the operator, when the file's columns agree with it. Raises ValidationError (field
+    `kind`) naming the kind the columns say when they say another, or the columns the kind needs when the
+    file lacks them: nothing of the file is imported (a wrong kind would suppress or mail real people)."""
+    detected = _detected(names)
+    missing = " or ".join(group[0] for group in REQUIRED[kind] if not names & set(group))
+    if detected in (None, kind) and not missing:
+        return kind
+    if detected in (None, kind):
+        message = f"This file has no {missing}, which {kind} need: nothing was imported."
+    else:
+        lacks = f" (it has no {missing}, which {kind} need)" if missing else ""
+        message = (
+            f"This file looks like Delighted's {detected} export, not {kind}{lacks}: nothing was imported. "
+            f"Import it as {detected}, or leave the kind out and its columns tell."
+        )
+    raise ValidationError(message, "kind")
 
 
 def _key(record: Any) -> str:
-    """Rows of one file that are the same thing: the later one is kept (a duplicate merged)."""
+    """Rows of one file that are the same thing: a response (its Delighted id, else its address and time),
+    or a person, an unsubscribe or a bounce (its address)."""
     if isinstance(record, Response):
         return record.delighted_id
     return record.email
+
+
+# The field a difference between two rows of the same thing is reported at, by the attribute that differs;
+# an attribute that follows from another (a response's answers and category from its score and comment) is
+# named only when nothing else differs.
+_DIFFERING = {"additional": "additional_answers", "answers": "additional_answers"}
+_FOLLOWING = ("answers", "category")
+
+
+def _conflict(records: list[Any]) -> tuple[str, str] | None:
+    """None when the rows of one thing say the same (a duplicate, merged); else (the field that differs, why
+    every one of them is rejected): which is right is the operator's to say, so none is imported."""
+    first = {k: v for k, v in asdict(records[0]).items() if k != "row"}
+    differing: list[str] = []
+    for record in records[1:]:
+        other = asdict(record)
+        differing += [k for k in first if first[k] != other[k] and k not in differing]
+    if not differing:
+        return None
+    named = [k for k in differing if k not in _FOLLOWING] or differing
+    fields = [f"{records[0].reason}_at" if k == "at" else _DIFFERING.get(k, k) for k in named]
+    rows = [str(r.row) for r in records]
+    shown = f"{', '.join(rows[:-1])} and {rows[-1]}"
+    return fields[0], (
+        f"{_thing(records[0])} appears {len(records)} times with different {', '.join(dict.fromkeys(fields))} "
+        f"(rows {shown}): none of them is imported. Keep the right row and import it again."
+    )
+
+
+def _thing(record: Any) -> str:
+    if isinstance(record, Response):
+        generated = f"{record.email}|{record.created_at:.0f}"
+        if record.delighted_id == generated:
+            when = datetime.fromtimestamp(record.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            return f"The response of {record.email} at {when}"
+        return f"Response {record.delighted_id}"
+    if isinstance(record, Person):
+        return f"Person {record.email}"
+    return f"The {record.reason.removesuffix('d')} of {record.email}"
+
+
+def _rejected_json(text: str) -> str | None:
+    """The JSON list in our rejected-rows download of an import of JSON (admin.api.rejected_csv: a column
+    `json`, one object a row, then `row` and `reason`), so its fixed rows are imported again as they are;
+    None for any other file."""
+    start = text.lstrip("\ufeff \t\r\n")
+    if start.split("\n", 1)[0].strip() != ",".join((*imports.HISTORY_JSON, *imports.REJECTED_COLUMNS)):
+        return None
+    objects = [row[0] for row in list(csv.reader(io.StringIO(start)))[1:] if row and row[0].strip()]
+    return f"[{','.join(objects)}]"
 
 
 def _json_rows(text: str) -> tuple[list[tuple[int, Any]], imports.CsvFile]:
@@ -269,10 +374,11 @@ def _email(fields: Mapping[str, Any], context: dict) -> str:
         person = _text_id(fields.get("person") or fields.get("person_id"))
         value = context["people"].get(person)
         if value is None and person:
+            context["unknown"].add(person)
             raise RowError(
                 "person",
                 f"Person {person} has no address here: export the responses with expand[]=person, or import "
-                "Delighted's people file in the same import.",
+                "Delighted's people file (in the same import or before).",
             )
     try:
         return contacts.email_address(value, name)

@@ -25,6 +25,7 @@ rejected rows' download are the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from chalicelib.admin import api, ratelimit
@@ -86,11 +87,13 @@ def import_files(
     if campaign.status == "cancelled":
         raise ValidationError("This campaign is cancelled.", "status")
     settings = get_settings()
-    files = [history.read(u.name, u.text, campaign, now, kind) for u in uploads]
+    files = [_read(u, campaign, now, kind, named=len(uploads) > 1) for u in uploads]
     people = {p.delighted_id: p.email for f in files if f.kind == "people" for p in f.accepted if p.delighted_id}
-    if people and any(f.kind == "responses" for f in files):  # responses naming their person by id only
+    unknown = set().union(*(f.unknown_people for f in files)) - people.keys()
+    people = {**imported_people(unknown), **people}
+    if people:  # responses naming their person by id only: read again with the addresses found
         files = [
-            history.read(u.name, u.text, campaign, now, f.kind, people) if f.kind == "responses" else f
+            history.read(u.name, u.text, campaign, now, f.kind, people) if f.unknown_people & people.keys() else f
             for u, f in zip(uploads, files, strict=True)
         ]
     if any(f.kind == "responses" for f in files):
@@ -103,6 +106,31 @@ def import_files(
         )
     files.sort(key=lambda f: ORDER.index(f.kind))
     return [_store(campaign, f, now, settings, by, progress or (lambda _: None)) for f in files]
+
+
+def _read(upload: Upload, campaign: CampaignView, now: float, kind: str | None, named: bool) -> history.ExportFile:
+    """history.read, a refusal naming the file when the command was given several."""
+    try:
+        return history.read(upload.name, upload.text, campaign, now, kind)
+    except ValidationError as exc:
+        if not named:
+            raise
+        raise ValidationError(f"{upload.name}: {exc.message}", exc.field) from None
+
+
+def imported_people(ids: set[str]) -> dict[str, str]:
+    """{Delighted person id: address} of the contacts an earlier import of Delighted's people created or
+    updated (their `delighted_id`, the sparse contact-delighted-id index): one Query each, WRITERS at a time."""
+    if not ids:
+        return {}
+    bind()
+
+    def find(person: str) -> tuple[str, str | None]:
+        found = next(iter(Contact.by_delighted_id.query(person, limit=1)), None)
+        return person, found.email if found else None
+
+    with ThreadPoolExecutor(imports.WRITERS) as pool:
+        return {person: email for person, email in pool.map(find, sorted(ids)) if email}
 
 
 def _store(campaign: CampaignView, file: history.ExportFile, now: float, settings: Settings, by: str, progress) -> dict:
@@ -227,8 +255,11 @@ def _invitation(
     )
 
 
-def _new_contacts(found: dict[str, tuple[dict, float]], now: float) -> set[str]:
-    """Create the contacts that do not exist yet ({email: (properties, created_at)}); the addresses created."""
+def _new_contacts(
+    found: dict[str, tuple[dict, float]], now: float, delighted_ids: dict[str, str] | None = None
+) -> set[str]:
+    """Create the contacts that do not exist yet ({email: (properties, created_at)}, with their Delighted
+    person id when known); the addresses created."""
     there = {c.email for c in Contact.batch_get(list(found), attributes_to_get=["email"])} if found else set()
     fresh = [
         Contact(
@@ -238,6 +269,7 @@ def _new_contacts(found: dict[str, tuple[dict, float]], now: float) -> set[str]:
             created_at=min(created, now),
             updated_at=now,
             list_pk=contacts.LIST_PK,
+            delighted_id=(delighted_ids or {}).get(email),
         )
         for email, (props, created) in found.items()
         if email not in there
@@ -247,11 +279,18 @@ def _new_contacts(found: dict[str, tuple[dict, float]], now: float) -> set[str]:
 
 
 def _people(chunk: list[history.Person], now: float) -> int:
-    """Create each person's contact, or merge their properties into the one there; how many were new."""
-    created = _new_contacts({p.email: (p.properties, p.created_at) for p in chunk}, now)
+    """Create each person's contact, or merge their properties into the one there; how many were new. Each
+    keeps its Delighted person id, which responses naming their person by id only are matched by later."""
+    ids = {p.email: p.delighted_id for p in chunk if p.delighted_id}
+    created = _new_contacts({p.email: (p.properties, p.created_at) for p in chunk}, now, ids)
     for person in chunk:
         if person.email not in created and person.properties:
             contacts.upsert(contacts.Recipient(person.email, person.properties), now)
+        if person.email not in created and person.delighted_id:
+            try:
+                update(Contact, person.email, [Contact.delighted_id.set(person.delighted_id)], Contact.email.exists())
+            except ConditionFailed:  # deleted meanwhile (docs/privacy.md): not made again for an id
+                continue
     _surveyed({p.email: p.last_sent_at for p in chunk if p.last_sent_at is not None}, now)
     return len(created)
 

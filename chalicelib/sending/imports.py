@@ -192,6 +192,47 @@ def has_header(text: str) -> bool:
     return any(property_name(unguard(title)) in EMAIL_HEADERS for title in titles)
 
 
+# Columns of Delighted's responses export that a list of people to survey does not have (besides `score`,
+# which one may: a lead score). chalicelib.delighted.history reads them; sending cannot import it.
+DELIGHTED_RESPONSE_COLUMNS = frozenset(
+    {"response_id", "survey_response_id", "response_timestamp", "responded_at", "permalink", "survey_type"}
+)
+# When a response was given, as the history import reads it (history.CREATED): with `score`, in our own
+# rejected-rows download, the rows a history import rejected.
+RESPONSE_TIMES = frozenset({"created_at", "response_timestamp", "timestamp", "responded_at", "date", "created"})
+HISTORY_JSON = ("json",)  # the one column of the rejected-rows download of an import of Delighted's JSON
+
+
+def refuse_delighted_history(text: str, campaign_id: str) -> None:
+    """Refuse, as recipients, a CSV that is Delighted's responses export or the rejected rows of a history
+    import: its people would be mailed and none of its answers imported. Raises ValidationError (field
+    `file`) naming the history import, for a header with `score` and a column only Delighted's responses
+    have (DELIGHTED_RESPONSE_COLUMNS); or our rejected-rows download (REJECTED_COLUMNS last) with `score`
+    and a response time (RESPONSE_TIMES), or of a JSON import. A `score` column alone, or with
+    `created_at` in a file of one's own, stays a property."""
+    _, delimiter, start = _header_start(text.lstrip("\ufeff"))
+    try:
+        names = [property_name(unguard(t)) for t in next(csv.reader(io.StringIO(start), delimiter=delimiter), [])]
+    except csv.Error:
+        return
+    ours = len(names) > len(REJECTED_COLUMNS) and tuple(names[-len(REJECTED_COLUMNS) :]) == REJECTED_COLUMNS
+    columns = set(names[: -len(REJECTED_COLUMNS)] if ours else names)
+    scored = "score" in columns
+    if not (
+        (ours and tuple(names[: -len(REJECTED_COLUMNS)]) == HISTORY_JSON)
+        or (scored and columns & DELIGHTED_RESPONSE_COLUMNS)
+        or (ours and scored and columns & RESPONSE_TIMES)
+    ):
+        return
+    raise ValidationError(
+        "This looks like a Delighted responses export (or the rows a Delighted history import rejected): import "
+        f"it as history with `python -m chalicelib.cli import-delighted --campaign {campaign_id} FILE` or "
+        f"`POST /api/campaigns/{campaign_id}/imports/delighted`, not as recipients (they would be mailed). "
+        "If these are people to survey, rename the score column.",
+        "file",
+    )
+
+
 _BLANK_LINES = re.compile(r"(?:[^\S\n]*\n)*")
 
 

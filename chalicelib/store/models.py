@@ -113,6 +113,14 @@ class AllContactsIndex(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
+class ContactDelightedIdIndex(GlobalSecondaryIndex):
+    """Sparse: contacts imported from Delighted's people, by their Delighted person id, so responses that
+    name their person by id only find the address in a later import (chalicelib.delighted.history_import)."""
+
+    Meta = _index_meta("contact-delighted-id", KeysOnlyProjection)
+    delighted_id = UnicodeAttribute(hash_key=True)
+
+
 class Contact(Model):
     TABLE = "contacts"
 
@@ -129,8 +137,10 @@ class Contact(Model):
     last_surveyed_at = NumberAttribute(null=True)
     last_survey_invitation = UnicodeAttribute(null=True)
     list_pk = UnicodeAttribute(null=True)
+    delighted_id = UnicodeAttribute(null=True)  # the person's id in Delighted, when imported from its people
     by_id = ContactIdIndex()
     all_contacts = AllContactsIndex()
+    by_delighted_id = ContactDelightedIdIndex()
 
 
 class SuppressionListIndex(GlobalSecondaryIndex):
