@@ -56,7 +56,7 @@ PERMISSIONS: dict[str, Grants] = {
     # (sign-in links go out by mail from here)
     "api_handler": Grants(
         tables={
-            "campaigns": ("GetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
+            "campaigns": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "Query:all-campaigns"),
             "contacts": (
                 "GetItem",
                 "BatchGetItem",

@@ -225,6 +225,7 @@ def test_the_campaign_page_shows_the_apis_numbers_and_an_accessible_chart(client
     score = re.search(r'id="nps-score">(.*?)</p>', body, re.S).group(1)
     # +33 with an interval not symmetric around it: the score alone, the interval on the next line, no ± margin
     assert text_of(score) == digest.signed(metrics["nps"]["score"]) == "+33"
+    assert "from 3 answers (2 promoters, 0 passives, 1 detractor)." in text_of(body)  # each in its number
     # the change of the last 28 days against the 28 before, in the nps module's words
     today = datetime.now(UTC).date()
     periods = [(today - timedelta(days=27), today), (today - timedelta(days=55), today - timedelta(days=28))]

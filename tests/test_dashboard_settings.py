@@ -224,6 +224,17 @@ def test_the_search_finds_an_unsubscribed_and_a_bounced_address_with_why(client,
     assert missing.status_code == 404 and missing.json_body["error"]["message"] == "adam@example.com is not suppressed."
 
 
+def test_a_suppression_names_its_campaign_linked_and_the_id_only_of_a_campaign_gone(client, outbox):
+    sent = launch(outbox, [{"email": "ada@example.com"}], name="Winter <NPS>")
+    assert suppression.unsubscribe(invitation_of(sent, "ada@example.com").id, sent.campaign.id, time.time())
+    suppression.suppress("adele@example.com", "unsubscribed", time.time(), source="link", campaign_id="A3nQ-t-0xjQ")
+    _, html = _open(client, sent.campaign.id, session_headers(), {"email_prefix": "ad"})
+    link = f'<a class="long" href="/dashboard/campaigns/{sent.campaign.id}">Winter &lt;NPS&gt;</a>'
+    assert f"<span>campaign {link}</span>" in html and f">{sent.campaign.id}<" not in html
+    assert '<span>a campaign since deleted (<span class="long">A3nQ-t-0xjQ</span>)</span>' in html
+    assert 'href="/dashboard/campaigns/A3nQ-t-0xjQ"' not in html
+
+
 def test_the_list_is_paged_and_an_address_suppressed_before_it_was_kept_is_found_whole(client):
     now = time.time()
     for email in ("c@example.com", "a@example.com", "b@example.com"):

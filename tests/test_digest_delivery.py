@@ -236,5 +236,5 @@ def test_no_digest_covers_a_period_before_the_first_send(client, outbox):
     assert digest.send_due(MONDAY_8 + 3 * 86400) == {"sent": 1}
     [daily] = digests(outbox)
     text = daily.get_body(("plain",)).get_content()
-    assert "NPS, last 1 week:\n  W48 (23 Nov): no answers" in text
+    assert "NPS, last 1 week:\n  W48 (up to Wed 25 Nov): no answers" in text  # the week up to the day covered
     assert "Invitations sent: 1 (nothing to compare: the campaign's first day)" in text

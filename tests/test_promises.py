@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.answers.counting import apply_pending
 from chalicelib.campaigns import suppression
+from chalicelib.core import i18n
 from chalicelib.core.config import get_settings
 from chalicelib.loop import followups
 from chalicelib.web.render import render
@@ -52,6 +53,38 @@ def test_the_acknowledgement_says_what_the_loop_will_do(db, outbox, loop_status,
     if loop_status in ("contacted", "resolved"):
         assert PERSONALLY not in text
     assert REPLY in text
+
+
+def test_a_campaigns_own_message_is_not_followed_by_the_built_in_promise_in_any_language(db, outbox):
+    """The CX lead's "We will call you within a day." was followed by "Sam will contact you personally within
+    24 hours.": their message takes the built-in promise's place, in the text and HTML parts, in every language
+    (here each with its own translation of the message); without a message of their own the promise stays."""
+    own = {"detractor": {"subject": "About your answer", "body": "We will call you within a day."}}
+    questions = {"nps": {"text": "NPS?"}, "reason": {"text": "Why?", "options": ["P", "S", "D"]}}
+    for ack, promised in ((own, False), ({}, True)):
+        translations = {
+            locale: {"questions": questions}
+            | (
+                {"ack": {"detractor": {"subject": "?", "body": f"[{locale}] We will call you within a day."}}}
+                if ack
+                else {}
+            )
+            for locale in i18n.LANGUAGES
+            if locale != "en"
+        }
+        people = [
+            {"email": f"{locale.lower()}.{promised:d}@example.com", "properties": {"locale": locale}}
+            for locale in i18n.LANGUAGES
+        ]
+        sent = launch(outbox, people, options={**OPTIONS, "ack": ack, "translations": translations})
+        now = time.time()
+        for locale in i18n.LANGUAGES:
+            invitation = invitation_of(sent, f"{locale.lower()}.{promised:d}@example.com")
+            invitation.score, invitation.category, invitation.case_due_at = 2, "detractor", now + 24 * HOUR
+            message = followups.render_ack(sent.campaign, invitation, get_settings(), now)
+            text, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+            assert ("Sam" in text, "<strong>Sam</strong>" in html) == (promised, promised), (locale, text)
+            assert ("We will call you within a day." in text) is not promised
 
 
 def test_no_personal_call_is_promised_when_no_case_was_opened(db, outbox):

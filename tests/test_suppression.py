@@ -78,6 +78,19 @@ def test_the_one_click_post_unsubscribes_at_once_and_a_later_campaign_skips_them
     assert [(s["email"], s["reason"]) for s in skipped] == [("ada@example.com", "suppressed:unsubscribed")]
 
 
+def test_the_unsubscribed_page_thanks_for_answers_only_someone_who_gave_one(client, outbox):
+    from tests.helpers import submit
+
+    sent = launch(outbox, [{"email": "ada@example.com"}, {"email": "bob@example.com"}])
+    assert submit(client, sent.pages["bob@example.com"], {"q_nps": "9"}).status_code == 200
+    links = {str(m["To"]): local_path(m["List-Unsubscribe"].strip("<>")) for m in read_outbox(outbox)}
+    form = {"body": "List-Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    silent = client.http.post(links["ada@example.com"], **form).body.decode()
+    answered = client.http.post(links["bob@example.com"], **form).body.decode()
+    assert "We will not send you surveys again." in silent and "answers you gave" not in silent
+    assert "We will not send you surveys again. Thank you for the answers you gave us." in answered
+
+
 def test_an_unsubscribe_post_without_the_one_click_body_does_nothing(client, outbox):
     launch(outbox)
     url = local_path(read_outbox(outbox)[0]["List-Unsubscribe"].strip("<>"))

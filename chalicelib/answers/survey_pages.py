@@ -492,6 +492,7 @@ def unsubscribe(token: str, raw: bytes | str | None, content_type: str, now: flo
             ),
             status=400,
         )
-    if not suppression.unsubscribe(ref.invitation_id, ref.campaign_id, now):
+    done = suppression.unsubscribe(ref.invitation_id, ref.campaign_id, now)
+    if done is None:
         return not_found(locale)
-    return html(render("unsubscribed.html", locale))
+    return html(render("unsubscribed.html", locale, answered=done.answered))

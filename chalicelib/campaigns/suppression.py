@@ -196,8 +196,15 @@ def _item(
     )
 
 
-def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:
-    """The person behind this invitation asked to stop: suppress them everywhere, at once. False only for
+@dataclass(frozen=True)
+class Unsubscribed:
+    """An unsubscribe done; `answered` when its invitation has an answer, which the page thanks them for."""
+
+    answered: bool
+
+
+def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> Unsubscribed | None:
+    """The person behind this invitation asked to stop: suppress them everywhere, at once. None only for
     an invitation of another campaign; a signed link whose invitation is gone is done already (only the
     person's deletion removes invitations, after suppressing them), and a mailbox provider reads a 404
     as an unsubscribe that failed."""
@@ -205,9 +212,9 @@ def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:
     try:
         invitation = Invitation.get(invitation_id)
     except Invitation.DoesNotExist:
-        return True
+        return Unsubscribed(answered=False)
     if invitation.campaign_id != campaign_id:
-        return False
+        return None
     suppress(invitation.email, "unsubscribed", now, source="link", campaign_id=campaign_id)
     with contextlib.suppress(ConditionFailed):  # unsubscribed before: nothing more to count
         update(
@@ -221,7 +228,7 @@ def unsubscribe(invitation_id: str, campaign_id: str, now: float) -> bool:
             ],
             Invitation.unsubscribed_at.does_not_exist(),
         )
-    return True
+    return Unsubscribed(answered=invitation.answered_at is not None)
 
 
 def ses_notification(message: str | dict, now: float) -> list[str]:

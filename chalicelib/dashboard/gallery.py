@@ -337,7 +337,8 @@ def _unsubscribe(sample_: Sample) -> Rendered:
 
 
 def _unsubscribed(sample_: Sample) -> Rendered:
-    return _page(render("unsubscribed.html", sample_.language), sample_.settings)
+    """As the sample customer sees it after answering (the thank-you page, the acknowledgements): with thanks."""
+    return _page(render("unsubscribed.html", sample_.language, answered=True), sample_.settings)
 
 
 def _ack(category: str) -> Callable[[Sample], Rendered]:

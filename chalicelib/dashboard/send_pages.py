@@ -241,7 +241,7 @@ def preview_unsubscribe(ctx: Ctx, campaign_id: str) -> Response:
 def preview_unsubscribe_submit(ctx: Ctx, campaign_id: str) -> Response:
     """The confirmation a person sees; nobody is suppressed."""
     campaigns.get_view(campaign_id)
-    return _framed(render("unsubscribed.html"), SURVEY_CSP)
+    return _framed(render("unsubscribed.html", answered=False), SURVEY_CSP)  # from the invitation: not answered
 
 
 # --- send, schedule, pause, resume, cancel, resend ------------------------------------------------

@@ -143,6 +143,7 @@ def _page(
         prefix=query.get("email_prefix", ""),
         paged=bool(query.get("cursor")),
         suppressions=found["suppressions"],
+        campaign_names=campaigns.names(s["campaign_id"] for s in found["suppressions"] if s.get("campaign_id")),
         more=more,
         first_page=f"{_settings_path(campaign_id)}{'?' + urlencode(prefix) if prefix else ''}#suppression",
         search_errors=search_errors,

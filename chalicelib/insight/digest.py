@@ -190,22 +190,30 @@ class Inputs:
 
 def gather(campaign: CampaignView, period: Period, now: float) -> Inputs:
     """Counter items (one Query of 12 weeks, one of the days for daily and monthly digests), one or two
-    pages of the period's newest responses for detractor comments, one page of open cases."""
+    pages of the period's newest responses for detractor comments, one page of open cases.
+
+    A daily or monthly digest's last trend week is summed from its days up to the period's last day, so
+    it counts no answer the digest's own figures do not: a week item would hold the days after it too."""
     mondays = reports.week_mondays(period.last, TREND_WEEKS)
     weeks = read_between(campaign.id, reports.week_of(mondays[0]), reports.week_of(mondays[-1]) + "~")
+    trend = reports.trend(weeks, reports.since_first_send(campaign, mondays), counters.ALL_SEGMENT)
     if period.frequency == "weekly":
         current = reports.by_segment(weeks, [period.key])
         previous = reports.by_segment(weeks, [period.previous.key])
     else:
-        before = period.previous
-        days = read_between(campaign.id, f"D#{before.first.isoformat()}", f"D#{period.last.isoformat()}~")
+        before, monday = period.previous, reports.monday_of(period.last)
+        low = min(before.first, monday)
+        days = read_between(campaign.id, f"D#{low.isoformat()}", f"D#{period.last.isoformat()}~")
         current = reports.by_segment(days, period.days)
         previous = reports.by_segment(days, before.days)
+        if trend and trend[-1].starts == monday:  # the week so far, as its days were on the digest's last day
+            so_far = reports.by_segment(days, reports.day_periods(monday, period.last))
+            trend[-1] = replace(trend[-1], counts=so_far.get(counters.ALL_SEGMENT, {}))
     cases, total, capped = open_cases(campaign.id, now)
     return Inputs(
         current=current,
         previous=previous,
-        trend=reports.trend(weeks, reports.since_first_send(campaign, mondays), counters.ALL_SEGMENT),
+        trend=trend,
         comments=detractor_comments(campaign.id, *period.epochs(campaign.timezone)),
         cases=cases,
         cases_total=total,
@@ -640,7 +648,7 @@ def segment_groups(
 
     `current` is {counter segment: counts}; a value with fewer than SMALL_SEGMENT answers is small
     (too few to judge, never the weakest). The dashboard's campaign page applies the same rule.
-    The verdicts and rows speak `locale`."""
+    The verdicts and rows speak `locale`, the value of those who gave none too ("(aucune)")."""
     everyone = current.get(counters.ALL_SEGMENT, {})
     words = Words(locale)
     small = words.number(SMALL_SEGMENT)
@@ -656,7 +664,8 @@ def segment_groups(
                 continue
             n = stats.summary.n
             low, high = stats.interval.low, stats.interval.high
-            rows.append(SegmentRow(segment, parts[1], n, stats.summary.nps, low, high, n < SMALL_SEGMENT, words=words))
+            value = words.gettext("(none)") if parts[1] == counters.NO_VALUE else parts[1]
+            rows.append(SegmentRow(segment, value, n, stats.summary.nps, low, high, n < SMALL_SEGMENT, words=words))
         judged = [r for r in rows if not r.small]
         verdict = words.gettext(
             "Every %(name)s with answers has fewer than %(small)s: too few to compare.", name=name, small=small
@@ -712,6 +721,17 @@ def top_themes(current: Mapping[str, int], previous: Mapping[str, int]) -> list[
     return sorted(found, key=lambda t: (-t.count, t.name))[:SHOWN_THEMES]
 
 
+def _week_label(point: reports.TrendPoint, period: Period, locale: str) -> str:
+    """ "W47 (16 Nov)"; the week that goes on after the digest's last day, which `gather` counts up to that
+    day (a daily or monthly digest), says so: "W49 (up to Mon 30 Nov)"."""
+    words = Words(locale)
+    if point.starts <= period.last < point.starts + timedelta(days=6):
+        return words.gettext(
+            "W%(week)s (up to %(day)s)", week=point.week[-2:], day=i18n.format_day(period.last, "MMMEd", locale)
+        )
+    return words.gettext("W%(week)s (%(day)s)", week=point.week[-2:], day=i18n.format_day(point.starts, "MMMd", locale))
+
+
 def build(campaign: CampaignView, period: Period, inputs: Inputs, locale: str | None = None) -> Digest:
     """The digest's numbers and sentences, from what `gather` read (pure: tests give plain counts), in
     `locale` (a key of i18n.LANGUAGES), by default the campaign's team language (config.team_locale)."""
@@ -749,18 +769,25 @@ def build(campaign: CampaignView, period: Period, inputs: Inputs, locale: str | 
             words,
         ),
     ]
-    if campaign.sent_at is not None and period.previous.last < reports.local_date(campaign.sent_at, campaign.timezone):
-        # the period before had no campaign yet: "up 70 on week 46 (0)" would compare with nothing
+    first = reports.local_date(campaign.sent_at, campaign.timezone) if campaign.sent_at is not None else None
+    if first is not None and period.previous.last < first:
+        # the period before had no campaign yet: "up 70 on week 46 (0)" would compare with nothing; a period
+        # that ended before the first send (a preview of it) is not the campaign's first either
         nothing = {
             "weekly": words.gettext("nothing to compare: the campaign's first week"),
             "daily": words.gettext("nothing to compare: the campaign's first day"),
             "monthly": words.gettext("nothing to compare: the campaign's first month"),
         }[period.frequency]
+        if period.last < first:
+            nothing = words.gettext(
+                "nothing to compare: the campaign was first sent on %(day)s",
+                day=i18n.format_day(first, "MMMEd", locale),
+            )
         figures = [replace(figure, change=nothing) for figure in figures]
         change = nothing if stats is not None else change
     trend = [
         TrendRow(
-            words.gettext("W%(week)s (%(day)s)", week=p.week[-2:], day=i18n.format_day(p.starts, "MMMd", locale)),
+            _week_label(p, period, locale),
             p.stats.summary.n,
             p.stats.summary.nps,
             p.stats.interval.low,

@@ -103,7 +103,9 @@ def promises(campaign: CampaignView, invitation: Invitation, sent_at: float) -> 
 
 def render_ack(campaign: CampaignView, invitation: Invitation, settings: Settings, sent_at: float) -> EmailMessage:
     """The acknowledgement that fits the answer: its category's template, the comment quoted, its themes
-    named when the campaign sets `quote_themes`.
+    named when the campaign sets `quote_themes`. The built-in body is followed by the loop's promise of a
+    personal contact (`promises`); a body of the campaign's own (in the contact's language) is not, since
+    it says itself what the team will do ("We will call you within a day.").
 
     `sent_at` (epoch seconds) starts its unsubscribe link's lifetime. In the contact's language: the
     campaign's translated templates where it has them (CampaignView.in_language).
@@ -113,7 +115,11 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
     props = properties_of(invitation)
     locale = i18n.contact_locale(campaign.options, props)
     defaults = {part: i18n.translate(text, locale) for part, text in DEFAULT_ACK[category].items()}
-    templates = {**defaults, **(campaign.options.get("ack") or {}).get(category, {})}
+    own = (campaign.options.get("ack") or {}).get(category, {})
+    templates = {**defaults, **own}
+    promised = promises(campaign, invitation, sent_at)
+    if own.get("body"):  # the CX lead's message says what the team will do: a built-in promise would repeat it
+        promised = {**promised, "follow_up": "", "within_hours": None}
     found = themes.detect(invitation.comment, campaign.themes) if campaign.quote_themes else []
     variables = {
         **props,
@@ -138,7 +144,7 @@ def render_ack(campaign: CampaignView, invitation: Invitation, settings: Setting
         "excerpt": variables["excerpt"],
         "themes": variables["themes"],
         "review_url": variables["review_url"] if category == "promoter" else "",
-        **promises(campaign, invitation, sent_at),
+        **promised,
         "unsubscribe": unsubscribe,
         "brand": campaign.options.get("brand_color") or "#1a56db",
         "on_brand": brand.palette(campaign.options.get("brand_color"))["on_accent"],
