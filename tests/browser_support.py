@@ -137,3 +137,18 @@ class Pages:
             fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             assert fits, f"{name} scrolls sideways at {width} px"
         page.set_viewport_size({"width": 390, "height": 900})
+
+
+class PageChecks:
+    """Pages checked as a phone (or `width` px) shows them: axe-core finds nothing, nothing scrolls sideways, a
+    screenshot is kept, and each page's HTML is kept in `seen` (before axe adds its script) for the Nu checker."""
+
+    def __init__(self, folder: Path, width: int = 360) -> None:
+        self.folder, self.width = folder, width
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, page: Page, name: str) -> None:
+        self.seen[name] = page.content()
+        assert axe_violations(page) == [], name
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        page.screenshot(path=self.folder / f"{name}-{self.width}.png", full_page=True)

@@ -17,7 +17,7 @@ from chalicelib.answers import survey_pages
 from chalicelib.dashboard import people
 from chalicelib.dashboard.insight_pages import HELD_SHOWN
 from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, press
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, PageChecks, press
 from tests.dashboard_support import browser_sign_in
 from tests.helpers import launch
 from tests.test_dashboard_insight import press as answer
@@ -45,13 +45,7 @@ def test_more_held_answers_than_a_page_are_paged_with_the_keyboard_at_360_pixels
         survey_pages.trap(token_of(sent, email), now)
         assert answer(token_of(sent, email), {"q_nps": "3"}, now + 5).status == 200
     people.add_person(ADMIN, "Lead", "admin", now)
-    seen: dict[str, str] = {}
-
-    def check(page: Page, name: str) -> None:
-        seen[name] = page.content()  # before axe adds its script
-        assert axe_violations(page) == [], name
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-        page.screenshot(path=tmp_path / f"{name}-360.png", full_page=True)
+    check = PageChecks(tmp_path, 360)
 
     def listed(page: Page) -> set[str]:
         return {e for e in everyone if page.get_by_role("rowheader", name=e).count()}
@@ -96,7 +90,7 @@ def test_more_held_answers_than_a_page_are_paged_with_the_keyboard_at_360_pixels
             assert listed(stale) == set(everyone) - first - {decided}
         finally:
             browser.close()
-    assert nu_errors(seen, tmp_path / "nu") == []
+    assert nu_errors(check.seen, tmp_path / "nu") == []
 
 
 def test_on_a_phone_each_held_answer_shows_its_decision_and_the_caption_whole(app_url, outbox, tmp_path):

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from chalicelib.answers.counting import apply_pending
 from chalicelib.dashboard import people
 from chalicelib.dashboard.loop_pages import zone_time
 from chalicelib.store.models import Invitation
-from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, press
+from localdev.pagecheck import nu_errors
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, PageChecks, press
 from tests.dashboard_support import browser_sign_in
 from tests.helpers import invitation_of, launch
 from tests.test_dashboard_insight import press as answer
@@ -37,13 +37,7 @@ def test_a_stale_tab_is_refused_in_words_keeping_its_note_at_360_pixels(app_url,
     apply_pending()
     people.add_person(ADMIN, "Lead", "admin", now)
     path = f"{app_url}/dashboard/responses/{invitation_of(sent, CUSTOMER).id}"
-    seen: dict[str, str] = {}
-
-    def check(page: Page, name: str) -> None:
-        seen[name] = page.content()  # before axe adds its script
-        assert axe_violations(page) == [], name
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-        page.screenshot(path=tmp_path / f"{name}-360.png", full_page=True)
+    check = PageChecks(tmp_path, 360)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -79,4 +73,4 @@ def test_a_stale_tab_is_refused_in_words_keeping_its_note_at_360_pixels(app_url,
             assert resolved.loop_status == "resolved"
         finally:
             browser.close()
-    assert nu_errors(seen, tmp_path / "nu") == []
+    assert nu_errors(check.seen, tmp_path / "nu") == []

@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from chalicelib.campaigns import suppression
 from chalicelib.dashboard import people
 from chalicelib.insight import digest_recipients
-from localdev.pagecheck import axe_violations, nu_errors
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from localdev.pagecheck import nu_errors
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, PageChecks
 from tests.dashboard_support import browser_sign_in
 from tests.helpers import create_campaign
 
@@ -33,13 +33,7 @@ def test_the_settings_page_works_with_a_keyboard_at_390_pixels_and_passes_axe_an
     people.add_person(ADMIN, "Lead", "admin", now)
     people.add_person(VIEWER, "Ana", "viewer", now)
     url = f"{app_url}/dashboard/campaigns/{campaign.id}/settings"
-    seen: dict[str, str] = {}
-
-    def check(page: Page, name: str) -> None:
-        seen[name] = page.content()  # before axe adds its script
-        assert axe_violations(page) == [], name
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-        page.screenshot(path=tmp_path / f"{name}-390.png", full_page=True)
+    check = PageChecks(tmp_path, 390)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -96,4 +90,4 @@ def test_the_settings_page_works_with_a_keyboard_at_390_pixels_and_passes_axe_an
         finally:
             browser.close()
     assert suppression.reason_for("zoe@example.com") == "manual"
-    assert nu_errors(seen, tmp_path / "nu") == []
+    assert nu_errors(check.seen, tmp_path / "nu") == []
