@@ -687,3 +687,23 @@ def test_responses_naming_their_person_by_id_find_the_people_imported_before(cli
     assert Invitation.get(history.history_id(campaign.id, "r1")).email == "new@example.com"
     assert Invitation.get(history.history_id(campaign.id, "r2")).email == "known@example.com"
     assert Contact.get("known@example.com").properties.as_dict() == {"plan": "pro", "name": "Known"}
+
+
+def test_an_unsubscribes_or_bounces_export_or_its_rejected_rows_is_refused_as_recipients(client):
+    """Those people asked not to be mailed, or cannot be: uploaded as recipients, they would be."""
+    campaign = new_campaign()
+    exported = (
+        "Email,Unsubscribed At\ncarl@example.com,2025-09-01 10:00:00 UTC\ndora@example.com,2099-01-01 10:00:00 UTC\n"
+    )
+    report = upload(client, campaign.id, exported).json_body["import"]
+    assert report["rejected"] == 1  # dora's time is in the future
+    got = client.http.get(
+        f"/api/campaigns/{campaign.id}/imports/{report['id']}/rejected.csv", headers=admin_headers()
+    ).body.decode()
+    recipients = f"/api/campaigns/{campaign.id}/recipients"
+    bounces = "Email,Bounced At\neve@example.com,2025-09-01 10:00:00 UTC\n"
+    for body, column in ((got, "unsubscribed_at"), (exported, "unsubscribed_at"), (bounces, "bounced_at")):
+        refused = client.http.post(recipients, body=body, headers={**admin_headers(), "Content-Type": "text/csv"})
+        assert refused.status_code == 400 and refused.json_body["error"]["field"] == "file", refused.body
+        assert f"Delighted unsubscribes or bounces export (it has {column})" in refused.json_body["error"]["message"]
+    assert invitations_of(campaign.id) == []

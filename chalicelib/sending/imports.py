@@ -203,13 +203,18 @@ RESPONSE_TIMES = frozenset({"created_at", "response_timestamp", "timestamp", "re
 HISTORY_JSON = ("json",)  # the one column of the rejected-rows download of an import of Delighted's JSON
 
 
+SUPPRESSED_COLUMNS = frozenset({"unsubscribed_at", "bounced_at"})  # Delighted's exports of who must not be mailed
+
+
 def refuse_delighted_history(text: str, campaign_id: str) -> None:
     """Refuse, as recipients, a CSV that is Delighted's responses export or the rejected rows of a history
     import: its people would be mailed and none of its answers imported. Raises ValidationError (field
     `file`) naming the history import, for a header with `score` and a column only Delighted's responses
     have (DELIGHTED_RESPONSE_COLUMNS); or our rejected-rows download (REJECTED_COLUMNS last) with `score`
     and a response time (RESPONSE_TIMES), or of a JSON import. A `score` column alone, or with
-    `created_at` in a file of one's own, stays a property."""
+    `created_at` in a file of one's own, stays a property. A file with a time of unsubscribing or bouncing
+    (SUPPRESSED_COLUMNS: Delighted's unsubscribes and bounces exports, or their rejected rows) is refused
+    likewise: those people asked not to be mailed, or cannot be."""
     _, delimiter, start = _header_start(text.lstrip("\ufeff"))
     try:
         names = [property_name(unguard(t)) for t in next(csv.reader(io.StringIO(start), delimiter=delimiter), [])]
@@ -217,6 +222,15 @@ def refuse_delighted_history(text: str, campaign_id: str) -> None:
         return
     ours = len(names) > len(REJECTED_COLUMNS) and tuple(names[-len(REJECTED_COLUMNS) :]) == REJECTED_COLUMNS
     columns = set(names[: -len(REJECTED_COLUMNS)] if ours else names)
+    suppressed = sorted(columns & SUPPRESSED_COLUMNS)
+    if suppressed:
+        raise ValidationError(
+            f"This looks like a Delighted unsubscribes or bounces export (it has {', '.join(suppressed)}): these "
+            "people must not be mailed. Import it with `python -m chalicelib.cli import-delighted --campaign "
+            f"{campaign_id} FILE` or `POST /api/campaigns/{campaign_id}/imports/delighted`, which suppresses them, "
+            "not as recipients.",
+            "file",
+        )
     scored = "score" in columns
     if not (
         (ours and tuple(names[: -len(REJECTED_COLUMNS)]) == HISTORY_JSON)
