@@ -170,8 +170,8 @@ def test_a_change_with_a_stale_expected_version_is_refused_and_without_one_it_is
     for bad in (-1, "2", True, 1.5):
         refused = _post(client, ada, {"status": "contacted", "expected_version": bad})
         assert refused.status_code == 400 and refused.json_body["error"]["field"] == "expected_version"
-    unchecked = _post(client, ada, {"status": "contacted", "note": "Called"})  # as before: no version, no check
-    assert unchecked.status_code == 200 and unchecked.json_body["response"]["loop"]["status"] == "contacted"
+    unchecked = _post(client, ada, {"status": "acknowledged", "note": "Again"})  # as before: no version, no check
+    assert unchecked.status_code == 200 and unchecked.json_body["response"]["loop"]["status"] == "acknowledged"
 
 
 def test_only_a_resolved_case_can_be_reopened(client, outbox, monkeypatch):
@@ -191,3 +191,21 @@ def test_only_a_resolved_case_can_be_reopened(client, outbox, monkeypatch):
     reopened = _post(client, ada, {"status": "acknowledged", "note": "They wrote again", "expected_version": 3})
     assert reopened.status_code == 200 and reopened.json_body["response"]["loop"]["status"] == "acknowledged"
     assert _post(client, ada, {"status": "acknowledged", "expected_version": 4}).status_code == 409
+
+
+def test_a_resolved_case_is_not_marked_contacted_without_being_reopened(client, outbox):
+    """The dashboard offers only Reopen on a resolved case; a hand-made post or an API call is refused too."""
+    sent = launch(outbox)
+    assert submit(client, sent.pages["ada@example.com"], {"q_nps": "2"}).status_code == 200
+    response_id = invitation_of(sent, "ada@example.com").id
+    path = f"/api/responses/{response_id}/loop"
+    resolved = client.http.post(
+        path, body=json.dumps({"status": "resolved", "note": "Called"}), headers=admin_headers()
+    )
+    assert resolved.status_code == 200, resolved.body
+    again = client.http.post(path, body=json.dumps({"status": "contacted", "note": "x"}), headers=admin_headers())
+    assert again.status_code == 409 and again.json_body["error"] == {
+        "field": "status",
+        "message": "This case is resolved: reopen it first, then mark it contacted. Nothing was saved.",
+    }
+    assert invitation_of(sent, "ada@example.com").loop_status == "resolved"

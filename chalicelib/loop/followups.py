@@ -356,6 +356,8 @@ def set_loop_status(invitation_id: str, body: Any, by: str, now: float) -> Invit
     condition = Invitation.answered_at.exists()
     if status == REOPEN:
         condition &= Invitation.loop_status == "resolved"
+    elif status == "contacted":  # a resolved case is reopened first: contacted would undo "resolved" unseen
+        condition &= Invitation.loop_status.does_not_exist() | (Invitation.loop_status != "resolved")
     if expected is not None:
         unchanged = size(Invitation.loop_history) == expected
         condition &= (Invitation.loop_history.does_not_exist() | unchanged) if expected == 0 else unchanged
@@ -375,6 +377,8 @@ def _refusal(invitation_id: str, old: dict | None, status: str, expected: int | 
     if expected is not None and version != expected:
         return CaseChanged(_plain_entry(invitation.loop_history[-1]) if version else None, version)
     now_is = invitation.loop_status or NEW_CASE
+    if status != REOPEN:
+        return Conflict("This case is resolved: reopen it first, then mark it contacted. Nothing was saved.", "status")
     return Conflict(
         f"Only a resolved case can be reopened: this one is {now_is}, so it is still open. Nothing was saved.",
         "status",
